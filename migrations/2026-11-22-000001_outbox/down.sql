@@ -1,0 +1,3 @@
+DROP TABLE emails;
+DROP TABLE job_attempts;
+DROP TABLE jobs;

@@ -1,0 +1,383 @@
+//! Typed settings read from the environment (and `.env` in development).
+//!
+//! Every variable is parsed once at start; a missing or malformed variable is
+//! reported by name and the process exits non-zero. Secrets are kept in
+//! `secrecy` types so they never reach a log line or a `Debug` print.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use lettre::message::Mailbox;
+use secrecy::{ExposeSecret, SecretString};
+use url::Url;
+
+/// A configuration problem, naming the variable at fault.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {var} {reason}")]
+pub struct ConfigError {
+    /// The environment variable at fault.
+    pub var: &'static str,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+impl ConfigError {
+    fn new(var: &'static str, reason: impl Into<String>) -> Self {
+        Self {
+            var,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Where the PostgreSQL database is and how many connections to keep.
+#[derive(Debug, Clone)]
+pub struct DatabaseSettings {
+    /// `DATABASE_URL`: a `postgres://` URL; it may carry a password.
+    pub url: SecretString,
+    /// `DATABASE_POOL_SIZE`: connections per process.
+    pub pool_size: usize,
+    /// `DATABASE_TIMEOUT_SECS`: how long to wait for a connection or a query.
+    pub timeout: Duration,
+}
+
+/// Where Redis is and which key prefix this deployment owns.
+#[derive(Debug, Clone)]
+pub struct RedisSettings {
+    /// `REDIS_URL`: a `redis://` or `rediss://` URL.
+    pub url: SecretString,
+    /// `REDIS_PREFIX`: prepended to every key, so deployments (and tests) can share one Redis.
+    pub prefix: String,
+}
+
+/// How email leaves the system.
+#[derive(Debug, Clone)]
+pub enum MailTransportSettings {
+    /// `SMTP_URL` set: deliver over SMTP (`smtp://`, `smtps://`, `?tls=required` for STARTTLS).
+    Smtp {
+        /// The URL lettre understands, with credentials if any.
+        url: SecretString,
+        /// `SMTP_POOL_SIZE`: pooled SMTP connections.
+        pool_size: u32,
+        /// `SMTP_TIMEOUT_SECS`: per-command timeout.
+        timeout: Duration,
+    },
+    /// `SMTP_URL` unset: write each message as a `.eml` file under `MAIL_DIR`.
+    Files {
+        /// The folder the files go to.
+        dir: PathBuf,
+    },
+}
+
+/// Email settings.
+#[derive(Debug, Clone)]
+pub struct MailSettings {
+    /// The transport.
+    pub transport: MailTransportSettings,
+    /// `MAIL_FROM`: the sender shown to citizens.
+    pub from: Mailbox,
+}
+
+/// Background job settings.
+#[derive(Debug, Clone)]
+pub struct WorkerSettings {
+    /// `WORKER_CONCURRENCY`: jobs run at once by one worker process.
+    pub concurrency: usize,
+    /// `WORKER_POLL_MS`: how often an idle worker looks for due jobs.
+    pub poll_interval: Duration,
+}
+
+/// All settings of one process.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `PUBLIC_URL`: the externally visible base URL, also the OIDC issuer.
+    pub public_url: Url,
+    /// `BIND_ADDR`: where the HTTP server listens.
+    pub bind_addr: SocketAddr,
+    /// Database.
+    pub database: DatabaseSettings,
+    /// Redis.
+    pub redis: RedisSettings,
+    /// Email.
+    pub mail: MailSettings,
+    /// Workers.
+    pub worker: WorkerSettings,
+    /// `HTTP_WORKERS`: actix worker threads (default: number of cores).
+    pub http_workers: Option<usize>,
+}
+
+/// A source of variables: the process environment in production, a map in tests.
+pub trait Env {
+    /// The value of `name`, if set and not empty.
+    fn get(&self, name: &str) -> Option<String>;
+}
+
+/// The process environment.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ProcessEnv;
+
+impl Env for ProcessEnv {
+    fn get(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+    }
+}
+
+impl<S: std::hash::BuildHasher> Env for std::collections::HashMap<String, String, S> {
+    fn get(&self, name: &str) -> Option<String> {
+        std::collections::HashMap::get(self, name)
+            .cloned()
+            .filter(|v| !v.trim().is_empty())
+    }
+}
+
+fn required(env: &dyn Env, var: &'static str) -> Result<String, ConfigError> {
+    env.get(var)
+        .ok_or_else(|| ConfigError::new(var, "is not set (see .env.example)"))
+}
+
+fn parsed<T: std::str::FromStr>(
+    env: &dyn Env,
+    var: &'static str,
+    default: T,
+    what: &str,
+) -> Result<T, ConfigError> {
+    match env.get(var) {
+        None => Ok(default),
+        Some(raw) => raw
+            .trim()
+            .parse()
+            .map_err(|_| ConfigError::new(var, format!("must be {what}, got {raw:?}"))),
+    }
+}
+
+fn positive(var: &'static str, value: u64) -> Result<u64, ConfigError> {
+    if value == 0 {
+        Err(ConfigError::new(var, "must be greater than 0"))
+    } else {
+        Ok(value)
+    }
+}
+
+impl DatabaseSettings {
+    /// Reads only the database variables (enough for `eservices migrate`).
+    pub fn from_env(env: &dyn Env) -> Result<Self, ConfigError> {
+        let raw = required(env, "DATABASE_URL")?;
+        let url = Url::parse(&raw)
+            .map_err(|e| ConfigError::new("DATABASE_URL", format!("is not a valid URL ({e})")))?;
+        if !matches!(url.scheme(), "postgres" | "postgresql") {
+            return Err(ConfigError::new(
+                "DATABASE_URL",
+                "must start with postgres:// or postgresql://",
+            ));
+        }
+        let pool_size = positive(
+            "DATABASE_POOL_SIZE",
+            parsed(env, "DATABASE_POOL_SIZE", 16, "a whole number")?,
+        )?;
+        let timeout = positive(
+            "DATABASE_TIMEOUT_SECS",
+            parsed(env, "DATABASE_TIMEOUT_SECS", 5, "a whole number of seconds")?,
+        )?;
+        Ok(Self {
+            url: SecretString::from(raw),
+            pool_size: usize::try_from(pool_size).unwrap_or(16),
+            timeout: Duration::from_secs(timeout),
+        })
+    }
+}
+
+impl Settings {
+    /// Reads and validates every setting.
+    pub fn from_env(env: &dyn Env) -> Result<Self, ConfigError> {
+        let public_url = Url::parse(&required(env, "PUBLIC_URL")?)
+            .map_err(|e| ConfigError::new("PUBLIC_URL", format!("is not a valid URL ({e})")))?;
+        if !matches!(public_url.scheme(), "http" | "https") || public_url.host_str().is_none() {
+            return Err(ConfigError::new(
+                "PUBLIC_URL",
+                "must be an http:// or https:// URL with a host",
+            ));
+        }
+        if public_url.query().is_some() || public_url.fragment().is_some() {
+            return Err(ConfigError::new(
+                "PUBLIC_URL",
+                "must not have a query or fragment (it is the OIDC issuer)",
+            ));
+        }
+        let bind_addr = parsed(
+            env,
+            "BIND_ADDR",
+            SocketAddr::from(([127, 0, 0, 1], 8080)),
+            "an address such as 127.0.0.1:8080",
+        )?;
+
+        let redis_url = required(env, "REDIS_URL")?;
+        redis::Client::open(redis_url.as_str()).map_err(|e| {
+            ConfigError::new("REDIS_URL", format!("is not a valid Redis URL ({e})"))
+        })?;
+        let redis = RedisSettings {
+            url: SecretString::from(redis_url),
+            prefix: env
+                .get("REDIS_PREFIX")
+                .unwrap_or_else(|| "eservices:".into()),
+        };
+
+        let transport = match env.get("SMTP_URL") {
+            Some(url) => {
+                lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(&url).map_err(
+                    |e| ConfigError::new("SMTP_URL", format!("is not a valid SMTP URL ({e})")),
+                )?;
+                MailTransportSettings::Smtp {
+                    url: SecretString::from(url),
+                    pool_size: u32::try_from(positive(
+                        "SMTP_POOL_SIZE",
+                        parsed(env, "SMTP_POOL_SIZE", 8, "a whole number")?,
+                    )?)
+                    .unwrap_or(8),
+                    timeout: Duration::from_secs(positive(
+                        "SMTP_TIMEOUT_SECS",
+                        parsed(env, "SMTP_TIMEOUT_SECS", 10, "a whole number of seconds")?,
+                    )?),
+                }
+            }
+            None => MailTransportSettings::Files {
+                dir: PathBuf::from(env.get("MAIL_DIR").unwrap_or_else(|| ".data/mail".into())),
+            },
+        };
+        let from_raw = env
+            .get("MAIL_FROM")
+            .unwrap_or_else(|| "Dịch vụ công TP.HCM <no-reply@localhost>".into());
+        let from: Mailbox = from_raw
+            .parse()
+            .map_err(|e| ConfigError::new("MAIL_FROM", format!("is not a valid mailbox ({e})")))?;
+
+        let worker = WorkerSettings {
+            concurrency: usize::try_from(positive(
+                "WORKER_CONCURRENCY",
+                parsed(env, "WORKER_CONCURRENCY", 16, "a whole number")?,
+            )?)
+            .unwrap_or(16),
+            poll_interval: Duration::from_millis(positive(
+                "WORKER_POLL_MS",
+                parsed(env, "WORKER_POLL_MS", 500, "a whole number of milliseconds")?,
+            )?),
+        };
+        let http_workers = match env.get("HTTP_WORKERS") {
+            None => None,
+            Some(_) => Some(
+                usize::try_from(positive(
+                    "HTTP_WORKERS",
+                    parsed(env, "HTTP_WORKERS", 0, "a whole number")?,
+                )?)
+                .unwrap_or(1),
+            ),
+        };
+
+        Ok(Self {
+            public_url,
+            bind_addr,
+            database: DatabaseSettings::from_env(env)?,
+            redis,
+            mail: MailSettings { transport, from },
+            worker,
+            http_workers,
+        })
+    }
+
+    /// The issuer identifier: `PUBLIC_URL` without a trailing slash.
+    pub fn issuer(&self) -> String {
+        self.public_url.as_str().trim_end_matches('/').to_owned()
+    }
+
+    /// The host part of `PUBLIC_URL`, used in Message-IDs.
+    pub fn mail_domain(&self) -> String {
+        self.public_url.host_str().unwrap_or("localhost").to_owned()
+    }
+}
+
+impl MailTransportSettings {
+    /// A description without credentials, for start-up logs.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Smtp { url, .. } => match Url::parse(url.expose_secret()) {
+                Ok(u) => format!(
+                    "smtp {}:{}",
+                    u.host_str().unwrap_or("?"),
+                    u.port().map_or_else(|| "default".into(), |p| p.to_string())
+                ),
+                Err(_) => "smtp".into(),
+            },
+            Self::Files { dir } => format!("files in {}", dir.display()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn base() -> HashMap<String, String> {
+        [
+            ("DATABASE_URL", "postgres://u:p@127.0.0.1:5432/db"),
+            ("REDIS_URL", "redis://127.0.0.1:6379/"),
+            ("PUBLIC_URL", "http://127.0.0.1:8080"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+    }
+
+    #[test]
+    fn minimal_environment_is_enough() {
+        let s = Settings::from_env(&base()).expect("valid");
+        assert_eq!(s.issuer(), "http://127.0.0.1:8080");
+        assert_eq!(s.bind_addr.port(), 8080);
+        assert!(matches!(
+            s.mail.transport,
+            MailTransportSettings::Files { .. }
+        ));
+    }
+
+    #[test]
+    fn each_missing_variable_is_named() {
+        for var in ["DATABASE_URL", "REDIS_URL", "PUBLIC_URL"] {
+            let mut env = base();
+            env.remove(var);
+            let err = Settings::from_env(&env).expect_err("must fail");
+            assert_eq!(err.var, var);
+            assert!(err.to_string().contains(var));
+        }
+    }
+
+    #[test]
+    fn malformed_values_are_named() {
+        for (var, value) in [
+            ("DATABASE_URL", "mysql://x/y"),
+            ("REDIS_URL", "not a url"),
+            ("PUBLIC_URL", "ftp://host"),
+            ("BIND_ADDR", "localhost"),
+            ("SMTP_URL", "gopher://x"),
+            ("MAIL_FROM", "no at sign"),
+            ("DATABASE_POOL_SIZE", "0"),
+            ("WORKER_CONCURRENCY", "many"),
+        ] {
+            let mut env = base();
+            env.insert(var.into(), value.into());
+            let err = Settings::from_env(&env).expect_err(var);
+            assert_eq!(err.var, var, "{value}");
+        }
+    }
+
+    #[test]
+    fn secrets_do_not_show_in_debug_output() {
+        let mut env = base();
+        env.insert(
+            "SMTP_URL".into(),
+            "smtp://user:hunter22@mail.example:25".into(),
+        );
+        let s = Settings::from_env(&env).expect("valid");
+        let printed = format!("{s:?}");
+        assert!(!printed.contains("hunter22"));
+        assert!(!printed.contains("u:p@"));
+        assert_eq!(s.mail.transport.describe(), "smtp mail.example:25");
+    }
+}

@@ -1,0 +1,97 @@
+//! Liveness, readiness and metrics endpoints.
+
+use std::time::Duration;
+
+use actix_web::{HttpResponse, http::header, web};
+use serde_json::json;
+
+use crate::{startup::AppState, storage};
+
+/// How long a readiness check waits for each dependency.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// `GET /healthz`: 200 while the process lives.
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(json!({ "status": "ok" }))
+}
+
+/// `GET /readyz`: 200 when PostgreSQL and Redis answer, 503 otherwise.
+pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    let (db, redis) = tokio::join!(
+        storage::ping(&state.db, CHECK_TIMEOUT),
+        tokio::time::timeout(CHECK_TIMEOUT, state.kv.ping()),
+    );
+    let db_ok = match db {
+        Ok(()) => true,
+        Err(err) => {
+            tracing::warn!(
+                error = format!("{err:#}"),
+                "readiness: database unavailable"
+            );
+            false
+        }
+    };
+    let redis_ok = match redis {
+        Ok(Ok(())) => true,
+        Ok(Err(err)) => {
+            tracing::warn!(error = %err, "readiness: redis unavailable");
+            false
+        }
+        Err(_) => {
+            tracing::warn!("readiness: redis did not answer in time");
+            false
+        }
+    };
+    let label = |ok: bool| if ok { "ok" } else { "unavailable" };
+    let body = json!({
+        "status": if db_ok && redis_ok { "ready" } else { "not_ready" },
+        "checks": { "database": label(db_ok), "redis": label(redis_ok) },
+    });
+    let mut builder = if db_ok && redis_ok {
+        HttpResponse::Ok()
+    } else {
+        HttpResponse::ServiceUnavailable()
+    };
+    builder
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(body)
+}
+
+/// `GET /metrics`: Prometheus text; samples queue depth and pool usage first.
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let status = state.db.status();
+    let m = &state.metrics;
+    let in_use = i64::try_from(status.size.saturating_sub(status.available)).unwrap_or(0);
+    m.db_pool.with_label_values(&["in_use"]).set(in_use);
+    m.db_pool
+        .with_label_values(&["idle"])
+        .set(i64::try_from(status.available).unwrap_or(0));
+    m.db_pool
+        .with_label_values(&["max"])
+        .set(i64::try_from(status.max_size).unwrap_or(0));
+    let depth = async {
+        let mut conn = state.db.get().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok::<_, anyhow::Error>(storage::jobs::depth(&mut conn).await?)
+    };
+    match tokio::time::timeout(CHECK_TIMEOUT, depth).await {
+        Ok(Ok(rows)) => {
+            for state_name in ["queued", "running", "dead"] {
+                let n = rows
+                    .iter()
+                    .find(|(s, _)| s == state_name)
+                    .map_or(0, |(_, n)| *n);
+                m.jobs_depth.with_label_values(&[state_name]).set(n);
+            }
+        }
+        Ok(Err(err)) => tracing::warn!(
+            error = format!("{err:#}"),
+            "metrics: queue depth unavailable"
+        ),
+        Err(_) => tracing::warn!("metrics: queue depth timed out"),
+    }
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(m.render())
+}

@@ -1,0 +1,25 @@
+//! The HTTP door: thin actix handlers and the middleware around them.
+//! Handlers extract, parse into domain types, call one service function, render.
+
+pub mod extract;
+pub mod health;
+pub mod middleware;
+pub mod request_id;
+
+use actix_web::web;
+
+use crate::error::{AppError, ErrorKind};
+
+/// Registers every route of the application. Routes are registered as
+/// resources, so a known path with another method answers 405, not 404.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/healthz").route(web::get().to(health::healthz)))
+        .service(web::resource("/readyz").route(web::get().to(health::readyz)))
+        .service(web::resource("/metrics").route(web::get().to(health::metrics)));
+}
+
+/// The answer for routes that do not exist.
+pub async fn not_found() -> Result<actix_web::HttpResponse, AppError> {
+    Err(AppError::new(ErrorKind::NotFound, "route_not_found")
+        .with_detail("Đường dẫn không tồn tại."))
+}

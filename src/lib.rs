@@ -1,0 +1,19 @@
+//! Ho Chi Minh City citizen e-services: one verified account per citizen and
+//! business, the city's OpenID provider, e-dossiers, and the once-only vault.
+//!
+//! `main.rs` is only the command line; everything else is here so the
+//! integration tests drive the same code.
+
+pub mod admin;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod kv;
+pub mod metrics;
+pub mod notify;
+pub mod seed;
+pub mod startup;
+pub mod storage;
+pub mod telemetry;

@@ -1,0 +1,198 @@
+//! The `eservices` command line. Everything it runs lives in the library.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use eservices::{
+    admin, clock,
+    config::{ConfigError, DatabaseSettings, ProcessEnv, Settings},
+    seed,
+    startup::{self, AppState, Application, Options},
+    storage, telemetry,
+};
+use tokio_util::sync::CancellationToken;
+
+/// Ho Chi Minh City citizen e-services backend.
+#[derive(Debug, Parser)]
+#[command(name = "eservices", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve HTTP (and run the outbox worker unless --no-workers).
+    Serve {
+        /// Do not run background workers in this process.
+        #[arg(long)]
+        no_workers: bool,
+    },
+    /// Run the outbox worker only.
+    Worker,
+    /// Apply pending database migrations.
+    Migrate,
+    /// Load the service catalog; --demo adds demo accounts and clients.
+    Seed {
+        /// Add demonstration data.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Administration.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Email delivery.
+    Mail {
+        #[command(subcommand)]
+        command: MailCommand,
+    },
+    /// The outbox.
+    Jobs {
+        #[command(subcommand)]
+        command: JobsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum MailCommand {
+    /// Queue a test message to check the mail set-up.
+    Test {
+        /// The recipient.
+        #[arg(long)]
+        to: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum JobsCommand {
+    /// Count jobs by state.
+    Stats,
+    /// Run every due job once, then exit.
+    Run,
+    /// Put dead jobs back in the queue.
+    RetryDead {
+        /// Only jobs of this kind.
+        #[arg(long)]
+        kind: Option<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    // A missing .env is normal in production; the variables then come from the environment.
+    let _ = dotenvy::dotenv();
+    let cli = Cli::parse();
+    telemetry::init(telemetry::LogFormat::from_env());
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("eservices: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            if let Some(config) = err.downcast_ref::<ConfigError>() {
+                eprintln!("eservices: {config}");
+                return ExitCode::from(2);
+            }
+            eprintln!("eservices: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn state() -> anyhow::Result<AppState> {
+    let settings = Settings::from_env(&ProcessEnv)?;
+    AppState::build(settings, clock::system())
+}
+
+#[allow(clippy::print_stdout)]
+async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Serve { no_workers } => {
+            let state = state()?;
+            tracing::info!(
+                bind = %state.settings.bind_addr,
+                issuer = %state.settings.issuer(),
+                mail = %state.settings.mail.transport.describe(),
+                workers = !no_workers,
+                "starting"
+            );
+            let app = Application::build(
+                state,
+                Options {
+                    workers: !no_workers,
+                    extra_routes: None,
+                },
+            )?;
+            app.run_until(startup::shutdown_signal()).await
+        }
+        Command::Worker => {
+            let state = state()?;
+            let cancel = CancellationToken::new();
+            let worker = tokio::spawn(state.worker().run(cancel.clone()));
+            startup::shutdown_signal().await;
+            cancel.cancel();
+            worker.await?;
+            Ok(())
+        }
+        Command::Migrate => {
+            let db = DatabaseSettings::from_env(&ProcessEnv)?;
+            let applied = storage::run_migrations(&db.url).await?;
+            if applied.is_empty() {
+                println!("database is up to date");
+            }
+            for version in applied {
+                println!("applied {version}");
+            }
+            Ok(())
+        }
+        Command::Seed { demo } => {
+            let report = seed::run(&state()?, demo).await?;
+            for line in report.lines {
+                println!("{line}");
+            }
+            Ok(())
+        }
+        Command::Admin { command } => admin_command(command).await,
+    }
+}
+
+#[allow(clippy::print_stdout)]
+async fn admin_command(command: AdminCommand) -> anyhow::Result<()> {
+    let state = state()?;
+    match command {
+        AdminCommand::Mail {
+            command: MailCommand::Test { to },
+        } => {
+            let id = admin::queue_test_email(&state, &to).await?;
+            println!("queued test email {id}; a running worker delivers it");
+        }
+        AdminCommand::Jobs { command } => match command {
+            JobsCommand::Stats => {
+                for (job_state, n) in admin::job_stats(&state).await? {
+                    println!("{job_state}\t{n}");
+                }
+            }
+            JobsCommand::Run => {
+                let n = state.worker().drain().await?;
+                println!("ran {n} jobs");
+            }
+            JobsCommand::RetryDead { kind } => {
+                let n = admin::retry_dead(&state, kind.as_deref()).await?;
+                println!("requeued {n} dead jobs");
+            }
+        },
+    }
+    Ok(())
+}

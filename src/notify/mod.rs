@@ -1,0 +1,13 @@
+//! Everything that leaves the system as a message: the transactional outbox
+//! (typed jobs queued in the caller's transaction), the worker that runs them
+//! with retries, the lettre transport, and the email templates.
+
+pub mod mailer;
+pub mod outbox;
+pub mod templates;
+pub mod worker;
+
+pub use mailer::Mailer;
+pub use outbox::{Job, enqueue, queue_email};
+pub use templates::{EmailTemplate, RenderedEmail};
+pub use worker::Worker;

@@ -1,0 +1,145 @@
+//! The `emails` table: rendered outgoing messages and their delivery status.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::schema::emails;
+
+/// A message to store.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = emails)]
+pub struct NewEmail<'a> {
+    /// Its id (also in the Message-ID).
+    pub id: Uuid,
+    /// The RFC 5322 Message-ID, stable across retries.
+    pub message_id: &'a str,
+    /// The address it goes to.
+    pub recipient: &'a str,
+    /// The account it concerns.
+    pub account_id: Option<Uuid>,
+    /// The template (event) name.
+    pub template: &'a str,
+    /// The subject line.
+    pub subject: &'a str,
+    /// The plain-text body.
+    pub body_text: &'a str,
+    /// The HTML body.
+    pub body_html: &'a str,
+    /// Whether the bodies carry secrets and are erased after delivery.
+    pub sensitive: bool,
+    /// When it was queued.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A stored message.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = emails)]
+pub struct EmailRow {
+    /// Its id.
+    pub id: Uuid,
+    /// Its Message-ID.
+    pub message_id: String,
+    /// The address it goes to.
+    pub recipient: String,
+    /// The account it concerns.
+    pub account_id: Option<Uuid>,
+    /// The template (event) name.
+    pub template: String,
+    /// The subject line.
+    pub subject: String,
+    /// The plain-text body (erased after delivery when sensitive).
+    pub body_text: Option<String>,
+    /// The HTML body (erased after delivery when sensitive).
+    pub body_html: Option<String>,
+    /// Whether the bodies carry secrets.
+    pub sensitive: bool,
+    /// `queued`, `retrying`, `sent` or `failed`.
+    pub status: String,
+    /// Delivery attempts so far.
+    pub attempts: i32,
+    /// The last SMTP response or error.
+    pub last_response: Option<String>,
+    /// When it was queued.
+    pub created_at: DateTime<Utc>,
+    /// When it was delivered.
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+/// Stores a message.
+pub async fn insert(conn: &mut AsyncPgConnection, email: &NewEmail<'_>) -> QueryResult<()> {
+    diesel::insert_into(emails::table)
+        .values(email)
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Loads a message.
+pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<EmailRow> {
+    emails::table
+        .find(id)
+        .select(EmailRow::as_select())
+        .first(conn)
+        .await
+}
+
+/// Records a delivery; erases the bodies of sensitive messages.
+pub async fn mark_sent(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    now: DateTime<Utc>,
+    response: &str,
+) -> QueryResult<()> {
+    diesel::update(emails::table.find(id))
+        .set((
+            emails::status.eq("sent"),
+            emails::attempts.eq(emails::attempts + 1),
+            emails::last_response.eq(response),
+            emails::sent_at.eq(now),
+        ))
+        .execute(conn)
+        .await?;
+    diesel::update(emails::table.find(id).filter(emails::sensitive))
+        .set((
+            emails::body_text.eq(None::<String>),
+            emails::body_html.eq(None::<String>),
+        ))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Records a failed attempt: `retrying` while attempts remain, `failed` after the last.
+pub async fn mark_attempt_failed(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    response: &str,
+    final_attempt: bool,
+) -> QueryResult<()> {
+    diesel::update(emails::table.find(id))
+        .set((
+            emails::status.eq(if final_attempt { "failed" } else { "retrying" }),
+            emails::attempts.eq(emails::attempts + 1),
+            emails::last_response.eq(response),
+        ))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Messages to one address, newest first (for operators and tests).
+pub async fn to_recipient(
+    conn: &mut AsyncPgConnection,
+    recipient: &str,
+    limit: i64,
+) -> QueryResult<Vec<EmailRow>> {
+    emails::table
+        .filter(emails::recipient.eq(recipient))
+        .order((emails::created_at.desc(), emails::id.desc()))
+        .limit(limit)
+        .select(EmailRow::as_select())
+        .load(conn)
+        .await
+}

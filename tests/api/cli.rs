@@ -1,0 +1,84 @@
+//! The `eservices` binary: configuration errors and migrations.
+
+use std::process::Command;
+
+use crate::helpers::TestApp;
+
+fn eservices() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_eservices"));
+    // No .env from the working directory, and no inherited settings.
+    cmd.current_dir(std::env::temp_dir())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    cmd
+}
+
+#[test]
+fn a_missing_variable_is_named_and_the_exit_status_is_non_zero() {
+    let out = eservices().arg("serve").output().expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("PUBLIC_URL is not set"), "{stderr}");
+}
+
+#[test]
+fn a_malformed_variable_is_named() {
+    let out = eservices()
+        .arg("migrate")
+        .env("DATABASE_URL", "mysql://nope")
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("DATABASE_URL must start with postgres://"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn migrate_is_idempotent_and_admin_commands_work() {
+    // The test database is already migrated (cloned from the template).
+    let app = TestApp::spawn().await;
+    let url = app.database_url();
+    let out = eservices()
+        .arg("migrate")
+        .env("DATABASE_URL", &url)
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "database is up to date"
+    );
+
+    let with_env = |args: &[&str]| {
+        eservices()
+            .args(args)
+            .env("DATABASE_URL", &url)
+            .env("REDIS_URL", "redis://127.0.0.1:1/")
+            .env("PUBLIC_URL", &app.address)
+            .env("SMTP_URL", format!("smtp://{}", app.smtp.addr))
+            .output()
+            .expect("runs")
+    };
+    let out = with_env(&["admin", "mail", "test", "--to", "ops@example.vn"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = with_env(&["admin", "jobs", "stats"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "queued\t1");
+    let out = with_env(&["admin", "jobs", "run"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ran 1 jobs");
+    assert_eq!(app.smtp.messages_to("ops@example.vn").len(), 1);
+
+    let out = with_env(&["admin", "mail", "test", "--to", "not-an-address"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--to"));
+}

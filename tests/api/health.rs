@@ -1,0 +1,103 @@
+//! /healthz, /readyz, /metrics and the request id.
+
+use crate::helpers::TestApp;
+
+#[tokio::test]
+async fn healthz_answers_while_the_process_lives() {
+    let app = TestApp::spawn().await;
+    let res = app.get("/healthz").await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let body: serde_json::Value = res.json().await.expect("json");
+    assert_eq!(body["status"], "ok");
+}
+
+#[tokio::test]
+async fn readyz_reports_each_dependency() {
+    let app = TestApp::spawn().await;
+    let res = app.get("/readyz").await;
+    assert_eq!(res.status(), 200);
+    let body: serde_json::Value = res.json().await.expect("json");
+    assert_eq!(body["status"], "ready");
+    assert_eq!(body["checks"]["database"], "ok");
+    assert_eq!(body["checks"]["redis"], "ok");
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id_and_keeps_a_sane_incoming_one() {
+    let app = TestApp::spawn().await;
+    let res = app.get("/healthz").await;
+    let generated = res.headers()["x-request-id"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert_eq!(generated.len(), 32);
+
+    let res = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "edge-proxy-12345678")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.headers()["x-request-id"], "edge-proxy-12345678");
+
+    let res = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "bad id with spaces")
+        .send()
+        .await
+        .expect("request");
+    assert_ne!(res.headers()["x-request-id"], "bad id with spaces");
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_and_show_queue_and_pool() {
+    let app = TestApp::spawn().await;
+    for _ in 0..3 {
+        assert_eq!(app.get("/healthz").await.status(), 200);
+    }
+    assert_eq!(app.get("/no/such/route/123").await.status(), 404);
+    app.queue(
+        "metrics@example.vn",
+        &eservices::notify::templates::SmtpTestEmail {
+            requested_by: "test".into(),
+            public_url: app.address.clone(),
+        },
+    )
+    .await;
+
+    let res = app.get("/metrics").await;
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("text/plain")
+    );
+    let text = res.text().await.expect("text");
+    assert!(
+        text.contains(
+            r#"eservices_http_requests_total{method="GET",route="/healthz",status="200"} 3"#
+        ),
+        "{text}"
+    );
+    // Unknown paths are counted under one label, never by their raw path.
+    assert!(
+        text.contains(r#"route="unmatched",status="404"} 1"#),
+        "{text}"
+    );
+    assert!(!text.contains("/no/such/route"));
+    assert!(text.contains(
+        r#"eservices_http_request_duration_seconds_bucket{method="GET",route="/healthz""#
+    ));
+    assert!(
+        text.contains(r#"eservices_jobs{state="queued"} 1"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"eservices_db_pool_connections{state="max"} 8"#),
+        "{text}"
+    );
+}

@@ -1,0 +1,501 @@
+//! The test harness: `TestApp::spawn()` gives a running application backed
+//! by real PostgreSQL (a database of its own, cloned from a migrated
+//! template), real Redis (a key prefix of its own, or a server of its own),
+//! and a real SMTP server (aiosmtpd, a process of its own writing a Maildir).
+//!
+//! `./scripts/test` starts PostgreSQL and Redis and exports `TEST_DATABASE_URL`
+//! (an admin URL), `TEST_REDIS_URL`, `TEST_SMTP_PYTHON` and `TEST_REDIS_SERVER`.
+
+use std::{
+    collections::HashMap,
+    hash::{Hash, Hasher},
+    net::{SocketAddr, TcpListener, TcpStream},
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use chrono::{DateTime, Utc};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use eservices::{
+    clock::{Clock, ManualClock, SystemClock},
+    config::Settings,
+    domain::EmailAddress,
+    error::AppError,
+    notify::{EmailTemplate, outbox::Envelope, queue_email},
+    startup::{AppState, Application, Options},
+};
+use secrecy::ExposeSecret;
+
+fn env_or(name: &str, default: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| default.to_owned())
+}
+
+/// A free loopback port (the OS picks it; the socket is closed before use).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// Waits until `condition` holds, polling; panics with `what` after `timeout`.
+pub async fn wait_until<F, Fut>(what: &str, timeout: Duration, mut condition: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if condition().await {
+            return;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn wait_for_port(addr: SocketAddr, up: bool) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let is_up = TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok();
+        if is_up == up {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "port {addr} did not become {}",
+            if up { "open" } else { "closed" }
+        );
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+/// A child process killed when dropped.
+struct Guard(Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A real SMTP server (aiosmtpd) that stores what it receives in a Maildir.
+pub struct SmtpServer {
+    pub addr: SocketAddr,
+    maildir: PathBuf,
+    child: Option<Guard>,
+}
+
+/// A message the SMTP server received.
+pub struct ReceivedEmail {
+    pub raw: Vec<u8>,
+}
+
+impl ReceivedEmail {
+    pub fn parsed(&self) -> mail_parser::Message<'_> {
+        mail_parser::MessageParser::default()
+            .parse(&self.raw)
+            .expect("a parsable message")
+    }
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.parsed().header_raw(name).map(|v| v.trim().to_owned())
+    }
+    pub fn to(&self) -> String {
+        self.header("X-RcptTo").unwrap_or_default()
+    }
+    pub fn subject(&self) -> String {
+        self.parsed().subject().unwrap_or_default().to_owned()
+    }
+    pub fn text(&self) -> String {
+        self.parsed().body_text(0).unwrap_or_default().into_owned()
+    }
+    pub fn html(&self) -> String {
+        self.parsed().body_html(0).unwrap_or_default().into_owned()
+    }
+    pub fn message_id(&self) -> String {
+        self.parsed().message_id().unwrap_or_default().to_owned()
+    }
+}
+
+impl SmtpServer {
+    pub fn start(dir: &Path) -> Self {
+        let mut server = Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], free_port())),
+            // aiosmtpd creates the Maildir itself (it must not exist beforehand).
+            maildir: dir.join("maildir"),
+            child: None,
+        };
+        server.restart();
+        server
+    }
+
+    /// Stops the server (connections to it are then refused).
+    pub fn stop(&mut self) {
+        self.child = None;
+        wait_for_port(self.addr, false);
+    }
+
+    /// Starts it again on the same port.
+    pub fn restart(&mut self) {
+        let python = env_or("TEST_SMTP_PYTHON", "/usr/bin/python3");
+        let child = Command::new(python)
+            .args(["-m", "aiosmtpd", "-n", "-l", &self.addr.to_string()])
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(&self.maildir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("aiosmtpd runs (apt-get install python3-aiosmtpd)");
+        self.child = Some(Guard(child));
+        wait_for_port(self.addr, true);
+    }
+
+    /// Every message received so far.
+    pub fn messages(&self) -> Vec<ReceivedEmail> {
+        let Ok(entries) = std::fs::read_dir(self.maildir.join("new")) else {
+            return Vec::new();
+        };
+        let mut files: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
+        files.sort();
+        files
+            .into_iter()
+            .filter_map(|p| std::fs::read(p).ok())
+            .map(|raw| ReceivedEmail { raw })
+            .collect()
+    }
+
+    /// Messages to `address`.
+    pub fn messages_to(&self, address: &str) -> Vec<ReceivedEmail> {
+        self.messages()
+            .into_iter()
+            .filter(|m| m.to().contains(address))
+            .collect()
+    }
+}
+
+/// A Redis server of a test's own, for fault tests.
+pub struct RedisServer {
+    pub port: u16,
+    dir: PathBuf,
+    child: Option<Guard>,
+}
+
+impl RedisServer {
+    pub fn start(dir: &Path) -> Self {
+        let mut server = Self {
+            port: free_port(),
+            dir: dir.join("redis"),
+            child: None,
+        };
+        std::fs::create_dir_all(&server.dir).expect("redis dir");
+        server.restart();
+        server
+    }
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+    pub fn stop(&mut self) {
+        self.child = None;
+        wait_for_port(SocketAddr::from(([127, 0, 0, 1], self.port)), false);
+    }
+    pub fn restart(&mut self) {
+        let bin = env_or("TEST_REDIS_SERVER", "redis-server");
+        let child = Command::new(bin)
+            .args(["--bind", "127.0.0.1", "--port", &self.port.to_string()])
+            .args(["--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(&self.dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server runs");
+        self.child = Some(Guard(child));
+        wait_for_port(SocketAddr::from(([127, 0, 0, 1], self.port)), true);
+    }
+}
+
+/// How to spawn a test application.
+#[derive(Default)]
+pub struct TestOptions {
+    /// Give the app a Redis server of its own (to stop and start it).
+    pub own_redis: bool,
+}
+
+/// A running application and handles on everything behind it.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub state: AppState,
+    pub clock: Arc<ManualClock>,
+    pub smtp: SmtpServer,
+    pub redis: Option<RedisServer>,
+    pub db_name: String,
+    admin_url: String,
+    _dir: tempfile::TempDir,
+}
+
+fn admin_url() -> String {
+    std::env::var("TEST_DATABASE_URL").expect(
+        "TEST_DATABASE_URL is not set: run the tests through ./scripts/test \
+         (it starts PostgreSQL, Redis and SMTP)",
+    )
+}
+
+fn database_url(admin: &str, db: &str) -> String {
+    let mut url = url::Url::parse(admin).expect("TEST_DATABASE_URL is a URL");
+    url.set_path(&format!("/{db}"));
+    url.to_string()
+}
+
+/// A name for the template database that changes whenever a migration does.
+fn template_name() -> String {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let mut dirs: Vec<_> = std::fs::read_dir(&root)
+        .expect("migrations dir")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .collect();
+    dirs.sort();
+    for dir in dirs {
+        dir.file_name().hash(&mut hasher);
+        std::fs::read(dir.join("up.sql"))
+            .unwrap_or_default()
+            .hash(&mut hasher);
+    }
+    format!("eservices_tpl_{:016x}", hasher.finish())
+}
+
+/// Creates a fresh database for one test, cloned from a migrated template.
+async fn create_database(admin: &str) -> String {
+    let template = template_name();
+    let mut conn = AsyncPgConnection::establish(admin)
+        .await
+        .expect("connect to TEST_DATABASE_URL");
+    // One test process builds the template; the others wait on the lock.
+    diesel::sql_query("SELECT pg_advisory_lock(7415)")
+        .execute(&mut conn)
+        .await
+        .expect("lock");
+    #[derive(diesel::QueryableByName)]
+    struct Exists {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        exists: bool,
+    }
+    let exists: Exists = diesel::sql_query(format!(
+        "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = '{template}') AS exists"
+    ))
+    .get_result(&mut conn)
+    .await
+    .expect("query pg_database");
+    if !exists.exists {
+        let building = format!("{template}_building");
+        diesel::sql_query(format!("DROP DATABASE IF EXISTS {building}"))
+            .execute(&mut conn)
+            .await
+            .expect("drop stale template");
+        diesel::sql_query(format!("CREATE DATABASE {building}"))
+            .execute(&mut conn)
+            .await
+            .expect("create template");
+        let url = secrecy::SecretString::from(database_url(admin, &building));
+        eservices::storage::run_migrations(&url)
+            .await
+            .expect("migrations apply");
+        diesel::sql_query(format!("ALTER DATABASE {building} RENAME TO {template}"))
+            .execute(&mut conn)
+            .await
+            .expect("rename template");
+    }
+    diesel::sql_query("SELECT pg_advisory_unlock(7415)")
+        .execute(&mut conn)
+        .await
+        .expect("unlock");
+    let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+    diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE {template}"))
+        .execute(&mut conn)
+        .await
+        .expect("create test database");
+    name
+}
+
+/// Routes only the tests mount: probes for the error model and the outbox.
+fn test_routes(cfg: &mut actix_web::web::ServiceConfig) {
+    use actix_web::{HttpResponse, web};
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Echo {
+        to: String,
+        count: u32,
+    }
+    async fn panic_handler() -> HttpResponse {
+        panic!("probe panic");
+    }
+    async fn echo(
+        state: web::Data<AppState>,
+        body: web::Json<Echo>,
+    ) -> Result<HttpResponse, AppError> {
+        let to =
+            EmailAddress::parse(&body.to).map_err(|_| AppError::bad_request("invalid_email"))?;
+        let id = eservices::admin::queue_test_email(&state, to.as_str())
+            .await
+            .map_err(AppError::internal)?;
+        Ok(
+            HttpResponse::Created()
+                .json(serde_json::json!({ "email_id": id, "count": body.count })),
+        )
+    }
+    cfg.route("/test/panic", web::get().to(panic_handler))
+        .route("/test/echo", web::post().to(echo));
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(TestOptions::default()).await
+    }
+
+    pub async fn spawn_with(options: TestOptions) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let admin = admin_url();
+        let db_name = create_database(&admin).await;
+        let smtp = SmtpServer::start(dir.path());
+        let redis = options.own_redis.then(|| RedisServer::start(dir.path()));
+        let redis_url = redis.as_ref().map_or_else(
+            || env_or("TEST_REDIS_URL", "redis://127.0.0.1:6379/"),
+            RedisServer::url,
+        );
+
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let address = format!("http://127.0.0.1:{port}");
+        let env: HashMap<String, String> = [
+            ("DATABASE_URL", database_url(&admin, &db_name)),
+            ("DATABASE_POOL_SIZE", "8".into()),
+            ("DATABASE_TIMEOUT_SECS", "2".into()),
+            ("REDIS_URL", redis_url),
+            ("REDIS_PREFIX", format!("test:{db_name}:")),
+            ("PUBLIC_URL", address.clone()),
+            ("BIND_ADDR", format!("127.0.0.1:{port}")),
+            ("SMTP_URL", format!("smtp://{}", smtp.addr)),
+            ("SMTP_TIMEOUT_SECS", "5".into()),
+            (
+                "MAIL_FROM",
+                "Cổng Dịch vụ công <no-reply@dichvucong.test>".into(),
+            ),
+            ("HTTP_WORKERS", "2".into()),
+            ("WORKER_CONCURRENCY", "8".into()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        let settings = Settings::from_env(&env).expect("test settings are valid");
+        let clock = Arc::new(ManualClock::new(SystemClock.now()));
+        let state = AppState::build(settings, clock.clone()).expect("state");
+        let app = Application::build_on(
+            state.clone(),
+            Options {
+                workers: false,
+                extra_routes: Some(test_routes),
+            },
+            listener,
+        )
+        .expect("application builds");
+        tokio::spawn(app.run_until(std::future::pending()));
+
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_store(true)
+            .build()
+            .expect("client");
+        Self {
+            address,
+            client,
+            state,
+            clock,
+            smtp,
+            redis,
+            db_name,
+            admin_url: admin,
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Runs every due outbox job, as a worker would; returns how many ran.
+    pub async fn run_jobs(&self) -> usize {
+        self.state.worker().drain().await.expect("jobs run")
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// A connection to this test's database.
+    pub async fn db(&self) -> eservices::storage::DbConn {
+        self.state.db.get().await.expect("db connection")
+    }
+
+    /// An admin connection to the cluster (for fault injection).
+    pub async fn admin_db(&self) -> AsyncPgConnection {
+        AsyncPgConnection::establish(&self.admin_url)
+            .await
+            .expect("admin connection")
+    }
+
+    /// Queues `email` to `to` in a transaction of its own.
+    pub async fn queue<T: EmailTemplate + Sync>(&self, to: &str, email: &T) -> uuid::Uuid {
+        let to = EmailAddress::parse(to).expect("valid address");
+        let now = self.now();
+        let domain = self.state.settings.mail_domain();
+        let mut conn = self.db().await;
+        conn.transaction::<_, AppError, _>(async |c| {
+            queue_email(
+                c,
+                now,
+                &Envelope {
+                    to: &to,
+                    account_id: None,
+                    mail_domain: &domain,
+                },
+                email,
+            )
+            .await
+        })
+        .await
+        .expect("queued")
+    }
+
+    /// A count from this test's database.
+    pub async fn count(&self, sql: &str) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let mut conn = self.db().await;
+        let row: N = diesel::sql_query(sql)
+            .get_result(&mut conn)
+            .await
+            .expect("count");
+        row.n
+    }
+
+    /// The database URL of this test (with password).
+    pub fn database_url(&self) -> String {
+        self.state.settings.database.url.expose_secret().to_owned()
+    }
+}

@@ -1,0 +1,10 @@
+//! The one integration-test binary: every test spawns the real application
+//! on a free port with its own database, Redis key prefix and SMTP server.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::print_stdout)]
+
+mod cli;
+mod errors;
+mod faults;
+mod health;
+mod helpers;
+mod outbox;
