@@ -101,3 +101,40 @@ async fn metrics_count_requests_by_route_and_show_queue_and_pool() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn shutdown_lets_in_flight_requests_finish() {
+    use crate::helpers::{HOLD_ENTERED, HOLD_RELEASE};
+    let app = TestApp::spawn().await;
+    let entered = HOLD_ENTERED.notified();
+    let request = tokio::spawn(app.client.get(app.url("/test/hold")).send());
+    entered.await;
+
+    app.shutdown.cancel();
+    // The server stops accepting new connections while the held request is in flight.
+    crate::helpers::wait_until(
+        "the listener to close",
+        std::time::Duration::from_secs(10),
+        || async {
+            reqwest::Client::new()
+                .get(app.url("/healthz"))
+                .send()
+                .await
+                .is_err()
+        },
+    )
+    .await;
+    assert!(
+        !app.server.is_finished(),
+        "the server waits for the request in flight"
+    );
+
+    HOLD_RELEASE.notify_one();
+    let res = request
+        .await
+        .expect("task")
+        .expect("the in-flight request completes");
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.text().await.expect("body"), "released");
+    app.server.await.expect("task").expect("clean shutdown");
+}

@@ -233,6 +233,10 @@ pub struct TestApp {
     pub smtp: SmtpServer,
     pub redis: Option<RedisServer>,
     pub db_name: String,
+    /// Cancel to shut the application down gracefully.
+    pub shutdown: tokio_util::sync::CancellationToken,
+    /// The running application; resolves when it has stopped.
+    pub server: tokio::task::JoinHandle<anyhow::Result<()>>,
     admin_url: String,
     _dir: tempfile::TempDir,
 }
@@ -334,6 +338,11 @@ fn test_routes(cfg: &mut actix_web::web::ServiceConfig) {
     async fn panic_handler() -> HttpResponse {
         panic!("probe panic");
     }
+    async fn hold() -> HttpResponse {
+        HOLD_ENTERED.notify_one();
+        HOLD_RELEASE.notified().await;
+        HttpResponse::Ok().body("released")
+    }
     async fn echo(
         state: web::Data<AppState>,
         body: web::Json<Echo>,
@@ -349,8 +358,14 @@ fn test_routes(cfg: &mut actix_web::web::ServiceConfig) {
         )
     }
     cfg.route("/test/panic", web::get().to(panic_handler))
-        .route("/test/echo", web::post().to(echo));
+        .route("/test/echo", web::post().to(echo))
+        .route("/test/hold", web::get().to(hold));
 }
+
+/// `/test/hold` signals this when a request is inside it…
+pub static HOLD_ENTERED: tokio::sync::Notify = tokio::sync::Notify::const_new();
+/// …and answers once this is signalled.
+pub static HOLD_RELEASE: tokio::sync::Notify = tokio::sync::Notify::const_new();
 
 impl TestApp {
     pub async fn spawn() -> Self {
@@ -403,7 +418,8 @@ impl TestApp {
             listener,
         )
         .expect("application builds");
-        tokio::spawn(app.run_until(std::future::pending()));
+        let shutdown = tokio_util::sync::CancellationToken::new();
+        let server = tokio::spawn(app.run_until(shutdown.clone().cancelled_owned()));
 
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -418,6 +434,8 @@ impl TestApp {
             smtp,
             redis,
             db_name,
+            shutdown,
+            server,
             admin_url: admin,
             _dir: dir,
         }
