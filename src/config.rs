@@ -86,6 +86,27 @@ pub struct WorkerSettings {
     pub poll_interval: Duration,
 }
 
+/// The upstream national identity provider (VNeID), an OpenID provider.
+#[derive(Debug, Clone)]
+pub struct VneidSettings {
+    /// `VNEID_ISSUER`: its issuer URL (discovery is read from it).
+    pub issuer: Url,
+    /// `VNEID_CLIENT_ID`.
+    pub client_id: String,
+    /// `VNEID_CLIENT_SECRET`.
+    pub client_secret: SecretString,
+    /// `VNEID_SCOPES`: scopes asked for (default `openid profile`).
+    pub scopes: Vec<String>,
+    /// `VNEID_CLAIM_NATIONAL_ID`: the claim carrying the 12-digit ID (default `national_id`).
+    pub claim_national_id: String,
+    /// `VNEID_CLAIM_NAME` (default `name`).
+    pub claim_name: String,
+    /// `VNEID_CLAIM_BIRTHDATE` (default `birthdate`).
+    pub claim_birthdate: String,
+    /// `VNEID_CLAIM_GENDER` (default `gender`).
+    pub claim_gender: String,
+}
+
 /// All settings of one process.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -103,6 +124,64 @@ pub struct Settings {
     pub worker: WorkerSettings,
     /// `HTTP_WORKERS`: actix worker threads (default: number of cores).
     pub http_workers: Option<usize>,
+    /// The upstream VNeID provider, when configured.
+    pub vneid: Option<VneidSettings>,
+}
+
+impl VneidSettings {
+    /// Reads the VNeID variables: all three of issuer, client id and secret, or none.
+    pub fn from_env(env: &dyn Env) -> Result<Option<Self>, ConfigError> {
+        let issuer = env.get("VNEID_ISSUER");
+        let client_id = env.get("VNEID_CLIENT_ID");
+        let secret = env.get("VNEID_CLIENT_SECRET");
+        let (issuer, client_id, secret) = match (issuer, client_id, secret) {
+            (None, None, None) => return Ok(None),
+            (Some(i), Some(c), Some(s)) => (i, c, s),
+            (None, _, _) => {
+                return Err(ConfigError::new(
+                    "VNEID_ISSUER",
+                    "is not set but other VNEID_ variables are",
+                ));
+            }
+            (_, None, _) => {
+                return Err(ConfigError::new(
+                    "VNEID_CLIENT_ID",
+                    "is not set but VNEID_ISSUER is",
+                ));
+            }
+            (_, _, None) => {
+                return Err(ConfigError::new(
+                    "VNEID_CLIENT_SECRET",
+                    "is not set but VNEID_ISSUER is",
+                ));
+            }
+        };
+        let issuer = Url::parse(&issuer)
+            .map_err(|e| ConfigError::new("VNEID_ISSUER", format!("is not a valid URL ({e})")))?;
+        if !matches!(issuer.scheme(), "http" | "https") {
+            return Err(ConfigError::new(
+                "VNEID_ISSUER",
+                "must be an http:// or https:// URL",
+            ));
+        }
+        let claim =
+            |var: &'static str, default: &str| env.get(var).unwrap_or_else(|| default.to_owned());
+        Ok(Some(Self {
+            issuer,
+            client_id,
+            client_secret: SecretString::from(secret),
+            scopes: env
+                .get("VNEID_SCOPES")
+                .unwrap_or_else(|| "openid profile".into())
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect(),
+            claim_national_id: claim("VNEID_CLAIM_NATIONAL_ID", "national_id"),
+            claim_name: claim("VNEID_CLAIM_NAME", "name"),
+            claim_birthdate: claim("VNEID_CLAIM_BIRTHDATE", "birthdate"),
+            claim_gender: claim("VNEID_CLAIM_GENDER", "gender"),
+        }))
+    }
 }
 
 /// A source of variables: the process environment in production, a map in tests.
@@ -279,6 +358,7 @@ impl Settings {
             mail: MailSettings { transport, from },
             worker,
             http_workers,
+            vneid: VneidSettings::from_env(env)?,
         })
     }
 
@@ -359,9 +439,14 @@ mod tests {
             ("MAIL_FROM", "no at sign"),
             ("DATABASE_POOL_SIZE", "0"),
             ("WORKER_CONCURRENCY", "many"),
+            ("VNEID_ISSUER", "ftp://vneid.example"),
         ] {
             let mut env = base();
             env.insert(var.into(), value.into());
+            if var == "VNEID_ISSUER" {
+                env.insert("VNEID_CLIENT_ID".into(), "eservices".into());
+                env.insert("VNEID_CLIENT_SECRET".into(), "s3cret".into());
+            }
             let err = Settings::from_env(&env).expect_err(var);
             assert_eq!(err.var, var, "{value}");
         }

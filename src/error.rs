@@ -167,8 +167,10 @@ pub struct FieldError {
     pub message: String,
 }
 
-/// The application error.
-pub struct AppError {
+/// The application error (boxed: it travels in every `Result`).
+pub struct AppError(Box<Inner>);
+
+struct Inner {
     kind: ErrorKind,
     code: Cow<'static, str>,
     detail: Option<String>,
@@ -185,7 +187,7 @@ pub type AppResult<T> = Result<T, AppError>;
 impl AppError {
     /// An error of `kind` with a stable `code`.
     pub fn new(kind: ErrorKind, code: impl Into<Cow<'static, str>>) -> Self {
-        Self {
+        Self(Box::new(Inner {
             kind,
             code: code.into(),
             detail: None,
@@ -195,7 +197,7 @@ impl AppError {
             source: None,
             // Captured now: the error may be rendered outside the request's scope.
             request_id: crate::http::request_id::current(),
-        }
+        }))
     }
 
     /// An error of `kind` with its default code.
@@ -231,7 +233,7 @@ impl AppError {
     /// Adds the Vietnamese detail.
     #[must_use]
     pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
-        self.detail = Some(detail.into());
+        self.0.detail = Some(detail.into());
         self
     }
 
@@ -243,7 +245,7 @@ impl AppError {
         code: impl Into<String>,
         message: impl Into<String>,
     ) -> Self {
-        self.errors.push(FieldError {
+        self.0.errors.push(FieldError {
             field: field.into(),
             code: code.into(),
             message: message.into(),
@@ -254,64 +256,70 @@ impl AppError {
     /// Adds a member to the problem document (e.g. `allowed` transitions).
     #[must_use]
     pub fn with_extension(mut self, name: &str, value: serde_json::Value) -> Self {
-        self.extensions.insert(name.to_owned(), value);
+        self.0.extensions.insert(name.to_owned(), value);
         self
     }
 
     /// Adds a response header (e.g. `Retry-After`, `WWW-Authenticate`).
     #[must_use]
     pub fn with_header(mut self, name: header::HeaderName, value: impl Into<String>) -> Self {
-        self.headers.push((name, value.into()));
+        self.0.headers.push((name, value.into()));
         self
     }
 
     /// Records the cause (logged, never shown).
     #[must_use]
     pub fn with_source(mut self, err: impl Into<anyhow::Error>) -> Self {
-        self.source = Some(err.into());
+        self.0.source = Some(err.into());
         self
     }
 
     /// The kind.
     pub fn kind(&self) -> ErrorKind {
-        self.kind
+        self.0.kind
     }
 
     /// The stable machine code.
     pub fn code(&self) -> &str {
-        &self.code
+        &self.0.code
     }
 
     /// The detail shown to people.
     pub fn detail(&self) -> &str {
-        self.detail
+        self.0
+            .detail
             .as_deref()
-            .unwrap_or_else(|| self.kind.default_detail())
+            .unwrap_or_else(|| self.0.kind.default_detail())
+    }
+
+    /// Extra response headers (`Retry-After`, `WWW-Authenticate`).
+    pub fn headers(&self) -> &[(header::HeaderName, String)] {
+        &self.0.headers
     }
 
     /// The field errors.
     pub fn field_errors(&self) -> &[FieldError] {
-        &self.errors
+        &self.0.errors
     }
 
     /// The problem document for this error.
     pub fn problem(&self, request_id: Option<&str>) -> serde_json::Value {
         let mut doc = serde_json::Map::new();
-        doc.insert("type".into(), format!("/problems/{}", self.code).into());
-        doc.insert("title".into(), self.kind.title().into());
-        doc.insert("status".into(), self.kind.status().as_u16().into());
-        doc.insert("code".into(), self.code.as_ref().into());
+        doc.insert("type".into(), format!("/problems/{}", self.0.code).into());
+        doc.insert("title".into(), self.0.kind.title().into());
+        doc.insert("status".into(), self.0.kind.status().as_u16().into());
+        doc.insert("code".into(), self.0.code.as_ref().into());
         doc.insert("detail".into(), self.detail().into());
         if let Some(id) = request_id {
             doc.insert("request_id".into(), id.into());
         }
-        if !self.errors.is_empty() {
+        if !self.0.errors.is_empty() {
             doc.insert(
                 "errors".into(),
-                serde_json::to_value(&self.errors).unwrap_or_default(),
+                serde_json::to_value(&self.0.errors).unwrap_or_default(),
             );
         }
-        for (k, v) in &self.extensions {
+        for (k, v) in &self.0.extensions {
             doc.entry(k.clone()).or_insert_with(|| v.clone());
         }
         serde_json::Value::Object(doc)
@@ -319,19 +327,19 @@ impl AppError {
 
     fn log(&self, request_id: Option<&str>) {
         let request_id = request_id.unwrap_or("-");
-        if self.kind == ErrorKind::Internal {
-            match &self.source {
+        if self.0.kind == ErrorKind::Internal {
+            match &self.0.source {
                 Some(source) => tracing::error!(
-                    request_id, code = %self.code, error = format!("{source:#}"),
+                    request_id, code = %self.0.code, error = format!("{source:#}"),
                     "request failed"
                 ),
-                None => tracing::error!(request_id, code = %self.code, "request failed"),
+                None => tracing::error!(request_id, code = %self.0.code, "request failed"),
             }
-        } else if self.kind == ErrorKind::Unavailable {
-            let cause = self.source.as_ref().map(|s| format!("{s:#}"));
-            tracing::warn!(request_id, code = %self.code, cause, "dependency unavailable");
+        } else if self.0.kind == ErrorKind::Unavailable {
+            let cause = self.0.source.as_ref().map(|s| format!("{s:#}"));
+            tracing::warn!(request_id, code = %self.0.code, cause, "dependency unavailable");
         } else {
-            tracing::debug!(request_id, code = %self.code, "request refused");
+            tracing::debug!(request_id, code = %self.0.code, "request refused");
         }
     }
 }
@@ -339,8 +347,8 @@ impl AppError {
 impl fmt::Debug for AppError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("AppError");
-        d.field("kind", &self.kind).field("code", &self.code);
-        if let Some(source) = &self.source {
+        d.field("kind", &self.0.kind).field("code", &self.0.code);
+        if let Some(source) = &self.0.source {
             d.field("source", &format_args!("{source:#}"));
         }
         d.finish()
@@ -349,8 +357,8 @@ impl fmt::Debug for AppError {
 
 impl fmt::Display for AppError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ({})", self.code, self.kind.status().as_u16())?;
-        if let Some(source) = &self.source {
+        write!(f, "{} ({})", self.0.code, self.0.kind.status().as_u16())?;
+        if let Some(source) = &self.0.source {
             write!(f, ": {source:#}")?;
         }
         Ok(())
@@ -359,29 +367,30 @@ impl fmt::Display for AppError {
 
 impl std::error::Error for AppError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source.as_ref().map(|e| e.as_ref() as _)
+        self.0.source.as_ref().map(|e| e.as_ref() as _)
     }
 }
 
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
-        self.kind.status()
+        self.0.kind.status()
     }
 
     fn error_response(&self) -> HttpResponse {
         let request_id = self
+            .0
             .request_id
             .clone()
             .or_else(crate::http::request_id::current);
         self.log(request_id.as_deref());
-        let mut builder = HttpResponse::build(self.kind.status());
+        let mut builder = HttpResponse::build(self.0.kind.status());
         builder
             .content_type(PROBLEM_JSON)
             .insert_header((header::CACHE_CONTROL, "no-store"));
         if let Some(id) = &request_id {
             builder.insert_header((crate::http::request_id::HEADER, id.clone()));
         }
-        for (name, value) in &self.headers {
+        for (name, value) in &self.0.headers {
             builder.insert_header((name.clone(), value.clone()));
         }
         builder.body(self.problem(request_id.as_deref()).to_string())

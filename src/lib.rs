@@ -10,6 +10,7 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod identity;
 pub mod kv;
 pub mod metrics;
 pub mod notify;

@@ -11,6 +11,7 @@ use crate::{
     clock::SharedClock,
     config::Settings,
     http,
+    identity::{password::PasswordHasher, sessions::SessionStore, throttle::Throttle},
     kv::Kv,
     metrics::Metrics,
     notify::{Mailer, Worker, worker::WorkerOptions},
@@ -35,6 +36,12 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The email transport.
     pub mailer: Mailer,
+    /// Browser sessions.
+    pub sessions: SessionStore,
+    /// Throttling of guesses.
+    pub throttle: Throttle,
+    /// Password hashing on a bounded pool.
+    pub hasher: PasswordHasher,
 }
 
 impl AppState {
@@ -43,10 +50,14 @@ impl AppState {
         let db = storage::build_pool(&settings.database)?;
         let kv = Kv::new(&settings.redis).context("REDIS_URL")?;
         let mailer = Mailer::build(&settings.mail.transport)?;
+        let kv = Arc::new(kv);
         Ok(Self {
             settings: Arc::new(settings),
             db,
-            kv: Arc::new(kv),
+            sessions: SessionStore::new(kv.clone()),
+            throttle: Throttle::new(kv.clone()),
+            hasher: PasswordHasher::for_this_machine()?,
+            kv,
             clock,
             metrics: Arc::new(Metrics::new()?),
             mailer,

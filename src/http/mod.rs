@@ -1,10 +1,14 @@
 //! The HTTP door: thin actix handlers and the middleware around them.
 //! Handlers extract, parse into domain types, call one service function, render.
 
+pub mod api;
+pub mod csrf;
 pub mod extract;
 pub mod health;
 pub mod middleware;
+pub mod pages;
 pub mod request_id;
+pub mod session;
 
 use actix_web::web;
 
@@ -15,7 +19,9 @@ use crate::error::{AppError, ErrorKind};
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/healthz").route(web::get().to(health::healthz)))
         .service(web::resource("/readyz").route(web::get().to(health::readyz)))
-        .service(web::resource("/metrics").route(web::get().to(health::metrics)));
+        .service(web::resource("/metrics").route(web::get().to(health::metrics)))
+        .configure(api::configure)
+        .configure(pages::auth::configure);
 }
 
 /// The answer for routes that do not exist.

@@ -2,6 +2,9 @@
 //! repository module per aggregate. All SQL of the application lives below
 //! this module; callers get plain row structs and `QueryResult`s.
 
+pub mod accounts;
+pub mod businesses;
+pub mod email_tokens;
 pub mod emails;
 pub mod jobs;
 #[allow(missing_docs)]

@@ -1,6 +1,72 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    accounts (id) {
+        id -> Uuid,
+        national_id -> Text,
+        full_name -> Text,
+        date_of_birth -> Date,
+        sex -> Text,
+        email -> Nullable<Text>,
+        email_verified_at -> Nullable<Timestamptz>,
+        phone -> Nullable<Text>,
+        password_hash -> Nullable<Text>,
+        password_changed_at -> Nullable<Timestamptz>,
+        assurance_level -> Int2,
+        status -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    auth_events (id) {
+        id -> Uuid,
+        account_id -> Uuid,
+        kind -> Text,
+        ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        detail -> Jsonb,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    business_authorizations (id) {
+        id -> Uuid,
+        business_id -> Uuid,
+        account_id -> Uuid,
+        granted_by -> Uuid,
+        valid_until -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    businesses (id) {
+        id -> Uuid,
+        tax_code -> Text,
+        name -> Text,
+        address -> Text,
+        representative_id -> Uuid,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    email_tokens (token_hash) {
+        token_hash -> Bytea,
+        account_id -> Uuid,
+        purpose -> Text,
+        email -> Text,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     emails (id) {
         id -> Uuid,
         message_id -> Text,
@@ -16,6 +82,28 @@ diesel::table! {
         last_response -> Nullable<Text>,
         created_at -> Timestamptz,
         sent_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    federated_identities (issuer, subject) {
+        issuer -> Text,
+        subject -> Text,
+        account_id -> Uuid,
+        created_at -> Timestamptz,
+        last_used_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    identity_verifications (id) {
+        id -> Uuid,
+        account_id -> Uuid,
+        method -> Text,
+        verified_by -> Nullable<Uuid>,
+        agency_code -> Nullable<Text>,
+        evidence -> Nullable<Text>,
+        created_at -> Timestamptz,
     }
 }
 
@@ -49,6 +137,22 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(auth_events -> accounts (account_id));
+diesel::joinable!(business_authorizations -> businesses (business_id));
+diesel::joinable!(email_tokens -> accounts (account_id));
+diesel::joinable!(federated_identities -> accounts (account_id));
+diesel::joinable!(identity_verifications -> accounts (account_id));
 diesel::joinable!(job_attempts -> jobs (job_id));
 
-diesel::allow_tables_to_appear_in_same_query!(emails, job_attempts, jobs,);
+diesel::allow_tables_to_appear_in_same_query!(
+    accounts,
+    auth_events,
+    business_authorizations,
+    businesses,
+    email_tokens,
+    emails,
+    federated_identities,
+    identity_verifications,
+    job_attempts,
+    jobs,
+);

@@ -517,3 +517,123 @@ impl TestApp {
         self.state.settings.database.url.expose_secret().to_owned()
     }
 }
+
+/// A citizen to register in tests: valid by construction, unique by `seq`.
+#[derive(Debug, Clone)]
+pub struct Citizen {
+    pub national_id: String,
+    pub full_name: String,
+    pub date_of_birth: String,
+    pub sex: String,
+    pub email: String,
+    pub phone: String,
+    pub password: String,
+}
+
+impl Citizen {
+    /// A man born in 1990 in Ho Chi Minh City (province 079).
+    pub fn sample(seq: u32) -> Self {
+        Self {
+            national_id: format!("079090{:06}", seq % 1_000_000),
+            full_name: "Nguyễn Văn An".into(),
+            date_of_birth: "1990-05-17".into(),
+            sex: "male".into(),
+            email: format!("citizen{seq}@example.vn"),
+            phone: "0912 345 678".into(),
+            password: "Sài Gòn mưa chiều 2026".into(),
+        }
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "national_id": self.national_id,
+            "full_name": self.full_name,
+            "date_of_birth": self.date_of_birth,
+            "sex": self.sex,
+            "email": self.email,
+            "phone": self.phone,
+            "password": self.password,
+        })
+    }
+}
+
+/// The value of the first `name="…" value="…"` input in a page.
+pub fn input_value(html: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker)? + marker.len();
+    let end = html[start..].find('"')?;
+    Some(html[start..start + end].to_owned())
+}
+
+/// The token a link in an email carries (`token=…`).
+pub fn token_in(text: &str) -> Option<String> {
+    let start = text.find("token=")? + "token=".len();
+    Some(
+        text[start..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+            .collect(),
+    )
+}
+
+impl TestApp {
+    pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Registers `citizen`; returns the verification token from the email.
+    pub async fn register(&self, citizen: &Citizen) -> String {
+        let res = self
+            .post_json("/api/v1/registrations/citizens", &citizen.json())
+            .await;
+        assert_eq!(
+            res.status(),
+            202,
+            "{}",
+            res.text().await.unwrap_or_default()
+        );
+        self.run_jobs().await;
+        let mails = self.smtp.messages_to(&citizen.email);
+        let mail = mails.last().expect("a verification email");
+        token_in(&mail.text()).expect("a token in the email")
+    }
+
+    /// Registers and verifies `citizen` (an active level-1 account).
+    pub async fn active_citizen(&self, citizen: &Citizen) {
+        let token = self.register(citizen).await;
+        let res = self
+            .post_json(
+                "/api/v1/registrations/verify-email",
+                &serde_json::json!({ "token": token }),
+            )
+            .await;
+        assert_eq!(
+            res.status(),
+            200,
+            "{}",
+            res.text().await.unwrap_or_default()
+        );
+    }
+
+    /// Fetches the sign-in page and submits it; returns the answer (303 on success).
+    pub async fn sign_in(&self, username: &str, password: &str) -> reqwest::Response {
+        let page = self.get("/login").await.text().await.expect("login page");
+        let csrf = input_value(&page, "csrf_token").expect("a CSRF field");
+        self.client
+            .post(self.url("/login"))
+            .form(&[
+                ("username", username),
+                ("password", password),
+                ("csrf_token", csrf.as_str()),
+                ("return_to", "/api/v1/me"),
+            ])
+            .send()
+            .await
+            .expect("request")
+    }
+}

@@ -2,6 +2,7 @@
 //! on a free port with its own database, Redis key prefix and SMTP server.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::print_stdout)]
 
+mod accounts;
 mod cli;
 mod errors;
 mod faults;

@@ -1,0 +1,83 @@
+//! `GET /api/v1/me` and the account holder's sessions and security events.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::{
+    error::AppError,
+    http::{csrf, session::CurrentSession},
+    identity::profile,
+    startup::AppState,
+};
+
+/// `GET /api/v1/me`: profile, assurance level, businesses.
+pub async fn me(
+    state: web::Data<AppState>,
+    current: CurrentSession,
+) -> Result<HttpResponse, AppError> {
+    let s = &current.session;
+    let profile = profile::profile(&state, s.account_id, s.acting_for).await?;
+    Ok(HttpResponse::Ok().json(profile))
+}
+
+/// `GET /api/v1/me/sessions`.
+pub async fn sessions(
+    state: web::Data<AppState>,
+    current: CurrentSession,
+) -> Result<HttpResponse, AppError> {
+    let list = state
+        .sessions
+        .list(current.session.account_id, Some(&current.token))
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({ "items": list })))
+}
+
+/// `DELETE /api/v1/me/sessions/{id}`: 204, or 404 for an unknown id.
+pub async fn revoke_session(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    current: CurrentSession,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    csrf::check_origin(&state, &req)?;
+    if state
+        .sessions
+        .revoke_by_public_id(current.session.account_id, &path)
+        .await?
+    {
+        Ok(HttpResponse::NoContent().finish())
+    } else {
+        Err(AppError::not_found("session_not_found").with_detail("Không tìm thấy phiên đăng nhập."))
+    }
+}
+
+/// Query of the events list.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventsQuery {
+    before: Option<uuid::Uuid>,
+    limit: Option<i64>,
+}
+
+/// `GET /api/v1/me/events?before=&limit=`: security events, newest first.
+pub async fn events(
+    state: web::Data<AppState>,
+    current: CurrentSession,
+    query: web::Query<EventsQuery>,
+) -> Result<HttpResponse, AppError> {
+    let limit = query.limit.unwrap_or(50).clamp(1, 200);
+    let items = profile::events(&state, current.session.account_id, query.before, limit).await?;
+    let next = (i64::try_from(items.len()).unwrap_or(0) == limit)
+        .then(|| items.last().map(|e| e.id))
+        .flatten();
+    Ok(HttpResponse::Ok().json(json!({ "items": items, "next_before": next })))
+}
+
+/// Registers the routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/me").route(web::get().to(me)))
+        .service(web::resource("/me/sessions").route(web::get().to(sessions)))
+        .service(web::resource("/me/sessions/{id}").route(web::delete().to(revoke_session)))
+        .service(web::resource("/me/events").route(web::get().to(events)));
+}

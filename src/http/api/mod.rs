@@ -1,0 +1,15 @@
+//! The JSON API under `/api/v1` for the mobile app (problem+json errors).
+
+pub mod me;
+pub mod registrations;
+
+use actix_web::web;
+
+/// Registers the API routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api/v1")
+            .configure(registrations::configure)
+            .configure(me::configure),
+    );
+}

@@ -1,0 +1,82 @@
+//! `POST /api/v1/registrations/…`: citizen self-registration and email verification.
+
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::{
+    domain::EmailAddress,
+    error::{AppError, ErrorKind},
+    identity::{ClientInfo, registration},
+    startup::AppState,
+};
+
+/// `POST /api/v1/registrations/citizens`: 202, a verification email is on its way.
+pub async fn register_citizen(
+    state: web::Data<AppState>,
+    client: ClientInfo,
+    body: web::Json<registration::RegistrationRequest>,
+) -> Result<HttpResponse, AppError> {
+    let today = crate::identity::emails::vietnam_date(state.clock.now());
+    let parsed = body.into_inner().parse(today)?;
+    registration::register(&state, parsed, &client).await?;
+    Ok(HttpResponse::Accepted().json(json!({
+        "status": "pending_verification",
+        "message": "Đăng ký thành công. Vui lòng mở liên kết xác minh đã gửi tới email của bạn để kích hoạt tài khoản.",
+    })))
+}
+
+/// Body of the verification call.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenBody {
+    token: String,
+}
+
+/// `POST /api/v1/registrations/verify-email`.
+pub async fn verify_email(
+    state: web::Data<AppState>,
+    client: ClientInfo,
+    body: web::Json<TokenBody>,
+) -> Result<HttpResponse, AppError> {
+    registration::verify_email(&state, body.token.trim(), &client).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "status": "verified",
+        "message": "Email đã được xác minh. Tài khoản của bạn đã được kích hoạt.",
+    })))
+}
+
+/// Body of the resend call.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailBody {
+    email: String,
+}
+
+/// `POST /api/v1/registrations/resend-verification`: always 202.
+pub async fn resend_verification(
+    state: web::Data<AppState>,
+    client: ClientInfo,
+    body: web::Json<EmailBody>,
+) -> Result<HttpResponse, AppError> {
+    let email = EmailAddress::parse(&body.email).map_err(|e| {
+        AppError::new(ErrorKind::Unprocessable, "validation_failed")
+            .with_detail(e.to_string())
+            .with_field("email", "email_format", e.to_string())
+    })?;
+    registration::resend_verification(&state, &email, &client).await?;
+    Ok(HttpResponse::Accepted().json(json!({
+        "status": "accepted",
+        "message": "Nếu địa chỉ này thuộc một đăng ký chưa xác minh, một liên kết mới đã được gửi tới đó.",
+    })))
+}
+
+/// Registers the routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/registrations/citizens").route(web::post().to(register_citizen)))
+        .service(web::resource("/registrations/verify-email").route(web::post().to(verify_email)))
+        .service(
+            web::resource("/registrations/resend-verification")
+                .route(web::post().to(resend_verification)),
+        );
+}

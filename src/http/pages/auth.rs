@@ -1,0 +1,472 @@
+//! Sign-in, capacity choice, sign-out and email verification pages.
+
+use actix_web::{HttpRequest, HttpResponse, http::header, web};
+use askama::Template;
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use crate::{
+    domain::{AccountId, BusinessId},
+    error::{AppError, ErrorKind},
+    http::{
+        csrf,
+        pages::{PageError, PageResult, render, safe_return_to, shown_on_form},
+        session::{MaybeSession, clear_session_cookie, session_cookie},
+    },
+    identity::{ClientInfo, login, registration, sessions::Session},
+    startup::AppState,
+    storage::businesses,
+};
+
+#[derive(Template)]
+#[template(path = "auth/login.html")]
+struct LoginPage<'a> {
+    csrf_token: &'a str,
+    return_to: &'a str,
+    username: &'a str,
+    error: Option<&'a str>,
+    notice: Option<&'a str>,
+    vneid_enabled: bool,
+}
+
+/// Query of the sign-in page.
+#[derive(Debug, Deserialize)]
+pub struct LoginQuery {
+    return_to: Option<String>,
+}
+
+fn html(
+    status: actix_web::http::StatusCode,
+    body: String,
+    csrf_cookie: Option<actix_web::cookie::Cookie<'static>>,
+) -> HttpResponse {
+    let mut builder = HttpResponse::build(status);
+    builder
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header(("X-Frame-Options", "DENY"))
+        .insert_header((
+            "Content-Security-Policy",
+            "default-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+        ));
+    if let Some(cookie) = csrf_cookie {
+        builder.cookie(cookie);
+    }
+    builder.body(body)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn login_page(
+    state: &AppState,
+    req: &HttpRequest,
+    status: actix_web::http::StatusCode,
+    return_to: &str,
+    username: &str,
+    error: Option<&str>,
+    notice: Option<&str>,
+) -> PageResult {
+    let (token, cookie) = csrf::token_for(state, req);
+    let body = render(&LoginPage {
+        csrf_token: &token,
+        return_to,
+        username,
+        error,
+        notice,
+        vneid_enabled: state.settings.vneid.is_some(),
+    })?;
+    Ok(html(status, body, cookie))
+}
+
+/// `GET /login`.
+pub async fn login_form(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<LoginQuery>,
+) -> PageResult {
+    let return_to = safe_return_to(query.return_to.as_deref());
+    login_page(
+        &state,
+        &req,
+        actix_web::http::StatusCode::OK,
+        &return_to,
+        "",
+        None,
+        None,
+    )
+}
+
+/// The sign-in form.
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default = "empty_secret")]
+    password: SecretString,
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    return_to: Option<String>,
+}
+
+fn empty_secret() -> SecretString {
+    SecretString::from(String::new())
+}
+
+/// Where to go after signing in: the capacity choice when the person can act for a business.
+async fn after_sign_in(
+    state: &AppState,
+    account: AccountId,
+    return_to: &str,
+) -> Result<String, AppError> {
+    let mut conn = state.db.get().await?;
+    let acting = businesses::acting_for(&mut conn, account.as_uuid(), state.clock.now()).await?;
+    Ok(if acting.is_empty() {
+        return_to.to_owned()
+    } else {
+        format!(
+            "/login/choose?return_to={}",
+            url::form_urlencoded::byte_serialize(return_to.as_bytes()).collect::<String>()
+        )
+    })
+}
+
+/// Starts a session for `session`, ending the request's previous one (rotation).
+pub async fn start_session(
+    state: &AppState,
+    previous: &MaybeSession,
+    token: &str,
+    location: &str,
+) -> Result<HttpResponse, AppError> {
+    if let Some(old) = &previous.0 {
+        state.sessions.revoke(&old.token).await?;
+    }
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location.to_owned()))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .cookie(session_cookie(state, token))
+        .finish())
+}
+
+/// `POST /login`.
+pub async fn login_submit(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    client: ClientInfo,
+    previous: MaybeSession,
+    form: web::Form<LoginForm>,
+) -> PageResult {
+    let form = form.into_inner();
+    let return_to = safe_return_to(form.return_to.as_deref());
+    csrf::verify(&state, &req, &form.csrf_token)?;
+    let username = form.username.trim().to_owned();
+    if username.is_empty() {
+        return login_page(
+            &state,
+            &req,
+            actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+            &return_to,
+            "",
+            Some("Vui lòng nhập số định danh cá nhân hoặc email và mật khẩu."),
+            None,
+        );
+    }
+    match login::sign_in(&state, &username, form.password, &client).await {
+        Ok(signed) => {
+            let location =
+                after_sign_in(&state, AccountId::from(signed.account.id), &return_to).await?;
+            Ok(start_session(&state, &previous, &signed.session_token, &location).await?)
+        }
+        Err(err) if shown_on_form(&err) => {
+            let mut page = login_page(
+                &state,
+                &req,
+                err.kind().status(),
+                &return_to,
+                &username,
+                Some(err.detail()),
+                None,
+            )?;
+            for (name, value) in err.headers() {
+                if let Ok(value) = header::HeaderValue::from_str(value) {
+                    page.headers_mut().insert(name.clone(), value);
+                }
+            }
+            Ok(page)
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+struct BusinessChoice {
+    id: String,
+    name: String,
+    tax_code: String,
+}
+
+#[derive(Template)]
+#[template(path = "auth/choose.html")]
+struct ChoosePage<'a> {
+    csrf_token: &'a str,
+    return_to: &'a str,
+    full_name: &'a str,
+    businesses: Vec<BusinessChoice>,
+}
+
+fn sign_in_first(return_to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((
+            header::LOCATION,
+            format!(
+                "/login?return_to={}",
+                url::form_urlencoded::byte_serialize(return_to.as_bytes()).collect::<String>()
+            ),
+        ))
+        .finish()
+}
+
+/// `GET /login/choose`: act for oneself or for a business one represents.
+pub async fn choose_form(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: MaybeSession,
+    query: web::Query<LoginQuery>,
+) -> PageResult {
+    let return_to = safe_return_to(query.return_to.as_deref());
+    let Some(current) = session.0 else {
+        return Ok(sign_in_first(&return_to));
+    };
+    let mut conn = state.db.get().await.map_err(AppError::from)?;
+    let account = crate::storage::accounts::find(&mut conn, current.session.account_id.as_uuid())
+        .await
+        .map_err(AppError::from)?;
+    let acting = businesses::acting_for(&mut conn, account.id, state.clock.now())
+        .await
+        .map_err(AppError::from)?;
+    let (token, cookie) = csrf::token_for(&state, &req);
+    let body = render(&ChoosePage {
+        csrf_token: &token,
+        return_to: &return_to,
+        full_name: &account.full_name,
+        businesses: acting
+            .into_iter()
+            .map(|(b, _)| BusinessChoice {
+                id: b.id.to_string(),
+                name: b.name,
+                tax_code: b.tax_code,
+            })
+            .collect(),
+    })?;
+    Ok(html(actix_web::http::StatusCode::OK, body, cookie))
+}
+
+/// The capacity form.
+#[derive(Debug, Deserialize)]
+pub struct ChooseForm {
+    #[serde(default)]
+    acting_for: String,
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    return_to: Option<String>,
+}
+
+/// `POST /login/choose`.
+pub async fn choose_submit(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: MaybeSession,
+    form: web::Form<ChooseForm>,
+) -> PageResult {
+    let return_to = safe_return_to(form.return_to.as_deref());
+    csrf::verify(&state, &req, &form.csrf_token)?;
+    let Some(current) = session.0 else {
+        return Ok(sign_in_first(&return_to));
+    };
+    let acting_for = if form.acting_for == "self" {
+        None
+    } else {
+        let id: BusinessId = form.acting_for.parse().map_err(|_| {
+            PageError(AppError::bad_request("invalid_choice").with_detail("Lựa chọn không hợp lệ."))
+        })?;
+        let mut conn = state.db.get().await.map_err(AppError::from)?;
+        let allowed = businesses::acting_for(
+            &mut conn,
+            current.session.account_id.as_uuid(),
+            state.clock.now(),
+        )
+        .await
+        .map_err(AppError::from)?
+        .iter()
+        .any(|(b, _)| b.id == id.as_uuid());
+        if !allowed {
+            return Err(PageError(
+                AppError::new(ErrorKind::Forbidden, "not_authorized_for_business")
+                    .with_detail("Bạn không được quyền thực hiện thay cho doanh nghiệp này."),
+            ));
+        }
+        Some(id)
+    };
+    let new_session = Session {
+        acting_for,
+        ..current.session.clone()
+    };
+    let token = state
+        .sessions
+        .create(&new_session)
+        .await
+        .map_err(PageError)?;
+    Ok(start_session(&state, &MaybeSession(Some(current)), &token, &return_to).await?)
+}
+
+#[derive(Template)]
+#[template(path = "auth/logout.html")]
+struct LogoutPage<'a> {
+    csrf_token: &'a str,
+    signed_in: bool,
+}
+
+/// `GET /logout`: asks for confirmation (a GET must not sign out: links can be forged).
+pub async fn logout_form(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: MaybeSession,
+) -> PageResult {
+    let (token, cookie) = csrf::token_for(&state, &req);
+    let body = render(&LogoutPage {
+        csrf_token: &token,
+        signed_in: session.0.is_some(),
+    })?;
+    Ok(html(actix_web::http::StatusCode::OK, body, cookie))
+}
+
+/// The sign-out form.
+#[derive(Debug, Deserialize)]
+pub struct CsrfOnlyForm {
+    #[serde(default)]
+    csrf_token: String,
+}
+
+/// `POST /logout`.
+pub async fn logout_submit(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    client: ClientInfo,
+    session: MaybeSession,
+    form: web::Form<CsrfOnlyForm>,
+) -> PageResult {
+    csrf::verify(&state, &req, &form.csrf_token)?;
+    if let Some(current) = session.0 {
+        state.sessions.revoke(&current.token).await?;
+        let mut conn = state.db.get().await.map_err(AppError::from)?;
+        crate::identity::audit::record(
+            &mut conn,
+            current.session.account_id,
+            "signed_out",
+            &client,
+            serde_json::json!({}),
+            state.clock.now(),
+        )
+        .await?;
+    }
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/logout"))
+        .cookie(clear_session_cookie(&state))
+        .finish())
+}
+
+#[derive(Template)]
+#[template(path = "auth/verify_email.html")]
+struct VerifyEmailPage<'a> {
+    csrf_token: &'a str,
+    token: &'a str,
+    done: bool,
+    error: Option<&'a str>,
+}
+
+/// Query of the verification page.
+#[derive(Debug, Deserialize)]
+pub struct TokenQuery {
+    #[serde(default)]
+    token: String,
+}
+
+/// `GET /verify-email?token=…`: a button, so link scanners cannot use the token up.
+pub async fn verify_email_form(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<TokenQuery>,
+) -> PageResult {
+    let (csrf_token, cookie) = csrf::token_for(&state, &req);
+    let body = render(&VerifyEmailPage {
+        csrf_token: &csrf_token,
+        token: &query.token,
+        done: false,
+        error: None,
+    })?;
+    Ok(html(actix_web::http::StatusCode::OK, body, cookie))
+}
+
+/// The verification form.
+#[derive(Debug, Deserialize)]
+pub struct VerifyEmailForm {
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    csrf_token: String,
+}
+
+/// `POST /verify-email`.
+pub async fn verify_email_submit(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    client: ClientInfo,
+    form: web::Form<VerifyEmailForm>,
+) -> PageResult {
+    csrf::verify(&state, &req, &form.csrf_token)?;
+    let (csrf_token, cookie) = csrf::token_for(&state, &req);
+    match registration::verify_email(&state, form.token.trim(), &client).await {
+        Ok(_) => {
+            let body = render(&VerifyEmailPage {
+                csrf_token: &csrf_token,
+                token: "",
+                done: true,
+                error: None,
+            })?;
+            Ok(html(actix_web::http::StatusCode::OK, body, cookie))
+        }
+        Err(err) if shown_on_form(&err) => {
+            let body = render(&VerifyEmailPage {
+                csrf_token: &csrf_token,
+                token: "",
+                done: false,
+                error: Some(err.detail()),
+            })?;
+            Ok(html(err.kind().status(), body, cookie))
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Registers the pages.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/login")
+            .route(web::get().to(login_form))
+            .route(web::post().to(login_submit)),
+    )
+    .service(
+        web::resource("/login/choose")
+            .route(web::get().to(choose_form))
+            .route(web::post().to(choose_submit)),
+    )
+    .service(
+        web::resource("/logout")
+            .route(web::get().to(logout_form))
+            .route(web::post().to(logout_submit)),
+    )
+    .service(
+        web::resource("/verify-email")
+            .route(web::get().to(verify_email_form))
+            .route(web::post().to(verify_email_submit)),
+    );
+}

@@ -1,0 +1,122 @@
+//! The browser session cookie and the extractors that read it, plus the
+//! client information (address, software) of a request.
+
+use actix_web::{
+    FromRequest, HttpMessage, HttpRequest,
+    cookie::{Cookie, SameSite, time::Duration as CookieDuration},
+    dev::Payload,
+    web,
+};
+use futures_util::future::{LocalBoxFuture, Ready, ready};
+
+use crate::{
+    error::{AppError, ErrorKind},
+    identity::{ClientInfo, sessions::Session},
+    startup::AppState,
+};
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "es_session";
+
+/// Whether cookies must be `Secure` (the public URL is https).
+pub fn secure_cookies(state: &AppState) -> bool {
+    state.settings.public_url.scheme() == "https"
+}
+
+/// The session cookie for `token`: HttpOnly, SameSite=Lax, Secure over https.
+pub fn session_cookie(state: &AppState, token: &str) -> Cookie<'static> {
+    Cookie::build(SESSION_COOKIE, token.to_owned())
+        .path("/")
+        .http_only(true)
+        .secure(secure_cookies(state))
+        .same_site(SameSite::Lax)
+        .finish()
+}
+
+/// A cookie that removes the session cookie.
+pub fn clear_session_cookie(state: &AppState) -> Cookie<'static> {
+    Cookie::build(SESSION_COOKIE, "")
+        .path("/")
+        .http_only(true)
+        .secure(secure_cookies(state))
+        .same_site(SameSite::Lax)
+        .max_age(CookieDuration::ZERO)
+        .finish()
+}
+
+impl FromRequest for ClientInfo {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let user_agent = req
+            .headers()
+            .get(actix_web::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.chars().take(200).collect());
+        ready(Ok(Self {
+            ip: req.peer_addr().map(|a| a.ip().to_string()),
+            user_agent,
+        }))
+    }
+}
+
+/// The signed-in person's session, with its cookie token.
+#[derive(Debug, Clone)]
+pub struct CurrentSession {
+    /// The session.
+    pub session: Session,
+    /// The cookie token (to exclude it when revoking the others).
+    pub token: String,
+}
+
+/// The session if there is one; requests without one get a 401 problem.
+impl FromRequest for CurrentSession {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            load(&req).await?.ok_or_else(|| {
+                AppError::new(ErrorKind::Unauthorized, "not_signed_in")
+                    .with_detail("Vui lòng đăng nhập để tiếp tục.")
+            })
+        })
+    }
+}
+
+/// The session, if any; never fails for a missing one.
+#[derive(Debug, Clone)]
+pub struct MaybeSession(pub Option<CurrentSession>);
+
+impl FromRequest for MaybeSession {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { Ok(Self(load(&req).await?)) })
+    }
+}
+
+async fn load(req: &HttpRequest) -> Result<Option<CurrentSession>, AppError> {
+    if let Some(cached) = req.extensions().get::<CurrentSession>() {
+        return Ok(Some(cached.clone()));
+    }
+    let Some(token) = req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned()) else {
+        return Ok(None);
+    };
+    let Some(state) = req.app_data::<web::Data<AppState>>() else {
+        return Err(AppError::internal(anyhow::anyhow!(
+            "application state missing"
+        )));
+    };
+    let now = state.clock.now();
+    let Some(session) = state.sessions.load(&token, now).await? else {
+        return Ok(None);
+    };
+    let current = CurrentSession { session, token };
+    req.extensions_mut().insert(current.clone());
+    Ok(Some(current))
+}

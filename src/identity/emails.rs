@@ -1,0 +1,134 @@
+//! The emails of the identity core (templates under `templates/email/`).
+
+use crate::notify::templates::email_template;
+
+/// Verify the address given at registration.
+#[derive(Debug, Clone)]
+pub struct VerifyEmail {
+    /// Name to greet.
+    pub full_name: String,
+    /// The verification link (carries the token).
+    pub link: String,
+    /// Expiry, formatted for people (Vietnam time).
+    pub expires_at: String,
+}
+
+email_template!(
+    VerifyEmail,
+    name = "verify_email",
+    sensitive = true,
+    subject = "email/verify_email/subject.txt",
+    text = "email/verify_email/body.txt",
+    html = "email/verify_email/body.html"
+);
+
+/// Reset a forgotten password.
+#[derive(Debug, Clone)]
+pub struct PasswordReset {
+    /// Name to greet.
+    pub full_name: String,
+    /// The reset link (carries the token).
+    pub link: String,
+    /// Expiry, formatted for people (Vietnam time).
+    pub expires_at: String,
+}
+
+email_template!(
+    PasswordReset,
+    name = "password_reset",
+    sensitive = true,
+    subject = "email/password_reset/subject.txt",
+    text = "email/password_reset/body.txt",
+    html = "email/password_reset/body.html"
+);
+
+/// A sign-in from a device not seen before.
+#[derive(Debug, Clone)]
+pub struct NewSignIn {
+    /// Name to greet.
+    pub full_name: String,
+    /// When, formatted for people (Vietnam time).
+    pub at: String,
+    /// The client software.
+    pub device: String,
+    /// The client address.
+    pub ip: String,
+}
+
+email_template!(
+    NewSignIn,
+    name = "new_sign_in",
+    sensitive = false,
+    subject = "email/new_sign_in/subject.txt",
+    text = "email/new_sign_in/body.txt",
+    html = "email/new_sign_in/body.html"
+);
+
+/// The account reached assurance level 2.
+#[derive(Debug, Clone)]
+pub struct LevelRaised {
+    /// Name to greet.
+    pub full_name: String,
+    /// How the identity was verified, in Vietnamese.
+    pub method: String,
+    /// When, formatted for people (Vietnam time).
+    pub at: String,
+}
+
+email_template!(
+    LevelRaised,
+    name = "level_raised",
+    sensitive = false,
+    subject = "email/level_raised/subject.txt",
+    text = "email/level_raised/body.txt",
+    html = "email/level_raised/body.html"
+);
+
+/// Formats an instant for people: Vietnam time (UTC+7, no daylight saving).
+pub fn vietnam_time(at: chrono::DateTime<chrono::Utc>) -> String {
+    let vietnam = chrono::FixedOffset::east_opt(7 * 3600).unwrap_or_else(|| chrono::Utc.fix());
+    at.with_timezone(&vietnam)
+        .format("%H:%M ngày %d/%m/%Y")
+        .to_string()
+}
+
+use chrono::Offset as _;
+
+/// The calendar date in Vietnam at an instant.
+pub fn vietnam_date(at: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
+    let vietnam = chrono::FixedOffset::east_opt(7 * 3600).unwrap_or_else(|| chrono::Utc.fix());
+    at.with_timezone(&vietnam).date_naive()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::notify::EmailTemplate;
+    use chrono::TimeZone;
+
+    #[test]
+    fn times_are_shown_in_vietnam_time() {
+        let at = chrono::Utc
+            .with_ymd_and_hms(2026, 1, 2, 20, 5, 0)
+            .single()
+            .expect("valid");
+        assert_eq!(vietnam_time(at), "03:05 ngày 03/01/2026");
+    }
+
+    #[test]
+    fn link_emails_are_sensitive_and_carry_the_link() {
+        let e = VerifyEmail {
+            full_name: "Nguyễn Văn An".into(),
+            link: "https://x.test/verify-email?token=abc".into(),
+            expires_at: "10:00 ngày 01/01/2027".into(),
+        };
+        let r = e.render().expect("renders");
+        assert!(r.text.contains("token=abc") && r.html.contains("token=abc"));
+        assert_eq!(
+            r.subject,
+            "Xác minh địa chỉ email cho tài khoản Dịch vụ công"
+        );
+        const { assert!(VerifyEmail::SENSITIVE && PasswordReset::SENSITIVE) };
+        const { assert!(!NewSignIn::SENSITIVE) };
+    }
+}

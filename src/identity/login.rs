@@ -1,0 +1,219 @@
+//! Password sign-in: throttled per account name and per client address,
+//! generic failures, audit events, hash upgrades, new-device emails.
+
+use diesel_async::AsyncConnection;
+use secrecy::SecretString;
+
+use crate::{
+    domain::{AccountId, EmailAddress, national_id::NationalId},
+    error::{AppError, AppResult, ErrorKind},
+    identity::{
+        ClientInfo, audit, emails,
+        password::Verification,
+        sessions::Session,
+        throttle::{self, Rule},
+    },
+    notify::{outbox::Envelope, queue_email},
+    startup::AppState,
+    storage::accounts::{self, AccountRow},
+};
+
+/// A successful sign-in.
+#[derive(Debug)]
+pub struct SignedIn {
+    /// The account.
+    pub account: AccountRow,
+    /// The new session's cookie token.
+    pub session_token: String,
+}
+
+/// The one answer for a wrong name or password, whichever it was.
+pub fn invalid_credentials() -> AppError {
+    AppError::new(ErrorKind::Unauthorized, "invalid_credentials")
+        .with_detail("Tên đăng nhập hoặc mật khẩu không đúng.")
+}
+
+fn locked(wait: u64) -> AppError {
+    AppError::new(ErrorKind::TooManyRequests, "sign_in_locked")
+        .with_detail(format!(
+            "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {} phút.",
+            wait.div_ceil(60)
+        ))
+        .with_header(actix_web::http::header::RETRY_AFTER, wait.to_string())
+}
+
+/// The normalised account name used for throttling (so `A@x.vn` and `a@x.vn` share a counter).
+fn throttle_subject(username: &str) -> String {
+    username.trim().to_lowercase()
+}
+
+async fn check_locks(state: &AppState, rules: &[(&Rule, &str)]) -> AppResult<()> {
+    for (rule, subject) in rules {
+        if let Some(wait) = state.throttle.locked_for(rule, subject).await? {
+            return Err(locked(wait));
+        }
+    }
+    Ok(())
+}
+
+/// Finds the account a sign-in name designates: a national ID or a verified email.
+async fn find_account(state: &AppState, username: &str) -> AppResult<Option<AccountRow>> {
+    let mut conn = state.db.get().await?;
+    if let Ok(id) = NationalId::parse(username) {
+        return Ok(accounts::find_by_national_id(&mut conn, id.as_str()).await?);
+    }
+    if let Ok(email) = EmailAddress::parse(username) {
+        return Ok(accounts::find_by_verified_email(&mut conn, email.as_str()).await?);
+    }
+    Ok(None)
+}
+
+/// Signs in with a national ID or email and a password.
+pub async fn sign_in(
+    state: &AppState,
+    username: &str,
+    password: SecretString,
+    client: &ClientInfo,
+) -> AppResult<SignedIn> {
+    let subject = throttle_subject(username);
+    let ip = client.ip.clone().unwrap_or_else(|| "-".into());
+    check_locks(
+        state,
+        &[
+            (&throttle::SIGN_IN_ACCOUNT, &subject),
+            (&throttle::SIGN_IN_IP, &ip),
+        ],
+    )
+    .await?;
+    let account = find_account(state, username).await?;
+    let verification = state
+        .hasher
+        .verify(
+            account.as_ref().and_then(|a| a.password_hash.clone()),
+            password,
+        )
+        .await?;
+    let now = state.clock.now();
+    let (account, upgraded) = match (account, verification) {
+        (Some(account), Verification::Match { upgraded }) => (account, upgraded),
+        (account, _) => {
+            state
+                .throttle
+                .fail(&throttle::SIGN_IN_ACCOUNT, &subject)
+                .await?;
+            state.throttle.fail(&throttle::SIGN_IN_IP, &ip).await?;
+            if let Some(account) = account {
+                let mut conn = state.db.get().await?;
+                audit::record(
+                    &mut conn,
+                    AccountId::from(account.id),
+                    "sign_in_failed",
+                    client,
+                    serde_json::json!({ "method": "pwd" }),
+                    now,
+                )
+                .await?;
+            }
+            return Err(invalid_credentials());
+        }
+    };
+    // The password is right: from here on the answer may say what is wrong.
+    match account.status.as_str() {
+        "pending" => {
+            return Err(AppError::new(ErrorKind::Forbidden, "email_not_verified").with_detail(
+                "Tài khoản chưa được kích hoạt: vui lòng mở liên kết xác minh đã gửi tới email của bạn.",
+            ));
+        }
+        "disabled" => {
+            return Err(AppError::new(ErrorKind::Forbidden, "account_disabled")
+                .with_detail("Tài khoản đã bị khóa. Vui lòng liên hệ bộ phận hỗ trợ."));
+        }
+        _ => {}
+    }
+    state
+        .throttle
+        .reset(&throttle::SIGN_IN_ACCOUNT, &subject)
+        .await?;
+    let id = AccountId::from(account.id);
+    let session = Session {
+        account_id: id,
+        level: u8::try_from(account.assurance_level).unwrap_or(1),
+        acting_for: None,
+        methods: vec!["pwd".into()],
+        authenticated_at: now,
+        created_at: now,
+        last_seen_at: now,
+        user_agent: client.user_agent.clone(),
+        ip: client.ip.clone(),
+    };
+    complete_sign_in(state, &account, upgraded, client, "pwd").await?;
+    let session_token = state.sessions.create(&session).await?;
+    Ok(SignedIn {
+        account,
+        session_token,
+    })
+}
+
+/// Records a successful sign-in (audit event, hash upgrade, new-device email).
+pub async fn complete_sign_in(
+    state: &AppState,
+    account: &AccountRow,
+    upgraded_hash: Option<String>,
+    client: &ClientInfo,
+    method: &str,
+) -> AppResult<()> {
+    let now = state.clock.now();
+    let id = AccountId::from(account.id);
+    let domain = state.settings.mail_domain();
+    let mut conn = state.db.get().await?;
+    conn.transaction::<_, AppError, _>(async |c| {
+        if let Some(hash) = &upgraded_hash {
+            accounts::set_password_hash(c, account.id, hash, false, now).await?;
+        }
+        let known_device = match &client.user_agent {
+            Some(ua) => accounts::has_signed_in_with(c, account.id, ua).await?,
+            None => true,
+        };
+        let first_sign_in = !accounts::has_any_sign_in(c, account.id).await?;
+        audit::record(
+            c,
+            id,
+            "sign_in_succeeded",
+            client,
+            serde_json::json!({ "method": method }),
+            now,
+        )
+        .await?;
+        let verified_email = account
+            .email
+            .as_deref()
+            .filter(|_| account.email_verified_at.is_some())
+            .and_then(|e| EmailAddress::parse(e).ok());
+        if !known_device
+            && !first_sign_in
+            && let Some(email) = verified_email
+        {
+            queue_email(
+                c,
+                now,
+                &Envelope {
+                    to: &email,
+                    account_id: Some(account.id),
+                    mail_domain: &domain,
+                },
+                &emails::NewSignIn {
+                    full_name: account.full_name.clone(),
+                    at: emails::vietnam_time(now),
+                    device: client
+                        .user_agent
+                        .clone()
+                        .unwrap_or_else(|| "không rõ".into()),
+                    ip: client.ip.clone().unwrap_or_else(|| "không rõ".into()),
+                },
+            )
+            .await?;
+        }
+        Ok(())
+    })
+    .await
+}

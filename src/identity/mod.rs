@@ -1,0 +1,22 @@
+//! Accounts and how people prove who they are: registration, email
+//! verification, passwords (argon2id), sessions, throttling, and sign-in with
+//! the national identity provider (VNeID).
+
+pub mod audit;
+pub mod emails;
+pub mod login;
+pub mod password;
+pub mod profile;
+pub mod registration;
+pub mod sessions;
+pub mod throttle;
+pub mod tokens;
+
+/// Who is on the other end of a request, for audit events and throttling.
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    /// The client's address.
+    pub ip: Option<String>,
+    /// The client's software (`User-Agent`, truncated).
+    pub user_agent: Option<String>,
+}

@@ -1,0 +1,230 @@
+//! Browser sessions, kept server-side in Redis.
+//!
+//! The cookie holds a random token; Redis holds the session under the token's
+//! SHA-256, with an idle timeout (the key's TTL, renewed on use) and an
+//! absolute timeout (checked against `created_at`). Each account has a set of
+//! its sessions so the owner can list and revoke them. Losing Redis signs
+//! everyone out; nothing durable lives here.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use redis::AsyncCommands;
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    domain::{AccountId, BusinessId},
+    error::{AppError, AppResult},
+    identity::tokens,
+    kv::Kv,
+};
+
+/// Idle timeout: a session unused this long ends.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+/// Absolute timeout: a session ends this long after sign-in, used or not.
+pub const ABSOLUTE_TIMEOUT: Duration = Duration::from_secs(12 * 3600);
+
+/// What a session knows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    /// Who signed in.
+    pub account_id: AccountId,
+    /// Assurance level at sign-in (1 or 2).
+    pub level: u8,
+    /// The business the person acts for, if they chose one.
+    pub acting_for: Option<BusinessId>,
+    /// How they proved who they are (`pwd`, `vneid`).
+    pub methods: Vec<String>,
+    /// When they authenticated.
+    pub authenticated_at: DateTime<Utc>,
+    /// When the session began.
+    pub created_at: DateTime<Utc>,
+    /// When it was last used.
+    pub last_seen_at: DateTime<Utc>,
+    /// The client's software, for the owner's session list.
+    pub user_agent: Option<String>,
+    /// The client's address, for the owner's session list.
+    pub ip: Option<String>,
+}
+
+/// A session as its owner sees it in a list.
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionSummary {
+    /// Public id (a prefix of the token's hash, never the token).
+    pub id: String,
+    /// When it began.
+    pub created_at: DateTime<Utc>,
+    /// When it was last used.
+    pub last_seen_at: DateTime<Utc>,
+    /// Client software.
+    pub user_agent: Option<String>,
+    /// Client address.
+    pub ip: Option<String>,
+    /// Whether it is the session making the request.
+    pub current: bool,
+}
+
+/// The session store.
+#[derive(Debug, Clone)]
+pub struct SessionStore {
+    kv: std::sync::Arc<Kv>,
+}
+
+fn public_id(hash_hex: &str) -> String {
+    hash_hex[..16].to_owned()
+}
+
+impl SessionStore {
+    /// A store on `kv`.
+    pub fn new(kv: std::sync::Arc<Kv>) -> Self {
+        Self { kv }
+    }
+
+    fn key(&self, hash_hex: &str) -> String {
+        self.kv.key(&format!("session:{hash_hex}"))
+    }
+
+    fn index_key(&self, account: AccountId) -> String {
+        self.kv.key(&format!("account_sessions:{account}"))
+    }
+
+    /// Starts a session; returns the cookie token.
+    pub async fn create(&self, session: &Session) -> AppResult<String> {
+        let token = tokens::generate();
+        let hash = tokens::hash_hex(&token);
+        let body = serde_json::to_string(session).map_err(AppError::internal)?;
+        let mut conn = self.kv.conn().await?;
+        redis::pipe()
+            .atomic()
+            .set_ex(self.key(&hash), body, IDLE_TIMEOUT.as_secs())
+            .sadd(self.index_key(session.account_id), &hash)
+            .expire(
+                self.index_key(session.account_id),
+                i64::try_from(ABSOLUTE_TIMEOUT.as_secs()).unwrap_or(i64::MAX),
+            )
+            .query_async::<()>(&mut conn)
+            .await?;
+        Ok(token)
+    }
+
+    /// The live session of a cookie token, renewed; `None` if unknown or expired.
+    pub async fn load(&self, token: &str, now: DateTime<Utc>) -> AppResult<Option<Session>> {
+        if !tokens::well_formed(token) {
+            return Ok(None);
+        }
+        let hash = tokens::hash_hex(token);
+        let mut conn = self.kv.conn().await?;
+        let raw: Option<String> = conn.get(self.key(&hash)).await?;
+        let Some(mut session) = raw.and_then(|r| serde_json::from_str::<Session>(&r).ok()) else {
+            return Ok(None);
+        };
+        let absolute = chrono::Duration::from_std(ABSOLUTE_TIMEOUT).unwrap_or_default();
+        let idle = chrono::Duration::from_std(IDLE_TIMEOUT).unwrap_or_default();
+        if now >= session.created_at + absolute || now >= session.last_seen_at + idle {
+            self.revoke_hash(session.account_id, &hash).await?;
+            return Ok(None);
+        }
+        // Renew at most once a minute, so reads stay reads.
+        if now - session.last_seen_at >= chrono::Duration::seconds(60) {
+            session.last_seen_at = now;
+            let body = serde_json::to_string(&session).map_err(AppError::internal)?;
+            let _: () = conn
+                .set_ex(self.key(&hash), body, IDLE_TIMEOUT.as_secs())
+                .await?;
+        }
+        Ok(Some(session))
+    }
+
+    /// Ends the session of a cookie token.
+    pub async fn revoke(&self, token: &str) -> AppResult<()> {
+        if !tokens::well_formed(token) {
+            return Ok(());
+        }
+        let hash = tokens::hash_hex(token);
+        let mut conn = self.kv.conn().await?;
+        let raw: Option<String> = conn.get(self.key(&hash)).await?;
+        if let Some(session) = raw.and_then(|r| serde_json::from_str::<Session>(&r).ok()) {
+            self.revoke_hash(session.account_id, &hash).await?;
+        }
+        Ok(())
+    }
+
+    async fn revoke_hash(&self, account: AccountId, hash: &str) -> AppResult<()> {
+        let mut conn = self.kv.conn().await?;
+        redis::pipe()
+            .atomic()
+            .del(self.key(hash))
+            .srem(self.index_key(account), hash)
+            .query_async::<()>(&mut conn)
+            .await?;
+        Ok(())
+    }
+
+    async fn live_hashes(&self, account: AccountId) -> AppResult<Vec<(String, Session)>> {
+        let mut conn = self.kv.conn().await?;
+        let hashes: Vec<String> = conn.smembers(self.index_key(account)).await?;
+        let mut live = Vec::new();
+        for hash in hashes {
+            let raw: Option<String> = conn.get(self.key(&hash)).await?;
+            match raw.and_then(|r| serde_json::from_str::<Session>(&r).ok()) {
+                Some(s) => live.push((hash, s)),
+                None => {
+                    let _: () = conn.srem(self.index_key(account), &hash).await?;
+                }
+            }
+        }
+        Ok(live)
+    }
+
+    /// The account's live sessions, newest first.
+    pub async fn list(
+        &self,
+        account: AccountId,
+        current_token: Option<&str>,
+    ) -> AppResult<Vec<SessionSummary>> {
+        let current = current_token.map(tokens::hash_hex);
+        let mut list: Vec<_> = self
+            .live_hashes(account)
+            .await?
+            .into_iter()
+            .map(|(hash, s)| SessionSummary {
+                id: public_id(&hash),
+                created_at: s.created_at,
+                last_seen_at: s.last_seen_at,
+                user_agent: s.user_agent,
+                ip: s.ip,
+                current: current.as_deref() == Some(hash.as_str()),
+            })
+            .collect();
+        list.sort_by_key(|s| std::cmp::Reverse(s.created_at));
+        Ok(list)
+    }
+
+    /// Ends one of the account's sessions by its public id; false if none matched.
+    pub async fn revoke_by_public_id(&self, account: AccountId, id: &str) -> AppResult<bool> {
+        for (hash, _) in self.live_hashes(account).await? {
+            if public_id(&hash) == id {
+                self.revoke_hash(account, &hash).await?;
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Ends every session of the account except the one of `keep_token`.
+    pub async fn revoke_all(
+        &self,
+        account: AccountId,
+        keep_token: Option<&str>,
+    ) -> AppResult<usize> {
+        let keep = keep_token.map(tokens::hash_hex);
+        let mut n = 0;
+        for (hash, _) in self.live_hashes(account).await? {
+            if keep.as_deref() != Some(hash.as_str()) {
+                self.revoke_hash(account, &hash).await?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+}

@@ -1,0 +1,168 @@
+//! Throttling of anything that guesses (passwords, tokens, look-ups), in Redis.
+//!
+//! Failures are counted per key (an account name, a client address) in a
+//! window. Past a threshold the key is locked for a time that doubles with
+//! every further failure, up to a cap: growing delays, then a temporary
+//! lockout. Keys are hashed, so Redis holds no usernames or addresses.
+
+use std::time::Duration;
+
+use redis::AsyncCommands;
+
+use crate::{error::AppResult, identity::tokens, kv::Kv};
+
+/// A throttling rule.
+#[derive(Debug, Clone, Copy)]
+pub struct Rule {
+    /// Name of the rule (part of the key).
+    pub name: &'static str,
+    /// Failures allowed in the window before locking.
+    pub free_failures: u32,
+    /// How long failures are remembered.
+    pub window: Duration,
+    /// The first lock's length; each further failure doubles it.
+    pub base_lock: Duration,
+    /// The longest lock.
+    pub max_lock: Duration,
+}
+
+/// Per-account sign-in failures: the 5th locks for 1 minute, then 2, 4 … at most 1 hour.
+pub const SIGN_IN_ACCOUNT: Rule = Rule {
+    name: "signin_account",
+    free_failures: 4,
+    window: Duration::from_secs(24 * 3600),
+    base_lock: Duration::from_secs(60),
+    max_lock: Duration::from_secs(3600),
+};
+
+/// Per-address sign-in failures: 30 free, then growing locks.
+pub const SIGN_IN_IP: Rule = Rule {
+    name: "signin_ip",
+    free_failures: 30,
+    window: Duration::from_secs(3600),
+    base_lock: Duration::from_secs(60),
+    max_lock: Duration::from_secs(3600),
+};
+
+/// Requests that send email (registration, resend, reset) per address.
+pub const EMAIL_SENDING_IP: Rule = Rule {
+    name: "email_ip",
+    free_failures: 10,
+    window: Duration::from_secs(3600),
+    base_lock: Duration::from_secs(300),
+    max_lock: Duration::from_secs(3600),
+};
+
+/// Emails sent to one recipient (resend, reset) in a window.
+pub const EMAIL_SENDING_RECIPIENT: Rule = Rule {
+    name: "email_recipient",
+    free_failures: 3,
+    window: Duration::from_secs(3600),
+    base_lock: Duration::from_secs(600),
+    max_lock: Duration::from_secs(3600),
+};
+
+/// Redeeming email tokens per address (guessing tokens).
+pub const TOKEN_IP: Rule = Rule {
+    name: "token_ip",
+    free_failures: 20,
+    window: Duration::from_secs(3600),
+    base_lock: Duration::from_secs(60),
+    max_lock: Duration::from_secs(3600),
+};
+
+/// Counts failures and locks keys in Redis.
+#[derive(Debug, Clone)]
+pub struct Throttle {
+    kv: std::sync::Arc<Kv>,
+}
+
+impl Throttle {
+    /// A throttle on `kv`.
+    pub fn new(kv: std::sync::Arc<Kv>) -> Self {
+        Self { kv }
+    }
+
+    fn keys(&self, rule: &Rule, subject: &str) -> (String, String) {
+        let h = tokens::hash_hex(subject);
+        (
+            self.kv.key(&format!("throttle:{}:count:{h}", rule.name)),
+            self.kv.key(&format!("throttle:{}:lock:{h}", rule.name)),
+        )
+    }
+
+    /// Seconds until `subject` may try again under `rule`, or `None` if it may now.
+    pub async fn locked_for(&self, rule: &Rule, subject: &str) -> AppResult<Option<u64>> {
+        let (_, lock) = self.keys(rule, subject);
+        let mut conn = self.kv.conn().await?;
+        let ttl: i64 = conn.ttl(&lock).await?;
+        Ok(u64::try_from(ttl).ok().filter(|t| *t > 0))
+    }
+
+    /// Records a failure; returns the lock it caused, if any.
+    pub async fn fail(&self, rule: &Rule, subject: &str) -> AppResult<Option<Duration>> {
+        let (count_key, lock_key) = self.keys(rule, subject);
+        let mut conn = self.kv.conn().await?;
+        let (count,): (u32,) = redis::pipe()
+            .atomic()
+            .incr(&count_key, 1)
+            .expire(
+                &count_key,
+                i64::try_from(rule.window.as_secs()).unwrap_or(i64::MAX),
+            )
+            .ignore()
+            .query_async(&mut conn)
+            .await?;
+        let lock = lock_duration(rule, count);
+        if let Some(lock) = lock {
+            let _: () = conn.set_ex(&lock_key, 1, lock.as_secs().max(1)).await?;
+        }
+        Ok(lock)
+    }
+
+    /// Forgets the failures of `subject` (after a success).
+    pub async fn reset(&self, rule: &Rule, subject: &str) -> AppResult<()> {
+        let (count_key, lock_key) = self.keys(rule, subject);
+        let mut conn = self.kv.conn().await?;
+        let _: () = conn.del(&[count_key, lock_key]).await?;
+        Ok(())
+    }
+
+    /// Counts one use of a quota (not a failure): locks once the quota is spent.
+    pub async fn spend(&self, rule: &Rule, subject: &str) -> AppResult<Option<u64>> {
+        if let Some(wait) = self.locked_for(rule, subject).await? {
+            return Ok(Some(wait));
+        }
+        self.fail(rule, subject).await?;
+        Ok(None)
+    }
+}
+
+/// The lock after the `count`-th failure: none while free failures remain,
+/// then the base lock doubling per failure, capped.
+pub fn lock_duration(rule: &Rule, count: u32) -> Option<Duration> {
+    if count <= rule.free_failures {
+        return None;
+    }
+    let doublings = (count - rule.free_failures - 1).min(20);
+    Some(
+        rule.base_lock
+            .saturating_mul(1_u32 << doublings)
+            .min(rule.max_lock),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locks_grow_after_the_free_failures_up_to_the_cap() {
+        let r = SIGN_IN_ACCOUNT;
+        assert_eq!(lock_duration(&r, 4), None);
+        assert_eq!(lock_duration(&r, 5), Some(Duration::from_secs(60)));
+        assert_eq!(lock_duration(&r, 6), Some(Duration::from_secs(120)));
+        assert_eq!(lock_duration(&r, 7), Some(Duration::from_secs(240)));
+        assert_eq!(lock_duration(&r, 40), Some(Duration::from_secs(3600)));
+    }
+}

@@ -1,0 +1,381 @@
+//! The `accounts`, `identity_verifications`, `federated_identities` and
+//! `auth_events` tables.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::schema::{accounts, auth_events, federated_identities, identity_verifications};
+
+/// A citizen account row.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = accounts)]
+pub struct AccountRow {
+    /// Id.
+    pub id: Uuid,
+    /// 12-digit national ID.
+    pub national_id: String,
+    /// Full name (NFC).
+    pub full_name: String,
+    /// Date of birth.
+    pub date_of_birth: NaiveDate,
+    /// `male` or `female`.
+    pub sex: String,
+    /// Email address, verified or not.
+    pub email: Option<String>,
+    /// When the email was verified.
+    pub email_verified_at: Option<DateTime<Utc>>,
+    /// Mobile phone, E.164.
+    pub phone: Option<String>,
+    /// argon2id PHC string.
+    pub password_hash: Option<String>,
+    /// When the password was last set.
+    pub password_changed_at: Option<DateTime<Utc>>,
+    /// 1 or 2.
+    pub assurance_level: i16,
+    /// `pending`, `active` or `disabled`.
+    pub status: String,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Inserts an account; `Ok(false)` when the national ID already has one.
+pub async fn insert(conn: &mut AsyncPgConnection, row: &AccountRow) -> QueryResult<bool> {
+    diesel::insert_into(accounts::table)
+        .values(row)
+        .on_conflict(accounts::national_id)
+        .do_nothing()
+        .execute(conn)
+        .await
+        .map(|n| n == 1)
+}
+
+/// Loads an account.
+pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<AccountRow> {
+    accounts::table
+        .find(id)
+        .select(AccountRow::as_select())
+        .first(conn)
+        .await
+}
+
+/// Loads and locks an account for an update in this transaction.
+pub async fn find_for_update(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<AccountRow> {
+    accounts::table
+        .find(id)
+        .select(AccountRow::as_select())
+        .for_update()
+        .first(conn)
+        .await
+}
+
+/// The account of a national ID.
+pub async fn find_by_national_id(
+    conn: &mut AsyncPgConnection,
+    national_id: &str,
+) -> QueryResult<Option<AccountRow>> {
+    accounts::table
+        .filter(accounts::national_id.eq(national_id))
+        .select(AccountRow::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+diesel::define_sql_function!(
+    /// SQL `lower()`, matching the case-insensitive unique index on emails.
+    fn lower(x: diesel::sql_types::Nullable<diesel::sql_types::Text>) -> diesel::sql_types::Nullable<diesel::sql_types::Text>
+);
+
+/// The account whose verified email is `email` (case-insensitive).
+pub async fn find_by_verified_email(
+    conn: &mut AsyncPgConnection,
+    email: &str,
+) -> QueryResult<Option<AccountRow>> {
+    accounts::table
+        .filter(lower(accounts::email).eq(email.to_lowercase()))
+        .filter(accounts::email_verified_at.is_not_null())
+        .select(AccountRow::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// The newest pending (unverified) registration with `email`.
+pub async fn find_pending_by_email(
+    conn: &mut AsyncPgConnection,
+    email: &str,
+) -> QueryResult<Option<AccountRow>> {
+    accounts::table
+        .filter(lower(accounts::email).eq(email.to_lowercase()))
+        .filter(accounts::status.eq("pending"))
+        .order(accounts::created_at.desc())
+        .select(AccountRow::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Marks the email verified and the account active, unless another account
+/// verified the same address first (`Ok(false)`).
+pub async fn mark_email_verified(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    email: &str,
+    now: DateTime<Utc>,
+) -> QueryResult<bool> {
+    let taken = accounts::table
+        .filter(lower(accounts::email).eq(email.to_lowercase()))
+        .filter(accounts::email_verified_at.is_not_null())
+        .filter(accounts::id.ne(id))
+        .select(accounts::id)
+        .first::<Uuid>(conn)
+        .await
+        .optional()?;
+    if taken.is_some() {
+        return Ok(false);
+    }
+    diesel::update(accounts::table.find(id))
+        .set((
+            accounts::email.eq(email),
+            accounts::email_verified_at.eq(now),
+            accounts::status.eq(diesel::dsl::sql::<diesel::sql_types::Text>(
+                "CASE WHEN status = 'pending' THEN 'active' ELSE status END",
+            )),
+            accounts::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .await
+        .map(|n| n == 1)
+}
+
+/// Replaces the password hash.
+pub async fn set_password_hash(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    hash: &str,
+    changed: bool,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    let query = diesel::update(accounts::table.find(id));
+    if changed {
+        query
+            .set((
+                accounts::password_hash.eq(hash),
+                accounts::password_changed_at.eq(now),
+                accounts::updated_at.eq(now),
+            ))
+            .execute(conn)
+            .await
+            .map(drop)
+    } else {
+        // A parameter upgrade of the same password: not a change the owner made.
+        query
+            .set(accounts::password_hash.eq(hash))
+            .execute(conn)
+            .await
+            .map(drop)
+    }
+}
+
+/// Raises an account to level 2 (and activates it).
+pub async fn raise_to_level_2(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::update(accounts::table.find(id))
+        .set((
+            accounts::assurance_level.eq(2),
+            accounts::status.eq(diesel::dsl::sql::<diesel::sql_types::Text>(
+                "CASE WHEN status = 'pending' THEN 'active' ELSE status END",
+            )),
+            accounts::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Deletes registrations whose email was never verified, created before `before`.
+pub async fn delete_stale_pending(
+    conn: &mut AsyncPgConnection,
+    before: DateTime<Utc>,
+) -> QueryResult<usize> {
+    diesel::delete(
+        accounts::table
+            .filter(accounts::status.eq("pending"))
+            .filter(accounts::created_at.lt(before)),
+    )
+    .execute(conn)
+    .await
+}
+
+/// A proof of identity.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = identity_verifications)]
+pub struct NewVerification<'a> {
+    /// Id.
+    pub id: Uuid,
+    /// The account.
+    pub account_id: Uuid,
+    /// `vneid` or `counter`.
+    pub method: &'a str,
+    /// The receiver who checked the card.
+    pub verified_by: Option<Uuid>,
+    /// Their agency.
+    pub agency_code: Option<&'a str>,
+    /// What was seen.
+    pub evidence: Option<&'a str>,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Records a proof of identity.
+pub async fn insert_verification(
+    conn: &mut AsyncPgConnection,
+    row: &NewVerification<'_>,
+) -> QueryResult<()> {
+    diesel::insert_into(identity_verifications::table)
+        .values(row)
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// The account linked to an upstream identity.
+pub async fn find_federated(
+    conn: &mut AsyncPgConnection,
+    issuer: &str,
+    subject: &str,
+) -> QueryResult<Option<Uuid>> {
+    federated_identities::table
+        .find((issuer, subject))
+        .select(federated_identities::account_id)
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Links an upstream identity to an account (or refreshes its last use).
+pub async fn link_federated(
+    conn: &mut AsyncPgConnection,
+    issuer: &str,
+    subject: &str,
+    account_id: Uuid,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::insert_into(federated_identities::table)
+        .values((
+            federated_identities::issuer.eq(issuer),
+            federated_identities::subject.eq(subject),
+            federated_identities::account_id.eq(account_id),
+            federated_identities::created_at.eq(now),
+            federated_identities::last_used_at.eq(now),
+        ))
+        .on_conflict((federated_identities::issuer, federated_identities::subject))
+        .do_update()
+        .set(federated_identities::last_used_at.eq(now))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// An audit event.
+#[derive(Debug, Clone, Insertable, Queryable, Selectable)]
+#[diesel(table_name = auth_events)]
+pub struct AuthEventRow {
+    /// Id.
+    pub id: Uuid,
+    /// The account concerned.
+    pub account_id: Uuid,
+    /// What happened (`sign_in_succeeded`, `sign_in_failed`, …).
+    pub kind: String,
+    /// Client address.
+    pub ip: Option<String>,
+    /// Client software.
+    pub user_agent: Option<String>,
+    /// Details.
+    pub detail: serde_json::Value,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Records an audit event.
+pub async fn insert_event(conn: &mut AsyncPgConnection, row: &AuthEventRow) -> QueryResult<()> {
+    diesel::insert_into(auth_events::table)
+        .values(row)
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// An account's events, newest first, before the keyset cursor if given.
+pub async fn events(
+    conn: &mut AsyncPgConnection,
+    account_id: Uuid,
+    before: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> QueryResult<Vec<AuthEventRow>> {
+    let mut query = auth_events::table
+        .filter(auth_events::account_id.eq(account_id))
+        .into_boxed();
+    if let Some((at, id)) = before {
+        query = query.filter(
+            auth_events::created_at
+                .lt(at)
+                .or(auth_events::created_at.eq(at).and(auth_events::id.lt(id))),
+        );
+    }
+    query
+        .order((auth_events::created_at.desc(), auth_events::id.desc()))
+        .limit(limit)
+        .select(AuthEventRow::as_select())
+        .load(conn)
+        .await
+}
+
+/// The keyset position of one of the account's events.
+pub async fn event_cursor(
+    conn: &mut AsyncPgConnection,
+    account_id: Uuid,
+    event_id: Uuid,
+) -> QueryResult<Option<(DateTime<Utc>, Uuid)>> {
+    auth_events::table
+        .filter(auth_events::account_id.eq(account_id))
+        .filter(auth_events::id.eq(event_id))
+        .select((auth_events::created_at, auth_events::id))
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Whether this account has ever signed in.
+pub async fn has_any_sign_in(conn: &mut AsyncPgConnection, account_id: Uuid) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        auth_events::table
+            .filter(auth_events::account_id.eq(account_id))
+            .filter(auth_events::kind.eq("sign_in_succeeded")),
+    ))
+    .get_result(conn)
+    .await
+}
+
+/// Whether this account has signed in before from this device fingerprint.
+pub async fn has_signed_in_with(
+    conn: &mut AsyncPgConnection,
+    account_id: Uuid,
+    user_agent: &str,
+) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        auth_events::table
+            .filter(auth_events::account_id.eq(account_id))
+            .filter(auth_events::kind.eq("sign_in_succeeded"))
+            .filter(auth_events::user_agent.eq(user_agent)),
+    ))
+    .get_result(conn)
+    .await
+}
