@@ -11,7 +11,9 @@ use crate::{
     clock::SharedClock,
     config::Settings,
     http,
-    identity::{password::PasswordHasher, sessions::SessionStore, throttle::Throttle},
+    identity::{
+        password::PasswordHasher, sessions::SessionStore, throttle::Throttle, vneid::Vneid,
+    },
     kv::Kv,
     metrics::Metrics,
     notify::{Mailer, Worker, worker::WorkerOptions},
@@ -42,6 +44,8 @@ pub struct AppState {
     pub throttle: Throttle,
     /// Password hashing on a bounded pool.
     pub hasher: PasswordHasher,
+    /// Sign-in with VNeID, when configured.
+    pub vneid: Option<Arc<Vneid>>,
 }
 
 impl AppState {
@@ -51,7 +55,12 @@ impl AppState {
         let kv = Kv::new(&settings.redis).context("REDIS_URL")?;
         let mailer = Mailer::build(&settings.mail.transport)?;
         let kv = Arc::new(kv);
+        let vneid = match &settings.vneid {
+            Some(v) => Some(Arc::new(Vneid::new(v.clone(), &settings.issuer())?)),
+            None => None,
+        };
         Ok(Self {
+            vneid,
             settings: Arc::new(settings),
             db,
             sessions: SessionStore::new(kv.clone()),

@@ -21,7 +21,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/readyz").route(web::get().to(health::readyz)))
         .service(web::resource("/metrics").route(web::get().to(health::metrics)))
         .configure(api::configure)
-        .configure(pages::auth::configure);
+        .configure(pages::auth::configure)
+        .configure(pages::vneid::configure);
 }
 
 /// The answer for routes that do not exist.

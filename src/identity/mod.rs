@@ -11,6 +11,7 @@ pub mod registration;
 pub mod sessions;
 pub mod throttle;
 pub mod tokens;
+pub mod vneid;
 
 /// Who is on the other end of a request, for audit events and throttling.
 #[derive(Debug, Clone, Default)]

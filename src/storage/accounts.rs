@@ -200,6 +200,27 @@ pub async fn raise_to_level_2(
         .map(drop)
 }
 
+/// Replaces name, date of birth and sex with values from a verified source.
+pub async fn update_identity(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    full_name: &str,
+    date_of_birth: NaiveDate,
+    sex: &str,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::update(accounts::table.find(id))
+        .set((
+            accounts::full_name.eq(full_name),
+            accounts::date_of_birth.eq(date_of_birth),
+            accounts::sex.eq(sex),
+            accounts::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
 /// Deletes registrations whose email was never verified, created before `before`.
 pub async fn delete_stale_pending(
     conn: &mut AsyncPgConnection,

@@ -107,7 +107,11 @@ async fn ready(app: &TestApp) -> (u16, serde_json::Value) {
 
 #[tokio::test]
 async fn losing_redis_makes_the_app_unready_until_redis_is_back() {
-    let mut app = TestApp::spawn_with(TestOptions { own_redis: true }).await;
+    let mut app = TestApp::spawn_with(TestOptions {
+        own_redis: true,
+        ..TestOptions::default()
+    })
+    .await;
     assert_eq!(ready(&app).await.0, 200);
 
     app.redis.as_mut().expect("own redis").stop();

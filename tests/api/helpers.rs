@@ -222,6 +222,8 @@ impl RedisServer {
 pub struct TestOptions {
     /// Give the app a Redis server of its own (to stop and start it).
     pub own_redis: bool,
+    /// Start the VNeID stand-in and configure the app to use it.
+    pub vneid: Option<VneidOptions>,
 }
 
 /// A running application and handles on everything behind it.
@@ -232,6 +234,8 @@ pub struct TestApp {
     pub clock: Arc<ManualClock>,
     pub smtp: SmtpServer,
     pub redis: Option<RedisServer>,
+    /// Kept alive for the app's lifetime.
+    pub _vneid: Option<VneidProvider>,
     pub db_name: String,
     /// Cancel to shut the application down gracefully.
     pub shutdown: tokio_util::sync::CancellationToken,
@@ -386,7 +390,11 @@ impl TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let address = format!("http://127.0.0.1:{port}");
-        let env: HashMap<String, String> = [
+        let vneid = options
+            .vneid
+            .as_ref()
+            .map(|v| VneidProvider::start(v, &format!("{address}/login/vneid/callback")));
+        let mut env: HashMap<String, String> = [
             ("DATABASE_URL", database_url(&admin, &db_name)),
             ("DATABASE_POOL_SIZE", "8".into()),
             ("DATABASE_TIMEOUT_SECS", "2".into()),
@@ -406,6 +414,17 @@ impl TestApp {
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
         .collect();
+        if let Some(provider) = &vneid {
+            for (k, v) in [
+                ("VNEID_ISSUER", provider.issuer.as_str()),
+                ("VNEID_CLIENT_ID", VNEID_CLIENT_ID),
+                ("VNEID_CLIENT_SECRET", VNEID_CLIENT_SECRET),
+                ("VNEID_SCOPES", "openid profile national_id"),
+                ("VNEID_CLAIM_NATIONAL_ID", "so_dinh_danh"),
+            ] {
+                env.insert(k.to_owned(), v.to_owned());
+            }
+        }
         let settings = Settings::from_env(&env).expect("test settings are valid");
         let clock = Arc::new(ManualClock::new(SystemClock.now()));
         let state = AppState::build(settings, clock.clone()).expect("state");
@@ -433,6 +452,7 @@ impl TestApp {
             clock,
             smtp,
             redis,
+            _vneid: vneid,
             db_name,
             shutdown,
             server,
@@ -620,11 +640,37 @@ impl TestApp {
         );
     }
 
+    /// A cookie-keeping client that does not follow redirects (another browser).
+    pub fn fresh_client() -> reqwest::Client {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_store(true)
+            .build()
+            .expect("client")
+    }
+
     /// Fetches the sign-in page and submits it; returns the answer (303 on success).
     pub async fn sign_in(&self, username: &str, password: &str) -> reqwest::Response {
-        let page = self.get("/login").await.text().await.expect("login page");
+        self.sign_in_with(&self.client, username, password).await
+    }
+
+    /// `sign_in` with another client.
+    pub async fn sign_in_with(
+        &self,
+        client: &reqwest::Client,
+        username: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        let page = client
+            .get(self.url("/login"))
+            .send()
+            .await
+            .expect("get")
+            .text()
+            .await
+            .expect("login page");
         let csrf = input_value(&page, "csrf_token").expect("a CSRF field");
-        self.client
+        client
             .post(self.url("/login"))
             .form(&[
                 ("username", username),
@@ -635,5 +681,136 @@ impl TestApp {
             .send()
             .await
             .expect("request")
+    }
+}
+
+/// The independent OpenID provider standing in for VNeID (npm's oidc-provider).
+pub struct VneidProvider {
+    pub issuer: String,
+    _child: Guard,
+    _accounts: tempfile::NamedTempFile,
+}
+
+/// What the VNeID stand-in knows.
+#[derive(Clone, Default)]
+pub struct VneidOptions {
+    /// `{ "login": …, "claims": { … } }` objects.
+    pub accounts: Vec<serde_json::Value>,
+    /// Make every sign-in end with this OAuth error.
+    pub fail_with: Option<String>,
+}
+
+pub const VNEID_CLIENT_ID: &str = "eservices-test";
+pub const VNEID_CLIENT_SECRET: &str = "vneid-test-secret-0123456789";
+
+impl VneidProvider {
+    pub fn start(options: &VneidOptions, redirect_uri: &str) -> Self {
+        use std::io::{BufRead, Write};
+        let mut accounts = tempfile::NamedTempFile::new().expect("accounts file");
+        accounts
+            .write_all(
+                serde_json::to_string(&options.accounts)
+                    .expect("json")
+                    .as_bytes(),
+            )
+            .expect("write accounts");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/vneid/provider.mjs");
+        let mut cmd = Command::new("node");
+        cmd.arg(script)
+            .args([
+                "--port",
+                "0",
+                "--client-id",
+                VNEID_CLIENT_ID,
+                "--client-secret",
+                VNEID_CLIENT_SECRET,
+            ])
+            .args(["--redirect-uri", redirect_uri, "--exit-on-stdin-eof"])
+            .arg("--accounts")
+            .arg(accounts.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        if let Some(error) = &options.fail_with {
+            cmd.args(["--fail-with", error]);
+        }
+        let mut child = cmd
+            .spawn()
+            .expect("node runs the VNeID stand-in (npm ci --prefix tests/support/vneid)");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("READY line");
+        let issuer = line
+            .trim()
+            .strip_prefix("READY ")
+            .unwrap_or_else(|| panic!("unexpected provider output: {line:?}"))
+            .to_owned();
+        Self {
+            issuer,
+            _child: Guard(child),
+            _accounts: accounts,
+        }
+    }
+}
+
+/// A VNeID account for the stand-in, with the claim names the app is configured for.
+pub fn vneid_account(
+    login: &str,
+    sub: &str,
+    national_id: &str,
+    name: &str,
+    birthdate: &str,
+    gender: &str,
+) -> serde_json::Value {
+    serde_json::json!({
+        "login": login,
+        "claims": {
+            "sub": sub,
+            "name": name,
+            "birthdate": birthdate,
+            "gender": gender,
+            "so_dinh_danh": national_id,
+        }
+    })
+}
+
+impl TestApp {
+    /// Signs in through VNeID as `login`, driving the provider's login form as
+    /// a browser would; returns our callback's answer.
+    pub async fn sign_in_with_vneid(&self, login: &str) -> reqwest::Response {
+        let mut res = self.get("/login/vneid?return_to=/api/v1/me").await;
+        let mut base = self.address.clone();
+        for _ in 0..10 {
+            if res.status() == 303 {
+                let location = res.headers()["location"]
+                    .to_str()
+                    .expect("ascii")
+                    .to_owned();
+                let next = if location.starts_with('/') {
+                    format!("{base}{location}")
+                } else {
+                    location
+                };
+                if next.starts_with(&self.url("/login/vneid/callback")) {
+                    return self.client.get(next).send().await.expect("callback");
+                }
+                base = next.split('/').take(3).collect::<Vec<_>>().join("/");
+                res = self.client.get(next).send().await.expect("follow");
+                continue;
+            }
+            let page = res.text().await.expect("page");
+            let start = page.find("action=\"").expect("a form") + "action=\"".len();
+            let action = &page[start..start + page[start..].find('"').expect("end")];
+            res = self
+                .client
+                .post(format!("{base}{action}"))
+                .form(&[("login", login), ("password", "any")])
+                .send()
+                .await
+                .expect("post login");
+        }
+        panic!("the VNeID flow did not come back");
     }
 }

@@ -9,3 +9,4 @@ mod faults;
 mod health;
 mod helpers;
 mod outbox;
+mod vneid;

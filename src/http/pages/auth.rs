@@ -113,7 +113,7 @@ fn empty_secret() -> SecretString {
 }
 
 /// Where to go after signing in: the capacity choice when the person can act for a business.
-async fn after_sign_in(
+pub async fn after_sign_in(
     state: &AppState,
     account: AccountId,
     return_to: &str,

@@ -1,0 +1,440 @@
+//! Sign-in with the national identity provider (VNeID), as an OpenID Connect
+//! relying party: discovery, authorization code flow with PKCE (S256), state
+//! and nonce, ID token validation (signature, issuer, audience, expiry, nonce).
+//!
+//! The verified claims (national ID, name, date of birth, sex; claim names
+//! configurable) map to one citizen: an existing account with that national
+//! ID is linked and raised to level 2, never duplicated; a first sign-in
+//! creates the account at level 2.
+
+use std::{collections::HashMap, time::Duration};
+
+use chrono::NaiveDate;
+use diesel_async::AsyncConnection;
+use openidconnect::{
+    AdditionalClaims, AuthorizationCode, Client, ClientId, ClientSecret, CsrfToken,
+    EmptyExtraTokenFields, EndpointMaybeSet, EndpointNotSet, EndpointSet, IdTokenFields, IssuerUrl,
+    Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, StandardErrorResponse,
+    StandardTokenResponse, TokenResponse,
+    core::{
+        CoreAuthDisplay, CoreAuthPrompt, CoreAuthenticationFlow, CoreErrorResponseType,
+        CoreGenderClaim, CoreJsonWebKey, CoreJweContentEncryptionAlgorithm,
+        CoreJwsSigningAlgorithm, CoreProviderMetadata, CoreRevocableToken,
+        CoreRevocationErrorResponse, CoreTokenIntrospectionResponse, CoreTokenType,
+    },
+};
+use redis::AsyncCommands;
+use secrecy::ExposeSecret;
+use serde::{Deserialize, Serialize};
+use tokio::sync::RwLock;
+
+use crate::{
+    config::VneidSettings,
+    domain::{
+        AccountId, EmailAddress,
+        national_id::{NationalId, Sex},
+        person_name::PersonName,
+    },
+    error::{AppError, AppResult, ErrorKind},
+    identity::{ClientInfo, audit, emails},
+    kv::Kv,
+    notify::{outbox::Envelope, queue_email},
+    startup::AppState,
+    storage::accounts::{self, AccountRow},
+};
+
+/// How long a started sign-in may take to come back.
+const STATE_TTL: Duration = Duration::from_secs(600);
+/// How long discovery results are reused.
+const DISCOVERY_TTL: Duration = Duration::from_secs(3600);
+
+/// Every claim beyond the standard ones, by name (the claim names are configurable).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct VneidClaims {
+    /// Claim name → value.
+    #[serde(flatten)]
+    pub claims: HashMap<String, serde_json::Value>,
+}
+
+impl AdditionalClaims for VneidClaims {}
+
+type VneidTokenResponse = StandardTokenResponse<
+    IdTokenFields<
+        VneidClaims,
+        EmptyExtraTokenFields,
+        CoreGenderClaim,
+        CoreJweContentEncryptionAlgorithm,
+        CoreJwsSigningAlgorithm,
+    >,
+    CoreTokenType,
+>;
+
+type VneidClient = Client<
+    VneidClaims,
+    CoreAuthDisplay,
+    CoreGenderClaim,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJsonWebKey,
+    CoreAuthPrompt,
+    StandardErrorResponse<CoreErrorResponseType>,
+    VneidTokenResponse,
+    CoreTokenIntrospectionResponse,
+    CoreRevocableToken,
+    CoreRevocationErrorResponse,
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointMaybeSet,
+    EndpointMaybeSet,
+>;
+
+/// What is kept between the redirect to VNeID and its answer.
+#[derive(Debug, Serialize, Deserialize)]
+struct PendingSignIn {
+    nonce: String,
+    pkce_verifier: String,
+    return_to: String,
+}
+
+/// The relying party: configuration, an HTTP client, cached discovery.
+pub struct Vneid {
+    settings: VneidSettings,
+    redirect_uri: RedirectUrl,
+    http: openidconnect::reqwest::Client,
+    metadata: RwLock<Option<(std::time::Instant, CoreProviderMetadata)>>,
+}
+
+impl std::fmt::Debug for Vneid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Vneid")
+            .field("issuer", &self.settings.issuer.as_str())
+            .finish()
+    }
+}
+
+fn upstream_unavailable(err: impl std::fmt::Display) -> AppError {
+    AppError::unavailable("vneid_unavailable")
+        .with_detail(
+            "Không kết nối được với hệ thống định danh điện tử VNeID; vui lòng thử lại sau.",
+        )
+        .with_source(anyhow::anyhow!("{err}"))
+}
+
+fn sign_in_failed(code: &'static str, err: impl std::fmt::Display) -> AppError {
+    AppError::bad_request(code)
+        .with_detail("Đăng nhập bằng VNeID không thành công. Vui lòng thử lại.")
+        .with_source(anyhow::anyhow!("{err}"))
+}
+
+impl Vneid {
+    /// A relying party whose callback is `{public_url}/login/vneid/callback`.
+    pub fn new(settings: VneidSettings, public_url: &str) -> anyhow::Result<Self> {
+        let http = openidconnect::reqwest::ClientBuilder::new()
+            // Following redirects would open the client to SSRF.
+            .redirect(openidconnect::reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(10))
+            .build()?;
+        Ok(Self {
+            redirect_uri: RedirectUrl::new(format!("{public_url}/login/vneid/callback"))?,
+            settings,
+            http,
+            metadata: RwLock::new(None),
+        })
+    }
+
+    async fn client(&self) -> AppResult<VneidClient> {
+        let cached = self
+            .metadata
+            .read()
+            .await
+            .as_ref()
+            .filter(|(at, _)| at.elapsed() < DISCOVERY_TTL)
+            .map(|(_, m)| m.clone());
+        let metadata = match cached {
+            Some(m) => m,
+            None => {
+                let issuer = IssuerUrl::new(
+                    self.settings
+                        .issuer
+                        .as_str()
+                        .trim_end_matches('/')
+                        .to_owned(),
+                )
+                .map_err(upstream_unavailable)?;
+                let m = CoreProviderMetadata::discover_async(issuer, &self.http)
+                    .await
+                    .map_err(upstream_unavailable)?;
+                *self.metadata.write().await = Some((std::time::Instant::now(), m.clone()));
+                m
+            }
+        };
+        Ok(Client::from_provider_metadata(
+            metadata,
+            ClientId::new(self.settings.client_id.clone()),
+            Some(ClientSecret::new(
+                self.settings.client_secret.expose_secret().to_owned(),
+            )),
+        )
+        .set_redirect_uri(self.redirect_uri.clone()))
+    }
+
+    fn state_key(kv: &Kv, state: &str) -> String {
+        kv.key(&format!(
+            "vneid_state:{}",
+            crate::identity::tokens::hash_hex(state)
+        ))
+    }
+
+    /// Starts a sign-in: returns the URL to send the browser to and the
+    /// `state`, which the caller also binds to the browser (a cookie).
+    pub async fn start(&self, kv: &Kv, return_to: &str) -> AppResult<(String, String)> {
+        let client = self.client().await?;
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let mut request = client.authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        );
+        for scope in self.settings.scopes.iter().filter(|s| *s != "openid") {
+            request = request.add_scope(Scope::new(scope.clone()));
+        }
+        let (url, state, nonce) = request.set_pkce_challenge(challenge).url();
+        let pending = PendingSignIn {
+            nonce: nonce.secret().clone(),
+            pkce_verifier: verifier.secret().clone(),
+            return_to: return_to.to_owned(),
+        };
+        let body = serde_json::to_string(&pending).map_err(AppError::internal)?;
+        let mut conn = kv.conn().await?;
+        let _: () = conn
+            .set_ex(
+                Self::state_key(kv, state.secret()),
+                body,
+                STATE_TTL.as_secs(),
+            )
+            .await?;
+        Ok((url.to_string(), state.secret().clone()))
+    }
+
+    /// Forgets a started sign-in (after an error answer from VNeID).
+    pub async fn discard(&self, kv: &Kv, state: &str) -> AppResult<()> {
+        let mut conn = kv.conn().await?;
+        let _: () = conn.del(Self::state_key(kv, state)).await?;
+        Ok(())
+    }
+
+    /// Finishes a sign-in: checks the state (once), exchanges the code with the
+    /// PKCE verifier, validates the ID token and returns its verified identity
+    /// and where to go next.
+    pub async fn finish(
+        &self,
+        kv: &Kv,
+        state: &str,
+        code: &str,
+    ) -> AppResult<(VerifiedIdentity, String)> {
+        let mut conn = kv.conn().await?;
+        let raw: Option<String> = redis::cmd("GETDEL")
+            .arg(Self::state_key(kv, state))
+            .query_async(&mut conn)
+            .await?;
+        let pending: PendingSignIn = raw
+            .and_then(|r| serde_json::from_str(&r).ok())
+            .ok_or_else(|| sign_in_failed("vneid_invalid_state", "unknown or expired state"))?;
+        let client = self.client().await?;
+        let response = client
+            .exchange_code(AuthorizationCode::new(code.to_owned()))
+            .map_err(upstream_unavailable)?
+            .set_pkce_verifier(PkceCodeVerifier::new(pending.pkce_verifier))
+            .request_async(&self.http)
+            .await
+            .map_err(|e| sign_in_failed("vneid_token_exchange_failed", e))?;
+        let id_token = response.id_token().ok_or_else(|| {
+            sign_in_failed("vneid_no_id_token", "no ID token in the token response")
+        })?;
+        let verifier = client.id_token_verifier();
+        let claims = id_token
+            .claims(&verifier, &Nonce::new(pending.nonce))
+            .map_err(|e| sign_in_failed("vneid_invalid_id_token", e))?;
+        let extra = &claims.additional_claims().claims;
+        let standard = |name: &str| -> Option<String> {
+            match name {
+                "name" => claims
+                    .name()
+                    .and_then(|n| n.get(None))
+                    .map(|n| n.to_string()),
+                "birthdate" => claims.birthdate().map(|b| b.to_string()),
+                "gender" => claims.gender().map(|g| g.as_str().to_owned()),
+                _ => None,
+            }
+            .or_else(|| extra.get(name).and_then(|v| v.as_str()).map(str::to_owned))
+        };
+        let identity = VerifiedIdentity::from_claims(
+            claims.issuer().as_str(),
+            claims.subject().as_str(),
+            standard(&self.settings.claim_national_id),
+            standard(&self.settings.claim_name),
+            standard(&self.settings.claim_birthdate),
+            standard(&self.settings.claim_gender),
+        )?;
+        Ok((identity, pending.return_to))
+    }
+}
+
+/// The identity VNeID vouched for.
+#[derive(Debug, Clone)]
+pub struct VerifiedIdentity {
+    /// The provider.
+    pub issuer: String,
+    /// The person's subject at the provider.
+    pub subject: String,
+    /// National ID.
+    pub national_id: NationalId,
+    /// Full name.
+    pub full_name: PersonName,
+    /// Date of birth.
+    pub date_of_birth: NaiveDate,
+    /// Sex.
+    pub sex: Sex,
+}
+
+impl VerifiedIdentity {
+    /// Parses the claims; a missing or malformed one fails the sign-in.
+    pub fn from_claims(
+        issuer: &str,
+        subject: &str,
+        national_id: Option<String>,
+        name: Option<String>,
+        birthdate: Option<String>,
+        gender: Option<String>,
+    ) -> AppResult<Self> {
+        let missing = |what: &str| {
+            sign_in_failed(
+                "vneid_missing_claim",
+                format!("claim {what} missing or invalid"),
+            )
+        };
+        let national_id = NationalId::parse(national_id.as_deref().unwrap_or_default())
+            .map_err(|_| missing("national_id"))?;
+        let full_name =
+            PersonName::parse(name.as_deref().unwrap_or_default()).map_err(|_| missing("name"))?;
+        let date_of_birth =
+            NaiveDate::parse_from_str(birthdate.as_deref().unwrap_or_default(), "%Y-%m-%d")
+                .map_err(|_| missing("birthdate"))?;
+        let sex =
+            Sex::parse(gender.as_deref().unwrap_or_default()).map_err(|_| missing("gender"))?;
+        national_id
+            .check_birth(date_of_birth, sex)
+            .map_err(|e| sign_in_failed("vneid_inconsistent_claims", e))?;
+        Ok(Self {
+            issuer: issuer.to_owned(),
+            subject: subject.to_owned(),
+            national_id,
+            full_name,
+            date_of_birth,
+            sex,
+        })
+    }
+}
+
+/// The account a verified identity belongs to, created or linked as needed
+/// (one transaction; the national ID's uniqueness settles races).
+pub async fn account_for(
+    state: &AppState,
+    identity: &VerifiedIdentity,
+    client: &ClientInfo,
+) -> AppResult<AccountRow> {
+    let now = state.clock.now();
+    let domain = state.settings.mail_domain();
+    let mut conn = state.db.get().await?;
+    conn.transaction::<_, AppError, _>(async |c| {
+        let candidate = AccountRow {
+            id: AccountId::generate().as_uuid(),
+            national_id: identity.national_id.as_str().to_owned(),
+            full_name: identity.full_name.as_str().to_owned(),
+            date_of_birth: identity.date_of_birth,
+            sex: identity.sex.as_str().to_owned(),
+            email: None,
+            email_verified_at: None,
+            phone: None,
+            password_hash: None,
+            password_changed_at: None,
+            assurance_level: 2,
+            status: "active".into(),
+            created_at: now,
+            updated_at: now,
+        };
+        let created = accounts::insert(c, &candidate).await?;
+        let existing = accounts::find_by_national_id(c, identity.national_id.as_str())
+            .await?
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("account vanished")))?;
+        let account = accounts::find_for_update(c, existing.id).await?;
+        if let Some(linked) = accounts::find_federated(c, &identity.issuer, &identity.subject).await?
+            && linked != account.id
+        {
+            return Err(AppError::new(ErrorKind::Conflict, "vneid_identity_conflict").with_detail(
+                "Tài khoản VNeID này đã liên kết với một tài khoản khác. Vui lòng liên hệ bộ phận hỗ trợ.",
+            ));
+        }
+        if account.status == "disabled" {
+            return Err(AppError::new(ErrorKind::Forbidden, "account_disabled")
+                .with_detail("Tài khoản đã bị khóa. Vui lòng liên hệ bộ phận hỗ trợ."));
+        }
+        accounts::link_federated(c, &identity.issuer, &identity.subject, account.id, now).await?;
+        let id = AccountId::from(account.id);
+        if created || account.assurance_level < 2 {
+            accounts::raise_to_level_2(c, account.id, now).await?;
+            accounts::update_identity(
+                c,
+                account.id,
+                identity.full_name.as_str(),
+                identity.date_of_birth,
+                identity.sex.as_str(),
+                now,
+            )
+            .await?;
+            accounts::insert_verification(
+                c,
+                &accounts::NewVerification {
+                    id: uuid::Uuid::now_v7(),
+                    account_id: account.id,
+                    method: "vneid",
+                    verified_by: None,
+                    agency_code: None,
+                    evidence: Some(&identity.issuer),
+                    created_at: now,
+                },
+            )
+            .await?;
+            audit::record(
+                c,
+                id,
+                if created { "registered_with_vneid" } else { "level_raised" },
+                client,
+                serde_json::json!({ "method": "vneid", "level": 2 }),
+                now,
+            )
+            .await?;
+            let email = account
+                .email
+                .as_deref()
+                .filter(|_| account.email_verified_at.is_some())
+                .and_then(|e| EmailAddress::parse(e).ok());
+            if !created && let Some(email) = email {
+                queue_email(
+                    c,
+                    now,
+                    &Envelope { to: &email, account_id: Some(account.id), mail_domain: &domain },
+                    &emails::LevelRaised {
+                        full_name: identity.full_name.as_str().to_owned(),
+                        method: "đăng nhập bằng tài khoản định danh điện tử VNeID".into(),
+                        at: emails::vietnam_time(now),
+                    },
+                )
+                .await?;
+            }
+        }
+        Ok(accounts::find(c, account.id).await?)
+    })
+    .await
+}
