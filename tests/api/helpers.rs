@@ -159,7 +159,27 @@ impl SmtpServer {
             return Vec::new();
         };
         let mut files: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
-        files.sort();
+        // Maildir names are `<secs>.M<usecs>P<pid>Q<seq>.<host>`: order by the numbers.
+        let key = |p: &PathBuf| -> (u64, u64, u64) {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            let num = |after: char| -> u64 {
+                name.split_once(after)
+                    .map(|(_, rest)| {
+                        rest.chars()
+                            .take_while(char::is_ascii_digit)
+                            .collect::<String>()
+                    })
+                    .and_then(|d| d.parse().ok())
+                    .unwrap_or(0)
+            };
+            let secs = name
+                .split('.')
+                .next()
+                .and_then(|d| d.parse().ok())
+                .unwrap_or(0);
+            (secs, num('M'), num('Q'))
+        };
+        files.sort_by_key(key);
         files
             .into_iter()
             .filter_map(|p| std::fs::read(p).ok())
