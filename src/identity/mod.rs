@@ -3,6 +3,7 @@
 //! the national identity provider (VNeID).
 
 pub mod audit;
+pub mod credentials;
 pub mod emails;
 pub mod login;
 pub mod password;

@@ -58,6 +58,24 @@ pub async fn redeem(
     .optional()
 }
 
+/// A usable token of `purpose`, without using it up.
+pub async fn peek(
+    conn: &mut AsyncPgConnection,
+    token_hash: &[u8],
+    purpose: &str,
+    now: DateTime<Utc>,
+) -> QueryResult<Option<EmailTokenRow>> {
+    email_tokens::table
+        .filter(email_tokens::token_hash.eq(token_hash))
+        .filter(email_tokens::purpose.eq(purpose))
+        .filter(email_tokens::used_at.is_null())
+        .filter(email_tokens::expires_at.gt(now))
+        .select(EmailTokenRow::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
 /// Voids an account's unused tokens of `purpose` (a new one supersedes them).
 pub async fn void_unused(
     conn: &mut AsyncPgConnection,

@@ -447,6 +447,88 @@ pub async fn verify_email_submit(
     }
 }
 
+#[derive(Template)]
+#[template(path = "auth/reset_password.html")]
+struct ResetPasswordPage<'a> {
+    csrf_token: &'a str,
+    token: &'a str,
+    done: bool,
+    error: Option<&'a str>,
+}
+
+/// `GET /reset-password?token=…`: the new-password form.
+pub async fn reset_password_form(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<TokenQuery>,
+) -> PageResult {
+    let (csrf_token, cookie) = csrf::token_for(&state, &req);
+    let body = render(&ResetPasswordPage {
+        csrf_token: &csrf_token,
+        token: &query.token,
+        done: false,
+        error: None,
+    })?;
+    Ok(html(actix_web::http::StatusCode::OK, body, cookie))
+}
+
+/// The new-password form.
+#[derive(Debug, Deserialize)]
+pub struct ResetPasswordForm {
+    #[serde(default)]
+    token: String,
+    #[serde(default = "empty_secret")]
+    new_password: SecretString,
+    #[serde(default)]
+    csrf_token: String,
+}
+
+/// `POST /reset-password`.
+pub async fn reset_password_submit(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    client: ClientInfo,
+    form: web::Form<ResetPasswordForm>,
+) -> PageResult {
+    let form = form.into_inner();
+    csrf::verify(&state, &req, &form.csrf_token)?;
+    let (csrf_token, cookie) = csrf::token_for(&state, &req);
+    let token = form.token.trim().to_owned();
+    match crate::identity::credentials::confirm_reset(&state, &token, form.new_password, &client)
+        .await
+    {
+        Ok(()) => {
+            let body = render(&ResetPasswordPage {
+                csrf_token: &csrf_token,
+                token: "",
+                done: true,
+                error: None,
+            })?;
+            Ok(html(actix_web::http::StatusCode::OK, body, cookie))
+        }
+        Err(err) if shown_on_form(&err) => {
+            // A weak password can be retried with the same link; a bad link cannot.
+            let keep = if err.code() == "validation_failed" {
+                token.as_str()
+            } else {
+                ""
+            };
+            let message = err
+                .field_errors()
+                .first()
+                .map_or(err.detail(), |f| f.message.as_str());
+            let body = render(&ResetPasswordPage {
+                csrf_token: &csrf_token,
+                token: keep,
+                done: false,
+                error: Some(message),
+            })?;
+            Ok(html(err.kind().status(), body, cookie))
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
 /// Registers the pages.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -468,5 +550,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::resource("/verify-email")
             .route(web::get().to(verify_email_form))
             .route(web::post().to(verify_email_submit)),
+    )
+    .service(
+        web::resource("/reset-password")
+            .route(web::get().to(reset_password_form))
+            .route(web::post().to(reset_password_submit)),
     );
 }

@@ -1,0 +1,95 @@
+//! Password reset and password change.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use secrecy::SecretString;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::{
+    error::AppError,
+    http::{csrf, session::CurrentSession},
+    identity::{ClientInfo, credentials},
+    startup::AppState,
+};
+
+/// Body of a reset request.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResetRequest {
+    username: String,
+}
+
+/// `POST /api/v1/password-resets`: always 202.
+pub async fn request_reset(
+    state: web::Data<AppState>,
+    client: ClientInfo,
+    body: web::Json<ResetRequest>,
+) -> Result<HttpResponse, AppError> {
+    credentials::request_reset(&state, body.username.trim(), &client).await?;
+    Ok(HttpResponse::Accepted().json(json!({
+        "status": "accepted",
+        "message": "Nếu thông tin khớp với một tài khoản đã xác minh email, liên kết đặt lại mật khẩu đã được gửi tới email của tài khoản đó.",
+    })))
+}
+
+/// Body of a reset confirmation.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResetConfirmation {
+    token: String,
+    new_password: SecretString,
+}
+
+/// `POST /api/v1/password-resets/confirm`.
+pub async fn confirm_reset(
+    state: web::Data<AppState>,
+    client: ClientInfo,
+    body: web::Json<ResetConfirmation>,
+) -> Result<HttpResponse, AppError> {
+    let body = body.into_inner();
+    credentials::confirm_reset(&state, body.token.trim(), body.new_password, &client).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "status": "password_changed",
+        "message": "Mật khẩu đã được đặt lại. Mọi phiên đăng nhập cũ đã bị đăng xuất.",
+    })))
+}
+
+/// Body of a password change.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    current_password: SecretString,
+    new_password: SecretString,
+}
+
+/// `POST /api/v1/me/password`: other sessions are ended.
+pub async fn change_password(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    client: ClientInfo,
+    current: CurrentSession,
+    body: web::Json<PasswordChange>,
+) -> Result<HttpResponse, AppError> {
+    csrf::check_origin(&state, &req)?;
+    let body = body.into_inner();
+    credentials::change_password(
+        &state,
+        current.session.account_id,
+        &current.token,
+        body.current_password,
+        body.new_password,
+        &client,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "status": "password_changed",
+        "message": "Đã đổi mật khẩu. Các phiên đăng nhập khác đã bị đăng xuất.",
+    })))
+}
+
+/// Registers the routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/password-resets").route(web::post().to(request_reset)))
+        .service(web::resource("/password-resets/confirm").route(web::post().to(confirm_reset)))
+        .service(web::resource("/me/password").route(web::post().to(change_password)));
+}

@@ -1,0 +1,239 @@
+//! Password reset by email and password change. Both end every other session.
+
+use diesel_async::AsyncConnection;
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::{
+    domain::{AccountId, EmailAddress, national_id::NationalId, password_policy},
+    error::{AppError, AppResult, ErrorKind},
+    identity::{
+        ClientInfo, audit, emails,
+        password::Verification,
+        registration::{issue_email_token, spend_quota},
+        throttle, tokens,
+    },
+    notify::{outbox::Envelope, queue_email},
+    startup::AppState,
+    storage::{accounts, email_tokens},
+};
+
+/// How long a reset link works.
+pub const RESET_TOKEN_TTL: chrono::Duration = chrono::Duration::hours(1);
+
+fn weak_password(invalid: crate::domain::Invalid) -> AppError {
+    AppError::new(ErrorKind::Unprocessable, "validation_failed")
+        .with_detail(invalid.message.to_string())
+        .with_field("new_password", invalid.code, invalid.message)
+}
+
+/// Sends a reset link to the verified email of the account `username`
+/// designates (national ID or email). Says nothing about whether it exists.
+pub async fn request_reset(state: &AppState, username: &str, client: &ClientInfo) -> AppResult<()> {
+    spend_quota(
+        state,
+        &throttle::EMAIL_SENDING_IP,
+        client.ip.as_deref().unwrap_or("-"),
+    )
+    .await?;
+    let mut conn = state.db.get().await?;
+    let account = if let Ok(id) = NationalId::parse(username) {
+        accounts::find_by_national_id(&mut conn, id.as_str()).await?
+    } else if let Ok(email) = EmailAddress::parse(username) {
+        accounts::find_by_verified_email(&mut conn, email.as_str()).await?
+    } else {
+        None
+    };
+    let Some(account) = account.filter(|a| a.status == "active" && a.email_verified_at.is_some())
+    else {
+        return Ok(());
+    };
+    let Some(email) = account
+        .email
+        .as_deref()
+        .and_then(|e| EmailAddress::parse(e).ok())
+    else {
+        return Ok(());
+    };
+    if state
+        .throttle
+        .spend(
+            &throttle::EMAIL_SENDING_RECIPIENT,
+            &email.as_str().to_lowercase(),
+        )
+        .await?
+        .is_some()
+    {
+        return Ok(());
+    }
+    let now = state.clock.now();
+    let domain = state.settings.mail_domain();
+    let id = AccountId::from(account.id);
+    conn.transaction::<_, AppError, _>(async |c| {
+        let token =
+            issue_email_token(c, id, "reset_password", &email, now, RESET_TOKEN_TTL).await?;
+        audit::record(
+            c,
+            id,
+            "password_reset_requested",
+            client,
+            serde_json::json!({}),
+            now,
+        )
+        .await?;
+        queue_email(
+            c,
+            now,
+            &Envelope {
+                to: &email,
+                account_id: Some(account.id),
+                mail_domain: &domain,
+            },
+            &emails::PasswordReset {
+                full_name: account.full_name.clone(),
+                link: format!("{}/reset-password?token={token}", state.settings.issuer()),
+                expires_at: emails::vietnam_time(now + RESET_TOKEN_TTL),
+            },
+        )
+        .await?;
+        Ok(())
+    })
+    .await
+}
+
+/// Sets a new password with a reset token; ends every session of the account.
+pub async fn confirm_reset(
+    state: &AppState,
+    token: &str,
+    new_password: SecretString,
+    client: &ClientInfo,
+) -> AppResult<()> {
+    let ip = client.ip.as_deref().unwrap_or("-");
+    if let Some(wait) = state.throttle.locked_for(&throttle::TOKEN_IP, ip).await? {
+        return Err(
+            AppError::new(ErrorKind::TooManyRequests, "too_many_requests")
+                .with_header(actix_web::http::header::RETRY_AFTER, wait.to_string()),
+        );
+    }
+    let invalid = || {
+        AppError::bad_request("invalid_token")
+            .with_detail("Liên kết không hợp lệ, đã được sử dụng hoặc đã hết hạn.")
+    };
+    if !tokens::well_formed(token) {
+        state.throttle.fail(&throttle::TOKEN_IP, ip).await?;
+        return Err(invalid());
+    }
+    let now = state.clock.now();
+    let hash_of_token = tokens::hash(token);
+    let mut conn = state.db.get().await?;
+    // Check the policy before using the token up, so a weak password can be retried.
+    let pending = email_tokens::peek(&mut conn, &hash_of_token, "reset_password", now).await?;
+    let Some(pending) = pending else {
+        state.throttle.fail(&throttle::TOKEN_IP, ip).await?;
+        return Err(invalid());
+    };
+    let account = accounts::find(&mut conn, pending.account_id).await?;
+    password_policy::check_password(
+        new_password.expose_secret(),
+        &[
+            account.national_id.as_str(),
+            account.email.as_deref().unwrap_or_default(),
+        ],
+    )
+    .map_err(weak_password)?;
+    let new_hash = state.hasher.hash(new_password).await?;
+    let id = AccountId::from(account.id);
+    let redeemed = conn
+        .transaction::<_, AppError, _>(async |c| {
+            if email_tokens::redeem(c, &hash_of_token, "reset_password", now)
+                .await?
+                .is_none()
+            {
+                return Ok(false);
+            }
+            accounts::set_password_hash(c, account.id, &new_hash, true, now).await?;
+            audit::record(c, id, "password_reset", client, serde_json::json!({}), now).await?;
+            Ok(true)
+        })
+        .await?;
+    if !redeemed {
+        return Err(invalid());
+    }
+    state.sessions.revoke_all(id, None).await?;
+    state
+        .throttle
+        .reset(&throttle::SIGN_IN_ACCOUNT, &account.national_id)
+        .await?;
+    Ok(())
+}
+
+/// Changes the password of a signed-in person; ends their other sessions.
+pub async fn change_password(
+    state: &AppState,
+    account: AccountId,
+    current_token: &str,
+    current_password: SecretString,
+    new_password: SecretString,
+    client: &ClientInfo,
+) -> AppResult<()> {
+    let subject = format!("change:{account}");
+    if let Some(wait) = state
+        .throttle
+        .locked_for(&throttle::SIGN_IN_ACCOUNT, &subject)
+        .await?
+    {
+        return Err(
+            AppError::new(ErrorKind::TooManyRequests, "too_many_requests")
+                .with_header(actix_web::http::header::RETRY_AFTER, wait.to_string()),
+        );
+    }
+    let mut conn = state.db.get().await?;
+    let row = accounts::find(&mut conn, account.as_uuid()).await?;
+    drop(conn);
+    let verification = state
+        .hasher
+        .verify(row.password_hash.clone(), current_password)
+        .await?;
+    if verification == Verification::Mismatch && row.password_hash.is_some() {
+        state
+            .throttle
+            .fail(&throttle::SIGN_IN_ACCOUNT, &subject)
+            .await?;
+        return Err(AppError::new(ErrorKind::Unprocessable, "validation_failed")
+            .with_detail("Mật khẩu hiện tại không đúng.")
+            .with_field(
+                "current_password",
+                "wrong_password",
+                "Mật khẩu hiện tại không đúng.",
+            ));
+    }
+    password_policy::check_password(
+        new_password.expose_secret(),
+        &[
+            row.national_id.as_str(),
+            row.email.as_deref().unwrap_or_default(),
+        ],
+    )
+    .map_err(weak_password)?;
+    let new_hash = state.hasher.hash(new_password).await?;
+    let now = state.clock.now();
+    let mut conn = state.db.get().await?;
+    conn.transaction::<_, AppError, _>(async |c| {
+        accounts::set_password_hash(c, row.id, &new_hash, true, now).await?;
+        audit::record(
+            c,
+            account,
+            "password_changed",
+            client,
+            serde_json::json!({}),
+            now,
+        )
+        .await?;
+        Ok(())
+    })
+    .await?;
+    state
+        .sessions
+        .revoke_all(account, Some(current_token))
+        .await?;
+    Ok(())
+}
