@@ -84,6 +84,52 @@ email_template!(
     html = "email/level_raised/body.html"
 );
 
+/// A citizen was authorised to act for a business.
+#[derive(Debug, Clone)]
+pub struct BusinessAuthorizationGranted {
+    /// Name to greet.
+    pub full_name: String,
+    /// Who granted it.
+    pub representative: String,
+    /// The business.
+    pub business_name: String,
+    /// Its tax code.
+    pub tax_code: String,
+    /// Until when, formatted for people.
+    pub valid_until: Option<String>,
+}
+
+email_template!(
+    BusinessAuthorizationGranted,
+    name = "business_authorization_granted",
+    sensitive = false,
+    subject = "email/business_authorization_granted/subject.txt",
+    text = "email/business_authorization_granted/body.txt",
+    html = "email/business_authorization_granted/body.html"
+);
+
+/// An authorisation to act for a business was revoked.
+#[derive(Debug, Clone)]
+pub struct BusinessAuthorizationRevoked {
+    /// Name to greet.
+    pub full_name: String,
+    /// The business.
+    pub business_name: String,
+    /// Its tax code.
+    pub tax_code: String,
+    /// When, formatted for people.
+    pub at: String,
+}
+
+email_template!(
+    BusinessAuthorizationRevoked,
+    name = "business_authorization_revoked",
+    sensitive = false,
+    subject = "email/business_authorization_revoked/subject.txt",
+    text = "email/business_authorization_revoked/body.txt",
+    html = "email/business_authorization_revoked/body.html"
+);
+
 /// Formats an instant for people: Vietnam time (UTC+7, no daylight saving).
 pub fn vietnam_time(at: chrono::DateTime<chrono::Utc>) -> String {
     let vietnam = chrono::FixedOffset::east_opt(7 * 3600).unwrap_or_else(|| chrono::Utc.fix());

@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1` for the mobile app (problem+json errors).
 
+pub mod businesses;
 pub mod credentials;
 pub mod me;
 pub mod registrations;
@@ -12,6 +13,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::scope("/api/v1")
             .configure(registrations::configure)
             .configure(me::configure)
-            .configure(credentials::configure),
+            .configure(credentials::configure)
+            .configure(businesses::configure),
     );
 }
