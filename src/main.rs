@@ -10,7 +10,27 @@ use eservices::{
     startup::{self, AppState, Application, Options},
     storage, telemetry,
 };
+use eservices::{
+    error::AppError,
+    identity::staff::{self, NewStaff},
+};
 use tokio_util::sync::CancellationToken;
+
+/// Turns a validation failure into a message naming each bad argument.
+fn describe_invalid(err: AppError) -> anyhow::Error {
+    if err.field_errors().is_empty() {
+        return anyhow::anyhow!("{}", err.detail());
+    }
+    let lines: Vec<String> = err
+        .field_errors()
+        .iter()
+        .map(|f| match f.field.as_str() {
+            "password" => format!("password (standard input): {}", f.message),
+            field => format!("--{}: {}", field.replace('_', "-"), f.message),
+        })
+        .collect();
+    anyhow::anyhow!("{}", lines.join("; "))
+}
 
 /// Ho Chi Minh City citizen e-services backend.
 #[derive(Debug, Parser)]
@@ -56,6 +76,31 @@ enum AdminCommand {
     Jobs {
         #[command(subcommand)]
         command: JobsCommand,
+    },
+    /// Civil servants.
+    Staff {
+        #[command(subcommand)]
+        command: StaffCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum StaffCommand {
+    /// Create a civil servant; reads the password from standard input and
+    /// prints the TOTP enrolment URI and recovery codes.
+    Create {
+        /// Sign-in name.
+        #[arg(long)]
+        username: String,
+        /// The agency's unit code.
+        #[arg(long)]
+        agency: String,
+        /// A role: receiver, processor, approver or agency_admin (repeatable).
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        /// Full name (default "Cán bộ").
+        #[arg(long, default_value = "Cán bộ")]
+        full_name: String,
     },
 }
 
@@ -177,6 +222,34 @@ async fn admin_command(command: AdminCommand) -> anyhow::Result<()> {
         } => {
             let id = admin::queue_test_email(&state, &to).await?;
             println!("queued test email {id}; a running worker delivers it");
+        }
+        AdminCommand::Staff {
+            command:
+                StaffCommand::Create {
+                    username,
+                    agency,
+                    roles,
+                    full_name,
+                },
+        } => {
+            let mut password = String::new();
+            std::io::stdin().read_line(&mut password)?;
+            let password = password.trim_end_matches(['\r', '\n']).to_owned();
+            let new = NewStaff::parse(&username, &full_name, &agency, &roles, password.into())
+                .map_err(describe_invalid)?;
+            let (row, enrolment) = staff::create(&state, new).await.map_err(describe_invalid)?;
+            println!(
+                "created staff {} ({}, roles: {})",
+                row.username,
+                row.agency_code,
+                row.roles.join(", ")
+            );
+            println!("TOTP enrolment URI: {}", enrolment.uri);
+            println!("TOTP secret (manual entry): {}", enrolment.secret_base32);
+            println!("recovery codes (shown once, each works once):");
+            for code in enrolment.recovery_codes {
+                println!("  {code}");
+            }
         }
         AdminCommand::Jobs { command } => match command {
             JobsCommand::Stats => {

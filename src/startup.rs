@@ -12,7 +12,8 @@ use crate::{
     config::Settings,
     http,
     identity::{
-        password::PasswordHasher, sessions::SessionStore, throttle::Throttle, vneid::Vneid,
+        password::PasswordHasher, sessions::SessionStore, staff::StaffSession, throttle::Throttle,
+        vneid::Vneid,
     },
     kv::Kv,
     metrics::Metrics,
@@ -38,8 +39,10 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The email transport.
     pub mailer: Mailer,
-    /// Browser sessions.
+    /// Citizens' browser sessions.
     pub sessions: SessionStore,
+    /// Civil servants' back-office sessions.
+    pub staff_sessions: SessionStore<StaffSession>,
     /// Throttling of guesses.
     pub throttle: Throttle,
     /// Password hashing on a bounded pool.
@@ -64,6 +67,7 @@ impl AppState {
             settings: Arc::new(settings),
             db,
             sessions: SessionStore::new(kv.clone()),
+            staff_sessions: SessionStore::new(kv.clone()),
             throttle: Throttle::new(kv.clone()),
             hasher: PasswordHasher::for_this_machine()?,
             kv,

@@ -11,6 +11,7 @@ pub mod password_policy;
 pub mod person_name;
 pub mod phone;
 pub mod retry;
+pub mod staff;
 pub mod tax_code;
 pub mod totp;
 

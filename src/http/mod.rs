@@ -22,7 +22,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/metrics").route(web::get().to(health::metrics)))
         .configure(api::configure)
         .configure(pages::auth::configure)
-        .configure(pages::vneid::configure);
+        .configure(pages::vneid::configure)
+        .configure(pages::backoffice::configure);
 }
 
 /// The answer for routes that do not exist.

@@ -158,7 +158,7 @@ pub async fn confirm_reset(
     if !redeemed {
         return Err(invalid());
     }
-    state.sessions.revoke_all(id, None).await?;
+    state.sessions.revoke_all(&id.to_string(), None).await?;
     state
         .throttle
         .reset(&throttle::SIGN_IN_ACCOUNT, &account.national_id)
@@ -233,7 +233,7 @@ pub async fn change_password(
     .await?;
     state
         .sessions
-        .revoke_all(account, Some(current_token))
+        .revoke_all(&account.to_string(), Some(current_token))
         .await?;
     Ok(())
 }

@@ -11,6 +11,7 @@ pub mod password;
 pub mod profile;
 pub mod registration;
 pub mod sessions;
+pub mod staff;
 pub mod throttle;
 pub mod tokens;
 pub mod vneid;

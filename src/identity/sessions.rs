@@ -8,9 +8,11 @@
 
 use std::time::Duration;
 
+use std::marker::PhantomData;
+
 use chrono::{DateTime, Utc};
 use redis::AsyncCommands;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 use crate::{
     domain::{AccountId, BusinessId},
@@ -19,10 +21,30 @@ use crate::{
     kv::Kv,
 };
 
-/// Idle timeout: a session unused this long ends.
+/// Idle timeout of citizens' sessions: a session unused this long ends.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
-/// Absolute timeout: a session ends this long after sign-in, used or not.
+/// Absolute timeout of citizens' sessions: it ends this long after sign-in, used or not.
 pub const ABSOLUTE_TIMEOUT: Duration = Duration::from_secs(12 * 3600);
+
+/// What any kind of session must tell the store.
+pub trait SessionData: Serialize + DeserializeOwned + Clone + Send + Sync {
+    /// Key prefix of this kind of session.
+    const KIND: &'static str;
+    /// Unused this long, the session ends.
+    const IDLE: Duration;
+    /// This long after sign-in, the session ends.
+    const ABSOLUTE: Duration;
+    /// Whose session it is (for the per-owner index).
+    fn owner(&self) -> String;
+    /// When it began.
+    fn created_at(&self) -> DateTime<Utc>;
+    /// When it was last used.
+    fn last_seen_at(&self) -> DateTime<Utc>;
+    /// Records a use.
+    fn touch(&mut self, now: DateTime<Utc>);
+    /// Client software and address, for the owner's list.
+    fn client(&self) -> (Option<String>, Option<String>);
+}
 
 /// What a session knows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,6 +69,27 @@ pub struct Session {
     pub ip: Option<String>,
 }
 
+impl SessionData for Session {
+    const KIND: &'static str = "session";
+    const IDLE: Duration = IDLE_TIMEOUT;
+    const ABSOLUTE: Duration = ABSOLUTE_TIMEOUT;
+    fn owner(&self) -> String {
+        self.account_id.to_string()
+    }
+    fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+    fn last_seen_at(&self) -> DateTime<Utc> {
+        self.last_seen_at
+    }
+    fn touch(&mut self, now: DateTime<Utc>) {
+        self.last_seen_at = now;
+    }
+    fn client(&self) -> (Option<String>, Option<String>) {
+        (self.user_agent.clone(), self.ip.clone())
+    }
+}
+
 /// A session as its owner sees it in a list.
 #[derive(Debug, Clone, Serialize)]
 pub struct SessionSummary {
@@ -64,43 +107,56 @@ pub struct SessionSummary {
     pub current: bool,
 }
 
-/// The session store.
-#[derive(Debug, Clone)]
-pub struct SessionStore {
+/// The session store for one kind of session.
+#[derive(Debug)]
+pub struct SessionStore<T = Session> {
     kv: std::sync::Arc<Kv>,
+    kind: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for SessionStore<T> {
+    fn clone(&self) -> Self {
+        Self {
+            kv: self.kv.clone(),
+            kind: PhantomData,
+        }
+    }
 }
 
 fn public_id(hash_hex: &str) -> String {
     hash_hex[..16].to_owned()
 }
 
-impl SessionStore {
+impl<T: SessionData> SessionStore<T> {
     /// A store on `kv`.
     pub fn new(kv: std::sync::Arc<Kv>) -> Self {
-        Self { kv }
+        Self {
+            kv,
+            kind: PhantomData,
+        }
     }
 
     fn key(&self, hash_hex: &str) -> String {
-        self.kv.key(&format!("session:{hash_hex}"))
+        self.kv.key(&format!("{}:{hash_hex}", T::KIND))
     }
 
-    fn index_key(&self, account: AccountId) -> String {
-        self.kv.key(&format!("account_sessions:{account}"))
+    fn index_key(&self, owner: &str) -> String {
+        self.kv.key(&format!("{}_index:{owner}", T::KIND))
     }
 
     /// Starts a session; returns the cookie token.
-    pub async fn create(&self, session: &Session) -> AppResult<String> {
+    pub async fn create(&self, session: &T) -> AppResult<String> {
         let token = tokens::generate();
         let hash = tokens::hash_hex(&token);
         let body = serde_json::to_string(session).map_err(AppError::internal)?;
         let mut conn = self.kv.conn().await?;
         redis::pipe()
             .atomic()
-            .set_ex(self.key(&hash), body, IDLE_TIMEOUT.as_secs())
-            .sadd(self.index_key(session.account_id), &hash)
+            .set_ex(self.key(&hash), body, T::IDLE.as_secs())
+            .sadd(self.index_key(&session.owner()), &hash)
             .expire(
-                self.index_key(session.account_id),
-                i64::try_from(ABSOLUTE_TIMEOUT.as_secs()).unwrap_or(i64::MAX),
+                self.index_key(&session.owner()),
+                i64::try_from(T::ABSOLUTE.as_secs()).unwrap_or(i64::MAX),
             )
             .query_async::<()>(&mut conn)
             .await?;
@@ -108,28 +164,28 @@ impl SessionStore {
     }
 
     /// The live session of a cookie token, renewed; `None` if unknown or expired.
-    pub async fn load(&self, token: &str, now: DateTime<Utc>) -> AppResult<Option<Session>> {
+    pub async fn load(&self, token: &str, now: DateTime<Utc>) -> AppResult<Option<T>> {
         if !tokens::well_formed(token) {
             return Ok(None);
         }
         let hash = tokens::hash_hex(token);
         let mut conn = self.kv.conn().await?;
         let raw: Option<String> = conn.get(self.key(&hash)).await?;
-        let Some(mut session) = raw.and_then(|r| serde_json::from_str::<Session>(&r).ok()) else {
+        let Some(mut session) = raw.and_then(|r| serde_json::from_str::<T>(&r).ok()) else {
             return Ok(None);
         };
-        let absolute = chrono::Duration::from_std(ABSOLUTE_TIMEOUT).unwrap_or_default();
-        let idle = chrono::Duration::from_std(IDLE_TIMEOUT).unwrap_or_default();
-        if now >= session.created_at + absolute || now >= session.last_seen_at + idle {
-            self.revoke_hash(session.account_id, &hash).await?;
+        let absolute = chrono::Duration::from_std(T::ABSOLUTE).unwrap_or_default();
+        let idle = chrono::Duration::from_std(T::IDLE).unwrap_or_default();
+        if now >= session.created_at() + absolute || now >= session.last_seen_at() + idle {
+            self.revoke_hash(&session.owner(), &hash).await?;
             return Ok(None);
         }
         // Renew at most once a minute, so reads stay reads.
-        if now - session.last_seen_at >= chrono::Duration::seconds(60) {
-            session.last_seen_at = now;
+        if now - session.last_seen_at() >= chrono::Duration::seconds(60) {
+            session.touch(now);
             let body = serde_json::to_string(&session).map_err(AppError::internal)?;
             let _: () = conn
-                .set_ex(self.key(&hash), body, IDLE_TIMEOUT.as_secs())
+                .set_ex(self.key(&hash), body, T::IDLE.as_secs())
                 .await?;
         }
         Ok(Some(session))
@@ -143,33 +199,33 @@ impl SessionStore {
         let hash = tokens::hash_hex(token);
         let mut conn = self.kv.conn().await?;
         let raw: Option<String> = conn.get(self.key(&hash)).await?;
-        if let Some(session) = raw.and_then(|r| serde_json::from_str::<Session>(&r).ok()) {
-            self.revoke_hash(session.account_id, &hash).await?;
+        if let Some(session) = raw.and_then(|r| serde_json::from_str::<T>(&r).ok()) {
+            self.revoke_hash(&session.owner(), &hash).await?;
         }
         Ok(())
     }
 
-    async fn revoke_hash(&self, account: AccountId, hash: &str) -> AppResult<()> {
+    async fn revoke_hash(&self, owner: &str, hash: &str) -> AppResult<()> {
         let mut conn = self.kv.conn().await?;
         redis::pipe()
             .atomic()
             .del(self.key(hash))
-            .srem(self.index_key(account), hash)
+            .srem(self.index_key(owner), hash)
             .query_async::<()>(&mut conn)
             .await?;
         Ok(())
     }
 
-    async fn live_hashes(&self, account: AccountId) -> AppResult<Vec<(String, Session)>> {
+    async fn live_hashes(&self, owner: &str) -> AppResult<Vec<(String, T)>> {
         let mut conn = self.kv.conn().await?;
-        let hashes: Vec<String> = conn.smembers(self.index_key(account)).await?;
+        let hashes: Vec<String> = conn.smembers(self.index_key(owner)).await?;
         let mut live = Vec::new();
         for hash in hashes {
             let raw: Option<String> = conn.get(self.key(&hash)).await?;
-            match raw.and_then(|r| serde_json::from_str::<Session>(&r).ok()) {
+            match raw.and_then(|r| serde_json::from_str::<T>(&r).ok()) {
                 Some(s) => live.push((hash, s)),
                 None => {
-                    let _: () = conn.srem(self.index_key(account), &hash).await?;
+                    let _: () = conn.srem(self.index_key(owner), &hash).await?;
                 }
             }
         }
@@ -179,21 +235,24 @@ impl SessionStore {
     /// The account's live sessions, newest first.
     pub async fn list(
         &self,
-        account: AccountId,
+        owner: &str,
         current_token: Option<&str>,
     ) -> AppResult<Vec<SessionSummary>> {
         let current = current_token.map(tokens::hash_hex);
         let mut list: Vec<_> = self
-            .live_hashes(account)
+            .live_hashes(owner)
             .await?
             .into_iter()
-            .map(|(hash, s)| SessionSummary {
-                id: public_id(&hash),
-                created_at: s.created_at,
-                last_seen_at: s.last_seen_at,
-                user_agent: s.user_agent,
-                ip: s.ip,
-                current: current.as_deref() == Some(hash.as_str()),
+            .map(|(hash, s)| {
+                let (user_agent, ip) = s.client();
+                SessionSummary {
+                    id: public_id(&hash),
+                    created_at: s.created_at(),
+                    last_seen_at: s.last_seen_at(),
+                    user_agent,
+                    ip,
+                    current: current.as_deref() == Some(hash.as_str()),
+                }
             })
             .collect();
         list.sort_by_key(|s| std::cmp::Reverse(s.created_at));
@@ -201,10 +260,10 @@ impl SessionStore {
     }
 
     /// Ends one of the account's sessions by its public id; false if none matched.
-    pub async fn revoke_by_public_id(&self, account: AccountId, id: &str) -> AppResult<bool> {
-        for (hash, _) in self.live_hashes(account).await? {
+    pub async fn revoke_by_public_id(&self, owner: &str, id: &str) -> AppResult<bool> {
+        for (hash, _) in self.live_hashes(owner).await? {
             if public_id(&hash) == id {
-                self.revoke_hash(account, &hash).await?;
+                self.revoke_hash(owner, &hash).await?;
                 return Ok(true);
             }
         }
@@ -212,16 +271,12 @@ impl SessionStore {
     }
 
     /// Ends every session of the account except the one of `keep_token`.
-    pub async fn revoke_all(
-        &self,
-        account: AccountId,
-        keep_token: Option<&str>,
-    ) -> AppResult<usize> {
+    pub async fn revoke_all(&self, owner: &str, keep_token: Option<&str>) -> AppResult<usize> {
         let keep = keep_token.map(tokens::hash_hex);
         let mut n = 0;
-        for (hash, _) in self.live_hashes(account).await? {
+        for (hash, _) in self.live_hashes(owner).await? {
             if keep.as_deref() != Some(hash.as_str()) {
-                self.revoke_hash(account, &hash).await?;
+                self.revoke_hash(owner, &hash).await?;
                 n += 1;
             }
         }

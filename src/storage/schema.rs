@@ -137,12 +137,37 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    staff (id) {
+        id -> Uuid,
+        username -> Text,
+        full_name -> Text,
+        agency_code -> Text,
+        roles -> Array<Text>,
+        password_hash -> Text,
+        totp_secret -> Nullable<Text>,
+        totp_last_step -> Nullable<Int8>,
+        status -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    staff_recovery_codes (staff_id, code_hash) {
+        staff_id -> Uuid,
+        code_hash -> Bytea,
+        used_at -> Nullable<Timestamptz>,
+    }
+}
+
 diesel::joinable!(auth_events -> accounts (account_id));
 diesel::joinable!(business_authorizations -> businesses (business_id));
 diesel::joinable!(email_tokens -> accounts (account_id));
 diesel::joinable!(federated_identities -> accounts (account_id));
 diesel::joinable!(identity_verifications -> accounts (account_id));
 diesel::joinable!(job_attempts -> jobs (job_id));
+diesel::joinable!(staff_recovery_codes -> staff (staff_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
@@ -155,4 +180,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     identity_verifications,
     job_attempts,
     jobs,
+    staff,
+    staff_recovery_codes,
 );

@@ -834,3 +834,73 @@ impl TestApp {
         panic!("the VNeID flow did not come back");
     }
 }
+
+/// A civil servant created for a test, with what is needed to sign in.
+pub struct TestStaff {
+    pub username: String,
+    pub password: String,
+    pub secret: eservices::domain::TotpSecret,
+    pub recovery_codes: Vec<String>,
+}
+
+impl TestApp {
+    /// Creates a civil servant of `agency` with `roles`.
+    pub async fn staff(&self, username: &str, agency: &str, roles: &[&str]) -> TestStaff {
+        let password = "Cán bộ một cửa 2026!".to_owned();
+        let roles: Vec<String> = roles.iter().map(|r| (*r).to_owned()).collect();
+        let new = eservices::identity::staff::NewStaff::parse(
+            username,
+            "Phạm Thị Tiếp Nhận",
+            agency,
+            &roles,
+            password.clone().into(),
+        )
+        .expect("valid staff");
+        let (_, enrolment) = eservices::identity::staff::create(&self.state, new)
+            .await
+            .expect("created");
+        TestStaff {
+            username: username.to_owned(),
+            password,
+            secret: eservices::domain::TotpSecret::from_base32(&enrolment.secret_base32)
+                .expect("secret"),
+            recovery_codes: enrolment.recovery_codes,
+        }
+    }
+
+    /// The TOTP code of `secret` now (by the app's clock).
+    pub fn totp_now(&self, secret: &eservices::domain::TotpSecret) -> String {
+        let at = u64::try_from(self.now().timestamp()).expect("after 1970");
+        eservices::domain::totp::code_at(secret, at)
+    }
+
+    /// Signs a civil servant in at /backoffice/login with `second_factor`.
+    pub async fn staff_sign_in(
+        &self,
+        client: &reqwest::Client,
+        username: &str,
+        password: &str,
+        second_factor: &str,
+    ) -> reqwest::Response {
+        let page = client
+            .get(self.url("/backoffice/login"))
+            .send()
+            .await
+            .expect("get")
+            .text()
+            .await
+            .expect("page");
+        let csrf = input_value(&page, "csrf_token").expect("csrf");
+        client
+            .post(self.url("/backoffice/login"))
+            .form(&[
+                ("username", username),
+                ("password", password),
+                ("totp", second_factor),
+                ("csrf_token", csrf.as_str()),
+            ])
+            .send()
+            .await
+            .expect("post")
+    }
+}

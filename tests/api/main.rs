@@ -10,4 +10,5 @@ mod faults;
 mod health;
 mod helpers;
 mod outbox;
+mod staff;
 mod vneid;

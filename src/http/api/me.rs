@@ -28,7 +28,10 @@ pub async fn sessions(
 ) -> Result<HttpResponse, AppError> {
     let list = state
         .sessions
-        .list(current.session.account_id, Some(&current.token))
+        .list(
+            &current.session.account_id.to_string(),
+            Some(&current.token),
+        )
         .await?;
     Ok(HttpResponse::Ok().json(json!({ "items": list })))
 }
@@ -43,7 +46,7 @@ pub async fn revoke_session(
     csrf::check_origin(&state, &req)?;
     if state
         .sessions
-        .revoke_by_public_id(current.session.account_id, &path)
+        .revoke_by_public_id(&current.session.account_id.to_string(), &path)
         .await?
     {
         Ok(HttpResponse::NoContent().finish())

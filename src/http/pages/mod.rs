@@ -3,6 +3,7 @@
 //! without JavaScript. Failures render an HTML page, not JSON.
 
 pub mod auth;
+pub mod backoffice;
 pub mod vneid;
 
 use actix_web::{HttpResponse, ResponseError, http::StatusCode};

@@ -1,0 +1,339 @@
+//! The back office's sign-in (password + TOTP), home and counter identity check.
+
+use actix_web::{
+    FromRequest, HttpRequest, HttpResponse,
+    cookie::{Cookie, SameSite, time::Duration as CookieDuration},
+    dev::Payload,
+    http::{StatusCode, header},
+    web,
+};
+use askama::Template;
+use futures_util::future::LocalBoxFuture;
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use crate::{
+    domain::staff::StaffRole,
+    error::AppError,
+    http::{
+        csrf,
+        pages::{PageError, PageResult, render, shown_on_form},
+    },
+    identity::{
+        ClientInfo,
+        staff::{self, StaffSession},
+    },
+    startup::AppState,
+    storage,
+};
+
+/// The back-office session cookie (only sent to `/backoffice`).
+pub const STAFF_COOKIE: &str = "es_staff_session";
+
+fn staff_cookie(state: &AppState, token: &str, max_age: Option<CookieDuration>) -> Cookie<'static> {
+    let mut cookie = Cookie::build(STAFF_COOKIE, token.to_owned())
+        .path("/backoffice")
+        .http_only(true)
+        .secure(state.settings.public_url.scheme() == "https")
+        .same_site(SameSite::Strict)
+        .finish();
+    if let Some(age) = max_age {
+        cookie.set_max_age(age);
+    }
+    cookie
+}
+
+fn page(status: StatusCode, body: String, csrf_cookie: Option<Cookie<'static>>) -> HttpResponse {
+    let mut builder = HttpResponse::build(status);
+    builder
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header(("X-Frame-Options", "DENY"))
+        .insert_header((
+            "Content-Security-Policy",
+            "default-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+        ));
+    if let Some(cookie) = csrf_cookie {
+        builder.cookie(cookie);
+    }
+    builder.body(body)
+}
+
+fn to_login() -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/backoffice/login"))
+        .finish()
+}
+
+/// The signed-in civil servant, if any.
+#[derive(Debug, Clone)]
+pub struct MaybeStaff(pub Option<(StaffSession, String)>);
+
+impl FromRequest for MaybeStaff {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let Some(token) = req.cookie(STAFF_COOKIE).map(|c| c.value().to_owned()) else {
+                return Ok(Self(None));
+            };
+            let Some(state) = req.app_data::<web::Data<AppState>>() else {
+                return Err(AppError::internal(anyhow::anyhow!(
+                    "application state missing"
+                )));
+            };
+            let session = state.staff_sessions.load(&token, state.clock.now()).await?;
+            Ok(Self(session.map(|s| (s, token))))
+        })
+    }
+}
+
+#[derive(Template)]
+#[template(path = "backoffice/login.html")]
+struct LoginPage<'a> {
+    csrf_token: &'a str,
+    username: &'a str,
+    error: Option<&'a str>,
+}
+
+/// `GET /backoffice/login`.
+pub async fn login_form(state: web::Data<AppState>, req: HttpRequest) -> PageResult {
+    let (token, cookie) = csrf::token_for(&state, &req);
+    let body = render(&LoginPage {
+        csrf_token: &token,
+        username: "",
+        error: None,
+    })?;
+    Ok(page(StatusCode::OK, body, cookie))
+}
+
+/// The staff sign-in form.
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default = "empty_secret")]
+    password: SecretString,
+    #[serde(default)]
+    totp: String,
+    #[serde(default)]
+    csrf_token: String,
+}
+
+fn empty_secret() -> SecretString {
+    SecretString::from(String::new())
+}
+
+/// `POST /backoffice/login`.
+pub async fn login_submit(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    client: ClientInfo,
+    previous: MaybeStaff,
+    form: web::Form<LoginForm>,
+) -> PageResult {
+    let form = form.into_inner();
+    csrf::verify(&state, &req, &form.csrf_token)?;
+    match staff::sign_in(&state, &form.username, form.password, &form.totp, &client).await {
+        Ok((_, token)) => {
+            if let Some((_, old)) = previous.0 {
+                state.staff_sessions.revoke(&old).await?;
+            }
+            Ok(HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, "/backoffice/"))
+                .cookie(staff_cookie(&state, &token, None))
+                .finish())
+        }
+        Err(err) if shown_on_form(&err) => {
+            let (csrf_token, cookie) = csrf::token_for(&state, &req);
+            let body = render(&LoginPage {
+                csrf_token: &csrf_token,
+                username: form.username.trim(),
+                error: Some(err.detail()),
+            })?;
+            let mut response = page(err.kind().status(), body, cookie);
+            for (name, value) in err.headers() {
+                if let Ok(value) = header::HeaderValue::from_str(value) {
+                    response.headers_mut().insert(name.clone(), value);
+                }
+            }
+            Ok(response)
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "backoffice/home.html")]
+struct HomePage<'a> {
+    csrf_token: &'a str,
+    full_name: &'a str,
+    agency_code: &'a str,
+    roles: Vec<&'static str>,
+    is_receiver: bool,
+    notice: Option<&'a str>,
+}
+
+/// Query of the home page.
+#[derive(Debug, Deserialize)]
+pub struct HomeQuery {
+    verified: Option<String>,
+}
+
+/// `GET /backoffice/`.
+pub async fn home(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    current: MaybeStaff,
+    query: web::Query<HomeQuery>,
+) -> PageResult {
+    let Some((session, _)) = current.0 else {
+        return Ok(to_login());
+    };
+    let mut conn = state.db.get().await.map_err(AppError::from)?;
+    let row = storage::staff::find(&mut conn, session.staff_id)
+        .await
+        .map_err(AppError::from)?;
+    let (csrf_token, cookie) = csrf::token_for(&state, &req);
+    let body = render(&HomePage {
+        csrf_token: &csrf_token,
+        full_name: &row.full_name,
+        agency_code: &session.agency_code,
+        roles: session.roles.iter().map(|r| r.label_vi()).collect(),
+        is_receiver: session.has(StaffRole::Receiver),
+        notice: query
+            .verified
+            .as_ref()
+            .map(|_| "Đã xác thực danh tính công dân; tài khoản đã ở mức độ 2."),
+    })?;
+    Ok(page(StatusCode::OK, body, cookie))
+}
+
+/// A form carrying only the CSRF token.
+#[derive(Debug, Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf_token: String,
+}
+
+/// `POST /backoffice/logout`.
+pub async fn logout(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    current: MaybeStaff,
+    form: web::Form<CsrfForm>,
+) -> PageResult {
+    csrf::verify(&state, &req, &form.csrf_token)?;
+    if let Some((_, token)) = current.0 {
+        state.staff_sessions.revoke(&token).await?;
+    }
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/backoffice/login"))
+        .cookie(staff_cookie(&state, "", Some(CookieDuration::ZERO)))
+        .finish())
+}
+
+#[derive(Template)]
+#[template(path = "backoffice/verify_identity.html")]
+struct VerifyIdentityPage<'a> {
+    csrf_token: &'a str,
+    national_id: &'a str,
+    evidence: &'a str,
+    error: Option<&'a str>,
+}
+
+/// `GET /backoffice/identity-verifications`.
+pub async fn verify_identity_form(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    current: MaybeStaff,
+) -> PageResult {
+    let Some((session, _)) = current.0 else {
+        return Ok(to_login());
+    };
+    if !session.has(StaffRole::Receiver) {
+        return Err(PageError(
+            AppError::new(crate::error::ErrorKind::Forbidden, "role_required")
+                .with_detail("Chỉ cán bộ tiếp nhận được xác thực danh tính công dân tại quầy."),
+        ));
+    }
+    let (csrf_token, cookie) = csrf::token_for(&state, &req);
+    let body = render(&VerifyIdentityPage {
+        csrf_token: &csrf_token,
+        national_id: "",
+        evidence: "",
+        error: None,
+    })?;
+    Ok(page(StatusCode::OK, body, cookie))
+}
+
+/// The counter check form.
+#[derive(Debug, Deserialize)]
+pub struct VerifyIdentityForm {
+    #[serde(default)]
+    national_id: String,
+    #[serde(default)]
+    evidence: String,
+    #[serde(default)]
+    csrf_token: String,
+}
+
+/// `POST /backoffice/identity-verifications`.
+pub async fn verify_identity_submit(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    client: ClientInfo,
+    current: MaybeStaff,
+    form: web::Form<VerifyIdentityForm>,
+) -> PageResult {
+    csrf::verify(&state, &req, &form.csrf_token)?;
+    let Some((session, _)) = current.0 else {
+        return Ok(to_login());
+    };
+    match staff::verify_identity_at_counter(
+        &state,
+        &session,
+        &form.national_id,
+        &form.evidence,
+        &client,
+    )
+    .await
+    {
+        Ok(_) => Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, "/backoffice/?verified=1"))
+            .finish()),
+        Err(err) if shown_on_form(&err) || err.kind() == crate::error::ErrorKind::NotFound => {
+            let (csrf_token, cookie) = csrf::token_for(&state, &req);
+            let message = err
+                .field_errors()
+                .first()
+                .map_or(err.detail(), |f| f.message.as_str());
+            let body = render(&VerifyIdentityPage {
+                csrf_token: &csrf_token,
+                national_id: form.national_id.trim(),
+                evidence: form.evidence.trim(),
+                error: Some(message),
+            })?;
+            Ok(page(err.kind().status(), body, cookie))
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Registers the back-office routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/backoffice/login")
+            .route(web::get().to(login_form))
+            .route(web::post().to(login_submit)),
+    )
+    .service(web::resource("/backoffice/").route(web::get().to(home)))
+    .service(web::resource("/backoffice/logout").route(web::post().to(logout)))
+    .service(
+        web::resource("/backoffice/identity-verifications")
+            .route(web::get().to(verify_identity_form))
+            .route(web::post().to(verify_identity_submit)),
+    );
+}

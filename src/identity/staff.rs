@@ -1,0 +1,408 @@
+//! Civil servants: creation with second-factor enrolment, sign-in with
+//! password and TOTP (or a single-use recovery code), back-office sessions,
+//! and the counter check that raises a citizen to assurance level 2.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use diesel_async::AsyncConnection;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::{
+    domain::{
+        AccountId, EmailAddress, Invalid,
+        national_id::NationalId,
+        password_policy,
+        person_name::PersonName,
+        staff::{AgencyCode, StaffRole, StaffUsername},
+        totp::{self, TotpSecret},
+    },
+    error::{AppError, AppResult, ErrorKind},
+    identity::{
+        ClientInfo, audit, emails, password::Verification, registration::FieldErrors,
+        sessions::SessionData, throttle, tokens,
+    },
+    notify::{outbox::Envelope, queue_email},
+    startup::AppState,
+    storage::{accounts, staff},
+};
+
+/// The issuer name shown in authenticator apps.
+pub const TOTP_ISSUER: &str = "TP.HCM Dịch vụ công";
+/// Recovery codes handed out at enrolment.
+pub const RECOVERY_CODES: usize = 10;
+
+/// A back-office session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffSession {
+    /// The civil servant.
+    pub staff_id: Uuid,
+    /// Their agency.
+    pub agency_code: String,
+    /// Their roles at sign-in.
+    pub roles: Vec<StaffRole>,
+    /// When the session began.
+    pub created_at: DateTime<Utc>,
+    /// When it was last used.
+    pub last_seen_at: DateTime<Utc>,
+    /// Client software.
+    pub user_agent: Option<String>,
+    /// Client address.
+    pub ip: Option<String>,
+}
+
+impl StaffSession {
+    /// Whether the session carries `role`.
+    pub fn has(&self, role: StaffRole) -> bool {
+        self.roles.contains(&role)
+    }
+}
+
+impl SessionData for StaffSession {
+    const KIND: &'static str = "staff_session";
+    const IDLE: Duration = Duration::from_secs(15 * 60);
+    const ABSOLUTE: Duration = Duration::from_secs(10 * 3600);
+    fn owner(&self) -> String {
+        self.staff_id.to_string()
+    }
+    fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+    fn last_seen_at(&self) -> DateTime<Utc> {
+        self.last_seen_at
+    }
+    fn touch(&mut self, now: DateTime<Utc>) {
+        self.last_seen_at = now;
+    }
+    fn client(&self) -> (Option<String>, Option<String>) {
+        (self.user_agent.clone(), self.ip.clone())
+    }
+}
+
+/// A new civil servant.
+#[derive(Debug)]
+pub struct NewStaff {
+    /// Sign-in name.
+    pub username: StaffUsername,
+    /// Full name.
+    pub full_name: PersonName,
+    /// Agency.
+    pub agency: AgencyCode,
+    /// Roles (at least one).
+    pub roles: Vec<StaffRole>,
+    /// Password (policy checked).
+    pub password: SecretString,
+}
+
+impl NewStaff {
+    /// Parses every field, reporting all invalid ones.
+    pub fn parse(
+        username: &str,
+        full_name: &str,
+        agency: &str,
+        roles: &[String],
+        password: SecretString,
+    ) -> AppResult<Self> {
+        let mut errors = FieldErrors::default();
+        let username = errors.take("username", StaffUsername::parse(username));
+        let full_name = errors.take("full_name", PersonName::parse(full_name));
+        let agency = errors.take("agency", AgencyCode::parse(agency));
+        let mut parsed_roles = Vec::new();
+        for role in roles {
+            if let Some(r) = errors.take("roles", StaffRole::parse(role))
+                && !parsed_roles.contains(&r)
+            {
+                parsed_roles.push(r);
+            }
+        }
+        if roles.is_empty() {
+            errors.push(
+                "roles",
+                Invalid::new("staff_role_missing", "Cần ít nhất một vai trò."),
+            );
+        }
+        let name = username
+            .as_ref()
+            .map(|u| u.as_str().to_owned())
+            .unwrap_or_default();
+        errors.take(
+            "password",
+            password_policy::check_password(password.expose_secret(), &[&name]),
+        );
+        errors.into_result()?;
+        match (username, full_name, agency) {
+            (Some(username), Some(full_name), Some(agency)) => Ok(Self {
+                username,
+                full_name,
+                agency,
+                roles: parsed_roles,
+                password,
+            }),
+            _ => Err(AppError::of_kind(ErrorKind::Unprocessable)),
+        }
+    }
+}
+
+/// What a new civil servant needs to set up their authenticator.
+#[derive(Debug)]
+pub struct Enrolment {
+    /// `otpauth://` URI (shown as a QR code or typed in).
+    pub uri: String,
+    /// The secret in base32, for manual entry.
+    pub secret_base32: String,
+    /// Single-use recovery codes (shown once; only hashes are stored).
+    pub recovery_codes: Vec<String>,
+}
+
+/// Creates a civil servant enrolled in TOTP.
+pub async fn create(state: &AppState, new: NewStaff) -> AppResult<(staff::StaffRow, Enrolment)> {
+    let hash = state.hasher.hash(new.password).await?;
+    let secret = TotpSecret::generate();
+    let recovery_codes = totp::generate_recovery_codes(RECOVERY_CODES);
+    let now = state.clock.now();
+    let row = staff::StaffRow {
+        id: Uuid::now_v7(),
+        username: new.username.as_str().to_owned(),
+        full_name: new.full_name.as_str().to_owned(),
+        agency_code: new.agency.as_str().to_owned(),
+        roles: new.roles.iter().map(|r| r.as_str().to_owned()).collect(),
+        password_hash: hash,
+        totp_secret: Some(secret.to_base32()),
+        totp_last_step: None,
+        status: "active".into(),
+        created_at: now,
+        updated_at: now,
+    };
+    let hashes: Vec<Vec<u8>> = recovery_codes.iter().map(|c| tokens::hash(c)).collect();
+    let mut conn = state.db.get().await?;
+    conn.transaction::<_, AppError, _>(async |c| {
+        if !staff::insert(c, &row).await? {
+            return Err(AppError::conflict("username_taken")
+                .with_detail("Tên đăng nhập này đã được dùng.")
+                .with_field(
+                    "username",
+                    "username_taken",
+                    "Tên đăng nhập này đã được dùng.",
+                ));
+        }
+        staff::insert_recovery_codes(c, row.id, &hashes).await?;
+        Ok(())
+    })
+    .await?;
+    let enrolment = Enrolment {
+        uri: totp::provisioning_uri(
+            &secret,
+            TOTP_ISSUER,
+            &format!("{}@{}", row.username, row.agency_code),
+        ),
+        secret_base32: secret.to_base32(),
+        recovery_codes,
+    };
+    Ok((row, enrolment))
+}
+
+fn invalid_credentials() -> AppError {
+    AppError::new(ErrorKind::Unauthorized, "invalid_credentials")
+        .with_detail("Tên đăng nhập, mật khẩu hoặc mã xác thực không đúng.")
+}
+
+/// Signs a civil servant in with password and second factor (a TOTP code or
+/// a recovery code); returns the row and a new back-office session token.
+pub async fn sign_in(
+    state: &AppState,
+    username: &str,
+    password: SecretString,
+    second_factor: &str,
+    client: &ClientInfo,
+) -> AppResult<(staff::StaffRow, String)> {
+    let subject = format!("staff:{}", username.trim().to_lowercase());
+    let ip = client.ip.clone().unwrap_or_else(|| "-".into());
+    for (rule, key) in [
+        (&throttle::SIGN_IN_ACCOUNT, subject.as_str()),
+        (&throttle::SIGN_IN_IP, ip.as_str()),
+    ] {
+        if let Some(wait) = state.throttle.locked_for(rule, key).await? {
+            return Err(AppError::new(ErrorKind::TooManyRequests, "sign_in_locked")
+                .with_detail(format!(
+                    "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {} phút.",
+                    wait.div_ceil(60)
+                ))
+                .with_header(actix_web::http::header::RETRY_AFTER, wait.to_string()));
+        }
+    }
+    let mut conn = state.db.get().await?;
+    let row = match StaffUsername::parse(username) {
+        Ok(u) => staff::find_by_username(&mut conn, u.as_str()).await?,
+        Err(_) => None,
+    };
+    drop(conn);
+    let verification = state
+        .hasher
+        .verify(row.as_ref().map(|r| r.password_hash.clone()), password)
+        .await?;
+    let now = state.clock.now();
+    let second_ok = match (&row, &verification) {
+        (Some(r), Verification::Match { .. }) if r.status == "active" => {
+            check_second_factor(state, r, second_factor, now).await?
+        }
+        _ => false,
+    };
+    let Some(row) = row.filter(|_| second_ok) else {
+        state
+            .throttle
+            .fail(&throttle::SIGN_IN_ACCOUNT, &subject)
+            .await?;
+        state.throttle.fail(&throttle::SIGN_IN_IP, &ip).await?;
+        return Err(invalid_credentials());
+    };
+    state
+        .throttle
+        .reset(&throttle::SIGN_IN_ACCOUNT, &subject)
+        .await?;
+    if let Verification::Match {
+        upgraded: Some(hash),
+    } = verification
+    {
+        let mut conn = state.db.get().await?;
+        staff::set_password_hash(&mut conn, row.id, &hash).await?;
+    }
+    let session = StaffSession {
+        staff_id: row.id,
+        agency_code: row.agency_code.clone(),
+        roles: row
+            .roles
+            .iter()
+            .filter_map(|r| StaffRole::parse(r).ok())
+            .collect(),
+        created_at: now,
+        last_seen_at: now,
+        user_agent: client.user_agent.clone(),
+        ip: client.ip.clone(),
+    };
+    let token = state.staff_sessions.create(&session).await?;
+    Ok((row, token))
+}
+
+async fn check_second_factor(
+    state: &AppState,
+    row: &staff::StaffRow,
+    input: &str,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
+    let mut conn = state.db.get().await?;
+    let digits: String = input.chars().filter(|c| !c.is_whitespace()).collect();
+    if digits.len() == 6 && digits.bytes().all(|b| b.is_ascii_digit()) {
+        let Some(secret) = row
+            .totp_secret
+            .as_deref()
+            .and_then(|s| TotpSecret::from_base32(s).ok())
+        else {
+            return Ok(false);
+        };
+        let at = u64::try_from(now.timestamp()).unwrap_or(0);
+        let last = row.totp_last_step.and_then(|s| u64::try_from(s).ok());
+        return match totp::verify(&secret, &digits, at, last) {
+            Some(step) => Ok(staff::accept_totp_step(
+                &mut conn,
+                row.id,
+                i64::try_from(step).unwrap_or(i64::MAX),
+            )
+            .await?),
+            None => Ok(false),
+        };
+    }
+    match totp::normalize_recovery_code(input) {
+        Some(code) => {
+            Ok(staff::use_recovery_code(&mut conn, row.id, &tokens::hash(&code), now).await?)
+        }
+        None => Ok(false),
+    }
+}
+
+/// Raises a citizen to level 2 after a receiver checked the chip ID card at
+/// the counter; recorded with who, where and when.
+pub async fn verify_identity_at_counter(
+    state: &AppState,
+    receiver: &StaffSession,
+    national_id: &str,
+    evidence: &str,
+    client: &ClientInfo,
+) -> AppResult<AccountId> {
+    if !receiver.has(StaffRole::Receiver) {
+        return Err(AppError::new(ErrorKind::Forbidden, "role_required")
+            .with_detail("Chỉ cán bộ tiếp nhận được xác thực danh tính công dân tại quầy."));
+    }
+    let national_id = NationalId::parse(national_id).map_err(|e| {
+        AppError::new(ErrorKind::Unprocessable, "validation_failed")
+            .with_detail(e.message.to_string())
+            .with_field("national_id", e.code, e.message)
+    })?;
+    let evidence = evidence.split_whitespace().collect::<Vec<_>>().join(" ");
+    if evidence.chars().count() < 3 || evidence.chars().count() > 500 {
+        return Err(AppError::new(ErrorKind::Unprocessable, "validation_failed")
+            .with_detail("Vui lòng ghi giấy tờ đã kiểm tra (3–500 ký tự).")
+            .with_field(
+                "evidence",
+                "evidence_length",
+                "Vui lòng ghi giấy tờ đã kiểm tra (3–500 ký tự).",
+            ));
+    }
+    let now = state.clock.now();
+    let domain = state.settings.mail_domain();
+    let mut conn = state.db.get().await?;
+    conn.transaction::<_, AppError, _>(async |c| {
+        let Some(account) = accounts::find_by_national_id(c, national_id.as_str()).await? else {
+            return Err(AppError::not_found("account_not_found")
+                .with_detail("Công dân này chưa có tài khoản Dịch vụ công."));
+        };
+        let account = accounts::find_for_update(c, account.id).await?;
+        let id = AccountId::from(account.id);
+        accounts::insert_verification(
+            c,
+            &accounts::NewVerification {
+                id: Uuid::now_v7(),
+                account_id: account.id,
+                method: "counter",
+                verified_by: Some(receiver.staff_id),
+                agency_code: Some(&receiver.agency_code),
+                evidence: Some(&evidence),
+                created_at: now,
+            },
+        )
+        .await?;
+        if account.assurance_level < 2 {
+            accounts::raise_to_level_2(c, account.id, now).await?;
+            audit::record(
+                c,
+                id,
+                "level_raised",
+                client,
+                serde_json::json!({ "method": "counter", "level": 2, "agency": receiver.agency_code }),
+                now,
+            )
+            .await?;
+            let email = account
+                .email
+                .as_deref()
+                .filter(|_| account.email_verified_at.is_some())
+                .and_then(|e| EmailAddress::parse(e).ok());
+            if let Some(email) = email {
+                queue_email(
+                    c,
+                    now,
+                    &Envelope { to: &email, account_id: Some(account.id), mail_domain: &domain },
+                    &emails::LevelRaised {
+                        full_name: account.full_name.clone(),
+                        method: "xác thực căn cước tại bộ phận một cửa".into(),
+                        at: emails::vietnam_time(now),
+                    },
+                )
+                .await?;
+            }
+        }
+        Ok(id)
+    })
+    .await
+}

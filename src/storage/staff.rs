@@ -1,0 +1,142 @@
+//! The `staff` and `staff_recovery_codes` tables.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::schema::{staff, staff_recovery_codes};
+
+/// A civil servant.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = staff)]
+pub struct StaffRow {
+    /// Id.
+    pub id: Uuid,
+    /// Sign-in name (lower-case).
+    pub username: String,
+    /// Full name.
+    pub full_name: String,
+    /// Agency unit code.
+    pub agency_code: String,
+    /// Roles.
+    pub roles: Vec<String>,
+    /// argon2id PHC string.
+    pub password_hash: String,
+    /// Base32 TOTP secret, once enrolled.
+    pub totp_secret: Option<String>,
+    /// Last accepted TOTP step.
+    pub totp_last_step: Option<i64>,
+    /// `active` or `disabled`.
+    pub status: String,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Inserts a civil servant; `Ok(false)` if the username is taken.
+pub async fn insert(conn: &mut AsyncPgConnection, row: &StaffRow) -> QueryResult<bool> {
+    diesel::insert_into(staff::table)
+        .values(row)
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await
+        .map(|n| n == 1)
+}
+
+/// Loads a civil servant.
+pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<StaffRow> {
+    staff::table
+        .find(id)
+        .select(StaffRow::as_select())
+        .first(conn)
+        .await
+}
+
+/// The civil servant with this (lower-case) username.
+pub async fn find_by_username(
+    conn: &mut AsyncPgConnection,
+    username: &str,
+) -> QueryResult<Option<StaffRow>> {
+    staff::table
+        .filter(staff::username.eq(username))
+        .select(StaffRow::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Accepts TOTP step `step` only if it is later than the last one accepted
+/// (atomically: a code works once, even under concurrent sign-ins).
+pub async fn accept_totp_step(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    step: i64,
+) -> QueryResult<bool> {
+    diesel::update(
+        staff::table.find(id).filter(
+            staff::totp_last_step
+                .is_null()
+                .or(staff::totp_last_step.lt(step)),
+        ),
+    )
+    .set(staff::totp_last_step.eq(step))
+    .execute(conn)
+    .await
+    .map(|n| n == 1)
+}
+
+/// Stores recovery code hashes.
+pub async fn insert_recovery_codes(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    hashes: &[Vec<u8>],
+) -> QueryResult<()> {
+    let rows: Vec<_> = hashes
+        .iter()
+        .map(|h| {
+            (
+                staff_recovery_codes::staff_id.eq(id),
+                staff_recovery_codes::code_hash.eq(h.clone()),
+            )
+        })
+        .collect();
+    diesel::insert_into(staff_recovery_codes::table)
+        .values(rows)
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Uses up a recovery code; false if unknown or already used.
+pub async fn use_recovery_code(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    hash: &[u8],
+    now: DateTime<Utc>,
+) -> QueryResult<bool> {
+    diesel::update(
+        staff_recovery_codes::table
+            .filter(staff_recovery_codes::staff_id.eq(id))
+            .filter(staff_recovery_codes::code_hash.eq(hash))
+            .filter(staff_recovery_codes::used_at.is_null()),
+    )
+    .set(staff_recovery_codes::used_at.eq(now))
+    .execute(conn)
+    .await
+    .map(|n| n == 1)
+}
+
+/// Replaces the password hash (a parameter upgrade).
+pub async fn set_password_hash(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    hash: &str,
+) -> QueryResult<()> {
+    diesel::update(staff::table.find(id))
+        .set(staff::password_hash.eq(hash))
+        .execute(conn)
+        .await
+        .map(drop)
+}

@@ -1,0 +1,307 @@
+//! Civil servants: creation with TOTP enrolment, two-factor sign-in, the
+//! counter identity check.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use chrono::Duration;
+use serde_json::Value;
+
+use crate::helpers::{Citizen, TestApp, input_value};
+
+#[tokio::test]
+async fn admin_staff_create_enrols_totp_and_the_civil_servant_signs_in_with_it() {
+    let app = TestApp::spawn().await;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_eservices"))
+        .current_dir(std::env::temp_dir())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", app.database_url())
+        .env("REDIS_URL", "redis://127.0.0.1:1/")
+        .env("PUBLIC_URL", &app.address)
+        .args([
+            "admin",
+            "staff",
+            "create",
+            "--username",
+            "tiepnhan.q1",
+            "--agency",
+            "000.00.01.H29",
+        ])
+        .args([
+            "--role",
+            "receiver",
+            "--role",
+            "processor",
+            "--full-name",
+            "Trần Văn Tiếp",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all("Một cửa Quận Một 2026\n".as_bytes())
+        .expect("password");
+    let out = child.wait_with_output().expect("output");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("created staff tiepnhan.q1 (000.00.01.H29, roles: receiver, processor)"),
+        "{stdout}"
+    );
+    let uri = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("TOTP enrolment URI: "))
+        .expect("uri");
+    assert!(uri.starts_with("otpauth://totp/"), "{uri}");
+    let secret = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("TOTP secret (manual entry): "))
+        .expect("secret");
+    let secret = eservices::domain::TotpSecret::from_base32(secret).expect("base32");
+    let codes: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("  "))
+        .map(str::trim)
+        .collect();
+    assert_eq!(codes.len(), 10);
+
+    let browser = TestApp::fresh_client();
+    let res = app
+        .staff_sign_in(
+            &browser,
+            "tiepnhan.q1",
+            "Một cửa Quận Một 2026",
+            &app.totp_now(&secret),
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/backoffice/");
+    let cookie = res.headers()["set-cookie"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(
+        cookie.contains("Path=/backoffice")
+            && cookie.contains("SameSite=Strict")
+            && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
+    let home = browser
+        .get(app.url("/backoffice/"))
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("page");
+    assert!(home.contains("Xin chào, Trần Văn Tiếp"));
+    assert!(home.contains("Cán bộ tiếp nhận, Cán bộ xử lý"));
+
+    // The CLI refuses bad input with a message naming the argument.
+    let out = Command::new(env!("CARGO_BIN_EXE_eservices"))
+        .current_dir(std::env::temp_dir())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", app.database_url())
+        .env("REDIS_URL", "redis://127.0.0.1:1/")
+        .env("PUBLIC_URL", &app.address)
+        .args([
+            "admin",
+            "staff",
+            "create",
+            "--username",
+            "x",
+            "--agency",
+            "H29",
+            "--role",
+            "boss",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .expect("runs");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--username")
+            && stderr.contains("--roles")
+            && stderr.contains("password (standard input)"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_or_replayed_code_is_refused_and_recovery_codes_work_once() {
+    let app = TestApp::spawn().await;
+    let staff = app.staff("xuly.q1", "000.00.01.H29", &["processor"]).await;
+    let browser = TestApp::fresh_client();
+
+    let res = app
+        .staff_sign_in(&browser, &staff.username, &staff.password, "000000")
+        .await;
+    assert_eq!(res.status(), 401);
+    assert!(
+        res.text()
+            .await
+            .expect("page")
+            .contains("mã xác thực không đúng")
+    );
+    let res = app
+        .staff_sign_in(
+            &browser,
+            &staff.username,
+            "sai mật khẩu 123",
+            &app.totp_now(&staff.secret),
+        )
+        .await;
+    assert_eq!(res.status(), 401);
+
+    let code = app.totp_now(&staff.secret);
+    assert_eq!(
+        app.staff_sign_in(&browser, &staff.username, &staff.password, &code)
+            .await
+            .status(),
+        303
+    );
+    let other = TestApp::fresh_client();
+    assert_eq!(
+        app.staff_sign_in(&other, &staff.username, &staff.password, &code)
+            .await
+            .status(),
+        401,
+        "a code works once"
+    );
+    app.clock.advance(Duration::seconds(30));
+    assert_eq!(
+        app.staff_sign_in(
+            &other,
+            &staff.username,
+            &staff.password,
+            &app.totp_now(&staff.secret)
+        )
+        .await
+        .status(),
+        303,
+        "the next step's code works"
+    );
+
+    let recovery = staff.recovery_codes[0].to_uppercase();
+    let third = TestApp::fresh_client();
+    assert_eq!(
+        app.staff_sign_in(&third, &staff.username, &staff.password, &recovery)
+            .await
+            .status(),
+        303
+    );
+    let fourth = TestApp::fresh_client();
+    assert_eq!(
+        app.staff_sign_in(&fourth, &staff.username, &staff.password, &recovery)
+            .await
+            .status(),
+        401
+    );
+}
+
+#[tokio::test]
+async fn a_receiver_raises_a_citizen_to_level_2_at_the_counter() {
+    let app = TestApp::spawn().await;
+    let citizen = Citizen::sample(1);
+    app.active_citizen(&citizen).await;
+    let receiver = app
+        .staff("tiepnhan.p1", "000.00.02.H29", &["receiver"])
+        .await;
+    let processor = app.staff("xuly.p1", "000.00.02.H29", &["processor"]).await;
+
+    // A processor may not do it.
+    let browser = TestApp::fresh_client();
+    let code = app.totp_now(&processor.secret);
+    assert_eq!(
+        app.staff_sign_in(&browser, &processor.username, &processor.password, &code)
+            .await
+            .status(),
+        303
+    );
+    let res = browser
+        .get(app.url("/backoffice/identity-verifications"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(res.status(), 403);
+
+    let counter = TestApp::fresh_client();
+    let code = app.totp_now(&receiver.secret);
+    assert_eq!(
+        app.staff_sign_in(&counter, &receiver.username, &receiver.password, &code)
+            .await
+            .status(),
+        303
+    );
+    let page = counter
+        .get(app.url("/backoffice/identity-verifications"))
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("page");
+    let csrf = input_value(&page, "csrf_token").expect("csrf");
+
+    let res = counter
+        .post(app.url("/backoffice/identity-verifications"))
+        .form(&[
+            ("national_id", "079090999999"),
+            ("evidence", "Thẻ căn cước gắn chip"),
+            ("csrf_token", csrf.as_str()),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), 404);
+    assert!(
+        res.text()
+            .await
+            .expect("page")
+            .contains("chưa có tài khoản")
+    );
+
+    let res = counter
+        .post(app.url("/backoffice/identity-verifications"))
+        .form(&[
+            ("national_id", citizen.national_id.as_str()),
+            ("evidence", "Thẻ căn cước gắn chip, đọc chip thành công"),
+            ("csrf_token", csrf.as_str()),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), 303);
+
+    assert_eq!(
+        app.sign_in(&citizen.national_id, &citizen.password)
+            .await
+            .status(),
+        303
+    );
+    let me: Value = app.get("/api/v1/me").await.json().await.expect("json");
+    assert_eq!(me["assurance_level"], 2);
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM identity_verifications WHERE method = 'counter' AND verified_by IS NOT NULL AND agency_code = '000.00.02.H29'").await,
+        1
+    );
+    app.run_jobs().await;
+    assert!(
+        app.smtp
+            .messages_to(&citizen.email)
+            .iter()
+            .any(|m| m.subject() == "Tài khoản của bạn đã được định danh mức độ 2")
+    );
+}
