@@ -1,18 +1,91 @@
-//! `eservices seed`: loads reference data into a migrated database. Every
-//! loader is idempotent, so seeding twice changes nothing.
+//! `eservices seed`: loads reference data into a migrated database; `--demo`
+//! adds demonstration accounts. Every loader is idempotent: what exists is
+//! left alone, so seeding twice changes nothing.
 
-use crate::startup::AppState;
+use chrono::NaiveDate;
+use diesel_async::AsyncConnection;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::{
+    domain::TotpSecret,
+    error::AppError,
+    identity::staff::{self as staff_service, NewStaff},
+    startup::AppState,
+    storage::{accounts, businesses, staff},
+};
 
 /// What a seed run did, for the operator.
 #[derive(Debug, Default)]
 pub struct SeedReport {
-    /// One line per loader.
+    /// One line per loader or account.
     pub lines: Vec<String>,
+}
+
+/// The password of every demo account (printed by `./scripts/up`).
+pub const DEMO_PASSWORD: &str = "DichVuCong@2026";
+
+struct DemoCitizen {
+    national_id: &'static str,
+    full_name: &'static str,
+    date_of_birth: (i32, u32, u32),
+    sex: &'static str,
+    email: &'static str,
+    phone: &'static str,
+    level: i16,
+}
+
+const DEMO_CITIZENS: [DemoCitizen; 3] = [
+    DemoCitizen {
+        national_id: "079090000001",
+        full_name: "Nguyễn Văn An",
+        date_of_birth: (1990, 5, 17),
+        sex: "male",
+        email: "an.nguyen@demo.dichvucong.test",
+        phone: "+84912345678",
+        level: 2,
+    },
+    DemoCitizen {
+        national_id: "079191000002",
+        full_name: "Trần Thị Bình",
+        date_of_birth: (1991, 8, 2),
+        sex: "female",
+        email: "binh.tran@demo.dichvucong.test",
+        phone: "+84987654321",
+        level: 1,
+    },
+    DemoCitizen {
+        national_id: "079085000003",
+        full_name: "Lê Hoàng Cường",
+        date_of_birth: (1985, 1, 30),
+        sex: "male",
+        email: "cuong.le@demo.dichvucong.test",
+        phone: "+84903123456",
+        level: 2,
+    },
+];
+
+/// The demo business: represented by the first citizen, with the third authorised.
+const DEMO_TAX_CODE: &str = "0318001238";
+
+/// Demo agencies (unit codes as used by the one-stop systems) and their staff.
+const DEMO_AGENCIES: [(&str, &str, &str); 3] = [
+    ("000.21.11.H29", "phuong-bentanh", "UBND phường Bến Thành"),
+    ("000.00.11.H29", "quan1", "Cơ quan cấp huyện (mẫu)"),
+    ("000.00.12.H29", "sotuphap", "Sở Tư pháp"),
+];
+
+/// A deterministic TOTP secret for a demo civil servant, so the printed
+/// secret stays valid across `./scripts/up` runs. Never used for real accounts.
+fn demo_totp_secret(username: &str) -> TotpSecret {
+    let digest = Sha256::digest(format!("eservices demo totp {username}").as_bytes());
+    let mut bytes = [0_u8; 20];
+    bytes.copy_from_slice(&digest[..20]);
+    TotpSecret::from_bytes(bytes)
 }
 
 /// Runs the loaders; `demo` adds the demonstration data.
 pub async fn run(state: &AppState, demo: bool) -> anyhow::Result<SeedReport> {
-    // Prove the schema is in place before loading anything.
     let mut report = SeedReport::default();
     let depth = crate::admin::job_stats(state).await?;
     report.lines.push(format!(
@@ -20,9 +93,139 @@ pub async fn run(state: &AppState, demo: bool) -> anyhow::Result<SeedReport> {
         depth.iter().map(|(_, n)| n).sum::<i64>()
     ));
     if demo {
-        report
-            .lines
-            .push("demo data: none defined in this version".into());
+        seed_demo(state, &mut report).await?;
     }
     Ok(report)
+}
+
+async fn seed_demo(state: &AppState, report: &mut SeedReport) -> anyhow::Result<()> {
+    let now = state.clock.now();
+    let password_hash = state
+        .hasher
+        .hash(DEMO_PASSWORD.to_owned().into())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    report.lines.push(String::new());
+    report.lines.push(format!(
+        "Demo citizens (sign in at {}/login, password {DEMO_PASSWORD}):",
+        state.settings.issuer()
+    ));
+    let mut ids = Vec::new();
+    for c in &DEMO_CITIZENS {
+        let mut conn = state.db.get().await?;
+        let id = conn
+            .transaction::<_, AppError, _>(async |conn| {
+                if let Some(existing) = accounts::find_by_national_id(conn, c.national_id).await? {
+                    return Ok(existing.id);
+                }
+                let (y, m, d) = c.date_of_birth;
+                let row = accounts::AccountRow {
+                    id: Uuid::now_v7(),
+                    national_id: c.national_id.into(),
+                    full_name: c.full_name.into(),
+                    date_of_birth: NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default(),
+                    sex: c.sex.into(),
+                    email: Some(c.email.into()),
+                    email_verified_at: Some(now),
+                    phone: Some(c.phone.into()),
+                    password_hash: Some(password_hash.clone()),
+                    password_changed_at: Some(now),
+                    assurance_level: c.level,
+                    status: "active".into(),
+                    created_at: now,
+                    updated_at: now,
+                };
+                accounts::insert(conn, &row).await?;
+                if c.level == 2 {
+                    accounts::insert_verification(
+                        conn,
+                        &accounts::NewVerification {
+                            id: Uuid::now_v7(),
+                            account_id: row.id,
+                            method: "counter",
+                            verified_by: None,
+                            agency_code: Some(DEMO_AGENCIES[0].0),
+                            evidence: Some("dữ liệu mẫu"),
+                            created_at: now,
+                        },
+                    )
+                    .await?;
+                }
+                Ok(row.id)
+            })
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        ids.push(id);
+        report.lines.push(format!(
+            "  {} / {}  {} (level {})",
+            c.national_id, c.email, c.full_name, c.level
+        ));
+    }
+
+    let mut conn = state.db.get().await?;
+    let business_id = Uuid::now_v7();
+    let created = businesses::insert(
+        &mut conn,
+        &businesses::BusinessRow {
+            id: business_id,
+            tax_code: DEMO_TAX_CODE.into(),
+            name: "Công ty TNHH Dịch vụ Mẫu Sài Gòn".into(),
+            address: "86 Lê Thánh Tôn, phường Sài Gòn, TP. Hồ Chí Minh".into(),
+            representative_id: ids[0],
+            created_at: now,
+        },
+    )
+    .await?;
+    if created {
+        businesses::grant(
+            &mut conn,
+            &businesses::AuthorizationRow {
+                id: Uuid::now_v7(),
+                business_id,
+                account_id: ids[2],
+                granted_by: ids[0],
+                valid_until: None,
+                revoked_at: None,
+                created_at: now,
+            },
+        )
+        .await?;
+    }
+    report.lines.push(format!(
+        "Demo business: {DEMO_TAX_CODE} Công ty TNHH Dịch vụ Mẫu Sài Gòn (representative {}, authorised {})",
+        DEMO_CITIZENS[0].national_id, DEMO_CITIZENS[2].national_id
+    ));
+
+    report.lines.push(String::new());
+    report.lines.push(format!(
+        "Demo civil servants (sign in at {}/backoffice/login, password {DEMO_PASSWORD}, TOTP secret below in any authenticator app):",
+        state.settings.issuer()
+    ));
+    for (agency, slug, name) in DEMO_AGENCIES {
+        for role in ["receiver", "processor", "approver", "agency_admin"] {
+            let username = format!("{slug}.{}", role.replace('_', ""));
+            let secret = demo_totp_secret(&username);
+            if staff::find_by_username(&mut conn, &username)
+                .await?
+                .is_none()
+            {
+                let new = NewStaff::parse(
+                    &username,
+                    "Cán bộ mẫu",
+                    agency,
+                    &[role.to_owned()],
+                    DEMO_PASSWORD.to_owned().into(),
+                )
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+                staff_service::create_with_secret(state, new, secret.clone())
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+            }
+            report.lines.push(format!(
+                "  {username:<28} {role:<13} {agency} {name}  TOTP {}",
+                secret.to_base32()
+            ));
+        }
+    }
+    Ok(())
 }

@@ -158,8 +158,17 @@ pub struct Enrolment {
 
 /// Creates a civil servant enrolled in TOTP.
 pub async fn create(state: &AppState, new: NewStaff) -> AppResult<(staff::StaffRow, Enrolment)> {
+    create_with_secret(state, new, TotpSecret::generate()).await
+}
+
+/// Creates a civil servant enrolled with a given TOTP secret (demo data only:
+/// real accounts get a random one from [`create`]).
+pub async fn create_with_secret(
+    state: &AppState,
+    new: NewStaff,
+    secret: TotpSecret,
+) -> AppResult<(staff::StaffRow, Enrolment)> {
     let hash = state.hasher.hash(new.password).await?;
-    let secret = TotpSecret::generate();
     let recovery_codes = totp::generate_recovery_codes(RECOVERY_CODES);
     let now = state.clock.now();
     let row = staff::StaffRow {

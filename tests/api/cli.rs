@@ -82,3 +82,56 @@ async fn migrate_is_idempotent_and_admin_commands_work() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--to"));
 }
+
+#[tokio::test]
+async fn seed_demo_is_idempotent_and_its_printed_sign_ins_work() {
+    let app = TestApp::spawn().await;
+    let run = || {
+        eservices()
+            .args(["seed", "--demo"])
+            .env("DATABASE_URL", app.database_url())
+            .env("REDIS_URL", "redis://127.0.0.1:1/")
+            .env("PUBLIC_URL", &app.address)
+            .output()
+            .expect("runs")
+    };
+    let first = run();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let second = run();
+    assert!(
+        second.status.success(),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    assert_eq!(
+        first.stdout, second.stdout,
+        "a second run changes nothing and prints the same"
+    );
+    assert_eq!(app.count("SELECT count(*) AS n FROM accounts").await, 3);
+    assert_eq!(app.count("SELECT count(*) AS n FROM businesses").await, 1);
+    assert_eq!(app.count("SELECT count(*) AS n FROM staff").await, 12);
+
+    let out = String::from_utf8_lossy(&first.stdout).into_owned();
+    let password = eservices::seed::DEMO_PASSWORD;
+    assert_eq!(app.sign_in("079090000001", password).await.status(), 303);
+    let line = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("phuong-bentanh.receiver"))
+        .expect("the ward receiver is listed");
+    let secret = line.rsplit("TOTP ").next().expect("secret").trim();
+    let secret = eservices::domain::TotpSecret::from_base32(secret).expect("base32");
+    let browser = TestApp::fresh_client();
+    let res = app
+        .staff_sign_in(
+            &browser,
+            "phuong-bentanh.receiver",
+            password,
+            &app.totp_now(&secret),
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+}
