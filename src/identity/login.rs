@@ -33,7 +33,8 @@ pub fn invalid_credentials() -> AppError {
         .with_detail("Tên đăng nhập hoặc mật khẩu không đúng.")
 }
 
-fn locked(wait: u64) -> AppError {
+/// The answer while a sign-in name or address is locked.
+pub fn locked(wait: u64) -> AppError {
     AppError::new(ErrorKind::TooManyRequests, "sign_in_locked")
         .with_detail(format!(
             "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {} phút.",
@@ -48,12 +49,10 @@ fn throttle_subject(username: &str) -> String {
 }
 
 async fn check_locks(state: &AppState, rules: &[(&Rule, &str)]) -> AppResult<()> {
-    for (rule, subject) in rules {
-        if let Some(wait) = state.throttle.locked_for(rule, subject).await? {
-            return Err(locked(wait));
-        }
+    match state.throttle.locked_for_any(rules).await? {
+        Some(wait) => Err(locked(wait)),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Finds the account a sign-in name designates: a national ID or a verified email.
@@ -170,11 +169,8 @@ pub async fn complete_sign_in(
         if let Some(hash) = &upgraded_hash {
             accounts::set_password_hash(c, account.id, hash, false, now).await?;
         }
-        let known_device = match &client.user_agent {
-            Some(ua) => accounts::has_signed_in_with(c, account.id, ua).await?,
-            None => true,
-        };
-        let first_sign_in = !accounts::has_any_sign_in(c, account.id).await?;
+        let device = crate::identity::tokens::hash(client.user_agent.as_deref().unwrap_or("-"));
+        let seen = accounts::record_device(c, account.id, &device, now).await?;
         audit::record(
             c,
             id,
@@ -189,8 +185,9 @@ pub async fn complete_sign_in(
             .as_deref()
             .filter(|_| account.email_verified_at.is_some())
             .and_then(|e| EmailAddress::parse(e).ok());
-        if !known_device
-            && !first_sign_in
+        // The first device is the one the account was made on: no alert for it.
+        if seen.new_device
+            && seen.prior_devices > 0
             && let Some(email) = verified_email
         {
             queue_email(

@@ -228,18 +228,15 @@ pub async fn sign_in(
 ) -> AppResult<(staff::StaffRow, String)> {
     let subject = format!("staff:{}", username.trim().to_lowercase());
     let ip = client.ip.clone().unwrap_or_else(|| "-".into());
-    for (rule, key) in [
-        (&throttle::SIGN_IN_ACCOUNT, subject.as_str()),
-        (&throttle::SIGN_IN_IP, ip.as_str()),
-    ] {
-        if let Some(wait) = state.throttle.locked_for(rule, key).await? {
-            return Err(AppError::new(ErrorKind::TooManyRequests, "sign_in_locked")
-                .with_detail(format!(
-                    "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {} phút.",
-                    wait.div_ceil(60)
-                ))
-                .with_header(actix_web::http::header::RETRY_AFTER, wait.to_string()));
-        }
+    if let Some(wait) = state
+        .throttle
+        .locked_for_any(&[
+            (&throttle::SIGN_IN_ACCOUNT, &subject),
+            (&throttle::SIGN_IN_IP, &ip),
+        ])
+        .await?
+    {
+        return Err(crate::identity::login::locked(wait));
     }
     let mut conn = state.db.get().await?;
     let row = match StaffUsername::parse(username) {

@@ -99,6 +99,21 @@ impl Throttle {
         Ok(u64::try_from(ttl).ok().filter(|t| *t > 0))
     }
 
+    /// The longest wait among several rules, in one round trip.
+    pub async fn locked_for_any(&self, checks: &[(&Rule, &str)]) -> AppResult<Option<u64>> {
+        let mut pipe = redis::pipe();
+        for (rule, subject) in checks {
+            pipe.ttl(self.keys(rule, subject).1);
+        }
+        let mut conn = self.kv.conn().await?;
+        let ttls: Vec<i64> = pipe.query_async(&mut conn).await?;
+        Ok(ttls
+            .into_iter()
+            .filter_map(|t| u64::try_from(t).ok())
+            .filter(|t| *t > 0)
+            .max())
+    }
+
     /// Records a failure; returns the lock it caused, if any.
     pub async fn fail(&self, rule: &Rule, subject: &str) -> AppResult<Option<Duration>> {
         let (count_key, lock_key) = self.keys(rule, subject);

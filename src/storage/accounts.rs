@@ -374,29 +374,35 @@ pub async fn event_cursor(
         .optional()
 }
 
-/// Whether this account has ever signed in.
-pub async fn has_any_sign_in(conn: &mut AsyncPgConnection, account_id: Uuid) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(
-        auth_events::table
-            .filter(auth_events::account_id.eq(account_id))
-            .filter(auth_events::kind.eq("sign_in_succeeded")),
-    ))
-    .get_result(conn)
-    .await
+/// What a sign-in's device was to the account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, QueryableByName)]
+pub struct DeviceSeen {
+    /// The device had not been seen before.
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub new_device: bool,
+    /// Devices the account had before this one.
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub prior_devices: i64,
 }
 
-/// Whether this account has signed in before from this device fingerprint.
-pub async fn has_signed_in_with(
+/// Records a sign-in from a device (a hash of its client software).
+pub async fn record_device(
     conn: &mut AsyncPgConnection,
     account_id: Uuid,
-    user_agent: &str,
-) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(
-        auth_events::table
-            .filter(auth_events::account_id.eq(account_id))
-            .filter(auth_events::kind.eq("sign_in_succeeded"))
-            .filter(auth_events::user_agent.eq(user_agent)),
-    ))
+    device_hash: &[u8],
+    now: DateTime<Utc>,
+) -> QueryResult<DeviceSeen> {
+    diesel::sql_query(
+        "WITH prior AS (SELECT count(*) AS n FROM account_devices WHERE account_id = $1), \
+              seen AS (INSERT INTO account_devices (account_id, device_hash, first_seen_at, last_seen_at) \
+                       VALUES ($1, $2, $3, $3) \
+                       ON CONFLICT (account_id, device_hash) DO UPDATE SET last_seen_at = EXCLUDED.last_seen_at \
+                       RETURNING (xmax = 0) AS inserted) \
+         SELECT seen.inserted AS new_device, prior.n AS prior_devices FROM seen, prior",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(account_id)
+    .bind::<diesel::sql_types::Bytea, _>(device_hash)
+    .bind::<diesel::sql_types::Timestamptz, _>(now)
     .get_result(conn)
     .await
 }

@@ -1,6 +1,15 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    account_devices (account_id, device_hash) {
+        account_id -> Uuid,
+        device_hash -> Bytea,
+        first_seen_at -> Timestamptz,
+        last_seen_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     accounts (id) {
         id -> Uuid,
         national_id -> Text,
@@ -161,6 +170,7 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(account_devices -> accounts (account_id));
 diesel::joinable!(auth_events -> accounts (account_id));
 diesel::joinable!(business_authorizations -> businesses (business_id));
 diesel::joinable!(email_tokens -> accounts (account_id));
@@ -170,6 +180,7 @@ diesel::joinable!(job_attempts -> jobs (job_id));
 diesel::joinable!(staff_recovery_codes -> staff (staff_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    account_devices,
     accounts,
     auth_events,
     business_authorizations,
