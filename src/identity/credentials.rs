@@ -237,3 +237,62 @@ pub async fn change_password(
         .await?;
     Ok(())
 }
+
+/// Starts a change of email: a verification link goes to the new address,
+/// and the account's address changes only when it is followed.
+pub async fn request_email_change(
+    state: &AppState,
+    account: AccountId,
+    new_email: &EmailAddress,
+    client: &ClientInfo,
+) -> AppResult<()> {
+    spend_quota(
+        state,
+        &throttle::EMAIL_SENDING_IP,
+        client.ip.as_deref().unwrap_or("-"),
+    )
+    .await?;
+    let now = state.clock.now();
+    let domain = state.settings.mail_domain();
+    let mut conn = state.db.get().await?;
+    conn.transaction::<_, AppError, _>(async |c| {
+        let row = accounts::find(c, account.as_uuid()).await?;
+        let token = issue_email_token(
+            c,
+            account,
+            "verify_email",
+            new_email,
+            now,
+            crate::identity::registration::VERIFY_TOKEN_TTL,
+        )
+        .await?;
+        audit::record(
+            c,
+            account,
+            "email_change_requested",
+            client,
+            serde_json::json!({}),
+            now,
+        )
+        .await?;
+        queue_email(
+            c,
+            now,
+            &Envelope {
+                to: new_email,
+                account_id: Some(account.as_uuid()),
+                mail_domain: &domain,
+            },
+            &emails::VerifyEmail {
+                full_name: row.full_name,
+                link: crate::identity::registration::verification_link(state, &token),
+                expires_at: emails::vietnam_time(
+                    now + crate::identity::registration::VERIFY_TOKEN_TTL,
+                ),
+            },
+        )
+        .await?;
+        Ok(())
+    })
+    .await
+}

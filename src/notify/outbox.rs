@@ -26,6 +26,11 @@ pub enum Job {
         /// The row in `emails`.
         email_id: Uuid,
     },
+    /// Delete registrations never verified within this many hours (scheduled).
+    PurgeStaleRegistrations {
+        /// Age in hours.
+        older_than_hours: u32,
+    },
 }
 
 impl Job {
@@ -33,6 +38,7 @@ impl Job {
     pub fn kind(&self) -> &'static str {
         match self {
             Self::SendEmail { .. } => "send_email",
+            Self::PurgeStaleRegistrations { .. } => "purge_stale_registrations",
         }
     }
 
@@ -45,6 +51,11 @@ impl Job {
                 cap: Duration::from_secs(3600),
                 max_attempts: 15,
             },
+            Self::PurgeStaleRegistrations { .. } => RetryPolicy {
+                base: Duration::from_secs(60),
+                cap: Duration::from_secs(600),
+                max_attempts: 5,
+            },
         }
     }
 
@@ -52,6 +63,8 @@ impl Job {
     pub fn dedup_key(&self) -> Option<String> {
         match self {
             Self::SendEmail { email_id } => Some(email_id.to_string()),
+            // One pending run is enough, however many workers schedule it.
+            Self::PurgeStaleRegistrations { .. } => Some("scheduled".into()),
         }
     }
 

@@ -31,6 +31,12 @@ use crate::{
 const LEASE: Duration = Duration::from_secs(300);
 /// How long running jobs may take to finish once shutdown is asked for.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
+/// How often a worker queues the scheduled maintenance jobs (deduplicated, so
+/// many workers queue each one once).
+const MAINTENANCE_EVERY: Duration = Duration::from_secs(600);
+/// Unverified registrations are deleted after this many hours (the
+/// verification link lives 24 hours).
+pub const STALE_REGISTRATION_HOURS: u32 = 48;
 
 /// What a worker needs.
 #[derive(Clone)]
@@ -105,7 +111,14 @@ impl Worker {
     /// Runs until `shutdown` is cancelled.
     pub async fn run(self, shutdown: CancellationToken) {
         tracing::info!(worker = %self.id, concurrency = self.concurrency, "worker started");
+        let mut last_maintenance: Option<std::time::Instant> = None;
         while !shutdown.is_cancelled() {
+            if last_maintenance.is_none_or(|at| at.elapsed() >= MAINTENANCE_EVERY) {
+                if let Err(err) = self.schedule_maintenance().await {
+                    tracing::warn!(worker = %self.id, error = format!("{err:#}"), "scheduling maintenance failed");
+                }
+                last_maintenance = Some(std::time::Instant::now());
+            }
             let idle = match self.run_batch(&shutdown).await {
                 Ok(0) => true,
                 Ok(_) => false,
@@ -122,6 +135,21 @@ impl Worker {
             }
         }
         tracing::info!(worker = %self.id, "worker stopped");
+    }
+
+    /// Queues the scheduled maintenance jobs (at most one pending of each).
+    pub async fn schedule_maintenance(&self) -> anyhow::Result<()> {
+        let mut conn = self.db.get().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        crate::notify::enqueue(
+            &mut conn,
+            self.clock.now(),
+            &Job::PurgeStaleRegistrations {
+                older_than_hours: STALE_REGISTRATION_HOURS,
+            },
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(())
     }
 
     /// Runs due jobs until none is due; returns how many ran. For tests and
@@ -228,6 +256,21 @@ impl Worker {
     async fn perform(&self, job: &Job) -> Result<String, Failure> {
         match job {
             Job::SendEmail { email_id } => self.send_email(*email_id).await,
+            Job::PurgeStaleRegistrations { older_than_hours } => {
+                let before =
+                    self.clock.now() - chrono::Duration::hours(i64::from(*older_than_hours));
+                let mut conn = self.db.get().await.map_err(|e| Failure {
+                    detail: format!("database unavailable: {e}"),
+                    retryable: true,
+                })?;
+                crate::storage::accounts::delete_stale_pending(&mut conn, before)
+                    .await
+                    .map(|n| format!("deleted {n} unverified registrations"))
+                    .map_err(|e| Failure {
+                        detail: format!("purging: {e}"),
+                        retryable: true,
+                    })
+            }
         }
     }
 

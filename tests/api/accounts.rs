@@ -653,3 +653,89 @@ async fn changing_the_password_needs_the_current_one_and_ends_the_other_sessions
         303
     );
 }
+
+#[tokio::test]
+async fn registrations_never_verified_are_deleted_after_two_days() {
+    let app = TestApp::spawn().await;
+    app.register(&Citizen::sample(12)).await;
+    app.active_citizen(&Citizen::sample(13)).await;
+    let worker = app.state.worker();
+
+    worker.schedule_maintenance().await.expect("scheduled");
+    worker
+        .schedule_maintenance()
+        .await
+        .expect("scheduled twice");
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM jobs WHERE kind = 'purge_stale_registrations' AND state = 'queued'").await,
+        1,
+        "many workers queue one run"
+    );
+    app.run_jobs().await;
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM accounts").await,
+        2,
+        "too young to purge"
+    );
+
+    app.clock.advance(chrono::Duration::hours(49));
+    worker.schedule_maintenance().await.expect("scheduled");
+    app.run_jobs().await;
+    assert_eq!(app.count("SELECT count(*) AS n FROM accounts").await, 1);
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM accounts WHERE status = 'active'")
+            .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_new_email_address_replaces_the_old_one_only_once_verified() {
+    let app = TestApp::spawn().await;
+    let citizen = Citizen::sample(14);
+    app.active_citizen(&citizen).await;
+    assert_eq!(
+        app.sign_in(&citizen.national_id, &citizen.password)
+            .await
+            .status(),
+        303
+    );
+    let res = app
+        .post_json("/api/v1/me/email", &json!({ "email": "moi@example.vn" }))
+        .await;
+    assert_eq!(res.status(), 202);
+    let me: Value = app.get("/api/v1/me").await.json().await.expect("json");
+    assert_eq!(
+        me["email"],
+        citizen.email.as_str(),
+        "unchanged until verified"
+    );
+
+    app.run_jobs().await;
+    let mail = app.smtp.messages_to("moi@example.vn");
+    let token = token_in(&mail[0].text()).expect("token");
+    let res = app
+        .post_json(
+            "/api/v1/registrations/verify-email",
+            &json!({ "token": token }),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let me: Value = app.get("/api/v1/me").await.json().await.expect("json");
+    assert_eq!(me["email"], "moi@example.vn");
+    assert_eq!(me["email_verified"], true);
+    // The new address signs in; the old one no longer does.
+    let other = TestApp::fresh_client();
+    assert_eq!(
+        app.sign_in_with(&other, "moi@example.vn", &citizen.password)
+            .await
+            .status(),
+        303
+    );
+    assert_eq!(
+        app.sign_in_with(&TestApp::fresh_client(), &citizen.email, &citizen.password)
+            .await
+            .status(),
+        401
+    );
+}

@@ -124,10 +124,6 @@ async fn shutdown_lets_in_flight_requests_finish() {
         },
     )
     .await;
-    assert!(
-        !app.server.is_finished(),
-        "the server waits for the request in flight"
-    );
 
     HOLD_RELEASE.notify_one();
     let res = request

@@ -87,9 +87,38 @@ pub async fn change_password(
     })))
 }
 
+/// Body of an email change.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailChange {
+    email: String,
+}
+
+/// `POST /api/v1/me/email`: 202; the address changes once the link sent to it is followed.
+pub async fn change_email(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    client: ClientInfo,
+    current: CurrentSession,
+    body: web::Json<EmailChange>,
+) -> Result<HttpResponse, AppError> {
+    csrf::check_origin(&state, &req)?;
+    let email = crate::domain::EmailAddress::parse(&body.email).map_err(|e| {
+        AppError::new(crate::error::ErrorKind::Unprocessable, "validation_failed")
+            .with_detail(e.to_string())
+            .with_field("email", "email_format", e.to_string())
+    })?;
+    credentials::request_email_change(&state, current.session.account_id, &email, &client).await?;
+    Ok(HttpResponse::Accepted().json(json!({
+        "status": "pending_verification",
+        "message": "Một liên kết xác minh đã được gửi tới địa chỉ email mới. Địa chỉ sẽ được thay đổi khi bạn mở liên kết đó.",
+    })))
+}
+
 /// Registers the routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/password-resets").route(web::post().to(request_reset)))
         .service(web::resource("/password-resets/confirm").route(web::post().to(confirm_reset)))
-        .service(web::resource("/me/password").route(web::post().to(change_password)));
+        .service(web::resource("/me/password").route(web::post().to(change_password)))
+        .service(web::resource("/me/email").route(web::post().to(change_email)));
 }
