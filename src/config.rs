@@ -10,6 +10,8 @@ use lettre::message::Mailbox;
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
+use crate::vault::crypto::{Keyring, MasterKey};
+
 /// A configuration problem, naming the variable at fault.
 #[derive(Debug, thiserror::Error)]
 #[error("configuration error: {var} {reason}")]
@@ -126,6 +128,24 @@ pub struct Settings {
     pub http_workers: Option<usize>,
     /// The upstream VNeID provider, when configured.
     pub vneid: Option<VneidSettings>,
+    /// `VAULT_MASTER_KEY` (and `VAULT_RETIRED_KEYS`): encryption at rest.
+    pub keyring: Keyring,
+}
+
+/// Reads `VAULT_MASTER_KEY` (required) and `VAULT_RETIRED_KEYS` (comma-separated, optional).
+pub fn keyring_from_env(env: &dyn Env) -> Result<Keyring, ConfigError> {
+    let active = MasterKey::parse(&required(env, "VAULT_MASTER_KEY")?)
+        .map_err(|e| ConfigError::new("VAULT_MASTER_KEY", e.to_string()))?;
+    let mut retired = Vec::new();
+    for raw in env.get("VAULT_RETIRED_KEYS").unwrap_or_default().split(',') {
+        if !raw.trim().is_empty() {
+            retired.push(
+                MasterKey::parse(raw)
+                    .map_err(|e| ConfigError::new("VAULT_RETIRED_KEYS", e.to_string()))?,
+            );
+        }
+    }
+    Ok(Keyring::new(active, retired))
 }
 
 impl VneidSettings {
@@ -359,6 +379,7 @@ impl Settings {
             worker,
             http_workers,
             vneid: VneidSettings::from_env(env)?,
+            keyring: keyring_from_env(env)?,
         })
     }
 
@@ -400,6 +421,10 @@ mod tests {
             ("DATABASE_URL", "postgres://u:p@127.0.0.1:5432/db"),
             ("REDIS_URL", "redis://127.0.0.1:6379/"),
             ("PUBLIC_URL", "http://127.0.0.1:8080"),
+            (
+                "VAULT_MASTER_KEY",
+                "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+            ),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -419,7 +444,12 @@ mod tests {
 
     #[test]
     fn each_missing_variable_is_named() {
-        for var in ["DATABASE_URL", "REDIS_URL", "PUBLIC_URL"] {
+        for var in [
+            "DATABASE_URL",
+            "REDIS_URL",
+            "PUBLIC_URL",
+            "VAULT_MASTER_KEY",
+        ] {
             let mut env = base();
             env.remove(var);
             let err = Settings::from_env(&env).expect_err("must fail");
@@ -440,6 +470,8 @@ mod tests {
             ("DATABASE_POOL_SIZE", "0"),
             ("WORKER_CONCURRENCY", "many"),
             ("VNEID_ISSUER", "ftp://vneid.example"),
+            ("VAULT_MASTER_KEY", "c2hvcnQ="),
+            ("VAULT_RETIRED_KEYS", "bad"),
         ] {
             let mut env = base();
             env.insert(var.into(), value.into());

@@ -171,19 +171,21 @@ pub async fn create_with_secret(
     let hash = state.hasher.hash(new.password).await?;
     let recovery_codes = totp::generate_recovery_codes(RECOVERY_CODES);
     let now = state.clock.now();
-    let row = staff::StaffRow {
-        id: Uuid::now_v7(),
+    let id = Uuid::now_v7();
+    let mut row = staff::StaffRow {
+        id,
         username: new.username.as_str().to_owned(),
         full_name: new.full_name.as_str().to_owned(),
         agency_code: new.agency.as_str().to_owned(),
         roles: new.roles.iter().map(|r| r.as_str().to_owned()).collect(),
         password_hash: hash,
-        totp_secret: Some(secret.to_base32()),
+        totp_secret: None,
         totp_last_step: None,
         status: "active".into(),
         created_at: now,
         updated_at: now,
     };
+    row.totp_secret = Some(seal_totp_secret(state, id, &secret));
     let hashes: Vec<Vec<u8>> = recovery_codes.iter().map(|c| tokens::hash(c)).collect();
     let mut conn = state.db.get().await?;
     conn.transaction::<_, AppError, _>(async |c| {
@@ -210,6 +212,30 @@ pub async fn create_with_secret(
         recovery_codes,
     };
     Ok((row, enrolment))
+}
+
+/// The TOTP secret as stored: sealed under the vault master key, bound to its owner.
+fn seal_totp_secret(state: &AppState, staff_id: Uuid, secret: &TotpSecret) -> String {
+    state.settings.keyring.seal(
+        secret.to_base32().as_bytes(),
+        &format!("staff.totp:{staff_id}"),
+    )
+}
+
+/// Opens a stored TOTP secret; a tampered or foreign value opens nothing.
+fn open_totp_secret(state: &AppState, row: &staff::StaffRow) -> Option<TotpSecret> {
+    let sealed = row.totp_secret.as_deref()?;
+    match state
+        .settings
+        .keyring
+        .open(sealed, &format!("staff.totp:{}", row.id))
+    {
+        Ok(bytes) => TotpSecret::from_base32(std::str::from_utf8(&bytes).ok()?).ok(),
+        Err(err) => {
+            tracing::error!(staff_id = %row.id, error = %err, "stored TOTP secret does not open");
+            None
+        }
+    }
 }
 
 fn invalid_credentials() -> AppError {
@@ -300,11 +326,7 @@ async fn check_second_factor(
     let mut conn = state.db.get().await?;
     let digits: String = input.chars().filter(|c| !c.is_whitespace()).collect();
     if digits.len() == 6 && digits.bytes().all(|b| b.is_ascii_digit()) {
-        let Some(secret) = row
-            .totp_secret
-            .as_deref()
-            .and_then(|s| TotpSecret::from_base32(s).ok())
-        else {
+        let Some(secret) = open_totp_secret(state, row) else {
             return Ok(false);
         };
         let at = u64::try_from(now.timestamp()).unwrap_or(0);

@@ -62,6 +62,7 @@ async fn migrate_is_idempotent_and_admin_commands_work() {
             .env("DATABASE_URL", &url)
             .env("REDIS_URL", "redis://127.0.0.1:1/")
             .env("PUBLIC_URL", &app.address)
+            .env("VAULT_MASTER_KEY", &app.master_key)
             .env("SMTP_URL", format!("smtp://{}", app.smtp.addr))
             .output()
             .expect("runs")
@@ -92,6 +93,7 @@ async fn seed_demo_is_idempotent_and_its_printed_sign_ins_work() {
             .env("DATABASE_URL", app.database_url())
             .env("REDIS_URL", "redis://127.0.0.1:1/")
             .env("PUBLIC_URL", &app.address)
+            .env("VAULT_MASTER_KEY", &app.master_key)
             .output()
             .expect("runs")
     };

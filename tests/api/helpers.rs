@@ -32,6 +32,12 @@ fn env_or(name: &str, default: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| default.to_owned())
 }
 
+/// A random vault master key (base64 of 32 bytes).
+pub fn test_master_key() -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(uuid::Uuid::new_v4().as_bytes().repeat(2))
+}
+
 /// A free loopback port (the OS picks it; the socket is closed before use).
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -257,6 +263,8 @@ pub struct TestApp {
     /// Kept alive for the app's lifetime.
     pub _vneid: Option<VneidProvider>,
     pub db_name: String,
+    /// The vault master key the app runs with.
+    pub master_key: String,
     /// Cancel to shut the application down gracefully.
     pub shutdown: tokio_util::sync::CancellationToken,
     /// The running application; resolves when it has stopped.
@@ -430,6 +438,7 @@ impl TestApp {
             ),
             ("HTTP_WORKERS", "2".into()),
             ("WORKER_CONCURRENCY", "8".into()),
+            ("VAULT_MASTER_KEY", test_master_key()),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
@@ -445,6 +454,7 @@ impl TestApp {
                 env.insert(k.to_owned(), v.to_owned());
             }
         }
+        let master_key = env["VAULT_MASTER_KEY"].clone();
         let settings = Settings::from_env(&env).expect("test settings are valid");
         let clock = Arc::new(ManualClock::new(SystemClock.now()));
         let state = AppState::build(settings, clock.clone()).expect("state");
@@ -474,6 +484,7 @@ impl TestApp {
             redis,
             _vneid: vneid,
             db_name,
+            master_key,
             shutdown,
             server,
             admin_url: admin,

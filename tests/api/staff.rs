@@ -19,6 +19,7 @@ async fn admin_staff_create_enrols_totp_and_the_civil_servant_signs_in_with_it()
         .env("DATABASE_URL", app.database_url())
         .env("REDIS_URL", "redis://127.0.0.1:1/")
         .env("PUBLIC_URL", &app.address)
+        .env("VAULT_MASTER_KEY", &app.master_key)
         .args([
             "admin",
             "staff",
@@ -115,6 +116,7 @@ async fn admin_staff_create_enrols_totp_and_the_civil_servant_signs_in_with_it()
         .env("DATABASE_URL", app.database_url())
         .env("REDIS_URL", "redis://127.0.0.1:1/")
         .env("PUBLIC_URL", &app.address)
+        .env("VAULT_MASTER_KEY", &app.master_key)
         .args([
             "admin",
             "staff",
@@ -144,6 +146,15 @@ async fn a_wrong_or_replayed_code_is_refused_and_recovery_codes_work_once() {
     let app = TestApp::spawn().await;
     let staff = app.staff("xuly.q1", "000.00.01.H29", &["processor"]).await;
     let browser = TestApp::fresh_client();
+    // The secret is stored sealed under the vault key, never as base32.
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) AS n FROM staff WHERE totp_secret LIKE 'v1.%' AND totp_secret NOT LIKE '%{}%'",
+            staff.secret.to_base32()
+        ))
+        .await,
+        1
+    );
 
     let res = app
         .staff_sign_in(&browser, &staff.username, &staff.password, "000000")

@@ -1,0 +1,213 @@
+//! Encryption at rest: AES-256-GCM under a master key identified by a key id,
+//! so the master key can be rotated (values sealed under an older key stay
+//! readable while that key is configured as retired).
+//!
+//! A sealed value is the text `v1.<key id>.<nonce>.<ciphertext+tag>` (base64url),
+//! bound to its purpose and owner through the associated data, so a
+//! ciphertext copied to another row or column does not open.
+
+use aes_gcm::{
+    Aes256Gcm, Key, Nonce,
+    aead::{Aead, KeyInit, Payload},
+};
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+/// Why a master key or a sealed value was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CryptoError {
+    /// `VAULT_MASTER_KEY` is not 32 bytes of base64.
+    #[error(
+        "must be 32 random bytes in base64 (generate one with: head -c 32 /dev/urandom | base64)"
+    )]
+    BadKey,
+    /// The value is not of the sealed form.
+    #[error("not a sealed value")]
+    Malformed,
+    /// Sealed under a key that is not configured.
+    #[error("sealed under unknown key {0}")]
+    UnknownKey(String),
+    /// Tampered with, or opened with the wrong purpose or owner.
+    #[error("authentication failed")]
+    Tampered,
+}
+
+/// A master key with its id (the first 8 hex digits of its SHA-256).
+#[derive(Clone)]
+pub struct MasterKey {
+    id: String,
+    cipher: Aes256Gcm,
+}
+
+impl std::fmt::Debug for MasterKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "MasterKey({})", self.id)
+    }
+}
+
+impl MasterKey {
+    /// Parses 32 bytes of standard or URL-safe base64.
+    pub fn parse(raw: &str) -> Result<Self, CryptoError> {
+        let trimmed = raw.trim();
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(trimmed)
+            .or_else(|_| URL_SAFE_NO_PAD.decode(trimmed))
+            .map_err(|_| CryptoError::BadKey)?;
+        let key: [u8; 32] = bytes.try_into().map_err(|_| CryptoError::BadKey)?;
+        let digest = Sha256::digest(key);
+        Ok(Self {
+            id: digest[..4].iter().map(|b| format!("{b:02x}")).collect(),
+            cipher: Aes256Gcm::new(&Key::<Aes256Gcm>::from(key)),
+        })
+    }
+
+    /// The key id stored beside every value sealed under it.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+/// The active master key and the retired ones still used to open old values.
+#[derive(Debug, Clone)]
+pub struct Keyring {
+    active: MasterKey,
+    retired: Vec<MasterKey>,
+}
+
+impl Keyring {
+    /// A keyring sealing with `active` and opening with it and `retired`.
+    pub fn new(active: MasterKey, retired: Vec<MasterKey>) -> Self {
+        Self { active, retired }
+    }
+
+    /// The id of the key new values are sealed under.
+    pub fn active_id(&self) -> &str {
+        self.active.id()
+    }
+
+    /// Seals `plaintext` for `context` (purpose and owner, e.g. `staff.totp:<id>`).
+    pub fn seal(&self, plaintext: &[u8], context: &str) -> String {
+        let mut nonce = [0_u8; 12];
+        rand::rng().fill_bytes(&mut nonce);
+        let sealed = self
+            .active
+            .cipher
+            .encrypt(
+                &Nonce::from(nonce),
+                Payload {
+                    msg: plaintext,
+                    aad: context.as_bytes(),
+                },
+            )
+            .unwrap_or_default();
+        format!(
+            "v1.{}.{}.{}",
+            self.active.id,
+            URL_SAFE_NO_PAD.encode(nonce),
+            URL_SAFE_NO_PAD.encode(sealed)
+        )
+    }
+
+    /// Opens a sealed value for `context`.
+    pub fn open(&self, sealed: &str, context: &str) -> Result<Vec<u8>, CryptoError> {
+        let mut parts = sealed.split('.');
+        let (Some("v1"), Some(kid), Some(nonce), Some(body), None) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
+            return Err(CryptoError::Malformed);
+        };
+        let key = std::iter::once(&self.active)
+            .chain(&self.retired)
+            .find(|k| k.id == kid)
+            .ok_or_else(|| CryptoError::UnknownKey(kid.to_owned()))?;
+        let nonce: [u8; 12] = URL_SAFE_NO_PAD
+            .decode(nonce)
+            .map_err(|_| CryptoError::Malformed)?
+            .try_into()
+            .map_err(|_| CryptoError::Malformed)?;
+        let body = URL_SAFE_NO_PAD
+            .decode(body)
+            .map_err(|_| CryptoError::Malformed)?;
+        key.cipher
+            .decrypt(
+                &Nonce::from(nonce),
+                Payload {
+                    msg: &body,
+                    aad: context.as_bytes(),
+                },
+            )
+            .map_err(|_| CryptoError::Tampered)
+    }
+
+    /// Whether a sealed value uses a retired key (and should be re-sealed).
+    pub fn is_stale(&self, sealed: &str) -> bool {
+        sealed.split('.').nth(1) != Some(self.active.id.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(byte: u8) -> MasterKey {
+        MasterKey::parse(&base64::engine::general_purpose::STANDARD.encode([byte; 32]))
+            .expect("key")
+    }
+
+    #[test]
+    fn sealed_values_open_only_for_their_context_and_untampered() {
+        let ring = Keyring::new(key(1), vec![]);
+        let sealed = ring.seal(b"JBSWY3DPEHPK3PXP", "staff.totp:1");
+        assert!(sealed.starts_with(&format!("v1.{}.", ring.active_id())));
+        assert_eq!(
+            ring.open(&sealed, "staff.totp:1").expect("opens"),
+            b"JBSWY3DPEHPK3PXP"
+        );
+        assert_eq!(
+            ring.open(&sealed, "staff.totp:2"),
+            Err(CryptoError::Tampered)
+        );
+        let mut tampered = sealed.clone();
+        let last = tampered.pop().expect("char");
+        tampered.push(if last == 'A' { 'B' } else { 'A' });
+        assert!(ring.open(&tampered, "staff.totp:1").is_err());
+        assert_eq!(ring.open("plain", "x"), Err(CryptoError::Malformed));
+        assert_ne!(
+            ring.seal(b"x", "c"),
+            ring.seal(b"x", "c"),
+            "fresh nonce every time"
+        );
+    }
+
+    #[test]
+    fn rotation_keeps_old_values_readable() {
+        let old = Keyring::new(key(1), vec![]);
+        let sealed = old.seal(b"secret", "ctx");
+        let rotated = Keyring::new(key(2), vec![key(1)]);
+        assert_eq!(rotated.open(&sealed, "ctx").expect("opens"), b"secret");
+        assert!(rotated.is_stale(&sealed));
+        let without_old = Keyring::new(key(2), vec![]);
+        assert!(matches!(
+            without_old.open(&sealed, "ctx"),
+            Err(CryptoError::UnknownKey(_))
+        ));
+    }
+
+    #[test]
+    fn bad_keys_are_refused() {
+        assert_eq!(
+            MasterKey::parse("too short").map(|_| ()),
+            Err(CryptoError::BadKey)
+        );
+        assert_eq!(
+            MasterKey::parse(&base64::engine::general_purpose::STANDARD.encode([0_u8; 16]))
+                .map(|_| ()),
+            Err(CryptoError::BadKey)
+        );
+    }
+}
