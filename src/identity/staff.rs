@@ -243,15 +243,25 @@ fn invalid_credentials() -> AppError {
         .with_detail("Tên đăng nhập, mật khẩu hoặc mã xác thực không đúng.")
 }
 
+/// How a staff sign-in ended.
+#[derive(Debug)]
+pub enum SignInOutcome {
+    /// Signed in: the back-office session token.
+    SignedIn(String),
+    /// Right password, no second factor yet (added by an agency admin): the
+    /// token of a short enrolment step that must be finished first.
+    EnrolmentRequired(String),
+}
+
 /// Signs a civil servant in with password and second factor (a TOTP code or
-/// a recovery code); returns the row and a new back-office session token.
+/// a recovery code).
 pub async fn sign_in(
     state: &AppState,
     username: &str,
     password: SecretString,
     second_factor: &str,
     client: &ClientInfo,
-) -> AppResult<(staff::StaffRow, String)> {
+) -> AppResult<(staff::StaffRow, SignInOutcome)> {
     let subject = format!("staff:{}", username.trim().to_lowercase());
     let ip = client.ip.clone().unwrap_or_else(|| "-".into());
     if let Some(wait) = state
@@ -275,10 +285,20 @@ pub async fn sign_in(
         .verify(row.as_ref().map(|r| r.password_hash.clone()), password)
         .await?;
     let now = state.clock.now();
-    let second_ok = match (&row, &verification) {
-        (Some(r), Verification::Match { .. }) if r.status == "active" => {
-            check_second_factor(state, r, second_factor, now).await?
-        }
+    let password_ok = matches!(
+        (&row, &verification),
+        (Some(r), Verification::Match { .. }) if r.status == "active"
+    );
+    if password_ok && let Some(r) = row.as_ref().filter(|r| r.totp_secret.is_none()) {
+        state
+            .throttle
+            .reset(&throttle::SIGN_IN_ACCOUNT, &subject)
+            .await?;
+        let token = start_enrolment(state, r).await?;
+        return Ok((r.clone(), SignInOutcome::EnrolmentRequired(token)));
+    }
+    let second_ok = match &row {
+        Some(r) if password_ok => check_second_factor(state, r, second_factor, now).await?,
         _ => false,
     };
     let Some(row) = row.filter(|_| second_ok) else {
@@ -300,6 +320,16 @@ pub async fn sign_in(
         let mut conn = state.db.get().await?;
         staff::set_password_hash(&mut conn, row.id, &hash).await?;
     }
+    let token = open_session(state, &row, client).await?;
+    Ok((row, SignInOutcome::SignedIn(token)))
+}
+
+async fn open_session(
+    state: &AppState,
+    row: &staff::StaffRow,
+    client: &ClientInfo,
+) -> AppResult<String> {
+    let now = state.clock.now();
     let session = StaffSession {
         staff_id: row.id,
         agency_code: row.agency_code.clone(),
@@ -313,8 +343,197 @@ pub async fn sign_in(
         user_agent: client.user_agent.clone(),
         ip: client.ip.clone(),
     };
-    let token = state.staff_sessions.create(&session).await?;
-    Ok((row, token))
+    state.staff_sessions.create(&session).await
+}
+
+/// What is kept (in Redis, 10 minutes) while a civil servant sets up their authenticator.
+#[derive(Debug, Serialize, Deserialize)]
+struct PendingEnrolment {
+    staff_id: Uuid,
+    secret_base32: String,
+    recovery_codes: Vec<String>,
+}
+
+const ENROLMENT_TTL: Duration = Duration::from_secs(600);
+
+fn enrolment_key(state: &AppState, token: &str) -> String {
+    state
+        .kv
+        .key(&format!("staff_enrolment:{}", tokens::hash_hex(token)))
+}
+
+async fn start_enrolment(state: &AppState, row: &staff::StaffRow) -> AppResult<String> {
+    use redis::AsyncCommands;
+    let pending = PendingEnrolment {
+        staff_id: row.id,
+        secret_base32: TotpSecret::generate().to_base32(),
+        recovery_codes: totp::generate_recovery_codes(RECOVERY_CODES),
+    };
+    let token = tokens::generate();
+    let body = serde_json::to_string(&pending).map_err(AppError::internal)?;
+    // The pending secret is sealed too: Redis holds nothing usable in clear.
+    let sealed = state
+        .settings
+        .keyring
+        .seal(body.as_bytes(), &format!("staff.enrolment:{}", row.id));
+    let mut conn = state.kv.conn().await?;
+    let _: () = conn
+        .set_ex(
+            enrolment_key(state, &token),
+            format!("{}|{sealed}", row.id),
+            ENROLMENT_TTL.as_secs(),
+        )
+        .await?;
+    Ok(token)
+}
+
+async fn load_enrolment(state: &AppState, token: &str) -> AppResult<PendingEnrolment> {
+    use redis::AsyncCommands;
+    let expired = || {
+        AppError::bad_request("enrolment_expired")
+            .with_detail("Phiên thiết lập xác thực hai lớp đã hết hạn. Vui lòng đăng nhập lại.")
+    };
+    if !tokens::well_formed(token) {
+        return Err(expired());
+    }
+    let mut conn = state.kv.conn().await?;
+    let raw: Option<String> = conn.get(enrolment_key(state, token)).await?;
+    let raw = raw.ok_or_else(expired)?;
+    let (staff_id, sealed) = raw.split_once('|').ok_or_else(expired)?;
+    let body = state
+        .settings
+        .keyring
+        .open(sealed, &format!("staff.enrolment:{staff_id}"))
+        .map_err(|_| expired())?;
+    serde_json::from_slice(&body).map_err(|_| expired())
+}
+
+/// What the enrolment page shows.
+pub async fn enrolment(state: &AppState, token: &str) -> AppResult<Enrolment> {
+    let pending = load_enrolment(state, token).await?;
+    let mut conn = state.db.get().await?;
+    let row = staff::find(&mut conn, pending.staff_id).await?;
+    let secret = TotpSecret::from_base32(&pending.secret_base32)
+        .map_err(|e| AppError::internal(anyhow::anyhow!("{e}")))?;
+    Ok(Enrolment {
+        uri: totp::provisioning_uri(
+            &secret,
+            TOTP_ISSUER,
+            &format!("{}@{}", row.username, row.agency_code),
+        ),
+        secret_base32: pending.secret_base32,
+        recovery_codes: pending.recovery_codes,
+    })
+}
+
+/// Finishes enrolment with a code from the newly set-up authenticator; signs in.
+pub async fn finish_enrolment(
+    state: &AppState,
+    token: &str,
+    code: &str,
+    client: &ClientInfo,
+) -> AppResult<String> {
+    use redis::AsyncCommands;
+    let pending = load_enrolment(state, token).await?;
+    let secret = TotpSecret::from_base32(&pending.secret_base32)
+        .map_err(|e| AppError::internal(anyhow::anyhow!("{e}")))?;
+    let now = state.clock.now();
+    let digits: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+    let Some(step) = totp::verify(
+        &secret,
+        &digits,
+        u64::try_from(now.timestamp()).unwrap_or(0),
+        None,
+    ) else {
+        return Err(AppError::new(ErrorKind::Unprocessable, "validation_failed")
+            .with_detail("Mã xác thực không đúng. Hãy nhập mã 6 chữ số đang hiển thị trong ứng dụng xác thực.")
+            .with_field("totp", "totp_invalid", "Mã xác thực không đúng."));
+    };
+    let sealed = seal_totp_secret(state, pending.staff_id, &secret);
+    let hashes: Vec<Vec<u8>> = pending
+        .recovery_codes
+        .iter()
+        .map(|c| tokens::hash(c))
+        .collect();
+    let mut conn = state.db.get().await?;
+    let row = conn
+        .transaction::<_, AppError, _>(async |c| {
+            if !staff::enrol(
+                c,
+                pending.staff_id,
+                &sealed,
+                i64::try_from(step).unwrap_or(i64::MAX),
+                now,
+            )
+            .await?
+            {
+                return Err(AppError::conflict("already_enrolled").with_detail(
+                    "Tài khoản đã thiết lập xác thực hai lớp. Vui lòng đăng nhập lại.",
+                ));
+            }
+            staff::insert_recovery_codes(c, pending.staff_id, &hashes).await?;
+            Ok(staff::find(c, pending.staff_id).await?)
+        })
+        .await?;
+    let mut kv = state.kv.conn().await?;
+    let _: () = kv.del(enrolment_key(state, token)).await?;
+    open_session(state, &row, client).await
+}
+
+/// Creates a civil servant of the admin's own agency, without a second factor
+/// yet: they enrol at their first sign-in.
+pub async fn create_by_agency_admin(
+    state: &AppState,
+    admin: &StaffSession,
+    username: &str,
+    full_name: &str,
+    roles: &[String],
+    password: SecretString,
+) -> AppResult<staff::StaffRow> {
+    if !admin.has(StaffRole::AgencyAdmin) {
+        return Err(AppError::new(ErrorKind::Forbidden, "role_required")
+            .with_detail("Chỉ quản trị đơn vị được thêm cán bộ."));
+    }
+    let new = NewStaff::parse(username, full_name, &admin.agency_code, roles, password)?;
+    let hash = state.hasher.hash(new.password).await?;
+    let now = state.clock.now();
+    let row = staff::StaffRow {
+        id: Uuid::now_v7(),
+        username: new.username.as_str().to_owned(),
+        full_name: new.full_name.as_str().to_owned(),
+        agency_code: admin.agency_code.clone(),
+        roles: new.roles.iter().map(|r| r.as_str().to_owned()).collect(),
+        password_hash: hash,
+        totp_secret: None,
+        totp_last_step: None,
+        status: "active".into(),
+        created_at: now,
+        updated_at: now,
+    };
+    let mut conn = state.db.get().await?;
+    if !staff::insert(&mut conn, &row).await? {
+        return Err(AppError::conflict("username_taken")
+            .with_detail("Tên đăng nhập này đã được dùng.")
+            .with_field(
+                "username",
+                "username_taken",
+                "Tên đăng nhập này đã được dùng.",
+            ));
+    }
+    Ok(row)
+}
+
+/// The civil servants of the admin's agency.
+pub async fn agency_staff(
+    state: &AppState,
+    admin: &StaffSession,
+) -> AppResult<Vec<staff::StaffRow>> {
+    if !admin.has(StaffRole::AgencyAdmin) {
+        return Err(AppError::new(ErrorKind::Forbidden, "role_required")
+            .with_detail("Chỉ quản trị đơn vị được xem danh sách cán bộ."));
+    }
+    let mut conn = state.db.get().await?;
+    Ok(staff::of_agency(&mut conn, &admin.agency_code).await?)
 }
 
 async fn check_second_factor(

@@ -140,3 +140,35 @@ pub async fn set_password_hash(
         .await
         .map(drop)
 }
+
+/// Stores the sealed TOTP secret of a civil servant not yet enrolled; false if already enrolled.
+pub async fn enrol(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    sealed_secret: &str,
+    step: i64,
+    now: DateTime<Utc>,
+) -> QueryResult<bool> {
+    diesel::update(staff::table.find(id).filter(staff::totp_secret.is_null()))
+        .set((
+            staff::totp_secret.eq(sealed_secret),
+            staff::totp_last_step.eq(step),
+            staff::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .await
+        .map(|n| n == 1)
+}
+
+/// The civil servants of an agency, by username.
+pub async fn of_agency(
+    conn: &mut AsyncPgConnection,
+    agency_code: &str,
+) -> QueryResult<Vec<StaffRow>> {
+    staff::table
+        .filter(staff::agency_code.eq(agency_code))
+        .order(staff::username)
+        .select(StaffRow::as_select())
+        .load(conn)
+        .await
+}

@@ -316,3 +316,151 @@ async fn a_receiver_raises_a_citizen_to_level_2_at_the_counter() {
             .any(|m| m.subject() == "Tài khoản của bạn đã được định danh mức độ 2")
     );
 }
+
+#[tokio::test]
+async fn an_agency_admin_adds_staff_who_enrol_their_second_factor_at_first_sign_in() {
+    let app = TestApp::spawn().await;
+    let admin = app
+        .staff("quantri.p2", "000.00.03.H29", &["agency_admin"])
+        .await;
+    let processor = app.staff("xuly.p2", "000.00.03.H29", &["processor"]).await;
+
+    let other = TestApp::fresh_client();
+    let code = app.totp_now(&processor.secret);
+    assert_eq!(
+        app.staff_sign_in(&other, &processor.username, &processor.password, &code)
+            .await
+            .status(),
+        303
+    );
+    assert_eq!(
+        other
+            .get(app.url("/backoffice/staff"))
+            .send()
+            .await
+            .expect("get")
+            .status(),
+        403
+    );
+
+    let browser = TestApp::fresh_client();
+    let code = app.totp_now(&admin.secret);
+    assert_eq!(
+        app.staff_sign_in(&browser, &admin.username, &admin.password, &code)
+            .await
+            .status(),
+        303
+    );
+    let page = browser
+        .get(app.url("/backoffice/staff"))
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("page");
+    assert!(page.contains("xuly.p2"));
+    let csrf = input_value(&page, "csrf_token").expect("csrf");
+    let res = browser
+        .post(app.url("/backoffice/staff"))
+        .form(&[
+            ("username", "moi.canbo"),
+            ("full_name", "Đỗ Minh Mới"),
+            ("role", "processor"),
+            ("role", "approver"),
+            ("password", "Cán bộ mới vào 2026"),
+            ("csrf_token", csrf.as_str()),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), 201);
+    assert!(
+        res.text()
+            .await
+            .expect("page")
+            .contains("Chờ thiết lập khi đăng nhập lần đầu")
+    );
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM staff WHERE username = 'moi.canbo' AND agency_code = '000.00.03.H29' AND totp_secret IS NULL").await,
+        1
+    );
+
+    // First sign-in: password only, then the authenticator is set up.
+    let newcomer = TestApp::fresh_client();
+    let res = app
+        .staff_sign_in(&newcomer, "moi.canbo", "Cán bộ mới vào 2026", "")
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/backoffice/enrol");
+    assert_eq!(
+        newcomer
+            .get(app.url("/backoffice/"))
+            .send()
+            .await
+            .expect("get")
+            .status(),
+        303,
+        "not signed in yet"
+    );
+    let page = newcomer
+        .get(app.url("/backoffice/enrol"))
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("page");
+    let secret = page
+        .split("<code>")
+        .nth(1)
+        .and_then(|s| s.split("</code>").next())
+        .expect("secret");
+    let secret = eservices::domain::TotpSecret::from_base32(secret).expect("base32");
+    let csrf = input_value(&page, "csrf_token").expect("csrf");
+    let res = newcomer
+        .post(app.url("/backoffice/enrol"))
+        .form(&[("totp", "123456"), ("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), 422);
+    let code = app.totp_now(&secret);
+    let res = newcomer
+        .post(app.url("/backoffice/enrol"))
+        .form(&[("totp", code.as_str()), ("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), 303);
+    let home = newcomer
+        .get(app.url("/backoffice/"))
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("page");
+    assert!(home.contains("Xin chào, Đỗ Minh Mới"));
+
+    // From now on the second factor is required.
+    app.clock.advance(Duration::seconds(30));
+    let again = TestApp::fresh_client();
+    assert_eq!(
+        app.staff_sign_in(&again, "moi.canbo", "Cán bộ mới vào 2026", "")
+            .await
+            .status(),
+        401
+    );
+    assert_eq!(
+        app.staff_sign_in(
+            &again,
+            "moi.canbo",
+            "Cán bộ mới vào 2026",
+            &app.totp_now(&secret)
+        )
+        .await
+        .status(),
+        303
+    );
+}

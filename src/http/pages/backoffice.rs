@@ -29,9 +29,20 @@ use crate::{
 
 /// The back-office session cookie (only sent to `/backoffice`).
 pub const STAFF_COOKIE: &str = "es_staff_session";
+/// The cookie of a pending second-factor enrolment.
+pub const ENROL_COOKIE: &str = "es_staff_enrol";
 
 fn staff_cookie(state: &AppState, token: &str, max_age: Option<CookieDuration>) -> Cookie<'static> {
-    let mut cookie = Cookie::build(STAFF_COOKIE, token.to_owned())
+    named_cookie(state, STAFF_COOKIE, token, max_age)
+}
+
+fn named_cookie(
+    state: &AppState,
+    name: &'static str,
+    token: &str,
+    max_age: Option<CookieDuration>,
+) -> Cookie<'static> {
+    let mut cookie = Cookie::build(name, token.to_owned())
         .path("/backoffice")
         .http_only(true)
         .secure(state.settings.public_url.scheme() == "https")
@@ -137,7 +148,16 @@ pub async fn login_submit(
     let form = form.into_inner();
     csrf::verify(&state, &req, &form.csrf_token)?;
     match staff::sign_in(&state, &form.username, form.password, &form.totp, &client).await {
-        Ok((_, token)) => {
+        Ok((_, staff::SignInOutcome::EnrolmentRequired(enrol))) => Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, "/backoffice/enrol"))
+            .cookie(named_cookie(
+                &state,
+                ENROL_COOKIE,
+                &enrol,
+                Some(CookieDuration::minutes(10)),
+            ))
+            .finish()),
+        Ok((_, staff::SignInOutcome::SignedIn(token))) => {
             if let Some((_, old)) = previous.0 {
                 state.staff_sessions.revoke(&old).await?;
             }
@@ -173,6 +193,7 @@ struct HomePage<'a> {
     agency_code: &'a str,
     roles: Vec<&'static str>,
     is_receiver: bool,
+    is_agency_admin: bool,
     notice: Option<&'a str>,
 }
 
@@ -203,6 +224,7 @@ pub async fn home(
         agency_code: &session.agency_code,
         roles: session.roles.iter().map(|r| r.label_vi()).collect(),
         is_receiver: session.has(StaffRole::Receiver),
+        is_agency_admin: session.has(StaffRole::AgencyAdmin),
         notice: query
             .verified
             .as_ref()
@@ -322,6 +344,223 @@ pub async fn verify_identity_submit(
     }
 }
 
+#[derive(Template)]
+#[template(path = "backoffice/enrol.html")]
+struct EnrolPage<'a> {
+    csrf_token: &'a str,
+    uri: &'a str,
+    secret: &'a str,
+    recovery_codes: &'a [String],
+    error: Option<&'a str>,
+}
+
+async fn enrol_page(
+    state: &AppState,
+    req: &HttpRequest,
+    status: StatusCode,
+    error: Option<&str>,
+) -> PageResult {
+    let token = req
+        .cookie(ENROL_COOKIE)
+        .map(|c| c.value().to_owned())
+        .unwrap_or_default();
+    let enrolment = match staff::enrolment(state, &token).await {
+        Ok(e) => e,
+        Err(err) if err.kind() == crate::error::ErrorKind::BadRequest => return Ok(to_login()),
+        Err(err) => return Err(err.into()),
+    };
+    let (csrf_token, cookie) = csrf::token_for(state, req);
+    let body = render(&EnrolPage {
+        csrf_token: &csrf_token,
+        uri: &enrolment.uri,
+        secret: &enrolment.secret_base32,
+        recovery_codes: &enrolment.recovery_codes,
+        error,
+    })?;
+    Ok(page(status, body, cookie))
+}
+
+/// `GET /backoffice/enrol`: set up the authenticator (first sign-in).
+pub async fn enrol_form(state: web::Data<AppState>, req: HttpRequest) -> PageResult {
+    enrol_page(&state, &req, StatusCode::OK, None).await
+}
+
+/// The enrolment form.
+#[derive(Debug, Deserialize)]
+pub struct EnrolForm {
+    #[serde(default)]
+    totp: String,
+    #[serde(default)]
+    csrf_token: String,
+}
+
+/// `POST /backoffice/enrol`.
+pub async fn enrol_submit(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    client: ClientInfo,
+    form: web::Form<EnrolForm>,
+) -> PageResult {
+    csrf::verify(&state, &req, &form.csrf_token)?;
+    let token = req
+        .cookie(ENROL_COOKIE)
+        .map(|c| c.value().to_owned())
+        .unwrap_or_default();
+    match staff::finish_enrolment(&state, &token, &form.totp, &client).await {
+        Ok(session) => Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, "/backoffice/"))
+            .cookie(staff_cookie(&state, &session, None))
+            .cookie(named_cookie(
+                &state,
+                ENROL_COOKIE,
+                "",
+                Some(CookieDuration::ZERO),
+            ))
+            .finish()),
+        Err(err) if err.kind() == crate::error::ErrorKind::Unprocessable => {
+            enrol_page(&state, &req, err.kind().status(), Some(err.detail())).await
+        }
+        Err(err) if err.kind() == crate::error::ErrorKind::BadRequest => Ok(to_login()),
+        Err(err) => Err(err.into()),
+    }
+}
+
+struct StaffLine {
+    username: String,
+    full_name: String,
+    roles: String,
+    enrolled: bool,
+}
+
+#[derive(Template)]
+#[template(path = "backoffice/staff.html")]
+struct StaffPage<'a> {
+    csrf_token: &'a str,
+    agency_code: &'a str,
+    staff: Vec<StaffLine>,
+    notice: Option<&'a str>,
+    error: Option<&'a str>,
+}
+
+async fn staff_page(
+    state: &AppState,
+    req: &HttpRequest,
+    session: &StaffSession,
+    status: StatusCode,
+    notice: Option<&str>,
+    error: Option<&str>,
+) -> PageResult {
+    let rows = staff::agency_staff(state, session).await?;
+    let (csrf_token, cookie) = csrf::token_for(state, req);
+    let body = render(&StaffPage {
+        csrf_token: &csrf_token,
+        agency_code: &session.agency_code,
+        staff: rows
+            .into_iter()
+            .map(|r| StaffLine {
+                enrolled: r.totp_secret.is_some(),
+                roles: r
+                    .roles
+                    .iter()
+                    .filter_map(|role| StaffRole::parse(role).ok())
+                    .map(StaffRole::label_vi)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                username: r.username,
+                full_name: r.full_name,
+            })
+            .collect(),
+        notice,
+        error,
+    })?;
+    Ok(page(status, body, cookie))
+}
+
+/// `GET /backoffice/staff`: the agency admin's staff list and form.
+pub async fn staff_list(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    current: MaybeStaff,
+) -> PageResult {
+    let Some((session, _)) = current.0 else {
+        return Ok(to_login());
+    };
+    staff_page(&state, &req, &session, StatusCode::OK, None, None).await
+}
+
+/// `POST /backoffice/staff`: add a civil servant to my agency.
+pub async fn staff_create(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    current: MaybeStaff,
+    form: web::Form<Vec<(String, String)>>,
+) -> PageResult {
+    let field = |name: &str| {
+        form.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    csrf::verify(&state, &req, &field("csrf_token"))?;
+    let Some((session, _)) = current.0 else {
+        return Ok(to_login());
+    };
+    let roles: Vec<String> = form
+        .iter()
+        .filter(|(k, _)| k == "role")
+        .map(|(_, v)| v.clone())
+        .collect();
+    match staff::create_by_agency_admin(
+        &state,
+        &session,
+        &field("username"),
+        &field("full_name"),
+        &roles,
+        SecretString::from(field("password")),
+    )
+    .await
+    {
+        Ok(row) => {
+            let notice = format!(
+                "Đã thêm cán bộ {}. Cán bộ sẽ thiết lập xác thực hai lớp khi đăng nhập lần đầu.",
+                row.username
+            );
+            staff_page(
+                &state,
+                &req,
+                &session,
+                StatusCode::CREATED,
+                Some(&notice),
+                None,
+            )
+            .await
+        }
+        Err(err) if shown_on_form(&err) && err.kind() != crate::error::ErrorKind::Forbidden => {
+            let message = err
+                .field_errors()
+                .iter()
+                .map(|f| f.message.as_str())
+                .collect::<Vec<_>>()
+                .join(" ");
+            let message = if message.is_empty() {
+                err.detail().to_owned()
+            } else {
+                message
+            };
+            staff_page(
+                &state,
+                &req,
+                &session,
+                err.kind().status(),
+                None,
+                Some(&message),
+            )
+            .await
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
 /// Registers the back-office routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -331,6 +570,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .service(web::resource("/backoffice/").route(web::get().to(home)))
     .service(web::resource("/backoffice/logout").route(web::post().to(logout)))
+    .service(
+        web::resource("/backoffice/enrol")
+            .route(web::get().to(enrol_form))
+            .route(web::post().to(enrol_submit)),
+    )
+    .service(
+        web::resource("/backoffice/staff")
+            .route(web::get().to(staff_list))
+            .route(web::post().to(staff_create)),
+    )
     .service(
         web::resource("/backoffice/identity-verifications")
             .route(web::get().to(verify_identity_form))
