@@ -157,7 +157,7 @@ impl ErrorKind {
 }
 
 /// One invalid field, with a Vietnamese message.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct FieldError {
     /// The field name as the client sent it (JSON pointer-like, `a.b`).
     pub field: String,
@@ -300,6 +300,11 @@ impl AppError {
     /// The field errors.
     pub fn field_errors(&self) -> &[FieldError] {
         &self.0.errors
+    }
+
+    /// The response, for callers outside the `ResponseError` machinery.
+    pub fn into_response(self) -> HttpResponse {
+        self.error_response()
     }
 
     /// The problem document for this error.

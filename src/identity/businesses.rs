@@ -19,9 +19,11 @@ use crate::{
 };
 
 /// A business as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = Business)]
 pub struct BusinessView {
     /// Id.
+    #[schema(value_type = uuid::Uuid)]
     pub id: BusinessId,
     /// Tax code.
     pub tax_code: String,
@@ -148,7 +150,7 @@ async fn represented(
 }
 
 /// An authorisation as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AuthorizationView {
     /// Id.
     pub id: Uuid,

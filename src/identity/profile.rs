@@ -11,9 +11,11 @@ use crate::{
 };
 
 /// A business the person may act for.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = ActingFor)]
 pub struct BusinessView {
     /// Id.
+    #[schema(value_type = uuid::Uuid)]
     pub id: BusinessId,
     /// Tax code.
     pub tax_code: String,
@@ -26,9 +28,10 @@ pub struct BusinessView {
 }
 
 /// The profile of `GET /api/v1/me`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Profile {
     /// Account id.
+    #[schema(value_type = uuid::Uuid)]
     pub id: AccountId,
     /// National ID.
     pub national_id: String,
@@ -49,6 +52,7 @@ pub struct Profile {
     /// Businesses the person may act for.
     pub businesses: Vec<BusinessView>,
     /// The business this session acts for, if any.
+    #[schema(value_type = Option<uuid::Uuid>)]
     pub acting_for: Option<BusinessId>,
 }
 
@@ -92,7 +96,7 @@ pub async fn profile(
 }
 
 /// A security event as its owner sees it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EventView {
     /// Id (also the pagination cursor).
     pub id: uuid::Uuid,
@@ -105,6 +109,7 @@ pub struct EventView {
     /// Client software.
     pub user_agent: Option<String>,
     /// Details.
+    #[schema(value_type = Object)]
     pub detail: serde_json::Value,
 }
 

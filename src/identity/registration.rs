@@ -33,7 +33,7 @@ pub const VERIFY_TOKEN_TTL: chrono::Duration = chrono::Duration::hours(24);
 pub const MINIMUM_AGE: i32 = 14;
 
 /// The registration form as sent by the app.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegistrationRequest {
     /// 12-digit national ID.
@@ -41,14 +41,17 @@ pub struct RegistrationRequest {
     /// Full name.
     pub full_name: String,
     /// `YYYY-MM-DD`.
+    #[schema(format = Date, example = "1990-05-17")]
     pub date_of_birth: String,
     /// `male` or `female`.
+    #[schema(example = "female")]
     pub sex: String,
     /// Email address.
     pub email: String,
     /// Mobile phone.
     pub phone: String,
-    /// Password.
+    /// Password: at least 10 characters, not the ID or email, not a common one.
+    #[schema(value_type = String, format = Password)]
     pub password: SecretString,
 }
 

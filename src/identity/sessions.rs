@@ -91,7 +91,7 @@ impl SessionData for Session {
 }
 
 /// A session as its owner sees it in a list.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SessionSummary {
     /// Public id (a prefix of the token's hash, never the token).
     pub id: String,

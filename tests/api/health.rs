@@ -134,3 +134,61 @@ async fn shutdown_lets_in_flight_requests_finish() {
     assert_eq!(res.text().await.expect("body"), "released");
     app.server.await.expect("task").expect("clean shutdown");
 }
+
+#[tokio::test]
+async fn the_api_is_described_by_an_openapi_document() {
+    let app = TestApp::spawn().await;
+    let res = app.get("/api/v1/openapi.json").await;
+    assert_eq!(res.status(), 200);
+    let doc: serde_json::Value = res.json().await.expect("json");
+    assert!(doc["openapi"].as_str().expect("version").starts_with("3."));
+    for (path, method) in [
+        ("/api/v1/registrations/citizens", "post"),
+        ("/api/v1/registrations/verify-email", "post"),
+        ("/api/v1/password-resets", "post"),
+        ("/api/v1/me", "get"),
+        ("/api/v1/me/sessions/{id}", "delete"),
+        ("/api/v1/businesses/{id}/authorizations", "post"),
+    ] {
+        assert!(
+            doc["paths"][path][method].is_object(),
+            "{method} {path} is documented"
+        );
+    }
+    let registration = &doc["components"]["schemas"]["RegistrationRequest"]["properties"];
+    for field in [
+        "national_id",
+        "full_name",
+        "date_of_birth",
+        "sex",
+        "email",
+        "phone",
+        "password",
+    ] {
+        assert!(registration[field].is_object(), "{field}");
+    }
+    assert!(doc["components"]["securitySchemes"]["session"].is_object());
+    // Every documented path answers something other than "no such route".
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        let concrete = path
+            .replace("{id}", "00000000-0000-0000-0000-000000000000")
+            .replace("{authorization}", "00000000-0000-0000-0000-000000000000");
+        for method in item.as_object().expect("methods").keys() {
+            let res = app
+                .client
+                .request(
+                    method.to_uppercase().parse().expect("method"),
+                    app.url(&concrete),
+                )
+                .header("content-type", "application/json")
+                .body("{}")
+                .send()
+                .await
+                .expect("request");
+            if res.status() == 404 {
+                let body: serde_json::Value = res.json().await.expect("json");
+                assert_ne!(body["code"], "route_not_found", "{method} {path} is routed");
+            }
+        }
+    }
+}

@@ -14,7 +14,7 @@ use crate::{
 };
 
 /// Body of a business registration.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewBusiness {
     tax_code: String,
@@ -23,6 +23,15 @@ pub struct NewBusiness {
 }
 
 /// `POST /api/v1/businesses`: 201 with the business; the caller is its representative.
+#[utoipa::path(post, path = "/api/v1/businesses", tag = "businesses",
+    request_body = NewBusiness, security(("session" = [])),
+    responses(
+        (status = 201, description = "Registered", body = crate::identity::businesses::BusinessView),
+        (status = 401, description = "Not signed in", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Assurance level 2 required", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The tax code already has an account", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn register(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -50,6 +59,12 @@ pub async fn register(
 }
 
 /// `GET /api/v1/businesses/{id}/authorizations`.
+#[utoipa::path(get, path = "/api/v1/businesses/{id}/authorizations", tag = "businesses", security(("session" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The business")),
+    responses(
+        (status = 200, description = "Active authorisations (`items`)", body = crate::http::api::openapi::AuthorizationList),
+        (status = 404, description = "Not a business the caller represents", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn list_authorizations(
     state: web::Data<AppState>,
     current: CurrentSession,
@@ -61,7 +76,7 @@ pub async fn list_authorizations(
 }
 
 /// Body of a grant.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAuthorization {
     national_id: String,
@@ -69,6 +84,14 @@ pub struct NewAuthorization {
 }
 
 /// `POST /api/v1/businesses/{id}/authorizations`: 201.
+#[utoipa::path(post, path = "/api/v1/businesses/{id}/authorizations", tag = "businesses",
+    request_body = NewAuthorization, security(("session" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The business")),
+    responses(
+        (status = 201, description = "Granted; the person is emailed", body = crate::identity::businesses::AuthorizationView),
+        (status = 404, description = "Not a business the caller represents", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid ID, no active account, or an expiry in the past", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn grant(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -91,6 +114,12 @@ pub async fn grant(
 }
 
 /// `DELETE /api/v1/businesses/{id}/authorizations/{authorization}`: 204.
+#[utoipa::path(delete, path = "/api/v1/businesses/{id}/authorizations/{authorization}", tag = "businesses", security(("session" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The business"), ("authorization" = uuid::Uuid, Path, description = "The authorisation")),
+    responses(
+        (status = 204, description = "Revoked; the person is emailed"),
+        (status = 404, description = "No such active authorisation", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn revoke(
     state: web::Data<AppState>,
     req: HttpRequest,

@@ -13,13 +13,19 @@ use crate::{
 };
 
 /// Body of a reset request.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResetRequest {
     username: String,
 }
 
 /// `POST /api/v1/password-resets`: always 202.
+#[utoipa::path(post, path = "/api/v1/password-resets", tag = "accounts",
+    request_body = ResetRequest,
+    responses(
+        (status = 202, description = "Accepted (whether or not the account exists)", body = crate::http::api::openapi::StatusMessage),
+        (status = 429, description = "Too many requests", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn request_reset(
     state: web::Data<AppState>,
     client: ClientInfo,
@@ -33,14 +39,22 @@ pub async fn request_reset(
 }
 
 /// Body of a reset confirmation.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResetConfirmation {
     token: String,
+    #[schema(value_type = String, format = Password)]
     new_password: SecretString,
 }
 
 /// `POST /api/v1/password-resets/confirm`.
+#[utoipa::path(post, path = "/api/v1/password-resets/confirm", tag = "accounts",
+    request_body = ResetConfirmation,
+    responses(
+        (status = 200, description = "Password set; every session ended", body = crate::http::api::openapi::StatusMessage),
+        (status = 400, description = "Unknown, used or expired token", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The new password breaks the policy (the link stays usable)", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn confirm_reset(
     state: web::Data<AppState>,
     client: ClientInfo,
@@ -55,14 +69,24 @@ pub async fn confirm_reset(
 }
 
 /// Body of a password change.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordChange {
+    #[schema(value_type = String, format = Password)]
     current_password: SecretString,
+    #[schema(value_type = String, format = Password)]
     new_password: SecretString,
 }
 
 /// `POST /api/v1/me/password`: other sessions are ended.
+#[utoipa::path(post, path = "/api/v1/me/password", tag = "account",
+    request_body = PasswordChange, security(("session" = [])),
+    responses(
+        (status = 200, description = "Changed; other sessions ended", body = crate::http::api::openapi::StatusMessage),
+        (status = 401, description = "Not signed in", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Cross-site request", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Wrong current password or a weak new one", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn change_password(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -88,13 +112,20 @@ pub async fn change_password(
 }
 
 /// Body of an email change.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EmailChange {
     email: String,
 }
 
 /// `POST /api/v1/me/email`: 202; the address changes once the link sent to it is followed.
+#[utoipa::path(post, path = "/api/v1/me/email", tag = "account",
+    request_body = EmailChange, security(("session" = [])),
+    responses(
+        (status = 202, description = "A verification link went to the new address", body = crate::http::api::openapi::StatusMessage),
+        (status = 401, description = "Not signed in", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not an email address", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn change_email(
     state: web::Data<AppState>,
     req: HttpRequest,

@@ -12,6 +12,11 @@ use crate::{
 };
 
 /// `GET /api/v1/me`: profile, assurance level, businesses.
+#[utoipa::path(get, path = "/api/v1/me", tag = "account", security(("session" = [])),
+    responses(
+        (status = 200, description = "The signed-in person", body = crate::identity::profile::Profile),
+        (status = 401, description = "Not signed in", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn me(
     state: web::Data<AppState>,
     current: CurrentSession,
@@ -22,6 +27,11 @@ pub async fn me(
 }
 
 /// `GET /api/v1/me/sessions`.
+#[utoipa::path(get, path = "/api/v1/me/sessions", tag = "account", security(("session" = [])),
+    responses(
+        (status = 200, description = "Live sessions, newest first (`items`)", body = crate::http::api::openapi::SessionList),
+        (status = 401, description = "Not signed in", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn sessions(
     state: web::Data<AppState>,
     current: CurrentSession,
@@ -37,6 +47,13 @@ pub async fn sessions(
 }
 
 /// `DELETE /api/v1/me/sessions/{id}`: 204, or 404 for an unknown id.
+#[utoipa::path(delete, path = "/api/v1/me/sessions/{id}", tag = "account", security(("session" = [])),
+    params(("id" = String, Path, description = "The session's public id")),
+    responses(
+        (status = 204, description = "Ended"),
+        (status = 401, description = "Not signed in", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such session", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn revoke_session(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -56,7 +73,7 @@ pub async fn revoke_session(
 }
 
 /// Query of the events list.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct EventsQuery {
     before: Option<uuid::Uuid>,
@@ -64,6 +81,12 @@ pub struct EventsQuery {
 }
 
 /// `GET /api/v1/me/events?before=&limit=`: security events, newest first.
+#[utoipa::path(get, path = "/api/v1/me/events", tag = "account", security(("session" = [])),
+    params(EventsQuery),
+    responses(
+        (status = 200, description = "Events (`items`) and the cursor of the next page (`next_before`)", body = crate::http::api::openapi::EventList),
+        (status = 401, description = "Not signed in", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn events(
     state: web::Data<AppState>,
     current: CurrentSession,

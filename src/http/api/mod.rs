@@ -3,6 +3,7 @@
 pub mod businesses;
 pub mod credentials;
 pub mod me;
+pub mod openapi;
 pub mod registrations;
 
 use actix_web::web;
@@ -14,6 +15,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(registrations::configure)
             .configure(me::configure)
             .configure(credentials::configure)
-            .configure(businesses::configure),
+            .configure(businesses::configure)
+            .configure(openapi::configure),
     );
 }

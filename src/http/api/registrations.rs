@@ -12,6 +12,14 @@ use crate::{
 };
 
 /// `POST /api/v1/registrations/citizens`: 202, a verification email is on its way.
+#[utoipa::path(post, path = "/api/v1/registrations/citizens", tag = "accounts",
+    request_body = registration::RegistrationRequest,
+    responses(
+        (status = 202, description = "Pending: a verification link was emailed", body = crate::http::api::openapi::StatusMessage),
+        (status = 409, description = "The national ID already has an account", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, each named in `errors`", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many registrations from this address", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn register_citizen(
     state: web::Data<AppState>,
     client: ClientInfo,
@@ -27,13 +35,20 @@ pub async fn register_citizen(
 }
 
 /// Body of the verification call.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenBody {
     token: String,
 }
 
 /// `POST /api/v1/registrations/verify-email`.
+#[utoipa::path(post, path = "/api/v1/registrations/verify-email", tag = "accounts",
+    request_body = TokenBody,
+    responses(
+        (status = 200, description = "Verified; the account is active", body = crate::http::api::openapi::StatusMessage),
+        (status = 400, description = "Unknown, used or expired token", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The address is verified on another account", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn verify_email(
     state: web::Data<AppState>,
     client: ClientInfo,
@@ -47,13 +62,20 @@ pub async fn verify_email(
 }
 
 /// Body of the resend call.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EmailBody {
     email: String,
 }
 
 /// `POST /api/v1/registrations/resend-verification`: always 202.
+#[utoipa::path(post, path = "/api/v1/registrations/resend-verification", tag = "accounts",
+    request_body = EmailBody,
+    responses(
+        (status = 202, description = "Accepted (whether or not the address is known)", body = crate::http::api::openapi::StatusMessage),
+        (status = 422, description = "Not an email address", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn resend_verification(
     state: web::Data<AppState>,
     client: ClientInfo,

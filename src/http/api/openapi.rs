@@ -1,0 +1,128 @@
+//! `GET /api/v1/openapi.json`: the OpenAPI 3.1 description of the JSON API,
+//! generated from the handlers' annotations so it cannot drift from them.
+
+use actix_web::{HttpResponse, web};
+use serde::Serialize;
+use utoipa::{
+    Modify, OpenApi, ToSchema,
+    openapi::security::{ApiKey, ApiKeyValue, SecurityScheme},
+};
+
+use crate::http::api::{businesses, credentials, me, registrations};
+
+/// An RFC 9457 problem document (`application/problem+json`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// `/problems/<code>`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Vietnamese title of the error kind.
+    pub title: String,
+    /// HTTP status.
+    pub status: u16,
+    /// Stable machine code.
+    pub code: String,
+    /// Vietnamese explanation.
+    pub detail: String,
+    /// The request id (also in `X-Request-Id`).
+    pub request_id: Option<String>,
+    /// Invalid fields, for validation errors.
+    pub errors: Option<Vec<crate::error::FieldError>>,
+}
+
+/// An acknowledgement with a Vietnamese message.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatusMessage {
+    /// Machine-readable status.
+    pub status: String,
+    /// Vietnamese message for the person.
+    pub message: String,
+}
+
+/// `GET /api/v1/me/sessions`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionList {
+    /// Live sessions.
+    pub items: Vec<crate::identity::sessions::SessionSummary>,
+}
+
+/// `GET /api/v1/me/events`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventList {
+    /// Events, newest first.
+    pub items: Vec<crate::identity::profile::EventView>,
+    /// Pass as `before` for the next page; absent on the last page.
+    pub next_before: Option<uuid::Uuid>,
+}
+
+/// `GET /api/v1/businesses/{id}/authorizations`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuthorizationList {
+    /// Active authorisations.
+    pub items: Vec<crate::identity::businesses::AuthorizationView>,
+}
+
+struct SessionCookie;
+
+impl Modify for SessionCookie {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        if let Some(components) = openapi.components.as_mut() {
+            components.add_security_scheme(
+                "session",
+                SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                    crate::http::session::SESSION_COOKIE,
+                    "The browser session from /login (bearer tokens from the OpenID provider come later)",
+                ))),
+            );
+        }
+    }
+}
+
+/// The API description.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "HCM Citizen E-Services API",
+        description = "JSON API of Ho Chi Minh City's online public services. Errors are RFC 9457 problem documents with a stable `code` and Vietnamese `title`/`detail`."
+    ),
+    paths(
+        registrations::register_citizen,
+        registrations::verify_email,
+        registrations::resend_verification,
+        credentials::request_reset,
+        credentials::confirm_reset,
+        credentials::change_password,
+        credentials::change_email,
+        me::me,
+        me::sessions,
+        me::revoke_session,
+        me::events,
+        businesses::register,
+        businesses::list_authorizations,
+        businesses::grant,
+        businesses::revoke,
+    ),
+    components(schemas(Problem, StatusMessage, crate::error::FieldError)),
+    modifiers(&SessionCookie),
+    tags(
+        (name = "accounts", description = "Registration, verification, password reset"),
+        (name = "account", description = "The signed-in person: profile, sessions, events, credentials"),
+        (name = "businesses", description = "Business accounts and authorisations"),
+    )
+)]
+pub struct ApiDoc;
+
+/// `GET /api/v1/openapi.json`.
+pub async fn openapi_json() -> HttpResponse {
+    match ApiDoc::openapi().to_json() {
+        Ok(body) => HttpResponse::Ok()
+            .content_type("application/json")
+            .body(body),
+        Err(err) => crate::error::AppError::internal(err).into_response(),
+    }
+}
+
+/// Registers the route.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/openapi.json").route(web::get().to(openapi_json)));
+}
