@@ -70,6 +70,23 @@ pub enum MailTransportSettings {
     },
 }
 
+/// How SMS leave the system.
+#[derive(Debug, Clone)]
+pub enum SmsTransportSettings {
+    /// `SMS_URL` set: POST `{id, to, text}` as JSON to the operator's gateway.
+    Http {
+        /// The gateway URL.
+        url: Url,
+        /// `SMS_TOKEN`: bearer token for the gateway, if it wants one.
+        token: Option<SecretString>,
+    },
+    /// `SMS_URL` unset: write each message as a JSON file under `SMS_DIR`.
+    Files {
+        /// The folder (default `.data/sms`).
+        dir: PathBuf,
+    },
+}
+
 /// Email settings.
 #[derive(Debug, Clone)]
 pub struct MailSettings {
@@ -130,6 +147,8 @@ pub struct Settings {
     pub vneid: Option<VneidSettings>,
     /// `VAULT_MASTER_KEY` (and `VAULT_RETIRED_KEYS`): encryption at rest.
     pub keyring: Keyring,
+    /// SMS delivery.
+    pub sms: SmsTransportSettings,
 }
 
 /// Reads `VAULT_MASTER_KEY` (required) and `VAULT_RETIRED_KEYS` (comma-separated, optional).
@@ -380,6 +399,26 @@ impl Settings {
             http_workers,
             vneid: VneidSettings::from_env(env)?,
             keyring: keyring_from_env(env)?,
+            sms: match env.get("SMS_URL") {
+                Some(raw) => {
+                    let url = Url::parse(&raw).map_err(|e| {
+                        ConfigError::new("SMS_URL", format!("is not a valid URL ({e})"))
+                    })?;
+                    if !matches!(url.scheme(), "http" | "https") {
+                        return Err(ConfigError::new(
+                            "SMS_URL",
+                            "must be an http:// or https:// URL",
+                        ));
+                    }
+                    SmsTransportSettings::Http {
+                        url,
+                        token: env.get("SMS_TOKEN").map(SecretString::from),
+                    }
+                }
+                None => SmsTransportSettings::Files {
+                    dir: PathBuf::from(env.get("SMS_DIR").unwrap_or_else(|| ".data/sms".into())),
+                },
+            },
         })
     }
 

@@ -134,6 +134,7 @@ async fn seed_demo(state: &AppState, report: &mut SeedReport) -> anyhow::Result<
                     status: "active".into(),
                     created_at: now,
                     updated_at: now,
+                    phone_verified_at: Some(now),
                 };
                 accounts::insert(conn, &row).await?;
                 if c.level == 2 {

@@ -17,7 +17,7 @@ use crate::{
     },
     kv::Kv,
     metrics::Metrics,
-    notify::{Mailer, Worker, worker::WorkerOptions},
+    notify::{Mailer, Worker, sms::SmsSender, worker::WorkerOptions},
     storage::{self, DbPool},
 };
 
@@ -39,6 +39,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The email transport.
     pub mailer: Mailer,
+    /// The SMS transport.
+    pub sms: SmsSender,
     /// Citizens' browser sessions.
     pub sessions: SessionStore,
     /// Civil servants' back-office sessions.
@@ -57,6 +59,7 @@ impl AppState {
         let db = storage::build_pool(&settings.database)?;
         let kv = Kv::new(&settings.redis).context("REDIS_URL")?;
         let mailer = Mailer::build(&settings.mail.transport)?;
+        let sms = SmsSender::build(&settings.sms)?;
         let kv = Arc::new(kv);
         let vneid = match &settings.vneid {
             Some(v) => Some(Arc::new(Vneid::new(v.clone(), &settings.issuer())?)),
@@ -74,6 +77,7 @@ impl AppState {
             clock,
             metrics: Arc::new(Metrics::new()?),
             mailer,
+            sms,
         })
     }
 
@@ -83,6 +87,7 @@ impl AppState {
             self.db.clone(),
             self.clock.clone(),
             self.mailer.clone(),
+            self.sms.clone(),
             self.settings.mail.from.clone(),
             Some(self.metrics.clone()),
             &WorkerOptions {

@@ -8,6 +8,7 @@ pub mod credentials;
 pub mod emails;
 pub mod login;
 pub mod password;
+pub mod phone;
 pub mod profile;
 pub mod registration;
 pub mod sessions;

@@ -47,6 +47,8 @@ pub struct Profile {
     pub email_verified: bool,
     /// Phone (E.164).
     pub phone: Option<String>,
+    /// Whether the phone was verified by SMS.
+    pub phone_verified: bool,
     /// Assurance level (1 or 2).
     pub assurance_level: i16,
     /// Businesses the person may act for.
@@ -73,6 +75,7 @@ pub async fn profile(
         sex: row.sex,
         email_verified: row.email_verified_at.is_some(),
         email: row.email,
+        phone_verified: row.phone_verified_at.is_some(),
         phone: row.phone,
         assurance_level: row.assurance_level,
         businesses: list

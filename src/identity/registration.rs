@@ -272,6 +272,7 @@ pub async fn register(
         status: "pending".into(),
         created_at: now,
         updated_at: now,
+        phone_verified_at: None,
     };
     let mut conn = state.db.get().await?;
     conn.transaction::<_, AppError, _>(async |c| {

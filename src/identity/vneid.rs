@@ -363,6 +363,7 @@ pub async fn account_for(
             status: "active".into(),
             created_at: now,
             updated_at: now,
+            phone_verified_at: None,
         };
         let created = accounts::insert(c, &candidate).await?;
         let existing = accounts::find_by_national_id(c, identity.national_id.as_str())

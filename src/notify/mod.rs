@@ -4,6 +4,7 @@
 
 pub mod mailer;
 pub mod outbox;
+pub mod sms;
 pub mod templates;
 pub mod worker;
 

@@ -26,6 +26,11 @@ pub enum Job {
         /// The row in `emails`.
         email_id: Uuid,
     },
+    /// Deliver a stored SMS.
+    SendSms {
+        /// The row in `sms_messages`.
+        sms_id: Uuid,
+    },
     /// Delete registrations never verified within this many hours (scheduled).
     PurgeStaleRegistrations {
         /// Age in hours.
@@ -38,6 +43,7 @@ impl Job {
     pub fn kind(&self) -> &'static str {
         match self {
             Self::SendEmail { .. } => "send_email",
+            Self::SendSms { .. } => "send_sms",
             Self::PurgeStaleRegistrations { .. } => "purge_stale_registrations",
         }
     }
@@ -51,6 +57,12 @@ impl Job {
                 cap: Duration::from_secs(3600),
                 max_attempts: 15,
             },
+            // A code expires in 10 minutes: retry briefly, then give up.
+            Self::SendSms { .. } => RetryPolicy {
+                base: Duration::from_secs(5),
+                cap: Duration::from_secs(60),
+                max_attempts: 6,
+            },
             Self::PurgeStaleRegistrations { .. } => RetryPolicy {
                 base: Duration::from_secs(60),
                 cap: Duration::from_secs(600),
@@ -63,6 +75,7 @@ impl Job {
     pub fn dedup_key(&self) -> Option<String> {
         match self {
             Self::SendEmail { email_id } => Some(email_id.to_string()),
+            Self::SendSms { sms_id } => Some(sms_id.to_string()),
             // One pending run is enough, however many workers schedule it.
             Self::PurgeStaleRegistrations { .. } => Some("scheduled".into()),
         }
@@ -145,6 +158,38 @@ pub async fn queue_email<T: EmailTemplate>(
     )
     .await?;
     enqueue(conn, now, &Job::SendEmail { email_id: id }).await?;
+    Ok(id)
+}
+
+/// Stores an SMS and queues its delivery, inside the caller's transaction.
+pub async fn queue_sms(
+    conn: &mut AsyncPgConnection,
+    now: DateTime<Utc>,
+    to: &crate::domain::PhoneNumber,
+    account_id: Option<Uuid>,
+    template: &str,
+    text: &str,
+    sensitive: bool,
+) -> AppResult<Uuid> {
+    let id = Uuid::now_v7();
+    crate::storage::sms::insert(
+        conn,
+        &crate::storage::sms::SmsRow {
+            id,
+            recipient: to.e164().to_owned(),
+            account_id,
+            template: template.to_owned(),
+            body: Some(text.to_owned()),
+            sensitive,
+            status: "queued".into(),
+            attempts: 0,
+            last_response: None,
+            created_at: now,
+            sent_at: None,
+        },
+    )
+    .await?;
+    enqueue(conn, now, &Job::SendSms { sms_id: id }).await?;
     Ok(id)
 }
 

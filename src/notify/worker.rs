@@ -23,7 +23,7 @@ use uuid::Uuid;
 use crate::{
     clock::SharedClock,
     metrics::Metrics,
-    notify::{Job, Mailer, mailer::DeliveryError},
+    notify::{Job, Mailer, mailer::DeliveryError, sms::SmsSender},
     storage::{DbPool, emails, jobs},
 };
 
@@ -45,6 +45,7 @@ pub struct Worker {
     db: DbPool,
     clock: SharedClock,
     mailer: Mailer,
+    sms: SmsSender,
     from: Mailbox,
     metrics: Option<Arc<Metrics>>,
     concurrency: usize,
@@ -77,10 +78,12 @@ pub struct WorkerOptions {
 
 impl Worker {
     /// A worker with a fresh id (host name, process id and a random part).
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         db: DbPool,
         clock: SharedClock,
         mailer: Mailer,
+        sms: SmsSender,
         from: Mailbox,
         metrics: Option<Arc<Metrics>>,
         options: &WorkerOptions,
@@ -96,6 +99,7 @@ impl Worker {
             db,
             clock,
             mailer,
+            sms,
             from,
             metrics,
             concurrency: options.concurrency.max(1),
@@ -256,6 +260,7 @@ impl Worker {
     async fn perform(&self, job: &Job) -> Result<String, Failure> {
         match job {
             Job::SendEmail { email_id } => self.send_email(*email_id).await,
+            Job::SendSms { sms_id } => self.send_sms(*sms_id).await,
             Job::PurgeStaleRegistrations { older_than_hours } => {
                 let before =
                     self.clock.now() - chrono::Duration::hours(i64::from(*older_than_hours));
@@ -291,6 +296,25 @@ impl Worker {
             return Ok("already sent".into());
         }
         Ok(self.mailer.deliver(&self.from, &email).await?)
+    }
+
+    async fn send_sms(&self, sms_id: Uuid) -> Result<String, Failure> {
+        let sms = {
+            let mut conn = self.db.get().await.map_err(|e| Failure {
+                detail: format!("database unavailable: {e}"),
+                retryable: true,
+            })?;
+            crate::storage::sms::find(&mut conn, sms_id)
+                .await
+                .map_err(|e| Failure {
+                    retryable: !matches!(e, diesel::result::Error::NotFound),
+                    detail: format!("loading the SMS: {e}"),
+                })?
+        };
+        if sms.status == "sent" {
+            return Ok("already sent".into());
+        }
+        Ok(self.sms.deliver(&sms).await?)
     }
 
     /// Records the attempt and the job's new state in one transaction, with
@@ -355,6 +379,9 @@ impl Worker {
                         {
                             emails::mark_sent(c, *email_id, finished, detail).await?;
                         }
+                        if let Some(Job::SendSms { sms_id }) = &job {
+                            crate::storage::sms::mark_sent(c, *sms_id, finished, detail).await?;
+                        }
                         false
                     }
                     Err(failure) => {
@@ -380,6 +407,15 @@ impl Worker {
                             emails::mark_attempt_failed(
                                 c,
                                 *email_id,
+                                &failure.detail,
+                                retry_at.is_none(),
+                            )
+                            .await?;
+                        }
+                        if let Some(Job::SendSms { sms_id }) = &job {
+                            crate::storage::sms::mark_attempt_failed(
+                                c,
+                                *sms_id,
                                 &failure.detail,
                                 retry_at.is_none(),
                             )

@@ -40,6 +40,8 @@ pub struct AccountRow {
     pub created_at: DateTime<Utc>,
     /// Last changed.
     pub updated_at: DateTime<Utc>,
+    /// When the phone was verified by SMS.
+    pub phone_verified_at: Option<DateTime<Utc>>,
 }
 
 /// Inserts an account; `Ok(false)` when the national ID already has one.
@@ -405,4 +407,22 @@ pub async fn record_device(
     .bind::<diesel::sql_types::Timestamptz, _>(now)
     .get_result(conn)
     .await
+}
+
+/// Sets a verified phone number.
+pub async fn set_verified_phone(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    phone: &str,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::update(accounts::table.find(id))
+        .set((
+            accounts::phone.eq(phone),
+            accounts::phone_verified_at.eq(now),
+            accounts::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .await
+        .map(drop)
 }

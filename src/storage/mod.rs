@@ -9,6 +9,7 @@ pub mod emails;
 pub mod jobs;
 #[allow(missing_docs)]
 pub mod schema;
+pub mod sms;
 pub mod staff;
 
 use std::time::Duration;

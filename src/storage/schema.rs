@@ -25,6 +25,7 @@ diesel::table! {
         status -> Text,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        phone_verified_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -170,6 +171,33 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    phone_verifications (account_id) {
+        account_id -> Uuid,
+        phone -> Text,
+        code_hash -> Bytea,
+        attempts -> Int4,
+        expires_at -> Timestamptz,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    sms_messages (id) {
+        id -> Uuid,
+        recipient -> Text,
+        account_id -> Nullable<Uuid>,
+        template -> Text,
+        body -> Nullable<Text>,
+        sensitive -> Bool,
+        status -> Text,
+        attempts -> Int4,
+        last_response -> Nullable<Text>,
+        created_at -> Timestamptz,
+        sent_at -> Nullable<Timestamptz>,
+    }
+}
+
 diesel::joinable!(account_devices -> accounts (account_id));
 diesel::joinable!(auth_events -> accounts (account_id));
 diesel::joinable!(business_authorizations -> businesses (business_id));
@@ -177,6 +205,7 @@ diesel::joinable!(email_tokens -> accounts (account_id));
 diesel::joinable!(federated_identities -> accounts (account_id));
 diesel::joinable!(identity_verifications -> accounts (account_id));
 diesel::joinable!(job_attempts -> jobs (job_id));
+diesel::joinable!(phone_verifications -> accounts (account_id));
 diesel::joinable!(staff_recovery_codes -> staff (staff_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -191,6 +220,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     identity_verifications,
     job_attempts,
     jobs,
+    phone_verifications,
+    sms_messages,
     staff,
     staff_recovery_codes,
 );

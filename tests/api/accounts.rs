@@ -739,3 +739,111 @@ async fn a_new_email_address_replaces_the_old_one_only_once_verified() {
         401
     );
 }
+
+#[tokio::test]
+async fn a_new_phone_number_is_verified_by_an_sms_code_before_it_replaces_the_old_one() {
+    let app = TestApp::spawn().await;
+    let citizen = Citizen::sample(15);
+    app.active_citizen(&citizen).await;
+    assert_eq!(
+        app.sign_in(&citizen.national_id, &citizen.password)
+            .await
+            .status(),
+        303
+    );
+    let me: Value = app.get("/api/v1/me").await.json().await.expect("json");
+    assert_eq!(
+        me["phone_verified"], false,
+        "a registration's phone is not verified"
+    );
+
+    let bad = app
+        .post_json("/api/v1/me/phone", &json!({ "phone": "0123 456" }))
+        .await;
+    assert_eq!(bad.status(), 422);
+    let res = app
+        .post_json("/api/v1/me/phone", &json!({ "phone": "+84 903 111 222" }))
+        .await;
+    assert_eq!(res.status(), 202);
+    app.run_jobs().await;
+    let messages = app.sms_messages();
+    assert_eq!(messages.len(), 1);
+    let (to, text) = &messages[0];
+    assert_eq!(to, "+84903111222");
+    assert!(
+        text.starts_with("Mã xác minh số điện thoại Dịch vụ công TP.HCM: "),
+        "{text}"
+    );
+    let code: String = text.chars().filter(char::is_ascii_digit).take(6).collect();
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM sms_messages WHERE status = 'sent' AND body IS NULL")
+            .await,
+        1,
+        "the code is not kept once sent"
+    );
+
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let res = app
+        .post_json("/api/v1/me/phone/verify", &json!({ "code": wrong }))
+        .await;
+    assert_eq!(res.status(), 422);
+    let me: Value = app.get("/api/v1/me").await.json().await.expect("json");
+    assert_eq!(me["phone"], "+84912345678", "unchanged until verified");
+
+    let res = app
+        .post_json("/api/v1/me/phone/verify", &json!({ "code": code }))
+        .await;
+    assert_eq!(res.status(), 200);
+    let me: Value = app.get("/api/v1/me").await.json().await.expect("json");
+    assert_eq!(me["phone"], "+84903111222");
+    assert_eq!(me["phone_verified"], true);
+    let again = app
+        .post_json("/api/v1/me/phone/verify", &json!({ "code": code }))
+        .await;
+    assert_eq!(again.status(), 400, "a code works once");
+}
+
+#[tokio::test]
+async fn five_wrong_sms_codes_void_the_verification() {
+    let app = TestApp::spawn().await;
+    let citizen = Citizen::sample(16);
+    app.active_citizen(&citizen).await;
+    assert_eq!(
+        app.sign_in(&citizen.national_id, &citizen.password)
+            .await
+            .status(),
+        303
+    );
+    assert_eq!(
+        app.post_json("/api/v1/me/phone", &json!({ "phone": "0903111222" }))
+            .await
+            .status(),
+        202
+    );
+    app.run_jobs().await;
+    let code: String = app.sms_messages()[0]
+        .1
+        .chars()
+        .filter(char::is_ascii_digit)
+        .take(6)
+        .collect();
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for _ in 0..5 {
+        assert_eq!(
+            app.post_json("/api/v1/me/phone/verify", &json!({ "code": wrong }))
+                .await
+                .status(),
+            422
+        );
+    }
+    let res = app
+        .post_json("/api/v1/me/phone/verify", &json!({ "code": code }))
+        .await;
+    assert_eq!(
+        res.status(),
+        400,
+        "after five wrong codes even the right one is refused"
+    );
+    let me: Value = app.get("/api/v1/me").await.json().await.expect("json");
+    assert_eq!(me["phone"], "+84912345678");
+}

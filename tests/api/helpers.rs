@@ -265,6 +265,8 @@ pub struct TestApp {
     pub db_name: String,
     /// The vault master key the app runs with.
     pub master_key: String,
+    /// Where the app writes SMS (its file transport).
+    pub sms_dir: PathBuf,
     /// Cancel to shut the application down gracefully.
     pub shutdown: tokio_util::sync::CancellationToken,
     /// The running application; resolves when it has stopped.
@@ -439,6 +441,7 @@ impl TestApp {
             ("HTTP_WORKERS", "2".into()),
             ("WORKER_CONCURRENCY", "8".into()),
             ("VAULT_MASTER_KEY", test_master_key()),
+            ("SMS_DIR", dir.path().join("sms").display().to_string()),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
@@ -485,6 +488,7 @@ impl TestApp {
             _vneid: vneid,
             db_name,
             master_key,
+            sms_dir: dir.path().join("sms"),
             shutdown,
             server,
             admin_url: admin,
@@ -913,5 +917,32 @@ impl TestApp {
             .send()
             .await
             .expect("post")
+    }
+}
+
+impl TestApp {
+    /// The SMS the app sent (its file transport), as `(to, text)`, oldest first.
+    pub fn sms_messages(&self) -> Vec<(String, String)> {
+        let Ok(entries) = std::fs::read_dir(&self.sms_dir) else {
+            return Vec::new();
+        };
+        let mut files: Vec<_> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .collect();
+        // File names are UUID v7s: time-ordered.
+        files.sort();
+        files
+            .into_iter()
+            .filter_map(|p| std::fs::read(p).ok())
+            .filter_map(|raw| serde_json::from_slice::<serde_json::Value>(&raw).ok())
+            .map(|v| {
+                (
+                    v["to"].as_str().unwrap_or_default().to_owned(),
+                    v["text"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect()
     }
 }

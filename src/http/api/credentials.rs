@@ -146,10 +146,82 @@ pub async fn change_email(
     })))
 }
 
+/// Body of a phone change.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PhoneChange {
+    /// Vietnamese mobile number (0912 345 678, +84912345678, …).
+    phone: String,
+}
+
+/// `POST /api/v1/me/phone`: 202; a code is sent by SMS to the new number.
+#[utoipa::path(post, path = "/api/v1/me/phone", tag = "account",
+    request_body = PhoneChange, security(("session" = [])),
+    responses(
+        (status = 202, description = "A 6-digit code went to the new number by SMS", body = crate::http::api::openapi::StatusMessage),
+        (status = 401, description = "Not signed in", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a Vietnamese mobile number", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many codes requested", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn change_phone(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    client: ClientInfo,
+    current: CurrentSession,
+    body: web::Json<PhoneChange>,
+) -> Result<HttpResponse, AppError> {
+    csrf::check_origin(&state, &req)?;
+    let phone = crate::domain::PhoneNumber::parse(&body.phone).map_err(|e| {
+        AppError::new(crate::error::ErrorKind::Unprocessable, "validation_failed")
+            .with_detail(e.message.to_string())
+            .with_field("phone", e.code, e.message)
+    })?;
+    crate::identity::phone::request_change(&state, current.session.account_id, &phone, &client)
+        .await?;
+    Ok(HttpResponse::Accepted().json(json!({
+        "status": "pending_verification",
+        "message": "Mã xác minh đã được gửi tới số điện thoại mới. Số sẽ được thay đổi khi bạn nhập đúng mã.",
+    })))
+}
+
+/// Body of a phone verification.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PhoneCode {
+    /// The 6-digit code from the SMS.
+    code: String,
+}
+
+/// `POST /api/v1/me/phone/verify`.
+#[utoipa::path(post, path = "/api/v1/me/phone/verify", tag = "account",
+    request_body = PhoneCode, security(("session" = [])),
+    responses(
+        (status = 200, description = "The number is now the account's verified phone", body = crate::http::api::openapi::StatusMessage),
+        (status = 400, description = "No pending code, expired, or too many wrong tries", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Wrong code", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn verify_phone(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    client: ClientInfo,
+    current: CurrentSession,
+    body: web::Json<PhoneCode>,
+) -> Result<HttpResponse, AppError> {
+    csrf::check_origin(&state, &req)?;
+    crate::identity::phone::confirm(&state, current.session.account_id, &body.code, &client)
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "status": "phone_changed",
+        "message": "Số điện thoại đã được xác minh và cập nhật.",
+    })))
+}
+
 /// Registers the routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/password-resets").route(web::post().to(request_reset)))
         .service(web::resource("/password-resets/confirm").route(web::post().to(confirm_reset)))
         .service(web::resource("/me/password").route(web::post().to(change_password)))
-        .service(web::resource("/me/email").route(web::post().to(change_email)));
+        .service(web::resource("/me/email").route(web::post().to(change_email)))
+        .service(web::resource("/me/phone").route(web::post().to(change_phone)))
+        .service(web::resource("/me/phone/verify").route(web::post().to(verify_phone)));
 }

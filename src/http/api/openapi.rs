@@ -93,6 +93,8 @@ impl Modify for SessionCookie {
         credentials::confirm_reset,
         credentials::change_password,
         credentials::change_email,
+        credentials::change_phone,
+        credentials::verify_phone,
         me::me,
         me::sessions,
         me::revoke_session,
