@@ -599,7 +599,7 @@ pub async fn verify_identity_at_counter(
     let now = state.clock.now();
     let domain = state.settings.mail_domain();
     let mut conn = state.db.get().await?;
-    conn.transaction::<_, AppError, _>(async |c| {
+    let id = conn.transaction::<_, AppError, _>(async |c| {
         let Some(account) = accounts::find_by_national_id(c, national_id.as_str()).await? else {
             return Err(AppError::not_found("account_not_found")
                 .with_detail("Công dân này chưa có tài khoản Dịch vụ công."));
@@ -651,5 +651,8 @@ pub async fn verify_identity_at_counter(
         }
         Ok(id)
     })
-    .await
+    .await?;
+    // Sessions carry the level they were opened at: the citizen signs in again at level 2.
+    state.sessions.revoke_all(&id.to_string(), None).await?;
+    Ok(id)
 }

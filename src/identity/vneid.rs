@@ -338,12 +338,13 @@ impl VerifiedIdentity {
 }
 
 /// The account a verified identity belongs to, created or linked as needed
-/// (one transaction; the national ID's uniqueness settles races).
+/// (one transaction; the national ID's uniqueness settles races), and whether
+/// an existing account was raised to level 2 by it.
 pub async fn account_for(
     state: &AppState,
     identity: &VerifiedIdentity,
     client: &ClientInfo,
-) -> AppResult<AccountRow> {
+) -> AppResult<(AccountRow, bool)> {
     let now = state.clock.now();
     let domain = state.settings.mail_domain();
     let mut conn = state.db.get().await?;
@@ -383,6 +384,7 @@ pub async fn account_for(
         }
         accounts::link_federated(c, &identity.issuer, &identity.subject, account.id, now).await?;
         let id = AccountId::from(account.id);
+        let raised = !created && account.assurance_level < 2;
         if created || account.assurance_level < 2 {
             accounts::raise_to_level_2(c, account.id, now).await?;
             accounts::update_identity(
@@ -435,7 +437,7 @@ pub async fn account_for(
                 .await?;
             }
         }
-        Ok(accounts::find(c, account.id).await?)
+        Ok((accounts::find(c, account.id).await?, raised))
     })
     .await
 }

@@ -847,3 +847,60 @@ async fn five_wrong_sms_codes_void_the_verification() {
     let me: Value = app.get("/api/v1/me").await.json().await.expect("json");
     assert_eq!(me["phone"], "+84912345678");
 }
+
+#[tokio::test]
+async fn sessions_end_after_idle_and_absolute_timeouts() {
+    let app = TestApp::spawn().await;
+    let citizen = Citizen::sample(17);
+    app.active_citizen(&citizen).await;
+    assert_eq!(
+        app.sign_in(&citizen.national_id, &citizen.password)
+            .await
+            .status(),
+        303
+    );
+    // Used every 25 minutes, the session lives on…
+    for _ in 0..4 {
+        app.clock.advance(chrono::Duration::minutes(25));
+        assert_eq!(app.get("/api/v1/me").await.status(), 200);
+    }
+    // …but not past 31 idle minutes.
+    app.clock.advance(chrono::Duration::minutes(31));
+    assert_eq!(app.get("/api/v1/me").await.status(), 401);
+
+    // And never past 12 hours, however busy.
+    assert_eq!(
+        app.sign_in(&citizen.national_id, &citizen.password)
+            .await
+            .status(),
+        303
+    );
+    for _ in 0..28 {
+        app.clock.advance(chrono::Duration::minutes(25));
+        let status = app.get("/api/v1/me").await.status();
+        assert_eq!(status, 200);
+    }
+    app.clock.advance(chrono::Duration::minutes(25));
+    assert_eq!(
+        app.get("/api/v1/me").await.status(),
+        401,
+        "12 h after sign-in the session ends"
+    );
+}
+
+#[tokio::test]
+async fn an_expired_verification_link_is_refused() {
+    let app = TestApp::spawn().await;
+    let citizen = Citizen::sample(18);
+    let token = app.register(&citizen).await;
+    app.clock.advance(chrono::Duration::hours(25));
+    let res = app
+        .post_json(
+            "/api/v1/registrations/verify-email",
+            &json!({ "token": token }),
+        )
+        .await;
+    assert_eq!(res.status(), 400);
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body["code"], "invalid_token");
+}

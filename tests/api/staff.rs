@@ -227,6 +227,14 @@ async fn a_receiver_raises_a_citizen_to_level_2_at_the_counter() {
     let app = TestApp::spawn().await;
     let citizen = Citizen::sample(1);
     app.active_citizen(&citizen).await;
+    // A session opened at level 1, before the counter check.
+    let before = TestApp::fresh_client();
+    assert_eq!(
+        app.sign_in_with(&before, &citizen.national_id, &citizen.password)
+            .await
+            .status(),
+        303
+    );
     let receiver = app
         .staff("tiepnhan.p1", "000.00.02.H29", &["receiver"])
         .await;
@@ -296,6 +304,12 @@ async fn a_receiver_raises_a_citizen_to_level_2_at_the_counter() {
         .expect("post");
     assert_eq!(res.status(), 303);
 
+    let res = before.get(app.url("/api/v1/me")).send().await.expect("get");
+    assert_eq!(
+        res.status(),
+        401,
+        "sessions opened at level 1 end when the level changes"
+    );
     assert_eq!(
         app.sign_in(&citizen.national_id, &citizen.password)
             .await

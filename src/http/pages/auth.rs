@@ -10,7 +10,7 @@ use crate::{
     error::{AppError, ErrorKind},
     http::{
         csrf,
-        pages::{PageError, PageResult, render, safe_return_to, shown_on_form},
+        pages::{PageError, PageResult, html, render, safe_return_to, shown_on_form},
         session::{MaybeSession, clear_session_cookie, session_cookie},
     },
     identity::{ClientInfo, login, registration, sessions::Session},
@@ -33,26 +33,6 @@ struct LoginPage<'a> {
 #[derive(Debug, Deserialize)]
 pub struct LoginQuery {
     return_to: Option<String>,
-}
-
-fn html(
-    status: actix_web::http::StatusCode,
-    body: String,
-    csrf_cookie: Option<actix_web::cookie::Cookie<'static>>,
-) -> HttpResponse {
-    let mut builder = HttpResponse::build(status);
-    builder
-        .content_type("text/html; charset=utf-8")
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header(("X-Frame-Options", "DENY"))
-        .insert_header((
-            "Content-Security-Policy",
-            "default-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'",
-        ));
-    if let Some(cookie) = csrf_cookie {
-        builder.cookie(cookie);
-    }
-    builder.body(body)
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -17,7 +17,7 @@ use crate::{
     error::AppError,
     http::{
         csrf,
-        pages::{PageError, PageResult, render, shown_on_form},
+        pages::{PageError, PageResult, html, render, shown_on_form},
     },
     identity::{
         ClientInfo,
@@ -52,22 +52,6 @@ fn named_cookie(
         cookie.set_max_age(age);
     }
     cookie
-}
-
-fn page(status: StatusCode, body: String, csrf_cookie: Option<Cookie<'static>>) -> HttpResponse {
-    let mut builder = HttpResponse::build(status);
-    builder
-        .content_type("text/html; charset=utf-8")
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header(("X-Frame-Options", "DENY"))
-        .insert_header((
-            "Content-Security-Policy",
-            "default-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'",
-        ));
-    if let Some(cookie) = csrf_cookie {
-        builder.cookie(cookie);
-    }
-    builder.body(body)
 }
 
 fn to_login() -> HttpResponse {
@@ -117,7 +101,7 @@ pub async fn login_form(state: web::Data<AppState>, req: HttpRequest) -> PageRes
         username: "",
         error: None,
     })?;
-    Ok(page(StatusCode::OK, body, cookie))
+    Ok(html(StatusCode::OK, body, cookie))
 }
 
 /// The staff sign-in form.
@@ -173,7 +157,7 @@ pub async fn login_submit(
                 username: form.username.trim(),
                 error: Some(err.detail()),
             })?;
-            let mut response = page(err.kind().status(), body, cookie);
+            let mut response = html(err.kind().status(), body, cookie);
             for (name, value) in err.headers() {
                 if let Ok(value) = header::HeaderValue::from_str(value) {
                     response.headers_mut().insert(name.clone(), value);
@@ -230,7 +214,7 @@ pub async fn home(
             .as_ref()
             .map(|_| "Đã xác thực danh tính công dân; tài khoản đã ở mức độ 2."),
     })?;
-    Ok(page(StatusCode::OK, body, cookie))
+    Ok(html(StatusCode::OK, body, cookie))
 }
 
 /// A form carrying only the CSRF token.
@@ -288,7 +272,7 @@ pub async fn verify_identity_form(
         evidence: "",
         error: None,
     })?;
-    Ok(page(StatusCode::OK, body, cookie))
+    Ok(html(StatusCode::OK, body, cookie))
 }
 
 /// The counter check form.
@@ -338,7 +322,7 @@ pub async fn verify_identity_submit(
                 evidence: form.evidence.trim(),
                 error: Some(message),
             })?;
-            Ok(page(err.kind().status(), body, cookie))
+            Ok(html(err.kind().status(), body, cookie))
         }
         Err(err) => Err(err.into()),
     }
@@ -377,7 +361,7 @@ async fn enrol_page(
         recovery_codes: &enrolment.recovery_codes,
         error,
     })?;
-    Ok(page(status, body, cookie))
+    Ok(html(status, body, cookie))
 }
 
 /// `GET /backoffice/enrol`: set up the authenticator (first sign-in).
@@ -473,7 +457,7 @@ async fn staff_page(
         notice,
         error,
     })?;
-    Ok(page(status, body, cookie))
+    Ok(html(status, body, cookie))
 }
 
 /// `GET /backoffice/staff`: the agency admin's staff list and form.

@@ -68,6 +68,29 @@ impl ResponseError for PageError {
 /// Results of page handlers.
 pub type PageResult = Result<HttpResponse, PageError>;
 
+/// A page response: HTML, never cached, never framed, scripts only from us,
+/// with the CSRF cookie when the page just issued one.
+pub fn html(
+    status: actix_web::http::StatusCode,
+    body: String,
+    csrf_cookie: Option<actix_web::cookie::Cookie<'static>>,
+) -> HttpResponse {
+    use actix_web::http::header;
+    let mut builder = HttpResponse::build(status);
+    builder
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header(("X-Frame-Options", "DENY"))
+        .insert_header((
+            "Content-Security-Policy",
+            "default-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+        ));
+    if let Some(cookie) = csrf_cookie {
+        builder.cookie(cookie);
+    }
+    builder.body(body)
+}
+
 /// Renders a template as a 200 page.
 pub fn render(template: &impl Template) -> Result<String, PageError> {
     template

@@ -103,7 +103,14 @@ pub async fn callback(
             AppError::bad_request("vneid_missing_code").with_detail("Thiếu mã xác thực từ VNeID.")
         })?;
     let (identity, return_to) = rp.finish(&state.kv, &returned_state, code).await?;
-    let account = vneid::account_for(&state, &identity, &client).await?;
+    let (account, raised) = vneid::account_for(&state, &identity, &client).await?;
+    if raised {
+        // Sessions opened at level 1 end: the level is in every session.
+        state
+            .sessions
+            .revoke_all(&account.id.to_string(), None)
+            .await?;
+    }
     login::complete_sign_in(&state, &account, None, &client, "vneid").await?;
     let now = state.clock.now();
     let token = state
