@@ -149,6 +149,9 @@ pub struct Settings {
     pub keyring: Keyring,
     /// SMS delivery.
     pub sms: SmsTransportSettings,
+    /// `TRUSTED_PROXY_HOPS`: reverse proxies in front of the app whose
+    /// `X-Forwarded-For` entries are trusted (default 0: the peer address is the client).
+    pub trusted_proxy_hops: usize,
 }
 
 /// Reads `VAULT_MASTER_KEY` (required) and `VAULT_RETIRED_KEYS` (comma-separated, optional).
@@ -399,6 +402,13 @@ impl Settings {
             http_workers,
             vneid: VneidSettings::from_env(env)?,
             keyring: keyring_from_env(env)?,
+            trusted_proxy_hops: usize::try_from(parsed(
+                env,
+                "TRUSTED_PROXY_HOPS",
+                0_u64,
+                "a whole number",
+            )?)
+            .unwrap_or(0),
             sms: match env.get("SMS_URL") {
                 Some(raw) => {
                     let url = Url::parse(&raw).map_err(|e| {

@@ -49,16 +49,43 @@ impl FromRequest for ClientInfo {
     type Future = Ready<Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let hops = req
+            .app_data::<web::Data<AppState>>()
+            .map_or(0, |s| s.settings.trusted_proxy_hops);
         let user_agent = req
             .headers()
             .get(actix_web::http::header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(|ua| ua.chars().take(200).collect());
         ready(Ok(Self {
-            ip: req.peer_addr().map(|a| a.ip().to_string()),
+            ip: client_ip(req, hops),
             user_agent,
         }))
     }
+}
+
+/// The client's address: the peer, or with `hops` trusted proxies in front,
+/// the `X-Forwarded-For` entry that the outermost trusted proxy saw.
+fn client_ip(req: &HttpRequest, hops: usize) -> Option<String> {
+    let peer = req.peer_addr().map(|a| a.ip().to_string());
+    if hops == 0 {
+        return peer;
+    }
+    let forwarded: Vec<String> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|s| s.trim().to_owned())
+        .filter(|s| s.parse::<std::net::IpAddr>().is_ok())
+        .collect();
+    // Each proxy appends the address it received from: the last `hops` entries
+    // come from our proxies, and the first of them is what the outermost saw.
+    forwarded
+        .len()
+        .checked_sub(hops)
+        .and_then(|i| forwarded.get(i).cloned())
+        .or(peer)
 }
 
 /// The signed-in person's session, with its cookie token.

@@ -44,10 +44,11 @@ pub const SIGN_IN_IP: Rule = Rule {
     max_lock: Duration::from_secs(3600),
 };
 
-/// Requests that send email (registration, resend, reset) per address.
+/// Requests that send email (registration, resend, reset) per address. Mobile
+/// carriers put many people behind one address, hence the generous quota.
 pub const EMAIL_SENDING_IP: Rule = Rule {
     name: "email_ip",
-    free_failures: 10,
+    free_failures: 30,
     window: Duration::from_secs(3600),
     base_lock: Duration::from_secs(300),
     max_lock: Duration::from_secs(3600),

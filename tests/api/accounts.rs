@@ -904,3 +904,49 @@ async fn an_expired_verification_link_is_refused() {
     let body: Value = res.json().await.expect("json");
     assert_eq!(body["code"], "invalid_token");
 }
+
+async fn ip_seen(app: &TestApp, forwarded_for: &str) -> String {
+    let citizen = Citizen::sample(19);
+    app.active_citizen(&citizen).await;
+    let page = app.get("/login").await.text().await.expect("page");
+    let csrf = crate::helpers::input_value(&page, "csrf_token").expect("csrf");
+    let res = app
+        .client
+        .post(app.url("/login"))
+        .header("x-forwarded-for", forwarded_for)
+        .form(&[
+            ("username", citizen.national_id.as_str()),
+            ("password", citizen.password.as_str()),
+            ("csrf_token", csrf.as_str()),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), 303);
+    let events: Value = app
+        .get("/api/v1/me/events")
+        .await
+        .json()
+        .await
+        .expect("json");
+    events["items"][0]["ip"].as_str().expect("ip").to_owned()
+}
+
+#[tokio::test]
+async fn forwarded_addresses_count_only_behind_trusted_proxies() {
+    let direct = TestApp::spawn().await;
+    assert_eq!(
+        ip_seen(&direct, "198.51.100.7").await,
+        "127.0.0.1",
+        "a client cannot choose its address"
+    );
+    let proxied = TestApp::spawn_with(crate::helpers::TestOptions {
+        env: vec![("TRUSTED_PROXY_HOPS", "1".into())],
+        ..crate::helpers::TestOptions::default()
+    })
+    .await;
+    assert_eq!(
+        ip_seen(&proxied, "203.0.113.9, 198.51.100.7").await,
+        "198.51.100.7"
+    );
+}

@@ -250,6 +250,8 @@ pub struct TestOptions {
     pub own_redis: bool,
     /// Start the VNeID stand-in and configure the app to use it.
     pub vneid: Option<VneidOptions>,
+    /// Further settings (name, value).
+    pub env: Vec<(&'static str, String)>,
 }
 
 /// A running application and handles on everything behind it.
@@ -446,6 +448,9 @@ impl TestApp {
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
         .collect();
+        for (k, v) in &options.env {
+            env.insert((*k).to_owned(), v.clone());
+        }
         if let Some(provider) = &vneid {
             for (k, v) in [
                 ("VNEID_ISSUER", provider.issuer.as_str()),
