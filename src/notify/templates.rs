@@ -62,7 +62,6 @@ macro_rules! email_template {
         };
     };
 }
-#[allow(unused_imports)]
 pub(crate) use email_template;
 
 /// The message `eservices admin mail test` sends to check the mail set-up.

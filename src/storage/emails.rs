@@ -128,18 +128,3 @@ pub async fn mark_attempt_failed(
         .await
         .map(drop)
 }
-
-/// Messages to one address, newest first (for operators and tests).
-pub async fn to_recipient(
-    conn: &mut AsyncPgConnection,
-    recipient: &str,
-    limit: i64,
-) -> QueryResult<Vec<EmailRow>> {
-    emails::table
-        .filter(emails::recipient.eq(recipient))
-        .order((emails::created_at.desc(), emails::id.desc()))
-        .limit(limit)
-        .select(EmailRow::as_select())
-        .load(conn)
-        .await
-}
