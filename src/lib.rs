@@ -14,6 +14,7 @@ pub mod identity;
 pub mod kv;
 pub mod metrics;
 pub mod notify;
+pub mod oidc;
 pub mod seed;
 pub mod startup;
 pub mod storage;

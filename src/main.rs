@@ -13,6 +13,7 @@ use eservices::{
 use eservices::{
     error::AppError,
     identity::staff::{self, NewStaff},
+    oidc,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -81,6 +82,65 @@ enum AdminCommand {
     Staff {
         #[command(subcommand)]
         command: StaffCommand,
+    },
+    /// The OpenID provider's signing keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// The OpenID provider's clients (relying parties).
+    Client {
+        #[command(subcommand)]
+        command: ClientCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Add new RS256 and ES256 keys: published now, signing after the delay;
+    /// the old ones stop signing then and stay published for a day.
+    Rotate {
+        /// Seconds between publication and first use.
+        #[arg(long, default_value_t = 3600)]
+        publish_delay_secs: u32,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ClientCommand {
+    /// Register a client.
+    Create {
+        /// The client id.
+        #[arg(long)]
+        client_id: String,
+        /// An exact redirect URI (repeatable).
+        #[arg(long = "redirect-uri", required = true)]
+        redirect_uris: Vec<String>,
+        /// The client secret (at least 32 characters; generated if absent).
+        #[arg(long, conflicts_with = "public")]
+        secret: Option<String>,
+        /// A public client (no secret; PKCE only), such as the mobile app.
+        #[arg(long)]
+        public: bool,
+        /// Allowed scopes, space-separated (default "openid profile").
+        #[arg(long)]
+        scope: Option<String>,
+        /// Pairwise subject identifiers (the default).
+        #[arg(long, conflicts_with = "public_sub")]
+        pairwise: bool,
+        /// Public subject identifiers, for clients trusted by an administrator.
+        #[arg(long)]
+        public_sub: bool,
+        /// An exact post-logout redirect URI (repeatable).
+        #[arg(long = "post-logout-redirect-uri")]
+        post_logout_redirect_uris: Vec<String>,
+    },
+    /// List the clients.
+    List,
+    /// Delete a client.
+    Delete {
+        /// The client id.
+        client_id: String,
     },
 }
 
@@ -251,6 +311,93 @@ async fn admin_command(command: AdminCommand) -> anyhow::Result<()> {
                 println!("  {code}");
             }
         }
+        AdminCommand::Keys {
+            command: KeysCommand::Rotate { publish_delay_secs },
+        } => {
+            let added = oidc::keys::rotate(
+                &state,
+                chrono::Duration::seconds(i64::from(publish_delay_secs)),
+            )
+            .await
+            .map_err(describe_invalid)?;
+            for (alg, kid, activates_at) in added {
+                println!(
+                    "{} key {kid} published; signs from {activates_at}",
+                    alg.as_str()
+                );
+            }
+        }
+        AdminCommand::Client { command } => match command {
+            ClientCommand::Create {
+                client_id,
+                redirect_uris,
+                secret,
+                public,
+                scope,
+                pairwise: _,
+                public_sub,
+                post_logout_redirect_uris,
+            } => {
+                let registered = oidc::clients::register(
+                    &state,
+                    oidc::clients::NewClient {
+                        client_id,
+                        redirect_uris,
+                        post_logout_redirect_uris,
+                        secret,
+                        public,
+                        scopes: scope
+                            .unwrap_or_default()
+                            .split_whitespace()
+                            .map(str::to_owned)
+                            .collect(),
+                        public_subject: public_sub,
+                    },
+                )
+                .await
+                .map_err(describe_invalid)?;
+                let c = &registered.client;
+                println!(
+                    "registered client {} ({}, {} subjects, scopes: {})",
+                    c.client_id,
+                    if c.secret_hash.is_some() {
+                        "confidential"
+                    } else {
+                        "public"
+                    },
+                    c.subject_type,
+                    c.scopes.join(" ")
+                );
+                if let Some(secret) = registered.secret {
+                    println!("client secret (shown once): {secret}");
+                }
+            }
+            ClientCommand::List => {
+                for c in oidc::clients::list(&state)
+                    .await
+                    .map_err(describe_invalid)?
+                {
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}",
+                        c.client_id,
+                        if c.secret_hash.is_some() {
+                            "confidential"
+                        } else {
+                            "public"
+                        },
+                        c.subject_type,
+                        c.scopes.join(" "),
+                        c.redirect_uris.join(" ")
+                    );
+                }
+            }
+            ClientCommand::Delete { client_id } => {
+                oidc::clients::delete(&state, &client_id)
+                    .await
+                    .map_err(describe_invalid)?;
+                println!("deleted client {client_id}");
+            }
+        },
         AdminCommand::Jobs { command } => match command {
             JobsCommand::Stats => {
                 for (job_state, n) in admin::job_stats(&state).await? {

@@ -92,10 +92,82 @@ pub async fn run(state: &AppState, demo: bool) -> anyhow::Result<SeedReport> {
         "database ready (outbox: {} pending jobs)",
         depth.iter().map(|(_, n)| n).sum::<i64>()
     ));
+    // Creates what is missing; the line is the same either way, so a re-run prints the same.
+    crate::oidc::keys::ensure(state)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    report
+        .lines
+        .push("OpenID signing keys: RS256 and ES256 ready".to_owned());
     if demo {
         seed_demo(state, &mut report).await?;
+        seed_demo_clients(state, &mut report).await?;
     }
     Ok(report)
+}
+
+/// The mobile app (public, PKCE) and one confidential integrator.
+async fn seed_demo_clients(state: &AppState, report: &mut SeedReport) -> anyhow::Result<()> {
+    use crate::oidc::clients::{NewClient, register};
+    let secret: String = Sha256::digest(b"eservices demo integrator secret")
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let existing: Vec<String> = crate::oidc::clients::list(state)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .into_iter()
+        .map(|c| c.client_id)
+        .collect();
+    let demo = [
+        NewClient {
+            client_id: "dichvucong-app".into(),
+            redirect_uris: vec![
+                "vn.gov.hochiminhcity.dichvucong:/oauth2/callback".into(),
+                "http://127.0.0.1:8765/callback".into(),
+            ],
+            public: true,
+            scopes: [
+                "openid",
+                "profile",
+                "email",
+                "phone",
+                "national_id",
+                "business",
+                "account",
+                "dossiers",
+                "offline_access",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+            ..NewClient::default()
+        },
+        NewClient {
+            client_id: "mot-cua-quan-1".into(),
+            redirect_uris: vec!["http://127.0.0.1:8766/callback".into()],
+            post_logout_redirect_uris: vec!["http://127.0.0.1:8766/".into()],
+            secret: Some(secret.clone()),
+            scopes: ["openid", "profile", "email"].map(str::to_owned).to_vec(),
+            ..NewClient::default()
+        },
+    ];
+    report.lines.push(String::new());
+    report.lines.push("Demo OpenID clients:".into());
+    for client in demo {
+        let id = client.client_id.clone();
+        if !existing.contains(&id) {
+            register(state, client)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+    }
+    report
+        .lines
+        .push("  dichvucong-app   public (PKCE), the mobile app".into());
+    report
+        .lines
+        .push(format!("  mot-cua-quan-1   confidential, secret {secret}"));
+    Ok(())
 }
 
 async fn seed_demo(state: &AppState, report: &mut SeedReport) -> anyhow::Result<()> {

@@ -6,6 +6,7 @@ pub mod csrf;
 pub mod extract;
 pub mod health;
 pub mod middleware;
+pub mod oidc;
 pub mod pages;
 pub mod request_id;
 pub mod session;
@@ -21,6 +22,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/readyz").route(web::get().to(health::readyz)))
         .service(web::resource("/metrics").route(web::get().to(health::metrics)))
         .configure(api::configure)
+        .configure(oidc::configure)
         .configure(pages::auth::configure)
         .configure(pages::vneid::configure)
         .configure(pages::backoffice::configure);

@@ -7,6 +7,7 @@ pub mod businesses;
 pub mod email_tokens;
 pub mod emails;
 pub mod jobs;
+pub mod oidc;
 #[allow(missing_docs)]
 pub mod schema;
 pub mod sms;

@@ -172,6 +172,31 @@ diesel::table! {
 }
 
 diesel::table! {
+    oidc_clients (client_id) {
+        client_id -> Text,
+        secret_hash -> Nullable<Bytea>,
+        redirect_uris -> Array<Text>,
+        post_logout_redirect_uris -> Array<Text>,
+        scopes -> Array<Text>,
+        subject_type -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    oidc_signing_keys (kid) {
+        kid -> Text,
+        alg -> Text,
+        private_key -> Text,
+        public_jwk -> Jsonb,
+        created_at -> Timestamptz,
+        activates_at -> Timestamptz,
+        retired_at -> Nullable<Timestamptz>,
+        expires_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     phone_verifications (account_id) {
         account_id -> Uuid,
         phone -> Text,
@@ -220,6 +245,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     identity_verifications,
     job_attempts,
     jobs,
+    oidc_clients,
+    oidc_signing_keys,
     phone_verifications,
     sms_messages,
     staff,

@@ -9,6 +9,7 @@ mod errors;
 mod faults;
 mod health;
 mod helpers;
+mod oidc;
 mod outbox;
 mod staff;
 mod vneid;

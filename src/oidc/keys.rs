@@ -1,0 +1,215 @@
+//! Signing keys: RS256 and ES256 key pairs, private halves sealed under the
+//! vault master key in PostgreSQL. A rotated-in key is published in the JWKS
+//! before it signs anything (so relying parties with a cached JWKS fetch it in
+//! time) and a rotated-out key stays published until every token it signed
+//! has expired.
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use chrono::{DateTime, Duration, Utc};
+use diesel_async::AsyncConnection;
+use jsonwebtoken::EncodingKey;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::{
+    error::{AppError, AppResult},
+    startup::AppState,
+    storage::oidc::{self as store, SigningKeyRow},
+};
+
+/// How long a retired key stays published: longer than any token it signed lives.
+pub const RETIRED_KEY_LIFETIME: Duration = Duration::hours(24);
+
+/// A signing algorithm we use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Alg {
+    /// RSASSA-PKCS1-v1_5 with SHA-256 (ID tokens by default, for the widest support).
+    Rs256,
+    /// ECDSA P-256 with SHA-256.
+    Es256,
+}
+
+impl Alg {
+    /// Both algorithms.
+    pub const ALL: [Self; 2] = [Self::Rs256, Self::Es256];
+
+    /// The JOSE name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Rs256 => "RS256",
+            Self::Es256 => "ES256",
+        }
+    }
+}
+
+/// A freshly generated key pair.
+struct Generated {
+    kid: String,
+    private_pem: String,
+    public_jwk: serde_json::Value,
+}
+
+/// RFC 7638 thumbprint of the members that define the key, as the key id.
+fn thumbprint(canonical: &serde_json::Value) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.to_string().as_bytes()))
+}
+
+fn generate(alg: Alg) -> anyhow::Result<Generated> {
+    match alg {
+        Alg::Rs256 => {
+            use rsa::{pkcs8::EncodePrivateKey, traits::PublicKeyParts};
+            let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048)?;
+            let n = URL_SAFE_NO_PAD.encode(key.n().to_bytes_be());
+            let e = URL_SAFE_NO_PAD.encode(key.e().to_bytes_be());
+            // Members in lexicographic order, as RFC 7638 wants.
+            let kid = thumbprint(&json!({ "e": e, "kty": "RSA", "n": n }));
+            Ok(Generated {
+                private_pem: key.to_pkcs8_pem(rsa::pkcs8::LineEnding::LF)?.to_string(),
+                public_jwk: json!({ "kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid, "n": n, "e": e }),
+                kid,
+            })
+        }
+        Alg::Es256 => {
+            use p256::{elliptic_curve::sec1::ToEncodedPoint, pkcs8::EncodePrivateKey};
+            let key = p256::SecretKey::random(&mut p256::elliptic_curve::rand_core::OsRng);
+            let point = key.public_key().to_encoded_point(false);
+            let (Some(x), Some(y)) = (point.x(), point.y()) else {
+                anyhow::bail!("P-256 public key without coordinates");
+            };
+            let x = URL_SAFE_NO_PAD.encode(x);
+            let y = URL_SAFE_NO_PAD.encode(y);
+            let kid = thumbprint(&json!({ "crv": "P-256", "kty": "EC", "x": x, "y": y }));
+            Ok(Generated {
+                private_pem: key.to_pkcs8_pem(p256::pkcs8::LineEnding::LF)?.to_string(),
+                public_jwk: json!({ "kty": "EC", "use": "sig", "alg": "ES256", "kid": kid, "crv": "P-256", "x": x, "y": y }),
+                kid,
+            })
+        }
+    }
+}
+
+fn sealing_context(kid: &str) -> String {
+    format!("oidc.signing_key:{kid}")
+}
+
+/// Generates a key of `alg` that signs from `activates_at` on and schedules
+/// the retirement of the older ones at that moment. Returns its key id.
+async fn add_key(
+    state: &AppState,
+    alg: Alg,
+    now: DateTime<Utc>,
+    activates_at: DateTime<Utc>,
+) -> AppResult<String> {
+    let generated = tokio::task::spawn_blocking(move || generate(alg))
+        .await
+        .map_err(AppError::internal)?
+        .map_err(AppError::internal)?;
+    let row = SigningKeyRow {
+        kid: generated.kid.clone(),
+        alg: alg.as_str().to_owned(),
+        private_key: state.settings.keyring.seal(
+            generated.private_pem.as_bytes(),
+            &sealing_context(&generated.kid),
+        ),
+        public_jwk: generated.public_jwk,
+        created_at: now,
+        activates_at,
+        retired_at: None,
+        expires_at: None,
+    };
+    let mut conn = state.db.get().await?;
+    conn.transaction::<_, AppError, _>(async |c| {
+        store::insert_key(c, &row).await?;
+        store::retire_others(
+            c,
+            alg.as_str(),
+            &row.kid,
+            activates_at,
+            activates_at + RETIRED_KEY_LIFETIME,
+        )
+        .await?;
+        Ok(())
+    })
+    .await?;
+    Ok(generated.kid)
+}
+
+/// Makes sure each algorithm has a signing key (first start, `seed`).
+pub async fn ensure(state: &AppState) -> AppResult<Vec<String>> {
+    let now = state.clock.now();
+    let mut created = Vec::new();
+    for alg in Alg::ALL {
+        let mut conn = state.db.get().await?;
+        if store::signing_key(&mut conn, alg.as_str(), now)
+            .await?
+            .is_none()
+        {
+            drop(conn);
+            created.push(add_key(state, alg, now, now).await?);
+        }
+    }
+    Ok(created)
+}
+
+/// Rotates both keys: the new ones are published now and sign after
+/// `publish_delay`; the old ones stop signing then and stay published for
+/// [`RETIRED_KEY_LIFETIME`] more. Without a current key, the new one signs at once.
+pub async fn rotate(
+    state: &AppState,
+    publish_delay: Duration,
+) -> AppResult<Vec<(Alg, String, DateTime<Utc>)>> {
+    let now = state.clock.now();
+    let mut out = Vec::new();
+    for alg in Alg::ALL {
+        let mut conn = state.db.get().await?;
+        let has_current = store::signing_key(&mut conn, alg.as_str(), now)
+            .await?
+            .is_some();
+        drop(conn);
+        let activates_at = if has_current {
+            now + publish_delay
+        } else {
+            now
+        };
+        out.push((
+            alg,
+            add_key(state, alg, now, activates_at).await?,
+            activates_at,
+        ));
+    }
+    Ok(out)
+}
+
+/// The JWKS document: every published key.
+pub async fn jwks(state: &AppState) -> AppResult<serde_json::Value> {
+    let mut conn = state.db.get().await?;
+    let keys: Vec<_> = store::published_keys(&mut conn, state.clock.now())
+        .await?
+        .into_iter()
+        .map(|k| k.public_jwk)
+        .collect();
+    Ok(json!({ "keys": keys }))
+}
+
+/// The key that signs with `alg` now, as its id and an encoding key.
+pub async fn signer(state: &AppState, alg: Alg) -> AppResult<(String, EncodingKey)> {
+    let mut conn = state.db.get().await?;
+    let row = store::signing_key(&mut conn, alg.as_str(), state.clock.now())
+        .await?
+        .ok_or_else(|| {
+            AppError::unavailable("no_signing_key").with_detail(
+                "Hệ thống chưa có khóa ký; quản trị viên cần chạy eservices admin keys rotate.",
+            )
+        })?;
+    let pem = state
+        .settings
+        .keyring
+        .open(&row.private_key, &sealing_context(&row.kid))
+        .map_err(|e| AppError::internal(anyhow::anyhow!("signing key {}: {e}", row.kid)))?;
+    let key = match alg {
+        Alg::Rs256 => EncodingKey::from_rsa_pem(&pem),
+        Alg::Es256 => EncodingKey::from_ec_pem(&pem),
+    }
+    .map_err(AppError::internal)?;
+    Ok((row.kid, key))
+}

@@ -1,0 +1,148 @@
+//! The OpenID provider's tables: signing keys and registered clients.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+use super::schema::{oidc_clients, oidc_signing_keys};
+
+/// A signing key.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = oidc_signing_keys)]
+pub struct SigningKeyRow {
+    /// Key id (in the JWT header and the JWKS).
+    pub kid: String,
+    /// `RS256` or `ES256`.
+    pub alg: String,
+    /// PKCS#8 PEM, sealed under the vault master key.
+    pub private_key: String,
+    /// The public JWK.
+    pub public_jwk: serde_json::Value,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Signs from then on (published earlier).
+    pub activates_at: DateTime<Utc>,
+    /// Stopped signing then.
+    pub retired_at: Option<DateTime<Utc>>,
+    /// Unpublished then (every token it signed has expired).
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// Stores a key.
+pub async fn insert_key(conn: &mut AsyncPgConnection, row: &SigningKeyRow) -> QueryResult<()> {
+    diesel::insert_into(oidc_signing_keys::table)
+        .values(row)
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Keys to publish at `now`: not yet expired, newest first.
+pub async fn published_keys(
+    conn: &mut AsyncPgConnection,
+    now: DateTime<Utc>,
+) -> QueryResult<Vec<SigningKeyRow>> {
+    oidc_signing_keys::table
+        .filter(
+            oidc_signing_keys::expires_at
+                .is_null()
+                .or(oidc_signing_keys::expires_at.gt(now)),
+        )
+        .order((
+            oidc_signing_keys::activates_at.desc(),
+            oidc_signing_keys::kid,
+        ))
+        .select(SigningKeyRow::as_select())
+        .load(conn)
+        .await
+}
+
+/// The key of `alg` that signs at `now`: the newest activated and not retired.
+pub async fn signing_key(
+    conn: &mut AsyncPgConnection,
+    alg: &str,
+    now: DateTime<Utc>,
+) -> QueryResult<Option<SigningKeyRow>> {
+    oidc_signing_keys::table
+        .filter(oidc_signing_keys::alg.eq(alg))
+        .filter(oidc_signing_keys::activates_at.le(now))
+        .filter(
+            oidc_signing_keys::retired_at
+                .is_null()
+                .or(oidc_signing_keys::retired_at.gt(now)),
+        )
+        .order(oidc_signing_keys::activates_at.desc())
+        .select(SigningKeyRow::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Schedules the retirement of every key of `alg` not retired yet, except `keep`.
+pub async fn retire_others(
+    conn: &mut AsyncPgConnection,
+    alg: &str,
+    keep: &str,
+    retired_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> QueryResult<usize> {
+    diesel::update(
+        oidc_signing_keys::table
+            .filter(oidc_signing_keys::alg.eq(alg))
+            .filter(oidc_signing_keys::kid.ne(keep))
+            .filter(oidc_signing_keys::retired_at.is_null()),
+    )
+    .set((
+        oidc_signing_keys::retired_at.eq(retired_at),
+        oidc_signing_keys::expires_at.eq(expires_at),
+    ))
+    .execute(conn)
+    .await
+}
+
+/// A registered client.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = oidc_clients)]
+pub struct ClientRow {
+    /// The client id.
+    pub client_id: String,
+    /// SHA-256 of the secret; `None` for public clients.
+    pub secret_hash: Option<Vec<u8>>,
+    /// Exact redirect URIs.
+    pub redirect_uris: Vec<String>,
+    /// Exact post-logout redirect URIs.
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Scopes the client may ask for.
+    pub scopes: Vec<String>,
+    /// `pairwise` or `public`.
+    pub subject_type: String,
+    /// Registered.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Registers a client; `Ok(false)` if the id is taken.
+pub async fn insert_client(conn: &mut AsyncPgConnection, row: &ClientRow) -> QueryResult<bool> {
+    diesel::insert_into(oidc_clients::table)
+        .values(row)
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await
+        .map(|n| n == 1)
+}
+
+/// Every client, by id.
+pub async fn clients(conn: &mut AsyncPgConnection) -> QueryResult<Vec<ClientRow>> {
+    oidc_clients::table
+        .order(oidc_clients::client_id)
+        .select(ClientRow::as_select())
+        .load(conn)
+        .await
+}
+
+/// Deletes a client; false if there was none.
+pub async fn delete_client(conn: &mut AsyncPgConnection, client_id: &str) -> QueryResult<bool> {
+    diesel::delete(oidc_clients::table.find(client_id))
+        .execute(conn)
+        .await
+        .map(|n| n == 1)
+}
