@@ -1,5 +1,9 @@
-//! The city's OpenID provider. So far: signing keys (publication, rotation,
-//! JWKS) and client registration; the protocol endpoints build on these.
+//! The city's OpenID provider: signing keys and clients, the authorization
+//! code flow with PKCE, tokens (RFC 9068 access tokens, ID tokens), UserInfo.
 
 pub mod clients;
+pub mod flow;
+pub mod jwt;
 pub mod keys;
+pub mod token;
+pub mod userinfo;

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use super::schema::{oidc_clients, oidc_signing_keys};
+use super::schema::{oidc_clients, oidc_consents, oidc_signing_keys};
 
 /// A signing key.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -145,4 +145,57 @@ pub async fn delete_client(conn: &mut AsyncPgConnection, client_id: &str) -> Que
         .execute(conn)
         .await
         .map(|n| n == 1)
+}
+
+/// A client by id.
+pub async fn client(
+    conn: &mut AsyncPgConnection,
+    client_id: &str,
+) -> QueryResult<Option<ClientRow>> {
+    oidc_clients::table
+        .find(client_id)
+        .select(ClientRow::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// The scopes `account` already allowed `client`.
+pub async fn consented_scopes(
+    conn: &mut AsyncPgConnection,
+    account: uuid::Uuid,
+    client_id: &str,
+) -> QueryResult<Option<Vec<String>>> {
+    oidc_consents::table
+        .find((account, client_id))
+        .select(oidc_consents::scopes)
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Records consent to `scopes` (replacing an earlier one).
+pub async fn grant_consent(
+    conn: &mut AsyncPgConnection,
+    account: uuid::Uuid,
+    client_id: &str,
+    scopes: &[String],
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::insert_into(oidc_consents::table)
+        .values((
+            oidc_consents::account_id.eq(account),
+            oidc_consents::client_id.eq(client_id),
+            oidc_consents::scopes.eq(scopes),
+            oidc_consents::granted_at.eq(now),
+        ))
+        .on_conflict((oidc_consents::account_id, oidc_consents::client_id))
+        .do_update()
+        .set((
+            oidc_consents::scopes.eq(scopes),
+            oidc_consents::granted_at.eq(now),
+        ))
+        .execute(conn)
+        .await
+        .map(drop)
 }

@@ -184,6 +184,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    oidc_consents (account_id, client_id) {
+        account_id -> Uuid,
+        client_id -> Text,
+        scopes -> Array<Text>,
+        granted_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     oidc_signing_keys (kid) {
         kid -> Text,
         alg -> Text,
@@ -230,6 +239,8 @@ diesel::joinable!(email_tokens -> accounts (account_id));
 diesel::joinable!(federated_identities -> accounts (account_id));
 diesel::joinable!(identity_verifications -> accounts (account_id));
 diesel::joinable!(job_attempts -> jobs (job_id));
+diesel::joinable!(oidc_consents -> accounts (account_id));
+diesel::joinable!(oidc_consents -> oidc_clients (client_id));
 diesel::joinable!(phone_verifications -> accounts (account_id));
 diesel::joinable!(staff_recovery_codes -> staff (staff_id));
 
@@ -246,6 +257,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     job_attempts,
     jobs,
     oidc_clients,
+    oidc_consents,
     oidc_signing_keys,
     phone_verifications,
     sms_messages,

@@ -10,6 +10,7 @@ mod faults;
 mod health;
 mod helpers;
 mod oidc;
+mod oidc_flow;
 mod outbox;
 mod staff;
 mod vneid;

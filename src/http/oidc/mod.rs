@@ -1,8 +1,60 @@
-//! Protocol endpoints of the OpenID provider.
+//! Protocol endpoints of the OpenID provider: discovery, JWKS, authorization
+//! (with the consent page), token, UserInfo. OAuth errors are RFC 6749 JSON
+//! with `Cache-Control: no-store`.
 
-use actix_web::{HttpResponse, http::header, web};
+use actix_web::{HttpRequest, HttpResponse, http::header, web};
+use askama::Template;
+use base64::{Engine, engine::general_purpose::STANDARD};
+use serde::Deserialize;
+use serde_json::json;
 
-use crate::{error::AppError, oidc::keys, startup::AppState};
+use crate::{
+    error::{AppError, ErrorKind},
+    http::{
+        csrf,
+        pages::{PageResult, html, render},
+        session::MaybeSession,
+    },
+    oidc::{
+        flow::{self, AuthorizeRequest, Outcome},
+        jwt::{ACR_LEVEL_1, ACR_LEVEL_2},
+        keys,
+        token::{self, ClientCredentials, OAuthError},
+        userinfo,
+    },
+    startup::AppState,
+};
+
+/// `GET /.well-known/openid-configuration`: exactly what is supported.
+pub async fn discovery(state: web::Data<AppState>) -> HttpResponse {
+    let issuer = state.settings.issuer();
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .json(json!({
+            "issuer": issuer,
+            "authorization_endpoint": format!("{issuer}/oauth2/authorize"),
+            "token_endpoint": format!("{issuer}/oauth2/token"),
+            "userinfo_endpoint": format!("{issuer}/oauth2/userinfo"),
+            "jwks_uri": format!("{issuer}/oauth2/jwks"),
+            "scopes_supported": crate::oidc::clients::KNOWN_SCOPES,
+            "response_types_supported": ["code"],
+            "response_modes_supported": ["query"],
+            "grant_types_supported": ["authorization_code"],
+            "subject_types_supported": ["pairwise", "public"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+            "code_challenge_methods_supported": ["S256"],
+            "acr_values_supported": [ACR_LEVEL_1, ACR_LEVEL_2],
+            "prompt_values_supported": ["none", "login", "consent"],
+            "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid", "at_hash",
+                "name", "birthdate", "gender", "email", "email_verified", "phone_number", "phone_number_verified", "national_id"],
+            "claims_parameter_supported": false,
+            "request_parameter_supported": false,
+            "request_uri_parameter_supported": false,
+            "authorization_response_iss_parameter_supported": true,
+            "ui_locales_supported": ["vi", "en"],
+        }))
+}
 
 /// `GET /oauth2/jwks`: the published signing keys.
 pub async fn jwks(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
@@ -14,7 +66,251 @@ pub async fn jwks(state: web::Data<AppState>) -> Result<HttpResponse, AppError> 
         .json(body))
 }
 
+fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location.to_owned()))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish()
+}
+
+#[derive(Template)]
+#[template(path = "auth/consent.html")]
+struct ConsentPage<'a> {
+    csrf_token: &'a str,
+    consent_id: &'a str,
+    client_id: &'a str,
+    items: Vec<&'static str>,
+}
+
+fn describe_scope(scope: &str) -> Option<&'static str> {
+    Some(match scope {
+        "openid" => "Định danh tài khoản của bạn đối với ứng dụng này",
+        "profile" => "Họ tên, ngày sinh, giới tính",
+        "email" => "Địa chỉ email",
+        "phone" => "Số điện thoại",
+        "address" => "Địa chỉ",
+        "national_id" => "Số định danh cá nhân (chỉ với tài khoản định danh mức độ 2)",
+        "business" => "Các doanh nghiệp bạn đại diện hoặc được ủy quyền",
+        "account" => "Xem hồ sơ tài khoản của bạn",
+        "dossiers" => "Hồ sơ thủ tục hành chính của bạn",
+        "offline_access" => "Truy cập khi bạn không trực tuyến",
+        _ => return None,
+    })
+}
+
+async fn respond(state: &AppState, req: &HttpRequest, outcome: Outcome) -> PageResult {
+    match outcome {
+        Outcome::ErrorPage(err) => Err(err.into()),
+        Outcome::Redirect(url) => Ok(see_other(&url)),
+        Outcome::SignIn {
+            return_to,
+            login_hint: _,
+        } => Ok(see_other(&format!(
+            "/login?return_to={}",
+            url::form_urlencoded::byte_serialize(return_to.as_bytes()).collect::<String>()
+        ))),
+        Outcome::Consent(pending) => {
+            let (csrf_token, cookie) = csrf::token_for(state, req);
+            let body = render(&ConsentPage {
+                csrf_token: &csrf_token,
+                consent_id: &pending.id,
+                client_id: &pending.client_id,
+                items: pending
+                    .scopes
+                    .iter()
+                    .filter_map(|s| describe_scope(s))
+                    .collect(),
+            })?;
+            Ok(html(actix_web::http::StatusCode::OK, body, cookie))
+        }
+    }
+}
+
+/// `GET /oauth2/authorize`.
+pub async fn authorize(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: MaybeSession,
+    query: web::Query<AuthorizeRequest>,
+) -> PageResult {
+    let outcome = flow::authorize(&state, &query, session.0.as_ref().map(|s| &s.session)).await?;
+    respond(&state, &req, outcome).await
+}
+
+/// The consent form.
+#[derive(Debug, Deserialize)]
+pub struct ConsentForm {
+    #[serde(default)]
+    consent_id: String,
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    csrf_token: String,
+}
+
+/// `POST /oauth2/consent`: `decision=allow` or `decision=deny`.
+pub async fn consent(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: MaybeSession,
+    form: web::Form<ConsentForm>,
+) -> PageResult {
+    csrf::verify(&state, &req, &form.csrf_token)?;
+    let Some(current) = session.0 else {
+        return Err(AppError::new(ErrorKind::Unauthorized, "not_signed_in")
+            .with_detail("Phiên đăng nhập đã hết hạn. Vui lòng quay lại ứng dụng và thử lại.")
+            .into());
+    };
+    let allow = match form.decision.as_str() {
+        "allow" => true,
+        "deny" => false,
+        _ => {
+            return Err(AppError::bad_request("invalid_decision")
+                .with_detail("Lựa chọn không hợp lệ.")
+                .into());
+        }
+    };
+    let outcome = flow::answer_consent(&state, &form.consent_id, allow, &current.session).await?;
+    respond(&state, &req, outcome).await
+}
+
+fn oauth_error(err: &OAuthError) -> HttpResponse {
+    let mut builder = HttpResponse::build(
+        actix_web::http::StatusCode::from_u16(err.status)
+            .unwrap_or(actix_web::http::StatusCode::BAD_REQUEST),
+    );
+    builder
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::PRAGMA, "no-cache"));
+    if err.status == 401 {
+        builder.insert_header((header::WWW_AUTHENTICATE, "Basic realm=\"eservices\""));
+    }
+    builder.json(json!({ "error": err.error, "error_description": err.description }))
+}
+
+/// The token request form.
+#[derive(Debug, Deserialize, Default)]
+pub struct TokenForm {
+    grant_type: Option<String>,
+    code: Option<String>,
+    redirect_uri: Option<String>,
+    code_verifier: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+}
+
+fn basic_credentials(req: &HttpRequest) -> Option<(String, String)> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let encoded = value.strip_prefix("Basic ")?;
+    let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
+    let (id, secret) = decoded.split_once(':')?;
+    let unescape = |s: &str| {
+        url::form_urlencoded::parse(format!("x={s}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+    };
+    Some((unescape(id)?, unescape(secret)?))
+}
+
+/// `POST /oauth2/token`.
+pub async fn token(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<TokenForm>,
+) -> HttpResponse {
+    let form = form.into_inner();
+    let creds = match (basic_credentials(&req), &form.client_secret) {
+        (Some(_), Some(_)) => {
+            return oauth_error(&OAuthError {
+                status: 400,
+                error: "invalid_request",
+                description: "use one client authentication method".into(),
+            });
+        }
+        (Some((id, secret)), None) => ClientCredentials {
+            client_id: Some(id),
+            secret: Some(secret),
+        },
+        (None, _) => ClientCredentials {
+            client_id: form.client_id.clone(),
+            secret: form.client_secret.clone(),
+        },
+    };
+    let result = async {
+        let client = token::authenticate(&state, &creds).await?;
+        if creds.client_id.as_deref() != form.client_id.as_deref() && form.client_id.is_some() {
+            return Err(OAuthError {
+                status: 400,
+                error: "invalid_request",
+                description: "client_id does not match the authenticated client".into(),
+            });
+        }
+        match form.grant_type.as_deref() {
+            Some("authorization_code") => {
+                token::authorization_code(
+                    &state,
+                    &client,
+                    form.code.as_deref(),
+                    form.redirect_uri.as_deref(),
+                    form.code_verifier.as_deref(),
+                )
+                .await
+            }
+            Some(_) => Err(OAuthError {
+                status: 400,
+                error: "unsupported_grant_type",
+                description: "only authorization_code is supported".into(),
+            }),
+            None => Err(OAuthError {
+                status: 400,
+                error: "invalid_request",
+                description: "grant_type is required".into(),
+            }),
+        }
+    }
+    .await;
+    match result {
+        Ok(tokens) => HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .insert_header((header::PRAGMA, "no-cache"))
+            .json(tokens),
+        Err(err) => oauth_error(&err),
+    }
+}
+
+/// `GET|POST /oauth2/userinfo` with a bearer access token.
+pub async fn userinfo(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let token = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(|| {
+            AppError::new(ErrorKind::Unauthorized, "invalid_token")
+                .with_detail("Cần mã truy cập (Bearer).")
+                .with_header(header::WWW_AUTHENTICATE, "Bearer")
+        })?;
+    let claims =
+        crate::oidc::jwt::verify_access_token(&state, token.trim(), state.clock.now()).await?;
+    let body = userinfo::claims(&state, &claims).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(body))
+}
+
 /// Registers the routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/oauth2/jwks").route(web::get().to(jwks)));
+    cfg.service(web::resource("/.well-known/openid-configuration").route(web::get().to(discovery)))
+        .service(web::resource("/oauth2/jwks").route(web::get().to(jwks)))
+        .service(web::resource("/oauth2/authorize").route(web::get().to(authorize)))
+        .service(web::resource("/oauth2/consent").route(web::post().to(consent)))
+        .service(web::resource("/oauth2/token").route(web::post().to(token)))
+        .service(
+            web::resource("/oauth2/userinfo")
+                .route(web::get().to(userinfo))
+                .route(web::post().to(userinfo)),
+        );
 }

@@ -1,0 +1,478 @@
+//! The authorization endpoint's decisions (OpenID Connect Core §3.1.2):
+//! which errors are shown as a page (unknown client, unregistered redirect
+//! URI: never redirect there) and which go back to the client; PKCE S256
+//! required; `prompt`, `max_age` and `acr_values` honoured, never silently
+//! downgraded; consent remembered per client and scope set; single-use codes
+//! (60 s) kept in Redis.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use redis::AsyncCommands;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::{
+    error::{AppError, AppResult, ErrorKind},
+    identity::{sessions::Session, tokens},
+    oidc::jwt::{ACR_LEVEL_2, acr_for},
+    startup::AppState,
+    storage::oidc::{self as store, ClientRow},
+};
+
+/// How long a code may wait for its exchange.
+pub const CODE_TTL_SECS: u64 = 60;
+/// How long a consent page may wait for its answer.
+const CONSENT_TTL_SECS: u64 = 600;
+
+/// The query of `GET /oauth2/authorize`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct AuthorizeRequest {
+    /// The client.
+    pub client_id: Option<String>,
+    /// Where to answer.
+    pub redirect_uri: Option<String>,
+    /// Must be `code`.
+    pub response_type: Option<String>,
+    /// Space-separated, with `openid`.
+    pub scope: Option<String>,
+    /// Echoed back.
+    pub state: Option<String>,
+    /// Put in the ID token.
+    pub nonce: Option<String>,
+    /// PKCE challenge.
+    pub code_challenge: Option<String>,
+    /// Must be `S256`.
+    pub code_challenge_method: Option<String>,
+    /// `none`, `login`, `consent`.
+    pub prompt: Option<String>,
+    /// Seconds since authentication allowed.
+    pub max_age: Option<String>,
+    /// Requested assurance (space-separated).
+    pub acr_values: Option<String>,
+    /// A hint for the sign-in name.
+    pub login_hint: Option<String>,
+    /// Preferred languages.
+    pub ui_locales: Option<String>,
+}
+
+/// What the endpoint does next.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Show an error page (do not redirect: the client or URI is not trusted).
+    ErrorPage(AppError),
+    /// Redirect the browser to this URL (the client's, with a code or an error).
+    Redirect(String),
+    /// Send the browser to sign in, then back to `return_to`.
+    SignIn {
+        /// The authorization URL to come back to.
+        return_to: String,
+        /// A sign-in name to prefill.
+        login_hint: Option<String>,
+    },
+    /// Ask for consent.
+    Consent(Box<PendingConsent>),
+}
+
+/// A consent question waiting for its answer (kept in Redis).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PendingConsent {
+    /// Its id (in the consent form).
+    pub id: String,
+    /// The client.
+    pub client_id: String,
+    /// The scopes asked for.
+    pub scopes: Vec<String>,
+    /// The request, to finish it after consent.
+    pub request: AuthorizeRequest,
+    /// Who is asked.
+    pub account_id: uuid::Uuid,
+}
+
+/// A code's grant, kept in Redis until exchanged.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CodeGrant {
+    /// The client.
+    pub client_id: String,
+    /// The redirect URI used.
+    pub redirect_uri: String,
+    /// The account.
+    pub account_id: uuid::Uuid,
+    /// Granted scopes.
+    pub scopes: Vec<String>,
+    /// The nonce for the ID token.
+    pub nonce: Option<String>,
+    /// PKCE challenge.
+    pub code_challenge: String,
+    /// When the person authenticated.
+    pub auth_time: DateTime<Utc>,
+    /// Assurance level.
+    pub level: u8,
+    /// Methods used.
+    pub amr: Vec<String>,
+    /// Session id.
+    pub sid: String,
+}
+
+fn redirect_with(base: &str, params: &[(&str, &str)]) -> String {
+    match Url::parse(base) {
+        Ok(mut url) => {
+            {
+                let mut pairs = url.query_pairs_mut();
+                for (k, v) in params {
+                    pairs.append_pair(k, v);
+                }
+            }
+            url.to_string()
+        }
+        Err(_) => base.to_owned(),
+    }
+}
+
+fn error_redirect(
+    state: &AppState,
+    uri: &str,
+    req: &AuthorizeRequest,
+    error: &str,
+    description: &str,
+) -> Outcome {
+    let issuer = state.settings.issuer();
+    let mut params = vec![
+        ("error", error),
+        ("error_description", description),
+        ("iss", issuer.as_str()),
+    ];
+    if let Some(s) = req.state.as_deref() {
+        params.push(("state", s));
+    }
+    Outcome::Redirect(redirect_with(uri, &params))
+}
+
+fn page_error(code: &'static str, detail: &str) -> Outcome {
+    Outcome::ErrorPage(AppError::new(ErrorKind::BadRequest, code).with_detail(detail.to_owned()))
+}
+
+/// The authorization URL with some parameters removed (to come back after sign-in).
+pub fn authorize_url_without(req: &AuthorizeRequest, drop_prompt_login: bool) -> String {
+    let mut copy = req.clone();
+    if drop_prompt_login {
+        copy.prompt = copy.prompt.map(|p| {
+            p.split_whitespace()
+                .filter(|v| *v != "login")
+                .collect::<Vec<_>>()
+                .join(" ")
+        });
+        if copy.prompt.as_deref() == Some("") {
+            copy.prompt = None;
+        }
+        copy.max_age = None;
+    }
+    let query = serde_urlencoded::to_string(&copy).unwrap_or_default();
+    format!("/oauth2/authorize?{query}")
+}
+
+/// Decides what to do with an authorization request for the signed-in `session` (if any).
+pub async fn authorize(
+    state: &AppState,
+    req: &AuthorizeRequest,
+    session: Option<&Session>,
+) -> AppResult<Outcome> {
+    let Some(client_id) = req.client_id.as_deref() else {
+        return Ok(page_error(
+            "invalid_client",
+            "Thiếu client_id: ứng dụng không xác định.",
+        ));
+    };
+    let mut conn = state.db.get().await?;
+    let Some(client) = store::client(&mut conn, client_id).await? else {
+        return Ok(page_error(
+            "invalid_client",
+            "Ứng dụng yêu cầu đăng nhập chưa được đăng ký với hệ thống.",
+        ));
+    };
+    drop(conn);
+    let Some(redirect_uri) = req
+        .redirect_uri
+        .as_deref()
+        .filter(|u| client.redirect_uris.iter().any(|r| r == u))
+    else {
+        return Ok(page_error(
+            "invalid_redirect_uri",
+            "Địa chỉ chuyển hướng không khớp với địa chỉ đã đăng ký của ứng dụng.",
+        ));
+    };
+    if req.response_type.as_deref() != Some("code") {
+        return Ok(error_redirect(
+            state,
+            redirect_uri,
+            req,
+            "unsupported_response_type",
+            "only response_type=code is supported",
+        ));
+    }
+    let scopes: BTreeSet<String> = req
+        .scope
+        .as_deref()
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    if !scopes.contains("openid") {
+        return Ok(error_redirect(
+            state,
+            redirect_uri,
+            req,
+            "invalid_scope",
+            "the openid scope is required",
+        ));
+    }
+    if let Some(s) = scopes.iter().find(|s| !client.scopes.contains(s)) {
+        return Ok(error_redirect(
+            state,
+            redirect_uri,
+            req,
+            "invalid_scope",
+            &format!("scope {s} is not allowed for this client"),
+        ));
+    }
+    match (
+        req.code_challenge.as_deref(),
+        req.code_challenge_method.as_deref(),
+    ) {
+        (Some(c), Some("S256")) if (43..=128).contains(&c.len()) => {}
+        _ => {
+            return Ok(error_redirect(
+                state,
+                redirect_uri,
+                req,
+                "invalid_request",
+                "PKCE with code_challenge_method=S256 is required",
+            ));
+        }
+    }
+    let prompt: BTreeSet<&str> = req
+        .prompt
+        .as_deref()
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
+    if prompt.contains("none") && prompt.len() > 1 {
+        return Ok(error_redirect(
+            state,
+            redirect_uri,
+            req,
+            "invalid_request",
+            "prompt=none cannot be combined",
+        ));
+    }
+    let max_age: Option<i64> = match req.max_age.as_deref() {
+        None => None,
+        Some(raw) => match raw.parse::<i64>() {
+            Ok(v) if v >= 0 => Some(v),
+            _ => {
+                return Ok(error_redirect(
+                    state,
+                    redirect_uri,
+                    req,
+                    "invalid_request",
+                    "max_age must be a non-negative integer",
+                ));
+            }
+        },
+    };
+    let now = state.clock.now();
+    let stale = |s: &Session| max_age.is_some_and(|m| (now - s.authenticated_at).num_seconds() > m);
+    let session = match session {
+        Some(s) if !prompt.contains("login") && !stale(s) => s,
+        _ => {
+            if prompt.contains("none") {
+                return Ok(error_redirect(
+                    state,
+                    redirect_uri,
+                    req,
+                    "login_required",
+                    "the user is not signed in",
+                ));
+            }
+            return Ok(Outcome::SignIn {
+                return_to: authorize_url_without(req, true),
+                login_hint: req.login_hint.clone(),
+            });
+        }
+    };
+    let wants_level_2 = req
+        .acr_values
+        .as_deref()
+        .unwrap_or_default()
+        .split_whitespace()
+        .any(|a| a == ACR_LEVEL_2);
+    if wants_level_2 && session.level < 2 {
+        let error = if prompt.contains("none") {
+            "login_required"
+        } else {
+            "access_denied"
+        };
+        return Ok(error_redirect(
+            state,
+            redirect_uri,
+            req,
+            error,
+            "this client requires an identity-verified (level 2) account",
+        ));
+    }
+    let scopes: Vec<String> = scopes.into_iter().collect();
+    let mut conn = state.db.get().await?;
+    let consented =
+        store::consented_scopes(&mut conn, session.account_id.as_uuid(), &client.client_id).await?;
+    drop(conn);
+    let covered = consented.is_some_and(|c| scopes.iter().all(|s| c.contains(s)));
+    if !covered || prompt.contains("consent") {
+        if prompt.contains("none") {
+            return Ok(error_redirect(
+                state,
+                redirect_uri,
+                req,
+                "consent_required",
+                "the user has not consented",
+            ));
+        }
+        let pending = PendingConsent {
+            id: tokens::generate(),
+            client_id: client.client_id.clone(),
+            scopes,
+            request: req.clone(),
+            account_id: session.account_id.as_uuid(),
+        };
+        let mut kv = state.kv.conn().await?;
+        let body = serde_json::to_string(&pending).map_err(AppError::internal)?;
+        let _: () = kv
+            .set_ex(consent_key(state, &pending.id), body, CONSENT_TTL_SECS)
+            .await?;
+        return Ok(Outcome::Consent(Box::new(pending)));
+    }
+    issue_code(state, &client, req, redirect_uri, session, scopes).await
+}
+
+fn consent_key(state: &AppState, id: &str) -> String {
+    state
+        .kv
+        .key(&format!("oidc_consent:{}", tokens::hash_hex(id)))
+}
+
+fn code_key(state: &AppState, code: &str) -> String {
+    state
+        .kv
+        .key(&format!("oidc_code:{}", tokens::hash_hex(code)))
+}
+
+async fn issue_code(
+    state: &AppState,
+    client: &ClientRow,
+    req: &AuthorizeRequest,
+    redirect_uri: &str,
+    session: &Session,
+    scopes: Vec<String>,
+) -> AppResult<Outcome> {
+    let code = tokens::generate();
+    let grant = CodeGrant {
+        client_id: client.client_id.clone(),
+        redirect_uri: redirect_uri.to_owned(),
+        account_id: session.account_id.as_uuid(),
+        scopes,
+        nonce: req.nonce.clone(),
+        code_challenge: req.code_challenge.clone().unwrap_or_default(),
+        auth_time: session.authenticated_at,
+        level: session.level,
+        amr: session.methods.clone(),
+        sid: tokens::hash_hex(&format!(
+            "{}:{}",
+            session.account_id,
+            session.created_at.timestamp_micros()
+        ))[..32]
+            .to_owned(),
+    };
+    let body = serde_json::to_string(&grant).map_err(AppError::internal)?;
+    let mut kv = state.kv.conn().await?;
+    let _: () = kv
+        .set_ex(code_key(state, &code), body, CODE_TTL_SECS)
+        .await?;
+    let issuer = state.settings.issuer();
+    let mut params = vec![("code", code.as_str()), ("iss", issuer.as_str())];
+    if let Some(s) = req.state.as_deref() {
+        params.push(("state", s));
+    }
+    Ok(Outcome::Redirect(redirect_with(redirect_uri, &params)))
+}
+
+/// Answers a consent question for the signed-in `session`.
+pub async fn answer_consent(
+    state: &AppState,
+    id: &str,
+    allow: bool,
+    session: &Session,
+) -> AppResult<Outcome> {
+    let mut kv = state.kv.conn().await?;
+    let raw: Option<String> = redis::cmd("GETDEL")
+        .arg(consent_key(state, id))
+        .query_async(&mut kv)
+        .await?;
+    let pending: PendingConsent = raw
+        .and_then(|r| serde_json::from_str(&r).ok())
+        .filter(|p: &PendingConsent| p.account_id == session.account_id.as_uuid())
+        .ok_or_else(|| {
+            AppError::bad_request("consent_expired")
+                .with_detail("Yêu cầu cấp quyền đã hết hạn. Vui lòng quay lại ứng dụng và thử lại.")
+        })?;
+    let mut conn = state.db.get().await?;
+    let client = store::client(&mut conn, &pending.client_id)
+        .await?
+        .ok_or_else(|| {
+            AppError::bad_request("invalid_client").with_detail("Ứng dụng không còn được đăng ký.")
+        })?;
+    let redirect_uri = pending.request.redirect_uri.clone().unwrap_or_default();
+    if !allow {
+        return Ok(error_redirect(
+            state,
+            &redirect_uri,
+            &pending.request,
+            "access_denied",
+            "the user denied the request",
+        ));
+    }
+    store::grant_consent(
+        &mut conn,
+        session.account_id.as_uuid(),
+        &client.client_id,
+        &pending.scopes,
+        state.clock.now(),
+    )
+    .await?;
+    drop(conn);
+    issue_code(
+        state,
+        &client,
+        &pending.request,
+        &redirect_uri,
+        session,
+        pending.scopes,
+    )
+    .await
+}
+
+/// Takes a code's grant (a code works once).
+pub async fn take_code(state: &AppState, code: &str) -> AppResult<Option<CodeGrant>> {
+    if !tokens::well_formed(code) {
+        return Ok(None);
+    }
+    let mut kv = state.kv.conn().await?;
+    let raw: Option<String> = redis::cmd("GETDEL")
+        .arg(code_key(state, code))
+        .query_async(&mut kv)
+        .await?;
+    Ok(raw.and_then(|r| serde_json::from_str(&r).ok()))
+}
+
+/// The acr of a grant.
+pub fn grant_acr(grant: &CodeGrant) -> &'static str {
+    acr_for(grant.level)
+}

@@ -1,0 +1,159 @@
+//! Tokens we sign: ID tokens (OpenID Connect Core) and access tokens as JWTs
+//! (RFC 9068, `typ: at+jwt`), and the verification of our own access tokens.
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use chrono::{DateTime, Duration, Utc};
+use jsonwebtoken::{Algorithm, DecodingKey, Header, Validation, jwk::Jwk};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::{
+    error::{AppError, AppResult, ErrorKind},
+    oidc::keys::{self, Alg},
+    startup::AppState,
+    storage::oidc as store,
+};
+
+/// Access tokens live this long.
+pub const ACCESS_TOKEN_TTL: Duration = Duration::minutes(5);
+/// ID tokens live this long.
+pub const ID_TOKEN_TTL: Duration = Duration::hours(1);
+
+/// The assurance level as an `acr` value.
+pub fn acr_for(level: u8) -> &'static str {
+    if level >= 2 { ACR_LEVEL_2 } else { ACR_LEVEL_1 }
+}
+/// `acr` of an account verified by email only.
+pub const ACR_LEVEL_1: &str = "urn:vn:hcm:eservices:loa:1";
+/// `acr` of an identity-verified account (VNeID level 2 or counter check).
+pub const ACR_LEVEL_2: &str = "urn:vn:hcm:eservices:loa:2";
+
+/// The audience of our access tokens: the JSON API.
+pub fn api_audience(state: &AppState) -> String {
+    format!("{}/api", state.settings.issuer())
+}
+
+/// Claims of an access token (RFC 9068).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AccessClaims {
+    /// Issuer.
+    pub iss: String,
+    /// The subject as this client sees it.
+    pub sub: String,
+    /// The API.
+    pub aud: String,
+    /// The client.
+    pub client_id: String,
+    /// Space-separated scopes.
+    pub scope: String,
+    /// Assurance.
+    pub acr: String,
+    /// Account id (internal, for our own API).
+    pub account_id: uuid::Uuid,
+    /// Token id.
+    pub jti: String,
+    /// Issued at.
+    pub iat: i64,
+    /// Expires.
+    pub exp: i64,
+}
+
+/// Claims of an ID token.
+#[derive(Debug, Clone, Serialize)]
+pub struct IdClaims<'a> {
+    /// Issuer.
+    pub iss: &'a str,
+    /// Subject.
+    pub sub: &'a str,
+    /// The client.
+    pub aud: &'a str,
+    /// Issued at.
+    pub iat: i64,
+    /// Expires.
+    pub exp: i64,
+    /// When the person authenticated.
+    pub auth_time: i64,
+    /// The request's nonce.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<&'a str>,
+    /// Assurance.
+    pub acr: &'a str,
+    /// How they authenticated.
+    pub amr: &'a [String],
+    /// Session id.
+    pub sid: &'a str,
+    /// Left half of SHA-256 of the access token.
+    pub at_hash: String,
+}
+
+fn jwt_alg(alg: Alg) -> Algorithm {
+    match alg {
+        Alg::Rs256 => Algorithm::RS256,
+        Alg::Es256 => Algorithm::ES256,
+    }
+}
+
+/// `at_hash`: base64url of the left half of SHA-256 of the token (RS256/ES256).
+pub fn at_hash(access_token: &str) -> String {
+    let digest = Sha256::digest(access_token.as_bytes());
+    URL_SAFE_NO_PAD.encode(&digest[..16])
+}
+
+/// Signs claims with the current key of `alg`, with header `typ`.
+pub async fn sign<T: Serialize>(
+    state: &AppState,
+    alg: Alg,
+    typ: &str,
+    claims: &T,
+) -> AppResult<String> {
+    let (kid, key) = keys::signer(state, alg).await?;
+    let mut header = Header::new(jwt_alg(alg));
+    header.kid = Some(kid);
+    header.typ = Some(typ.to_owned());
+    jsonwebtoken::encode(&header, claims, &key).map_err(AppError::internal)
+}
+
+fn invalid_token(description: &str) -> AppError {
+    AppError::new(ErrorKind::Unauthorized, "invalid_token")
+        .with_detail("Mã truy cập không hợp lệ hoặc đã hết hạn.")
+        .with_header(
+            actix_web::http::header::WWW_AUTHENTICATE,
+            format!("Bearer error=\"invalid_token\", error_description=\"{description}\""),
+        )
+}
+
+/// Verifies one of our access tokens at `now`.
+pub async fn verify_access_token(
+    state: &AppState,
+    token: &str,
+    now: DateTime<Utc>,
+) -> AppResult<AccessClaims> {
+    let header = jsonwebtoken::decode_header(token).map_err(|_| invalid_token("malformed"))?;
+    if header.typ.as_deref() != Some("at+jwt") {
+        return Err(invalid_token("not an access token"));
+    }
+    if !matches!(header.alg, Algorithm::RS256 | Algorithm::ES256) {
+        return Err(invalid_token("unexpected algorithm"));
+    }
+    let kid = header.kid.ok_or_else(|| invalid_token("no key id"))?;
+    let mut conn = state.db.get().await?;
+    let jwk = store::published_keys(&mut conn, now)
+        .await?
+        .into_iter()
+        .find(|k| k.kid == kid)
+        .ok_or_else(|| invalid_token("unknown key"))?
+        .public_jwk;
+    let jwk: Jwk = serde_json::from_value(jwk).map_err(AppError::internal)?;
+    let key = DecodingKey::from_jwk(&jwk).map_err(AppError::internal)?;
+    let mut validation = Validation::new(header.alg);
+    validation.set_issuer(&[state.settings.issuer()]);
+    validation.set_audience(&[api_audience(state)]);
+    // Expiry is checked against our clock (tests move it), not the system's.
+    validation.validate_exp = false;
+    let data = jsonwebtoken::decode::<AccessClaims>(token, &key, &validation)
+        .map_err(|_| invalid_token("signature or claims invalid"))?;
+    if data.claims.exp <= now.timestamp() {
+        return Err(invalid_token("expired"));
+    }
+    Ok(data.claims)
+}

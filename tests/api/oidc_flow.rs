@@ -1,0 +1,352 @@
+//! The authorization code flow, driven by a certified-style relying-party
+//! library (the openidconnect crate) against the running provider.
+
+use openidconnect::{
+    AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, OAuth2TokenResponse,
+    PkceCodeChallenge, RedirectUrl, Scope, TokenResponse,
+    core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata, CoreUserInfoClaims},
+};
+use serde_json::Value;
+use url::Url;
+
+use crate::helpers::{Citizen, TestApp, input_value};
+
+const REDIRECT: &str = "http://127.0.0.1:9/cb";
+const SECRET: &str = "rp-secret-0123456789-0123456789-abcd";
+
+async fn provider(app: &TestApp) -> (CoreProviderMetadata, openidconnect::reqwest::Client) {
+    eservices::oidc::keys::ensure(&app.state)
+        .await
+        .expect("keys");
+    eservices::oidc::clients::register(
+        &app.state,
+        eservices::oidc::clients::NewClient {
+            client_id: "cong-thong-tin".into(),
+            redirect_uris: vec![REDIRECT.into()],
+            secret: Some(SECRET.into()),
+            scopes: ["openid", "profile", "email", "national_id"]
+                .map(str::to_owned)
+                .to_vec(),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("client");
+    let http = openidconnect::reqwest::ClientBuilder::new()
+        .redirect(openidconnect::reqwest::redirect::Policy::none())
+        .build()
+        .expect("http");
+    let metadata = CoreProviderMetadata::discover_async(
+        IssuerUrl::new(app.address.clone()).expect("issuer"),
+        &http,
+    )
+    .await
+    .expect("discovery");
+    (metadata, http)
+}
+
+fn query(location: &str, name: &str) -> Option<String> {
+    Url::parse(location)
+        .ok()?
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+#[tokio::test]
+async fn a_relying_party_signs_a_citizen_in_with_consent_pkce_and_userinfo() {
+    let app = TestApp::spawn().await;
+    let (metadata, http) = provider(&app).await;
+    let citizen = Citizen::sample(1);
+    app.active_citizen(&citizen).await;
+    assert_eq!(
+        app.sign_in(&citizen.national_id, &citizen.password)
+            .await
+            .status(),
+        303
+    );
+
+    let client = CoreClient::from_provider_metadata(
+        metadata,
+        ClientId::new("cong-thong-tin".into()),
+        Some(ClientSecret::new(SECRET.into())),
+    )
+    .set_redirect_uri(RedirectUrl::new(REDIRECT.into()).expect("redirect"));
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (auth_url, csrf_state, nonce) = client
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
+        .add_scope(Scope::new("profile".into()))
+        .add_scope(Scope::new("email".into()))
+        .set_pkce_challenge(challenge)
+        .url();
+
+    // The browser: consent page, then back to the client with a code.
+    let page = app
+        .client
+        .get(auth_url.as_str())
+        .send()
+        .await
+        .expect("authorize");
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.expect("page");
+    assert!(
+        page.contains("cong-thong-tin") && page.contains("Địa chỉ email"),
+        "{page}"
+    );
+    let res = app
+        .client
+        .post(app.url("/oauth2/consent"))
+        .form(&[
+            (
+                "consent_id",
+                input_value(&page, "consent_id").expect("id").as_str(),
+            ),
+            (
+                "csrf_token",
+                input_value(&page, "csrf_token").expect("csrf").as_str(),
+            ),
+            ("decision", "allow"),
+        ])
+        .send()
+        .await
+        .expect("consent");
+    assert_eq!(res.status(), 303);
+    let location = res.headers()["location"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(location.starts_with(REDIRECT), "{location}");
+    assert_eq!(
+        query(&location, "state").as_deref(),
+        Some(csrf_state.secret().as_str())
+    );
+    assert_eq!(
+        query(&location, "iss").as_deref(),
+        Some(app.address.as_str())
+    );
+    let code = query(&location, "code").expect("code");
+
+    let response = client
+        .exchange_code(AuthorizationCode::new(code.clone()))
+        .expect("token endpoint")
+        .set_pkce_verifier(verifier)
+        .request_async(&http)
+        .await
+        .expect("tokens");
+    let id_token = response.id_token().expect("an ID token");
+    let claims = id_token
+        .claims(&client.id_token_verifier(), &nonce)
+        .expect("a valid ID token");
+    assert_eq!(
+        claims.auth_context_ref().map(|a| a.as_str()),
+        Some("urn:vn:hcm:eservices:loa:1")
+    );
+    let subject = claims.subject().as_str().to_owned();
+    assert_ne!(subject.len(), 36, "a pairwise subject, not the account id");
+
+    let info: CoreUserInfoClaims = client
+        .user_info(response.access_token().clone(), None)
+        .expect("userinfo endpoint")
+        .request_async(&http)
+        .await
+        .expect("userinfo");
+    assert_eq!(info.subject().as_str(), subject);
+    assert_eq!(
+        info.email().map(|e| e.as_str()),
+        Some(citizen.email.as_str())
+    );
+    assert_eq!(
+        info.name().and_then(|n| n.get(None)).map(|n| n.as_str()),
+        Some("Nguyễn Văn An")
+    );
+
+    // A code works once.
+    let replay = app
+        .client
+        .post(app.url("/oauth2/token"))
+        .basic_auth("cong-thong-tin", Some(SECRET))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", "x".repeat(43).as_str()),
+        ])
+        .send()
+        .await
+        .expect("replay");
+    assert_eq!(replay.status(), 400);
+    assert_eq!(replay.headers()["cache-control"], "no-store");
+    let body: Value = replay.json().await.expect("json");
+    assert_eq!(body["error"], "invalid_grant");
+
+    // Consent is remembered: the next authorization goes straight back with a code.
+    let (challenge, _) = PkceCodeChallenge::new_random_sha256();
+    let (auth_url, _, _) = client
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
+        .add_scope(Scope::new("profile".into()))
+        .set_pkce_challenge(challenge)
+        .url();
+    let res = app
+        .client
+        .get(auth_url.as_str())
+        .send()
+        .await
+        .expect("authorize");
+    assert_eq!(res.status(), 303);
+    assert!(query(res.headers()["location"].to_str().expect("ascii"), "code").is_some());
+}
+
+#[tokio::test]
+async fn authorization_errors_follow_the_specification() {
+    let app = TestApp::spawn().await;
+    provider(&app).await;
+    let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+    let url = |extra: &str| {
+        format!(
+            "/oauth2/authorize?response_type=code&client_id=cong-thong-tin&redirect_uri={}&scope=openid&state=s1&code_challenge={challenge}&code_challenge_method=S256{extra}",
+            url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>()
+        )
+    };
+
+    // Never redirect to an unknown client or an unregistered URI.
+    let res = app.get("/oauth2/authorize?response_type=code&client_id=nobody&redirect_uri=https%3A%2F%2Fevil.example%2F&scope=openid").await;
+    assert_eq!(res.status(), 400);
+    assert!(res.headers().get("location").is_none());
+    let res = app
+        .get(&url("").replace("127.0.0.1%3A9", "evil.example"))
+        .await;
+    assert_eq!(res.status(), 400);
+    assert!(res.headers().get("location").is_none());
+
+    // Not signed in: prompt=none answers login_required; otherwise sign-in first.
+    let res = app.get(&url("&prompt=none")).await;
+    assert_eq!(res.status(), 303);
+    let location = res.headers()["location"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert_eq!(query(&location, "error").as_deref(), Some("login_required"));
+    assert_eq!(query(&location, "state").as_deref(), Some("s1"));
+    let res = app.get(&url("")).await;
+    assert!(
+        res.headers()["location"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("/login?return_to=%2Foauth2%2Fauthorize")
+    );
+
+    // PKCE is required, and plain is refused.
+    let no_pkce = url("").replace(
+        "&code_challenge_method=S256",
+        "&code_challenge_method=plain",
+    );
+    let res = app.get(&no_pkce).await;
+    assert_eq!(
+        query(res.headers()["location"].to_str().expect("ascii"), "error").as_deref(),
+        Some("invalid_request")
+    );
+    let res = app
+        .get(&url("").replace("scope=openid", "scope=openid%20dossiers"))
+        .await;
+    assert_eq!(
+        query(res.headers()["location"].to_str().expect("ascii"), "error").as_deref(),
+        Some("invalid_scope")
+    );
+
+    // A level-1 citizen asked for at level 2 is refused, not silently downgraded.
+    let citizen = Citizen::sample(2);
+    app.active_citizen(&citizen).await;
+    assert_eq!(
+        app.sign_in(&citizen.national_id, &citizen.password)
+            .await
+            .status(),
+        303
+    );
+    let res = app
+        .get(&url("&acr_values=urn%3Avn%3Ahcm%3Aeservices%3Aloa%3A2"))
+        .await;
+    let location = res.headers()["location"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert_eq!(
+        query(&location, "error").as_deref(),
+        Some("access_denied"),
+        "{location}"
+    );
+
+    // Denied consent goes back as access_denied.
+    let page = app.get(&url("")).await.text().await.expect("consent page");
+    let res = app
+        .client
+        .post(app.url("/oauth2/consent"))
+        .form(&[
+            (
+                "consent_id",
+                input_value(&page, "consent_id").expect("id").as_str(),
+            ),
+            (
+                "csrf_token",
+                input_value(&page, "csrf_token").expect("csrf").as_str(),
+            ),
+            ("decision", "deny"),
+        ])
+        .send()
+        .await
+        .expect("deny");
+    assert_eq!(
+        query(res.headers()["location"].to_str().expect("ascii"), "error").as_deref(),
+        Some("access_denied")
+    );
+
+    // The token endpoint: wrong secret is 401 invalid_client with WWW-Authenticate.
+    let res = app
+        .client
+        .post(app.url("/oauth2/token"))
+        .basic_auth(
+            "cong-thong-tin",
+            Some("wrong-secret-wrong-secret-wrong-secret"),
+        )
+        .form(&[("grant_type", "authorization_code"), ("code", "x")])
+        .send()
+        .await
+        .expect("token");
+    assert_eq!(res.status(), 401);
+    assert!(res.headers().contains_key("www-authenticate"));
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body["error"], "invalid_client");
+    let res = app
+        .client
+        .post(app.url("/oauth2/token"))
+        .basic_auth("cong-thong-tin", Some(SECRET))
+        .form(&[("grant_type", "password")])
+        .send()
+        .await
+        .expect("token");
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body["error"], "unsupported_grant_type");
+
+    // UserInfo without a valid token.
+    let res = app
+        .client
+        .get(app.url("/oauth2/userinfo"))
+        .bearer_auth("not.a.token")
+        .send()
+        .await
+        .expect("userinfo");
+    assert_eq!(res.status(), 401);
+    assert!(
+        res.headers()["www-authenticate"]
+            .to_str()
+            .expect("ascii")
+            .contains("invalid_token")
+    );
+}
