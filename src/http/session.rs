@@ -147,3 +147,73 @@ async fn load(req: &HttpRequest) -> Result<Option<CurrentSession>, AppError> {
     req.extensions_mut().insert(current.clone());
     Ok(Some(current))
 }
+
+/// Who calls the JSON API: a bearer access token from our provider (the
+/// mobile app, integrators) or a browser session.
+#[derive(Debug, Clone)]
+pub struct ApiCaller {
+    /// The account.
+    pub account_id: crate::domain::AccountId,
+    /// The business the browser session acts for (tokens carry none yet).
+    pub acting_for: Option<crate::domain::BusinessId>,
+    /// The token's scopes; `None` for a browser session (all of the person's own).
+    pub scopes: Option<Vec<String>>,
+}
+
+impl ApiCaller {
+    /// Refuses a token without `scope` (RFC 6750 `insufficient_scope`).
+    pub fn require_scope(&self, scope: &str) -> Result<(), AppError> {
+        match &self.scopes {
+            Some(scopes) if !scopes.iter().any(|s| s == scope) => {
+                Err(AppError::new(ErrorKind::Forbidden, "insufficient_scope")
+                    .with_detail(format!("Mã truy cập không có phạm vi “{scope}”."))
+                    .with_header(
+                        actix_web::http::header::WWW_AUTHENTICATE,
+                        format!("Bearer error=\"insufficient_scope\", scope=\"{scope}\""),
+                    ))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+impl FromRequest for ApiCaller {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let bearer = req
+                .headers()
+                .get(actix_web::http::header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .map(|t| t.trim().to_owned());
+            if let Some(token) = bearer {
+                let Some(state) = req.app_data::<web::Data<AppState>>() else {
+                    return Err(AppError::internal(anyhow::anyhow!(
+                        "application state missing"
+                    )));
+                };
+                let claims =
+                    crate::oidc::jwt::verify_access_token(state, &token, state.clock.now()).await?;
+                return Ok(Self {
+                    account_id: claims.account_id.into(),
+                    acting_for: None,
+                    scopes: Some(claims.scope.split_whitespace().map(str::to_owned).collect()),
+                });
+            }
+            let current = load(&req).await?.ok_or_else(|| {
+                AppError::new(ErrorKind::Unauthorized, "not_signed_in")
+                    .with_detail("Vui lòng đăng nhập để tiếp tục.")
+                    .with_header(actix_web::http::header::WWW_AUTHENTICATE, "Bearer")
+            })?;
+            Ok(Self {
+                account_id: current.session.account_id,
+                acting_for: current.session.acting_for,
+                scopes: None,
+            })
+        })
+    }
+}

@@ -8,6 +8,7 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
+use diesel_async::AsyncConnection;
 use redis::AsyncCommands;
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -439,13 +440,22 @@ pub async fn answer_consent(
             "the user denied the request",
         ));
     }
-    store::grant_consent(
-        &mut conn,
-        session.account_id.as_uuid(),
-        &client.client_id,
-        &pending.scopes,
-        state.clock.now(),
-    )
+    let now = state.clock.now();
+    let account = session.account_id;
+    let scopes = pending.scopes.clone();
+    let client_id = client.client_id.clone();
+    conn.transaction::<_, AppError, _>(async |c| {
+        store::grant_consent(c, account.as_uuid(), &client_id, &scopes, now).await?;
+        crate::identity::audit::record(
+            c,
+            account,
+            "consent_granted",
+            &crate::identity::ClientInfo::default(),
+            serde_json::json!({ "client_id": client_id, "scopes": scopes }),
+            now,
+        )
+        .await
+    })
     .await?;
     drop(conn);
     issue_code(

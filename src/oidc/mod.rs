@@ -2,6 +2,7 @@
 //! code flow with PKCE, tokens (RFC 9068 access tokens, ID tokens), UserInfo.
 
 pub mod clients;
+pub mod connected_apps;
 pub mod flow;
 pub mod jwt;
 pub mod keys;

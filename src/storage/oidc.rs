@@ -199,3 +199,32 @@ pub async fn grant_consent(
         .await
         .map(drop)
 }
+
+/// The clients an account has consented to, newest first.
+pub async fn consents_of(
+    conn: &mut AsyncPgConnection,
+    account: uuid::Uuid,
+) -> QueryResult<Vec<(String, Vec<String>, DateTime<Utc>)>> {
+    oidc_consents::table
+        .filter(oidc_consents::account_id.eq(account))
+        .order(oidc_consents::granted_at.desc())
+        .select((
+            oidc_consents::client_id,
+            oidc_consents::scopes,
+            oidc_consents::granted_at,
+        ))
+        .load(conn)
+        .await
+}
+
+/// Withdraws a consent; false if there was none.
+pub async fn revoke_consent(
+    conn: &mut AsyncPgConnection,
+    account: uuid::Uuid,
+    client_id: &str,
+) -> QueryResult<bool> {
+    diesel::delete(oidc_consents::table.find((account, client_id)))
+        .execute(conn)
+        .await
+        .map(|n| n == 1)
+}

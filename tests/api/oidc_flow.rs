@@ -350,3 +350,188 @@ async fn authorization_errors_follow_the_specification() {
             .contains("invalid_token")
     );
 }
+
+/// Runs the code flow by hand for the signed-in browser of `app`; returns the token response.
+async fn tokens_for(
+    app: &TestApp,
+    client_id: &str,
+    secret: &str,
+    redirect: &str,
+    scope: &str,
+) -> Value {
+    use base64::Engine;
+    use sha2::Digest;
+    let verifier = "v".repeat(50);
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(sha2::Sha256::digest(verifier.as_bytes()));
+    let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    let url = format!(
+        "/oauth2/authorize?response_type=code&client_id={client_id}&redirect_uri={}&scope={}&state=st&nonce=n1&code_challenge={challenge}&code_challenge_method=S256",
+        enc(redirect),
+        enc(scope)
+    );
+    let mut res = app.get(&url).await;
+    if res.status() == 200 {
+        let page = res.text().await.expect("consent page");
+        res = app
+            .client
+            .post(app.url("/oauth2/consent"))
+            .form(&[
+                (
+                    "consent_id",
+                    input_value(&page, "consent_id").expect("id").as_str(),
+                ),
+                (
+                    "csrf_token",
+                    input_value(&page, "csrf_token").expect("csrf").as_str(),
+                ),
+                ("decision", "allow"),
+            ])
+            .send()
+            .await
+            .expect("consent");
+    }
+    let code = query(res.headers()["location"].to_str().expect("ascii"), "code").expect("code");
+    let res = app
+        .client
+        .post(app.url("/oauth2/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", redirect),
+            ("code_verifier", verifier.as_str()),
+            ("client_id", client_id),
+            ("client_secret", secret),
+        ])
+        .send()
+        .await
+        .expect("token");
+    assert_eq!(res.status(), 200);
+    res.json().await.expect("json")
+}
+
+#[tokio::test]
+async fn the_api_takes_bearer_tokens_by_scope_and_connected_apps_can_be_revoked() {
+    let app = TestApp::spawn().await;
+    provider(&app).await;
+    eservices::oidc::clients::register(
+        &app.state,
+        eservices::oidc::clients::NewClient {
+            client_id: "ung-dung".into(),
+            redirect_uris: vec![REDIRECT.into()],
+            secret: Some(SECRET.into()),
+            scopes: ["openid", "profile", "account"].map(str::to_owned).to_vec(),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("client");
+    let citizen = Citizen::sample(3);
+    app.active_citizen(&citizen).await;
+    assert_eq!(
+        app.sign_in(&citizen.national_id, &citizen.password)
+            .await
+            .status(),
+        303
+    );
+
+    let narrow = tokens_for(&app, "cong-thong-tin", SECRET, REDIRECT, "openid profile").await;
+    let wide = tokens_for(&app, "ung-dung", SECRET, REDIRECT, "openid account").await;
+    let bearer = |token: &Value| token["access_token"].as_str().expect("token").to_owned();
+
+    // A separate client without cookies: only the bearer token speaks.
+    let api = reqwest::Client::new();
+    let res = api
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(bearer(&narrow))
+        .send()
+        .await
+        .expect("me");
+    assert_eq!(res.status(), 403);
+    assert!(
+        res.headers()["www-authenticate"]
+            .to_str()
+            .expect("ascii")
+            .contains("insufficient_scope")
+    );
+    let res = api
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(bearer(&wide))
+        .send()
+        .await
+        .expect("me");
+    assert_eq!(res.status(), 200);
+    let me: Value = res.json().await.expect("json");
+    assert_eq!(me["national_id"], citizen.national_id.as_str());
+    let res = api
+        .get(app.url("/api/v1/me"))
+        .bearer_auth("eyJhbGciOiJub25lIn0.e30.")
+        .send()
+        .await
+        .expect("me");
+    assert_eq!(res.status(), 401, "unsigned tokens are refused");
+
+    // Expired after 5 minutes.
+    app.clock.advance(chrono::Duration::minutes(6));
+    let res = api
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(bearer(&wide))
+        .send()
+        .await
+        .expect("me");
+    assert_eq!(res.status(), 401);
+
+    let apps: Value = app
+        .get("/api/v1/connected-apps")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let ids: Vec<&str> = apps["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|a| a["client_id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(ids.len(), 2);
+    assert!(ids.contains(&"cong-thong-tin") && ids.contains(&"ung-dung"));
+    let res = app
+        .client
+        .delete(app.url("/api/v1/connected-apps/ung-dung"))
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(res.status(), 204);
+    let res = app
+        .client
+        .delete(app.url("/api/v1/connected-apps/ung-dung"))
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(res.status(), 404);
+    // The next authorization asks again.
+    let verifier_challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+    let res = app
+        .get(&format!(
+            "/oauth2/authorize?response_type=code&client_id=ung-dung&redirect_uri={}&scope=openid%20account&code_challenge={verifier_challenge}&code_challenge_method=S256",
+            url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>()
+        ))
+        .await;
+    assert_eq!(res.status(), 200, "the consent page again");
+    let events: Value = app
+        .get("/api/v1/me/events")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let kinds: Vec<&str> = events["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|e| e["kind"].as_str().expect("kind"))
+        .collect();
+    assert!(
+        kinds.contains(&"consent_granted") && kinds.contains(&"consent_revoked"),
+        "{kinds:?}"
+    );
+}

@@ -6,23 +6,23 @@ use serde_json::json;
 
 use crate::{
     error::AppError,
-    http::{csrf, session::CurrentSession},
+    http::{
+        csrf,
+        session::{ApiCaller, CurrentSession},
+    },
     identity::profile,
     startup::AppState,
 };
 
 /// `GET /api/v1/me`: profile, assurance level, businesses.
-#[utoipa::path(get, path = "/api/v1/me", tag = "account", security(("session" = [])),
+#[utoipa::path(get, path = "/api/v1/me", tag = "account", security(("session" = []), ("bearer" = ["account"])),
     responses(
         (status = 200, description = "The signed-in person", body = crate::identity::profile::Profile),
         (status = 401, description = "Not signed in", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
     ))]
-pub async fn me(
-    state: web::Data<AppState>,
-    current: CurrentSession,
-) -> Result<HttpResponse, AppError> {
-    let s = &current.session;
-    let profile = profile::profile(&state, s.account_id, s.acting_for).await?;
+pub async fn me(state: web::Data<AppState>, caller: ApiCaller) -> Result<HttpResponse, AppError> {
+    caller.require_scope("account")?;
+    let profile = profile::profile(&state, caller.account_id, caller.acting_for).await?;
     Ok(HttpResponse::Ok().json(profile))
 }
 

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1` for the mobile app (problem+json errors).
 
 pub mod businesses;
+pub mod connected_apps;
 pub mod credentials;
 pub mod me;
 pub mod openapi;
@@ -16,6 +17,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(me::configure)
             .configure(credentials::configure)
             .configure(businesses::configure)
+            .configure(connected_apps::configure)
             .configure(openapi::configure),
     );
 }

@@ -8,7 +8,7 @@ use utoipa::{
     openapi::security::{ApiKey, ApiKeyValue, SecurityScheme},
 };
 
-use crate::http::api::{businesses, credentials, me, registrations};
+use crate::http::api::{businesses, connected_apps, credentials, me, registrations};
 
 /// An RFC 9457 problem document (`application/problem+json`).
 #[derive(Debug, Serialize, ToSchema)]
@@ -62,6 +62,13 @@ pub struct AuthorizationList {
     pub items: Vec<crate::identity::businesses::AuthorizationView>,
 }
 
+/// `GET /api/v1/connected-apps`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConnectedAppList {
+    /// Connected applications.
+    pub items: Vec<crate::oidc::connected_apps::ConnectedApp>,
+}
+
 struct SessionCookie;
 
 impl Modify for SessionCookie {
@@ -73,6 +80,15 @@ impl Modify for SessionCookie {
                     crate::http::session::SESSION_COOKIE,
                     "The browser session from /login (bearer tokens from the OpenID provider come later)",
                 ))),
+            );
+            components.add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(
+                    utoipa::openapi::security::HttpBuilder::new()
+                        .scheme(utoipa::openapi::security::HttpAuthScheme::Bearer)
+                        .bearer_format("JWT (RFC 9068), from the OpenID provider")
+                        .build(),
+                ),
             );
         }
     }
@@ -103,6 +119,8 @@ impl Modify for SessionCookie {
         businesses::list_authorizations,
         businesses::grant,
         businesses::revoke,
+        connected_apps::list,
+        connected_apps::revoke,
     ),
     components(schemas(Problem, StatusMessage, crate::error::FieldError)),
     modifiers(&SessionCookie),
