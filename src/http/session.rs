@@ -198,8 +198,13 @@ impl FromRequest for ApiCaller {
                 };
                 let claims =
                     crate::oidc::jwt::verify_access_token(state, &token, state.clock.now()).await?;
+                let Some(account) = claims.account_id else {
+                    return Err(AppError::new(ErrorKind::Forbidden, "no_person").with_detail(
+                        "Mã truy cập của hệ thống (client credentials) không đại diện cho công dân nào.",
+                    ));
+                };
                 return Ok(Self {
-                    account_id: claims.account_id.into(),
+                    account_id: account.into(),
                     acting_for: None,
                     scopes: Some(claims.scope.split_whitespace().map(str::to_owned).collect()),
                 });

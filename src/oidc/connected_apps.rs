@@ -44,6 +44,8 @@ pub async fn revoke(
     client: &ClientInfo,
 ) -> AppResult<()> {
     let mut conn = state.db.get().await?;
+    // The app's refresh tokens end with the consent.
+    store::revoke_grant(&mut conn, account.as_uuid(), client_id, state.clock.now()).await?;
     if !store::revoke_consent(&mut conn, account.as_uuid(), client_id).await? {
         return Err(AppError::not_found("connected_app_not_found")
             .with_detail("Không có ứng dụng kết nối này."));

@@ -48,8 +48,9 @@ pub struct AccessClaims {
     pub scope: String,
     /// Assurance.
     pub acr: String,
-    /// Account id (internal, for our own API).
-    pub account_id: uuid::Uuid,
+    /// Account id (internal, for our own API); absent for client credentials.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub account_id: Option<uuid::Uuid>,
     /// Token id.
     pub jti: String,
     /// Issued at.

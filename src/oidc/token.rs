@@ -1,21 +1,43 @@
 //! The token endpoint (RFC 6749 §3.2, OpenID Connect Core §3.1.3): client
-//! authentication, the authorization_code grant with PKCE, and the tokens.
+//! authentication, the grants (authorization_code with PKCE, refresh_token
+//! with rotation and reuse detection, client_credentials), and the tokens.
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use chrono::{DateTime, Duration, Utc};
+use diesel_async::AsyncConnection;
+use redis::AsyncCommands;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use uuid::Uuid;
 
 use crate::{
     error::AppError,
     identity::tokens,
     oidc::{
         flow,
-        jwt::{self, ACCESS_TOKEN_TTL, AccessClaims, ID_TOKEN_TTL, IdClaims},
+        jwt::{self, ACCESS_TOKEN_TTL, AccessClaims, ID_TOKEN_TTL, IdClaims, acr_for},
         keys::Alg,
     },
     startup::AppState,
-    storage::oidc::{self as store, ClientRow},
+    storage::oidc::{self as store, ClientRow, RefreshTokenRow},
 };
+
+/// How long a refresh token lives unused (each use issues a new one).
+pub const REFRESH_TOKEN_TTL: Duration = Duration::days(30);
+/// A rotated refresh token presented again within this window (concurrent
+/// requests of the same client) is honoured; later, it revokes its family.
+pub const REFRESH_REUSE_GRACE: Duration = Duration::seconds(10);
+/// Scopes that concern a person, meaningless for client credentials.
+const PERSON_SCOPES: [&str; 8] = [
+    "openid",
+    "profile",
+    "email",
+    "phone",
+    "address",
+    "national_id",
+    "business",
+    "offline_access",
+];
 
 /// An OAuth error answer (RFC 6749 §5.2).
 #[derive(Debug)]
@@ -29,7 +51,8 @@ pub struct OAuthError {
 }
 
 impl OAuthError {
-    fn new(error: &'static str, description: impl Into<String>) -> Self {
+    /// An error with the status RFC 6749 gives it.
+    pub fn new(error: &'static str, description: impl Into<String>) -> Self {
         Self {
             status: if error == "invalid_client" { 401 } else { 400 },
             error,
@@ -53,6 +76,12 @@ impl From<AppError> for OAuthError {
     }
 }
 
+impl From<diesel::result::Error> for OAuthError {
+    fn from(err: diesel::result::Error) -> Self {
+        AppError::from(err).into()
+    }
+}
+
 /// How the client presented itself.
 #[derive(Debug, Default)]
 pub struct ClientCredentials {
@@ -71,8 +100,12 @@ pub struct TokenResponse {
     pub token_type: &'static str,
     /// Seconds until the access token expires.
     pub expires_in: i64,
-    /// The ID token.
-    pub id_token: String,
+    /// The ID token (not for client credentials).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+    /// A refresh token, when `offline_access` was granted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
     /// Granted scopes.
     pub scope: String,
 }
@@ -89,8 +122,7 @@ pub async fn authenticate(
         .ok_or_else(|| OAuthError::new("invalid_client", "client authentication is required"))?;
     let mut conn = state.db.get().await.map_err(AppError::from)?;
     let client = store::client(&mut conn, id)
-        .await
-        .map_err(AppError::from)?
+        .await?
         .ok_or_else(|| OAuthError::new("invalid_client", "unknown client"))?;
     match (&client.secret_hash, &creds.secret) {
         (Some(stored), Some(given)) => {
@@ -118,7 +150,7 @@ pub async fn authenticate(
 
 /// The subject identifier `client` sees for `account`: pairwise by default,
 /// so two clients cannot join their users; the account id for trusted clients.
-pub fn subject_for(client: &ClientRow, account: uuid::Uuid) -> String {
+pub fn subject_for(client: &ClientRow, account: Uuid) -> String {
     if client.subject_type == "public" {
         account.to_string()
     } else {
@@ -128,7 +160,94 @@ pub fn subject_for(client: &ClientRow, account: uuid::Uuid) -> String {
     }
 }
 
-/// Exchanges an authorization code.
+/// What a person-bound token is minted from.
+struct Grant<'a> {
+    account: Uuid,
+    scopes: &'a [String],
+    auth_time: DateTime<Utc>,
+    level: u8,
+    amr: &'a [String],
+    sid: &'a str,
+    nonce: Option<&'a str>,
+}
+
+async fn mint(
+    state: &AppState,
+    client: &ClientRow,
+    grant: &Grant<'_>,
+) -> Result<(String, String), OAuthError> {
+    let now = state.clock.now();
+    let issuer = state.settings.issuer();
+    let sub = subject_for(client, grant.account);
+    let access = AccessClaims {
+        iss: issuer.clone(),
+        sub: sub.clone(),
+        aud: jwt::api_audience(state),
+        client_id: client.client_id.clone(),
+        scope: grant.scopes.join(" "),
+        acr: acr_for(grant.level).to_owned(),
+        account_id: Some(grant.account),
+        jti: tokens::generate(),
+        iat: now.timestamp(),
+        exp: (now + ACCESS_TOKEN_TTL).timestamp(),
+    };
+    let access_token = jwt::sign(state, Alg::Rs256, "at+jwt", &access).await?;
+    let id_claims = IdClaims {
+        iss: &issuer,
+        sub: &sub,
+        aud: &client.client_id,
+        iat: now.timestamp(),
+        exp: (now + ID_TOKEN_TTL).timestamp(),
+        auth_time: grant.auth_time.timestamp(),
+        nonce: grant.nonce,
+        acr: acr_for(grant.level),
+        amr: grant.amr,
+        sid: grant.sid,
+        at_hash: jwt::at_hash(&access_token),
+    };
+    let id_token = jwt::sign(state, Alg::Rs256, "JWT", &id_claims).await?;
+    Ok((access_token, id_token))
+}
+
+async fn new_refresh_token(
+    conn: &mut diesel_async::AsyncPgConnection,
+    family: Uuid,
+    client: &ClientRow,
+    grant: &Grant<'_>,
+    now: DateTime<Utc>,
+) -> Result<String, OAuthError> {
+    let token = tokens::generate();
+    store::insert_refresh(
+        conn,
+        &RefreshTokenRow {
+            id: Uuid::now_v7(),
+            family_id: family,
+            token_hash: tokens::hash(&token),
+            client_id: client.client_id.clone(),
+            account_id: grant.account,
+            scopes: grant.scopes.to_vec(),
+            auth_time: grant.auth_time,
+            level: i16::from(grant.level),
+            amr: grant.amr.to_vec(),
+            sid: grant.sid.to_owned(),
+            created_at: now,
+            expires_at: now + REFRESH_TOKEN_TTL,
+            used_at: None,
+            revoked_at: None,
+        },
+    )
+    .await?;
+    Ok(token)
+}
+
+fn used_code_key(state: &AppState, code: &str) -> String {
+    state
+        .kv
+        .key(&format!("oidc_code_used:{}", tokens::hash_hex(code)))
+}
+
+/// Exchanges an authorization code. A code presented again revokes the
+/// refresh tokens issued from it.
 pub async fn authorization_code(
     state: &AppState,
     client: &ClientRow,
@@ -137,12 +256,22 @@ pub async fn authorization_code(
     code_verifier: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
     let code = code.ok_or_else(|| OAuthError::new("invalid_request", "code is required"))?;
-    let grant = flow::take_code(state, code).await?.ok_or_else(|| {
-        OAuthError::new(
+    let Some(grant) = flow::take_code(state, code).await? else {
+        let mut kv = state.kv.conn().await.map_err(AppError::from)?;
+        let family: Option<String> = kv
+            .get(used_code_key(state, code))
+            .await
+            .map_err(AppError::from)?;
+        if let Some(family) = family.and_then(|f| f.parse::<Uuid>().ok()) {
+            let mut conn = state.db.get().await.map_err(AppError::from)?;
+            store::revoke_family(&mut conn, family, state.clock.now()).await?;
+            tracing::warn!(client_id = %client.client_id, "authorization code replayed; its tokens are revoked");
+        }
+        return Err(OAuthError::new(
             "invalid_grant",
             "the code is invalid, expired or already used",
-        )
-    })?;
+        ));
+    };
     if grant.client_id != client.client_id {
         return Err(OAuthError::new(
             "invalid_grant",
@@ -164,41 +293,181 @@ pub async fn authorization_code(
             "code_verifier does not match the code_challenge",
         ));
     }
-    let now = state.clock.now();
-    let issuer = state.settings.issuer();
-    let sub = subject_for(client, grant.account_id);
-    let access = AccessClaims {
-        iss: issuer.clone(),
-        sub: sub.clone(),
-        aud: jwt::api_audience(state),
-        client_id: client.client_id.clone(),
-        scope: grant.scopes.join(" "),
-        acr: flow::grant_acr(&grant).to_owned(),
-        account_id: grant.account_id,
-        jti: tokens::generate(),
-        iat: now.timestamp(),
-        exp: (now + ACCESS_TOKEN_TTL).timestamp(),
-    };
-    let access_token = jwt::sign(state, Alg::Rs256, "at+jwt", &access).await?;
-    let id_claims = IdClaims {
-        iss: &issuer,
-        sub: &sub,
-        aud: &client.client_id,
-        iat: now.timestamp(),
-        exp: (now + ID_TOKEN_TTL).timestamp(),
-        auth_time: grant.auth_time.timestamp(),
-        nonce: grant.nonce.as_deref(),
-        acr: flow::grant_acr(&grant),
+    let minting = Grant {
+        account: grant.account_id,
+        scopes: &grant.scopes,
+        auth_time: grant.auth_time,
+        level: grant.level,
         amr: &grant.amr,
         sid: &grant.sid,
-        at_hash: jwt::at_hash(&access_token),
+        nonce: grant.nonce.as_deref(),
     };
-    let id_token = jwt::sign(state, Alg::Rs256, "JWT", &id_claims).await?;
+    let (access_token, id_token) = mint(state, client, &minting).await?;
+    let now = state.clock.now();
+    let family = Uuid::now_v7();
+    let refresh_token = if grant.scopes.iter().any(|s| s == "offline_access") {
+        let mut conn = state.db.get().await.map_err(AppError::from)?;
+        Some(new_refresh_token(&mut conn, family, client, &minting, now).await?)
+    } else {
+        None
+    };
+    let mut kv = state.kv.conn().await.map_err(AppError::from)?;
+    let _: () = kv
+        .set_ex(used_code_key(state, code), family.to_string(), 600)
+        .await
+        .map_err(AppError::from)?;
     Ok(TokenResponse {
         access_token,
         token_type: "Bearer",
         expires_in: ACCESS_TOKEN_TTL.num_seconds(),
-        id_token,
+        id_token: Some(id_token),
+        refresh_token,
         scope: grant.scopes.join(" "),
+    })
+}
+
+/// Exchanges a refresh token for new tokens and a new refresh token (rotation).
+pub async fn refresh(
+    state: &AppState,
+    client: &ClientRow,
+    token: Option<&str>,
+    scope: Option<&str>,
+) -> Result<TokenResponse, OAuthError> {
+    let token =
+        token.ok_or_else(|| OAuthError::new("invalid_request", "refresh_token is required"))?;
+    let now = state.clock.now();
+    let hash = tokens::hash(token);
+    let mut conn = state.db.get().await.map_err(AppError::from)?;
+    let outcome = conn
+        .transaction::<_, OAuthError, _>(async |c| {
+            let Some(row) = store::refresh_for_update(c, &hash).await? else {
+                return Ok(Err(OAuthError::new(
+                    "invalid_grant",
+                    "unknown refresh token",
+                )));
+            };
+            if row.client_id != client.client_id {
+                return Ok(Err(OAuthError::new(
+                    "invalid_grant",
+                    "the refresh token was issued to another client",
+                )));
+            }
+            if row.revoked_at.is_some() || row.expires_at <= now {
+                return Ok(Err(OAuthError::new(
+                    "invalid_grant",
+                    "the refresh token is revoked or expired",
+                )));
+            }
+            if let Some(used) = row.used_at
+                && now - used > REFRESH_REUSE_GRACE
+            {
+                // A rotated token came back: someone else holds a copy. End the family.
+                store::revoke_family(c, row.family_id, now).await?;
+                return Ok(Err(OAuthError::new(
+                    "invalid_grant",
+                    "refresh token reuse detected; the grant is revoked",
+                )));
+            }
+            let scopes: Vec<String> = match scope {
+                None => row.scopes.clone(),
+                Some(requested) => {
+                    let requested: Vec<String> =
+                        requested.split_whitespace().map(str::to_owned).collect();
+                    if let Some(extra) = requested.iter().find(|s| !row.scopes.contains(s)) {
+                        return Ok(Err(OAuthError::new(
+                            "invalid_scope",
+                            format!("scope {extra} was not granted"),
+                        )));
+                    }
+                    requested
+                }
+            };
+            if row.used_at.is_none() {
+                store::mark_refresh_used(c, row.id, now).await?;
+            }
+            let grant = Grant {
+                account: row.account_id,
+                scopes: &scopes,
+                auth_time: row.auth_time,
+                level: u8::try_from(row.level).unwrap_or(1),
+                amr: &row.amr,
+                sid: &row.sid,
+                nonce: None,
+            };
+            let successor = new_refresh_token(c, row.family_id, client, &grant, now).await?;
+            Ok(Ok((row, scopes, successor)))
+        })
+        .await?;
+    let (row, scopes, successor) = outcome?;
+    let grant = Grant {
+        account: row.account_id,
+        scopes: &scopes,
+        auth_time: row.auth_time,
+        level: u8::try_from(row.level).unwrap_or(1),
+        amr: &row.amr,
+        sid: &row.sid,
+        nonce: None,
+    };
+    let (access_token, id_token) = mint(state, client, &grant).await?;
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in: ACCESS_TOKEN_TTL.num_seconds(),
+        id_token: Some(id_token),
+        refresh_token: Some(successor),
+        scope: scopes.join(" "),
+    })
+}
+
+/// Issues a system-to-system access token (no person) to a confidential client.
+pub async fn client_credentials(
+    state: &AppState,
+    client: &ClientRow,
+    scope: Option<&str>,
+) -> Result<TokenResponse, OAuthError> {
+    if client.secret_hash.is_none() {
+        return Err(OAuthError::new(
+            "unauthorized_client",
+            "public clients cannot use client_credentials",
+        ));
+    }
+    let allowed: Vec<&String> = client
+        .scopes
+        .iter()
+        .filter(|s| !PERSON_SCOPES.contains(&s.as_str()))
+        .collect();
+    let scopes: Vec<String> = match scope {
+        None => allowed.iter().map(|s| (*s).clone()).collect(),
+        Some(requested) => {
+            let requested: Vec<String> = requested.split_whitespace().map(str::to_owned).collect();
+            if let Some(bad) = requested.iter().find(|s| !allowed.contains(s)) {
+                return Err(OAuthError::new(
+                    "invalid_scope",
+                    format!("scope {bad} is not available to client credentials"),
+                ));
+            }
+            requested
+        }
+    };
+    let now = state.clock.now();
+    let claims = AccessClaims {
+        iss: state.settings.issuer(),
+        sub: client.client_id.clone(),
+        aud: jwt::api_audience(state),
+        client_id: client.client_id.clone(),
+        scope: scopes.join(" "),
+        acr: "urn:vn:hcm:eservices:client".into(),
+        account_id: None,
+        jti: tokens::generate(),
+        iat: now.timestamp(),
+        exp: (now + ACCESS_TOKEN_TTL).timestamp(),
+    };
+    Ok(TokenResponse {
+        access_token: jwt::sign(state, Alg::Rs256, "at+jwt", &claims).await?,
+        token_type: "Bearer",
+        expires_in: ACCESS_TOKEN_TTL.num_seconds(),
+        id_token: None,
+        refresh_token: None,
+        scope: scopes.join(" "),
     })
 }

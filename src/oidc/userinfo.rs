@@ -11,8 +11,14 @@ use crate::{
 
 /// The claims the access token's scopes allow.
 pub async fn claims(state: &AppState, token: &AccessClaims) -> AppResult<Value> {
+    let Some(account_id) = token.account_id else {
+        return Err(
+            crate::error::AppError::new(crate::error::ErrorKind::Forbidden, "no_person")
+                .with_detail("Mã truy cập này không đại diện cho công dân nào."),
+        );
+    };
     let mut conn = state.db.get().await?;
-    let account = accounts::find(&mut conn, token.account_id).await?;
+    let account = accounts::find(&mut conn, account_id).await?;
     let client = store::client(&mut conn, &token.client_id).await?;
     let scopes: Vec<&str> = token.scope.split_whitespace().collect();
     let mut out = Map::new();

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use super::schema::{oidc_clients, oidc_consents, oidc_signing_keys};
+use super::schema::{oidc_clients, oidc_consents, oidc_refresh_tokens, oidc_signing_keys};
 
 /// A signing key.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -227,4 +227,111 @@ pub async fn revoke_consent(
         .execute(conn)
         .await
         .map(|n| n == 1)
+}
+
+/// A refresh token.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = oidc_refresh_tokens)]
+pub struct RefreshTokenRow {
+    /// Id.
+    pub id: uuid::Uuid,
+    /// The rotation family (one per original grant).
+    pub family_id: uuid::Uuid,
+    /// SHA-256 of the token.
+    pub token_hash: Vec<u8>,
+    /// The client.
+    pub client_id: String,
+    /// The account.
+    pub account_id: uuid::Uuid,
+    /// Granted scopes.
+    pub scopes: Vec<String>,
+    /// When the person authenticated.
+    pub auth_time: DateTime<Utc>,
+    /// Assurance level at authentication.
+    pub level: i16,
+    /// Authentication methods.
+    pub amr: Vec<String>,
+    /// Session id.
+    pub sid: String,
+    /// Issued.
+    pub created_at: DateTime<Utc>,
+    /// Expires.
+    pub expires_at: DateTime<Utc>,
+    /// Rotated (exchanged for a successor).
+    pub used_at: Option<DateTime<Utc>>,
+    /// Revoked.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// Stores a refresh token.
+pub async fn insert_refresh(
+    conn: &mut AsyncPgConnection,
+    row: &RefreshTokenRow,
+) -> QueryResult<()> {
+    diesel::insert_into(oidc_refresh_tokens::table)
+        .values(row)
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// A refresh token by hash, locked for this transaction.
+pub async fn refresh_for_update(
+    conn: &mut AsyncPgConnection,
+    hash: &[u8],
+) -> QueryResult<Option<RefreshTokenRow>> {
+    oidc_refresh_tokens::table
+        .filter(oidc_refresh_tokens::token_hash.eq(hash))
+        .select(RefreshTokenRow::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Marks a refresh token used (rotated).
+pub async fn mark_refresh_used(
+    conn: &mut AsyncPgConnection,
+    id: uuid::Uuid,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::update(oidc_refresh_tokens::table.find(id))
+        .set(oidc_refresh_tokens::used_at.eq(now))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Revokes a whole rotation family.
+pub async fn revoke_family(
+    conn: &mut AsyncPgConnection,
+    family: uuid::Uuid,
+    now: DateTime<Utc>,
+) -> QueryResult<usize> {
+    diesel::update(
+        oidc_refresh_tokens::table
+            .filter(oidc_refresh_tokens::family_id.eq(family))
+            .filter(oidc_refresh_tokens::revoked_at.is_null()),
+    )
+    .set(oidc_refresh_tokens::revoked_at.eq(now))
+    .execute(conn)
+    .await
+}
+
+/// Revokes every refresh token of an account at a client (consent withdrawn).
+pub async fn revoke_grant(
+    conn: &mut AsyncPgConnection,
+    account: uuid::Uuid,
+    client_id: &str,
+    now: DateTime<Utc>,
+) -> QueryResult<usize> {
+    diesel::update(
+        oidc_refresh_tokens::table
+            .filter(oidc_refresh_tokens::account_id.eq(account))
+            .filter(oidc_refresh_tokens::client_id.eq(client_id))
+            .filter(oidc_refresh_tokens::revoked_at.is_null()),
+    )
+    .set(oidc_refresh_tokens::revoked_at.eq(now))
+    .execute(conn)
+    .await
 }

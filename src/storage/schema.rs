@@ -193,6 +193,25 @@ diesel::table! {
 }
 
 diesel::table! {
+    oidc_refresh_tokens (id) {
+        id -> Uuid,
+        family_id -> Uuid,
+        token_hash -> Bytea,
+        client_id -> Text,
+        account_id -> Uuid,
+        scopes -> Array<Text>,
+        auth_time -> Timestamptz,
+        level -> Int2,
+        amr -> Array<Text>,
+        sid -> Text,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     oidc_signing_keys (kid) {
         kid -> Text,
         alg -> Text,
@@ -241,6 +260,8 @@ diesel::joinable!(identity_verifications -> accounts (account_id));
 diesel::joinable!(job_attempts -> jobs (job_id));
 diesel::joinable!(oidc_consents -> accounts (account_id));
 diesel::joinable!(oidc_consents -> oidc_clients (client_id));
+diesel::joinable!(oidc_refresh_tokens -> accounts (account_id));
+diesel::joinable!(oidc_refresh_tokens -> oidc_clients (client_id));
 diesel::joinable!(phone_verifications -> accounts (account_id));
 diesel::joinable!(staff_recovery_codes -> staff (staff_id));
 
@@ -258,6 +279,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     jobs,
     oidc_clients,
     oidc_consents,
+    oidc_refresh_tokens,
     oidc_signing_keys,
     phone_verifications,
     sms_messages,

@@ -535,3 +535,211 @@ async fn the_api_takes_bearer_tokens_by_scope_and_connected_apps_can_be_revoked(
         "{kinds:?}"
     );
 }
+
+async fn refresh(app: &TestApp, client_id: &str, token: &str) -> reqwest::Response {
+    app.client
+        .post(app.url("/oauth2/token"))
+        .basic_auth(client_id, Some(SECRET))
+        .form(&[("grant_type", "refresh_token"), ("refresh_token", token)])
+        .send()
+        .await
+        .expect("refresh")
+}
+
+#[tokio::test]
+async fn refresh_tokens_rotate_and_a_reused_one_revokes_the_family() {
+    let app = TestApp::spawn().await;
+    provider(&app).await;
+    eservices::oidc::clients::register(
+        &app.state,
+        eservices::oidc::clients::NewClient {
+            client_id: "app-offline".into(),
+            redirect_uris: vec![REDIRECT.into()],
+            secret: Some(SECRET.into()),
+            scopes: ["openid", "account", "offline_access", "dossiers"]
+                .map(str::to_owned)
+                .to_vec(),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("client");
+    let citizen = Citizen::sample(4);
+    app.active_citizen(&citizen).await;
+    assert_eq!(
+        app.sign_in(&citizen.national_id, &citizen.password)
+            .await
+            .status(),
+        303
+    );
+    let first = tokens_for(
+        &app,
+        "app-offline",
+        SECRET,
+        REDIRECT,
+        "openid account offline_access",
+    )
+    .await;
+    let r1 = first["refresh_token"]
+        .as_str()
+        .expect("a refresh token")
+        .to_owned();
+
+    let res = refresh(&app, "app-offline", &r1).await;
+    assert_eq!(res.status(), 200);
+    let second: Value = res.json().await.expect("json");
+    let r2 = second["refresh_token"]
+        .as_str()
+        .expect("rotated")
+        .to_owned();
+    assert_ne!(r1, r2);
+    assert!(second["id_token"].is_string());
+    let api = reqwest::Client::new();
+    let res = api
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(second["access_token"].as_str().expect("at"))
+        .send()
+        .await
+        .expect("me");
+    assert_eq!(res.status(), 200);
+
+    // The old one again, after the grace period: the whole family ends.
+    app.clock.advance(chrono::Duration::seconds(30));
+    let res = refresh(&app, "app-offline", &r1).await;
+    assert_eq!(res.status(), 400);
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body["error"], "invalid_grant");
+    let res = refresh(&app, "app-offline", &r2).await;
+    assert_eq!(res.status(), 400, "the legitimate successor is revoked too");
+
+    // Withdrawing consent ends refresh tokens as well.
+    let third = tokens_for(
+        &app,
+        "app-offline",
+        SECRET,
+        REDIRECT,
+        "openid account offline_access",
+    )
+    .await;
+    let r3 = third["refresh_token"].as_str().expect("refresh").to_owned();
+    assert_eq!(
+        app.client
+            .delete(app.url("/api/v1/connected-apps/app-offline"))
+            .send()
+            .await
+            .expect("delete")
+            .status(),
+        204
+    );
+    assert_eq!(refresh(&app, "app-offline", &r3).await.status(), 400);
+
+    // Client credentials: a system token without a person.
+    let res = app
+        .client
+        .post(app.url("/oauth2/token"))
+        .basic_auth("app-offline", Some(SECRET))
+        .form(&[("grant_type", "client_credentials"), ("scope", "dossiers")])
+        .send()
+        .await
+        .expect("cc");
+    assert_eq!(res.status(), 200);
+    let cc: Value = res.json().await.expect("json");
+    assert!(cc.get("id_token").is_none() && cc.get("refresh_token").is_none());
+    assert_eq!(cc["scope"], "dossiers");
+    let res = api
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(cc["access_token"].as_str().expect("at"))
+        .send()
+        .await
+        .expect("me");
+    assert_eq!(res.status(), 403, "a system token is no person");
+    let res = app
+        .client
+        .post(app.url("/oauth2/token"))
+        .basic_auth("app-offline", Some(SECRET))
+        .form(&[("grant_type", "client_credentials"), ("scope", "openid")])
+        .send()
+        .await
+        .expect("cc");
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body["error"], "invalid_scope");
+}
+
+#[tokio::test]
+async fn a_replayed_code_revokes_what_it_issued() {
+    let app = TestApp::spawn().await;
+    provider(&app).await;
+    eservices::oidc::clients::register(
+        &app.state,
+        eservices::oidc::clients::NewClient {
+            client_id: "app-offline".into(),
+            redirect_uris: vec![REDIRECT.into()],
+            secret: Some(SECRET.into()),
+            scopes: ["openid", "offline_access"].map(str::to_owned).to_vec(),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("client");
+    let citizen = Citizen::sample(5);
+    app.active_citizen(&citizen).await;
+    assert_eq!(
+        app.sign_in(&citizen.national_id, &citizen.password)
+            .await
+            .status(),
+        303
+    );
+
+    use base64::Engine;
+    use sha2::Digest;
+    let verifier = "w".repeat(50);
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(sha2::Sha256::digest(verifier.as_bytes()));
+    let redirect = url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>();
+    let page = app
+        .get(&format!("/oauth2/authorize?response_type=code&client_id=app-offline&redirect_uri={redirect}&scope=openid%20offline_access&code_challenge={challenge}&code_challenge_method=S256"))
+        .await
+        .text()
+        .await
+        .expect("consent");
+    let res = app
+        .client
+        .post(app.url("/oauth2/consent"))
+        .form(&[
+            (
+                "consent_id",
+                input_value(&page, "consent_id").expect("id").as_str(),
+            ),
+            (
+                "csrf_token",
+                input_value(&page, "csrf_token").expect("csrf").as_str(),
+            ),
+            ("decision", "allow"),
+        ])
+        .send()
+        .await
+        .expect("consent");
+    let code = query(res.headers()["location"].to_str().expect("ascii"), "code").expect("code");
+    let exchange = || async {
+        app.client
+            .post(app.url("/oauth2/token"))
+            .basic_auth("app-offline", Some(SECRET))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", code.as_str()),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", verifier.as_str()),
+            ])
+            .send()
+            .await
+            .expect("token")
+    };
+    let first: Value = exchange().await.json().await.expect("json");
+    let refresh_token = first["refresh_token"].as_str().expect("refresh").to_owned();
+    assert_eq!(exchange().await.status(), 400, "a code works once");
+    assert_eq!(
+        refresh(&app, "app-offline", &refresh_token).await.status(),
+        400,
+        "and its replay revokes what it issued"
+    );
+}

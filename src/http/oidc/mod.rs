@@ -39,7 +39,7 @@ pub async fn discovery(state: web::Data<AppState>) -> HttpResponse {
             "scopes_supported": crate::oidc::clients::KNOWN_SCOPES,
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],
-            "grant_types_supported": ["authorization_code"],
+            "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
             "subject_types_supported": ["pairwise", "public"],
             "id_token_signing_alg_values_supported": ["RS256"],
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
@@ -195,6 +195,8 @@ pub struct TokenForm {
     code: Option<String>,
     redirect_uri: Option<String>,
     code_verifier: Option<String>,
+    refresh_token: Option<String>,
+    scope: Option<String>,
     client_id: Option<String>,
     client_secret: Option<String>,
 }
@@ -256,11 +258,22 @@ pub async fn token(
                 )
                 .await
             }
-            Some(_) => Err(OAuthError {
-                status: 400,
-                error: "unsupported_grant_type",
-                description: "only authorization_code is supported".into(),
-            }),
+            Some("refresh_token") => {
+                token::refresh(
+                    &state,
+                    &client,
+                    form.refresh_token.as_deref(),
+                    form.scope.as_deref(),
+                )
+                .await
+            }
+            Some("client_credentials") => {
+                token::client_credentials(&state, &client, form.scope.as_deref()).await
+            }
+            Some(_) => Err(OAuthError::new(
+                "unsupported_grant_type",
+                "supported: authorization_code, refresh_token, client_credentials",
+            )),
             None => Err(OAuthError {
                 status: 400,
                 error: "invalid_request",
