@@ -156,5 +156,37 @@ pub async fn verify_access_token(
     if data.claims.exp <= now.timestamp() {
         return Err(invalid_token("expired"));
     }
+    if is_revoked(state, &data.claims.jti).await? {
+        return Err(invalid_token("revoked"));
+    }
     Ok(data.claims)
+}
+
+fn revoked_key(state: &AppState, jti: &str) -> String {
+    state.kv.key(&format!(
+        "oidc_revoked_jti:{}",
+        crate::identity::tokens::hash_hex(jti)
+    ))
+}
+
+/// Whether an access token was revoked (RFC 7009) before it expired.
+pub async fn is_revoked(state: &AppState, jti: &str) -> AppResult<bool> {
+    use redis::AsyncCommands;
+    let mut kv = state.kv.conn().await?;
+    Ok(kv.exists(revoked_key(state, jti)).await?)
+}
+
+/// Revokes an access token until it would have expired anyway.
+pub async fn revoke_access_token(
+    state: &AppState,
+    claims: &AccessClaims,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    use redis::AsyncCommands;
+    let ttl = u64::try_from(claims.exp - now.timestamp()).unwrap_or(0);
+    if ttl > 0 {
+        let mut kv = state.kv.conn().await?;
+        let _: () = kv.set_ex(revoked_key(state, &claims.jti), 1, ttl).await?;
+    }
+    Ok(())
 }

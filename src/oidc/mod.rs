@@ -6,5 +6,6 @@ pub mod connected_apps;
 pub mod flow;
 pub mod jwt;
 pub mod keys;
+pub mod revocation;
 pub mod token;
 pub mod userinfo;

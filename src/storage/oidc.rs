@@ -335,3 +335,16 @@ pub async fn revoke_grant(
     .execute(conn)
     .await
 }
+
+/// A refresh token by hash.
+pub async fn refresh_by_hash(
+    conn: &mut AsyncPgConnection,
+    hash: &[u8],
+) -> QueryResult<Option<RefreshTokenRow>> {
+    oidc_refresh_tokens::table
+        .filter(oidc_refresh_tokens::token_hash.eq(hash))
+        .select(RefreshTokenRow::as_select())
+        .first(conn)
+        .await
+        .optional()
+}

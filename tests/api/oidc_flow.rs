@@ -743,3 +743,112 @@ async fn a_replayed_code_revokes_what_it_issued() {
         "and its replay revokes what it issued"
     );
 }
+
+#[tokio::test]
+async fn revoked_tokens_are_refused_and_introspection_tells_resource_servers() {
+    let app = TestApp::spawn().await;
+    provider(&app).await;
+    eservices::oidc::clients::register(
+        &app.state,
+        eservices::oidc::clients::NewClient {
+            client_id: "app-offline".into(),
+            redirect_uris: vec![REDIRECT.into()],
+            secret: Some(SECRET.into()),
+            scopes: ["openid", "account", "offline_access"]
+                .map(str::to_owned)
+                .to_vec(),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("client");
+    let citizen = Citizen::sample(6);
+    app.active_citizen(&citizen).await;
+    assert_eq!(
+        app.sign_in(&citizen.national_id, &citizen.password)
+            .await
+            .status(),
+        303
+    );
+    let tokens = tokens_for(
+        &app,
+        "app-offline",
+        SECRET,
+        REDIRECT,
+        "openid account offline_access",
+    )
+    .await;
+    let access = tokens["access_token"].as_str().expect("at").to_owned();
+    let refresh_token = tokens["refresh_token"].as_str().expect("rt").to_owned();
+
+    let introspect = |token: String| {
+        let app = &app;
+        async move {
+            let res = app
+                .client
+                .post(app.url("/oauth2/introspect"))
+                .basic_auth("cong-thong-tin", Some(SECRET))
+                .form(&[("token", token.as_str())])
+                .send()
+                .await
+                .expect("introspect");
+            assert_eq!(res.status(), 200);
+            res.json::<Value>().await.expect("json")
+        }
+    };
+    let info = introspect(access.clone()).await;
+    assert_eq!(info["active"], true);
+    assert_eq!(info["client_id"], "app-offline");
+    assert_eq!(info["scope"], "account offline_access openid");
+    assert_eq!(
+        introspect("garbage".into()).await,
+        serde_json::json!({ "active": false })
+    );
+
+    let revoke = |token: String| {
+        let app = &app;
+        async move {
+            app.client
+                .post(app.url("/oauth2/revoke"))
+                .basic_auth("app-offline", Some(SECRET))
+                .form(&[("token", token.as_str())])
+                .send()
+                .await
+                .expect("revoke")
+                .status()
+        }
+    };
+    assert_eq!(revoke(access.clone()).await, 200);
+    assert_eq!(
+        revoke("unknown-token".into()).await,
+        200,
+        "unknown tokens answer the same"
+    );
+    assert_eq!(introspect(access.clone()).await["active"], false);
+    let res = reqwest::Client::new()
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(&access)
+        .send()
+        .await
+        .expect("me");
+    assert_eq!(res.status(), 401, "a revoked access token is refused");
+
+    assert_eq!(revoke(refresh_token.clone()).await, 200);
+    assert_eq!(
+        refresh(&app, "app-offline", &refresh_token).await.status(),
+        400
+    );
+
+    // A malformed body is an OAuth error, not a page.
+    let res = app
+        .client
+        .post(app.url("/oauth2/token"))
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .expect("token");
+    assert_eq!(res.status(), 400);
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body["error"], "invalid_request");
+}

@@ -35,6 +35,10 @@ pub async fn discovery(state: web::Data<AppState>) -> HttpResponse {
             "authorization_endpoint": format!("{issuer}/oauth2/authorize"),
             "token_endpoint": format!("{issuer}/oauth2/token"),
             "userinfo_endpoint": format!("{issuer}/oauth2/userinfo"),
+            "revocation_endpoint": format!("{issuer}/oauth2/revoke"),
+            "introspection_endpoint": format!("{issuer}/oauth2/introspect"),
+            "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+            "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
             "jwks_uri": format!("{issuer}/oauth2/jwks"),
             "scopes_supported": crate::oidc::clients::KNOWN_SCOPES,
             "response_types_supported": ["code"],
@@ -291,6 +295,79 @@ pub async fn token(
     }
 }
 
+/// The form of revocation and introspection.
+#[derive(Debug, Deserialize, Default)]
+pub struct TokenOnlyForm {
+    token: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+}
+
+fn credentials(req: &HttpRequest, form: &TokenOnlyForm) -> Result<ClientCredentials, OAuthError> {
+    match (basic_credentials(req), &form.client_secret) {
+        (Some(_), Some(_)) => Err(OAuthError::new(
+            "invalid_request",
+            "use one client authentication method",
+        )),
+        (Some((id, secret)), None) => Ok(ClientCredentials {
+            client_id: Some(id),
+            secret: Some(secret),
+        }),
+        (None, _) => Ok(ClientCredentials {
+            client_id: form.client_id.clone(),
+            secret: form.client_secret.clone(),
+        }),
+    }
+}
+
+/// `POST /oauth2/revoke` (RFC 7009): 200 whether or not the token was known.
+pub async fn revoke(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<TokenOnlyForm>,
+) -> HttpResponse {
+    let result = async {
+        let creds = credentials(&req, &form)?;
+        let client = token::authenticate(&state, &creds).await?;
+        let token = form
+            .token
+            .as_deref()
+            .ok_or_else(|| OAuthError::new("invalid_request", "token is required"))?;
+        crate::oidc::revocation::revoke(&state, &client, token).await
+    }
+    .await;
+    match result {
+        Ok(()) => HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .finish(),
+        Err(err) => oauth_error(&err),
+    }
+}
+
+/// `POST /oauth2/introspect` (RFC 7662), for confidential clients (resource servers).
+pub async fn introspect(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<TokenOnlyForm>,
+) -> HttpResponse {
+    let result = async {
+        let creds = credentials(&req, &form)?;
+        let client = token::authenticate(&state, &creds).await?;
+        let token = form
+            .token
+            .as_deref()
+            .ok_or_else(|| OAuthError::new("invalid_request", "token is required"))?;
+        crate::oidc::revocation::introspect(&state, &client, token).await
+    }
+    .await;
+    match result {
+        Ok(body) => HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(body),
+        Err(err) => oauth_error(&err),
+    }
+}
+
 /// `GET|POST /oauth2/userinfo` with a bearer access token.
 pub async fn userinfo(
     state: web::Data<AppState>,
@@ -314,13 +391,40 @@ pub async fn userinfo(
         .json(body))
 }
 
+/// Form bodies of the OAuth endpoints: an unreadable one is an RFC 6749 `invalid_request`.
+fn oauth_form_config() -> web::FormConfig {
+    web::FormConfig::default()
+        .limit(16 * 1024)
+        .error_handler(|err, _req| {
+            let response = oauth_error(&OAuthError::new(
+                "invalid_request",
+                format!("unreadable form body: {err}"),
+            ));
+            actix_web::error::InternalError::from_response(err, response).into()
+        })
+}
+
 /// Registers the routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/.well-known/openid-configuration").route(web::get().to(discovery)))
         .service(web::resource("/oauth2/jwks").route(web::get().to(jwks)))
         .service(web::resource("/oauth2/authorize").route(web::get().to(authorize)))
         .service(web::resource("/oauth2/consent").route(web::post().to(consent)))
-        .service(web::resource("/oauth2/token").route(web::post().to(token)))
+        .service(
+            web::resource("/oauth2/token")
+                .app_data(oauth_form_config())
+                .route(web::post().to(token)),
+        )
+        .service(
+            web::resource("/oauth2/revoke")
+                .app_data(oauth_form_config())
+                .route(web::post().to(revoke)),
+        )
+        .service(
+            web::resource("/oauth2/introspect")
+                .app_data(oauth_form_config())
+                .route(web::post().to(introspect)),
+        )
         .service(
             web::resource("/oauth2/userinfo")
                 .route(web::get().to(userinfo))

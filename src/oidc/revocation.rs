@@ -1,0 +1,78 @@
+//! Token revocation (RFC 7009) and introspection (RFC 7662).
+
+use serde_json::{Value, json};
+
+use crate::{
+    identity::tokens,
+    oidc::{jwt, token::OAuthError},
+    startup::AppState,
+    storage::oidc::{self as store, ClientRow},
+};
+
+/// Revokes a token the client holds: a refresh token ends its family, an
+/// access token is refused until it would have expired. Unknown tokens are
+/// ignored (the answer is the same, RFC 7009 §2.2).
+pub async fn revoke(state: &AppState, client: &ClientRow, token: &str) -> Result<(), OAuthError> {
+    let now = state.clock.now();
+    let mut conn = state.db.get().await.map_err(crate::error::AppError::from)?;
+    if let Some(row) = store::refresh_by_hash(&mut conn, &tokens::hash(token)).await? {
+        if row.client_id == client.client_id {
+            store::revoke_family(&mut conn, row.family_id, now).await?;
+        }
+        return Ok(());
+    }
+    drop(conn);
+    if let Ok(claims) = jwt::verify_access_token(state, token, now).await
+        && claims.client_id == client.client_id
+    {
+        jwt::revoke_access_token(state, &claims, now).await?;
+    }
+    Ok(())
+}
+
+/// What a resource server learns about a token (RFC 7662).
+pub async fn introspect(
+    state: &AppState,
+    client: &ClientRow,
+    token: &str,
+) -> Result<Value, OAuthError> {
+    let now = state.clock.now();
+    if client.secret_hash.is_none() {
+        return Err(OAuthError::new(
+            "unauthorized_client",
+            "introspection needs a confidential client",
+        ));
+    }
+    if let Ok(claims) = jwt::verify_access_token(state, token, now).await {
+        return Ok(json!({
+            "active": true,
+            "token_type": "Bearer",
+            "scope": claims.scope,
+            "client_id": claims.client_id,
+            "sub": claims.sub,
+            "aud": claims.aud,
+            "iss": claims.iss,
+            "exp": claims.exp,
+            "iat": claims.iat,
+            "acr": claims.acr,
+            "jti": claims.jti,
+        }));
+    }
+    let mut conn = state.db.get().await.map_err(crate::error::AppError::from)?;
+    if let Some(row) = store::refresh_by_hash(&mut conn, &tokens::hash(token)).await?
+        && row.client_id == client.client_id
+        && row.revoked_at.is_none()
+        && row.used_at.is_none()
+        && row.expires_at > now
+    {
+        return Ok(json!({
+            "active": true,
+            "token_type": "refresh_token",
+            "scope": row.scopes.join(" "),
+            "client_id": row.client_id,
+            "exp": row.expires_at.timestamp(),
+            "iat": row.created_at.timestamp(),
+        }));
+    }
+    Ok(json!({ "active": false }))
+}
