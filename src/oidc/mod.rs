@@ -6,6 +6,7 @@ pub mod connected_apps;
 pub mod flow;
 pub mod jwt;
 pub mod keys;
+pub mod logout;
 pub mod revocation;
 pub mod token;
 pub mod userinfo;

@@ -36,6 +36,7 @@ pub async fn discovery(state: web::Data<AppState>) -> HttpResponse {
             "token_endpoint": format!("{issuer}/oauth2/token"),
             "userinfo_endpoint": format!("{issuer}/oauth2/userinfo"),
             "revocation_endpoint": format!("{issuer}/oauth2/revoke"),
+            "end_session_endpoint": format!("{issuer}/oauth2/logout"),
             "introspection_endpoint": format!("{issuer}/oauth2/introspect"),
             "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
             "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
@@ -295,6 +296,84 @@ pub async fn token(
     }
 }
 
+#[derive(Template)]
+#[template(path = "auth/end_session.html")]
+struct EndSessionPage<'a> {
+    csrf_token: &'a str,
+    logout_id: &'a str,
+    client_id: Option<&'a str>,
+    signed_in: bool,
+}
+
+/// `GET /oauth2/logout` (end_session_endpoint): asks the person to confirm.
+pub async fn end_session(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: MaybeSession,
+    query: web::Query<crate::oidc::logout::EndSessionRequest>,
+) -> PageResult {
+    let (id, pending) = crate::oidc::logout::start(&state, &query).await?;
+    if session.0.is_none()
+        && let Some(redirect) = &pending.redirect
+    {
+        // Nothing to end: go straight back.
+        crate::oidc::logout::take(&state, &id).await?;
+        return Ok(see_other(redirect));
+    }
+    let (csrf_token, cookie) = csrf::token_for(&state, &req);
+    let body = render(&EndSessionPage {
+        csrf_token: &csrf_token,
+        logout_id: &id,
+        client_id: pending.client_id.as_deref(),
+        signed_in: session.0.is_some(),
+    })?;
+    Ok(html(actix_web::http::StatusCode::OK, body, cookie))
+}
+
+/// The logout confirmation.
+#[derive(Debug, Deserialize)]
+pub struct EndSessionForm {
+    #[serde(default)]
+    logout_id: String,
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    csrf_token: String,
+}
+
+/// `POST /oauth2/logout`: ends the session (on `decision=logout`) and goes back to the client.
+pub async fn end_session_confirm(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: MaybeSession,
+    form: web::Form<EndSessionForm>,
+) -> PageResult {
+    csrf::verify(&state, &req, &form.csrf_token)?;
+    let pending = crate::oidc::logout::take(&state, &form.logout_id)
+        .await?
+        .ok_or_else(|| {
+            AppError::bad_request("logout_expired")
+                .with_detail("Yêu cầu đăng xuất đã hết hạn. Vui lòng thử lại từ ứng dụng.")
+        })?;
+    let mut response = if form.decision == "logout" {
+        if let Some(current) = &session.0 {
+            state.sessions.revoke(&current.token).await?;
+        }
+        match &pending.redirect {
+            Some(url) => see_other(url),
+            None => see_other("/logout"),
+        }
+    } else {
+        see_other("/")
+    };
+    if form.decision == "logout" {
+        response
+            .add_cookie(&crate::http::session::clear_session_cookie(&state))
+            .map_err(AppError::internal)?;
+    }
+    Ok(response)
+}
+
 /// The form of revocation and introspection.
 #[derive(Debug, Deserialize, Default)]
 pub struct TokenOnlyForm {
@@ -410,6 +489,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/oauth2/jwks").route(web::get().to(jwks)))
         .service(web::resource("/oauth2/authorize").route(web::get().to(authorize)))
         .service(web::resource("/oauth2/consent").route(web::post().to(consent)))
+        .service(
+            web::resource("/oauth2/logout")
+                .route(web::get().to(end_session))
+                .route(web::post().to(end_session_confirm)),
+        )
         .service(
             web::resource("/oauth2/token")
                 .app_data(oauth_form_config())
