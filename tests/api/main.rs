@@ -11,6 +11,7 @@ mod health;
 mod helpers;
 mod oidc;
 mod oidc_flow;
+mod oidc_independent;
 mod outbox;
 mod staff;
 mod vneid;

@@ -1,0 +1,70 @@
+//! The provider against an independent relying-party implementation: npm's
+//! certified `openid-client`, run as an integrator would run it
+//! (tests/support/rp/rp.mjs): discovery, code + PKCE, ID token, UserInfo,
+//! refresh, introspection, revocation, RP-initiated logout.
+
+use serde_json::Value;
+
+use crate::helpers::{Citizen, TestApp};
+
+#[tokio::test]
+async fn openid_client_from_npm_runs_a_whole_sign_in_life_against_us() {
+    let app = TestApp::spawn().await;
+    eservices::oidc::keys::ensure(&app.state)
+        .await
+        .expect("keys");
+    let secret = "independent-rp-secret-0123456789-abcdef";
+    eservices::oidc::clients::register(
+        &app.state,
+        eservices::oidc::clients::NewClient {
+            client_id: "he-thong-doc-lap".into(),
+            redirect_uris: vec!["http://127.0.0.1:9/callback".into()],
+            post_logout_redirect_uris: vec!["http://127.0.0.1:9/signed-out".into()],
+            secret: Some(secret.into()),
+            scopes: ["openid", "profile", "email", "account", "offline_access"]
+                .map(str::to_owned)
+                .to_vec(),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("client");
+    let citizen = Citizen::sample(1);
+    app.active_citizen(&citizen).await;
+
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/rp/rp.mjs");
+    // Async: the test's runtime drives connections the app shares (a blocking wait would stall them).
+    let out = tokio::process::Command::new("node")
+        .arg(script)
+        .env("ISSUER", &app.address)
+        .env("CLIENT_ID", "he-thong-doc-lap")
+        .env("CLIENT_SECRET", secret)
+        .env("REDIRECT_URI", "http://127.0.0.1:9/callback")
+        .env("POST_LOGOUT_REDIRECT_URI", "http://127.0.0.1:9/signed-out")
+        .env("USERNAME", &citizen.national_id)
+        .env("PASSWORD", &citizen.password)
+        .output()
+        .await
+        .expect("node runs (npm ci --prefix tests/support/rp)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "stdout: {stdout}\nstderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen: Value = serde_json::from_str(stdout.trim()).expect("one JSON line");
+    assert_eq!(seen["id_token_nonce_ok"], true);
+    assert_eq!(seen["acr"], "urn:vn:hcm:eservices:loa:1");
+    assert_eq!(seen["userinfo_sub"], seen["sub"]);
+    assert_eq!(seen["userinfo_name"], "Nguyễn Văn An");
+    assert_eq!(seen["userinfo_email"], citizen.email.as_str());
+    assert_eq!(seen["refreshed_rotated"], true);
+    assert_eq!(seen["introspection_active"], true);
+    assert_eq!(seen["introspection_client_id"], "he-thong-doc-lap");
+    assert_eq!(seen["revoked_refresh_active"], false);
+    assert_eq!(seen["logout_status"], 303);
+    assert_eq!(
+        seen["logout_location"],
+        "http://127.0.0.1:9/signed-out?state=bye-state"
+    );
+}
