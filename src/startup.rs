@@ -51,6 +51,8 @@ pub struct AppState {
     pub hasher: PasswordHasher,
     /// Sign-in with VNeID, when configured.
     pub vneid: Option<Arc<Vneid>>,
+    /// The OpenID provider's keys, cached in this process.
+    pub key_cache: Arc<crate::oidc::keys::KeyCache>,
 }
 
 impl AppState {
@@ -67,6 +69,7 @@ impl AppState {
         };
         Ok(Self {
             vneid,
+            key_cache: Arc::default(),
             settings: Arc::new(settings),
             db,
             sessions: SessionStore::new(kv.clone()),

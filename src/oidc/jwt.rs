@@ -3,7 +3,7 @@
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Duration, Utc};
-use jsonwebtoken::{Algorithm, DecodingKey, Header, Validation, jwk::Jwk};
+use jsonwebtoken::{Algorithm, Header, Validation};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -11,7 +11,6 @@ use crate::{
     error::{AppError, AppResult, ErrorKind},
     oidc::keys::{self, Alg},
     startup::AppState,
-    storage::oidc as store,
 };
 
 /// Access tokens live this long.
@@ -87,6 +86,14 @@ pub struct IdClaims<'a> {
     pub at_hash: String,
 }
 
+fn jwt_alg_name(alg: Algorithm) -> &'static str {
+    match alg {
+        Algorithm::ES256 => "ES256",
+        Algorithm::RS256 => "RS256",
+        _ => "",
+    }
+}
+
 fn jwt_alg(alg: Alg) -> Algorithm {
     match alg {
         Alg::Rs256 => Algorithm::RS256,
@@ -137,15 +144,12 @@ pub async fn verify_access_token(
         return Err(invalid_token("unexpected algorithm"));
     }
     let kid = header.kid.ok_or_else(|| invalid_token("no key id"))?;
-    let mut conn = state.db.get().await?;
-    let jwk = store::published_keys(&mut conn, now)
+    let (key_alg, key) = keys::verifier(state, &kid)
         .await?
-        .into_iter()
-        .find(|k| k.kid == kid)
-        .ok_or_else(|| invalid_token("unknown key"))?
-        .public_jwk;
-    let jwk: Jwk = serde_json::from_value(jwk).map_err(AppError::internal)?;
-    let key = DecodingKey::from_jwk(&jwk).map_err(AppError::internal)?;
+        .ok_or_else(|| invalid_token("unknown key"))?;
+    if jwt_alg_name(header.alg) != key_alg {
+        return Err(invalid_token("algorithm does not match the key"));
+    }
     let mut validation = Validation::new(header.alg);
     validation.set_issuer(&[state.settings.issuer()]);
     validation.set_audience(&[api_audience(state)]);

@@ -191,10 +191,70 @@ pub async fn jwks(state: &AppState) -> AppResult<serde_json::Value> {
     Ok(json!({ "keys": keys }))
 }
 
+/// How long cached keys are used before PostgreSQL is asked again: much
+/// shorter than any publish delay, so a rotation made by another process is
+/// seen before its new key signs.
+pub const CACHE_MAX_AGE: Duration = Duration::seconds(30);
+
+#[derive(Clone)]
+struct CachedSigner {
+    kid: String,
+    key: EncodingKey,
+    fetched: DateTime<Utc>,
+    /// When the key stops signing, as known at fetch time.
+    retires: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone)]
+struct CachedVerifiers {
+    keys: std::collections::HashMap<String, (String, jsonwebtoken::DecodingKey)>,
+    fetched: DateTime<Utc>,
+}
+
+/// Signing and verification keys of this process, so a token is not a
+/// database read, an unsealing and a PEM parse away.
+#[derive(Default)]
+pub struct KeyCache {
+    signers: std::sync::RwLock<std::collections::HashMap<&'static str, CachedSigner>>,
+    verifiers: std::sync::RwLock<Option<CachedVerifiers>>,
+}
+
+impl std::fmt::Debug for KeyCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KeyCache")
+    }
+}
+
+impl KeyCache {
+    /// Forgets everything (after a rotation in this process).
+    pub fn clear(&self) {
+        self.signers
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+        *self.verifiers.write().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+}
+
 /// The key that signs with `alg` now, as its id and an encoding key.
 pub async fn signer(state: &AppState, alg: Alg) -> AppResult<(String, EncodingKey)> {
+    let now = state.clock.now();
+    let cached = state
+        .key_cache
+        .signers
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(alg.as_str())
+        .cloned();
+    if let Some(c) = cached
+        && now - c.fetched < CACHE_MAX_AGE
+        && c.fetched <= now
+        && c.retires.is_none_or(|r| now < r)
+    {
+        return Ok((c.kid, c.key));
+    }
     let mut conn = state.db.get().await?;
-    let row = store::signing_key(&mut conn, alg.as_str(), state.clock.now())
+    let row = store::signing_key(&mut conn, alg.as_str(), now)
         .await?
         .ok_or_else(|| {
             AppError::unavailable("no_signing_key").with_detail(
@@ -211,5 +271,57 @@ pub async fn signer(state: &AppState, alg: Alg) -> AppResult<(String, EncodingKe
         Alg::Es256 => EncodingKey::from_ec_pem(&pem),
     }
     .map_err(AppError::internal)?;
+    state
+        .key_cache
+        .signers
+        .write()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(
+            alg.as_str(),
+            CachedSigner {
+                kid: row.kid.clone(),
+                key: key.clone(),
+                fetched: now,
+                retires: row.retired_at,
+            },
+        );
     Ok((row.kid, key))
+}
+
+/// The published key `kid` as (its `alg`, a decoding key), if we published it.
+/// An unknown id refreshes the cache at most every few seconds, so random ids
+/// cannot turn every request into a database read.
+pub async fn verifier(
+    state: &AppState,
+    kid: &str,
+) -> AppResult<Option<(String, jsonwebtoken::DecodingKey)>> {
+    let now = state.clock.now();
+    let cached = state
+        .key_cache
+        .verifiers
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
+    if let Some(c) = &cached
+        && now - c.fetched < CACHE_MAX_AGE
+        && c.fetched <= now
+        && (c.keys.contains_key(kid) || now - c.fetched < Duration::seconds(5))
+    {
+        return Ok(c.keys.get(kid).cloned());
+    }
+    let mut conn = state.db.get().await?;
+    let mut keys = std::collections::HashMap::new();
+    for row in store::published_keys(&mut conn, now).await? {
+        let jwk: jsonwebtoken::jwk::Jwk =
+            serde_json::from_value(row.public_jwk).map_err(AppError::internal)?;
+        let key = jsonwebtoken::DecodingKey::from_jwk(&jwk).map_err(AppError::internal)?;
+        keys.insert(row.kid, (row.alg, key));
+    }
+    let found = keys.get(kid).cloned();
+    *state
+        .key_cache
+        .verifiers
+        .write()
+        .unwrap_or_else(|p| p.into_inner()) = Some(CachedVerifiers { keys, fetched: now });
+    Ok(found)
 }
