@@ -18,20 +18,13 @@ async fn provider(app: &TestApp) -> (CoreProviderMetadata, openidconnect::reqwes
     eservices::oidc::keys::ensure(&app.state)
         .await
         .expect("keys");
-    eservices::oidc::clients::register(
-        &app.state,
-        eservices::oidc::clients::NewClient {
-            client_id: "cong-thong-tin".into(),
-            redirect_uris: vec![REDIRECT.into()],
-            secret: Some(SECRET.into()),
-            scopes: ["openid", "profile", "email", "national_id"]
-                .map(str::to_owned)
-                .to_vec(),
-            ..Default::default()
-        },
+    register_client(
+        app,
+        "cong-thong-tin",
+        &["openid", "profile", "email", "national_id"],
+        None,
     )
-    .await
-    .expect("client");
+    .await;
     let http = openidconnect::reqwest::ClientBuilder::new()
         .redirect(openidconnect::reqwest::redirect::Policy::none())
         .build()
@@ -43,6 +36,28 @@ async fn provider(app: &TestApp) -> (CoreProviderMetadata, openidconnect::reqwes
     .await
     .expect("discovery");
     (metadata, http)
+}
+
+/// Registers a confidential client with `SECRET`, redirecting to `REDIRECT`.
+async fn register_client(
+    app: &TestApp,
+    client_id: &str,
+    scopes: &[&str],
+    post_logout: Option<&str>,
+) {
+    eservices::oidc::clients::register(
+        &app.state,
+        eservices::oidc::clients::NewClient {
+            client_id: client_id.into(),
+            redirect_uris: vec![REDIRECT.into()],
+            post_logout_redirect_uris: post_logout.map(str::to_owned).into_iter().collect(),
+            secret: Some(SECRET.into()),
+            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("client");
 }
 
 fn query(location: &str, name: &str) -> Option<String> {
@@ -414,18 +429,7 @@ async fn tokens_for(
 async fn the_api_takes_bearer_tokens_by_scope_and_connected_apps_can_be_revoked() {
     let app = TestApp::spawn().await;
     provider(&app).await;
-    eservices::oidc::clients::register(
-        &app.state,
-        eservices::oidc::clients::NewClient {
-            client_id: "ung-dung".into(),
-            redirect_uris: vec![REDIRECT.into()],
-            secret: Some(SECRET.into()),
-            scopes: ["openid", "profile", "account"].map(str::to_owned).to_vec(),
-            ..Default::default()
-        },
-    )
-    .await
-    .expect("client");
+    register_client(&app, "ung-dung", &["openid", "profile", "account"], None).await;
     let citizen = Citizen::sample(3);
     app.active_citizen(&citizen).await;
     assert_eq!(
@@ -550,20 +554,13 @@ async fn refresh(app: &TestApp, client_id: &str, token: &str) -> reqwest::Respon
 async fn refresh_tokens_rotate_and_a_reused_one_revokes_the_family() {
     let app = TestApp::spawn().await;
     provider(&app).await;
-    eservices::oidc::clients::register(
-        &app.state,
-        eservices::oidc::clients::NewClient {
-            client_id: "app-offline".into(),
-            redirect_uris: vec![REDIRECT.into()],
-            secret: Some(SECRET.into()),
-            scopes: ["openid", "account", "offline_access", "dossiers"]
-                .map(str::to_owned)
-                .to_vec(),
-            ..Default::default()
-        },
+    register_client(
+        &app,
+        "app-offline",
+        &["openid", "account", "offline_access", "dossiers"],
+        None,
     )
-    .await
-    .expect("client");
+    .await;
     let citizen = Citizen::sample(4);
     app.active_citizen(&citizen).await;
     assert_eq!(
@@ -669,18 +666,7 @@ async fn refresh_tokens_rotate_and_a_reused_one_revokes_the_family() {
 async fn a_replayed_code_revokes_what_it_issued() {
     let app = TestApp::spawn().await;
     provider(&app).await;
-    eservices::oidc::clients::register(
-        &app.state,
-        eservices::oidc::clients::NewClient {
-            client_id: "app-offline".into(),
-            redirect_uris: vec![REDIRECT.into()],
-            secret: Some(SECRET.into()),
-            scopes: ["openid", "offline_access"].map(str::to_owned).to_vec(),
-            ..Default::default()
-        },
-    )
-    .await
-    .expect("client");
+    register_client(&app, "app-offline", &["openid", "offline_access"], None).await;
     let citizen = Citizen::sample(5);
     app.active_citizen(&citizen).await;
     assert_eq!(
@@ -748,20 +734,13 @@ async fn a_replayed_code_revokes_what_it_issued() {
 async fn revoked_tokens_are_refused_and_introspection_tells_resource_servers() {
     let app = TestApp::spawn().await;
     provider(&app).await;
-    eservices::oidc::clients::register(
-        &app.state,
-        eservices::oidc::clients::NewClient {
-            client_id: "app-offline".into(),
-            redirect_uris: vec![REDIRECT.into()],
-            secret: Some(SECRET.into()),
-            scopes: ["openid", "account", "offline_access"]
-                .map(str::to_owned)
-                .to_vec(),
-            ..Default::default()
-        },
+    register_client(
+        &app,
+        "app-offline",
+        &["openid", "account", "offline_access"],
+        None,
     )
-    .await
-    .expect("client");
+    .await;
     let citizen = Citizen::sample(6);
     app.active_citizen(&citizen).await;
     assert_eq!(
@@ -857,19 +836,13 @@ async fn revoked_tokens_are_refused_and_introspection_tells_resource_servers() {
 async fn rp_initiated_logout_ends_the_session_and_returns_to_a_registered_uri() {
     let app = TestApp::spawn().await;
     provider(&app).await;
-    eservices::oidc::clients::register(
-        &app.state,
-        eservices::oidc::clients::NewClient {
-            client_id: "cong-logout".into(),
-            redirect_uris: vec![REDIRECT.into()],
-            post_logout_redirect_uris: vec!["http://127.0.0.1:9/bye".into()],
-            secret: Some(SECRET.into()),
-            scopes: ["openid"].map(str::to_owned).to_vec(),
-            ..Default::default()
-        },
+    register_client(
+        &app,
+        "cong-logout",
+        &["openid"],
+        Some("http://127.0.0.1:9/bye"),
     )
-    .await
-    .expect("client");
+    .await;
     let citizen = Citizen::sample(7);
     app.active_citizen(&citizen).await;
     assert_eq!(
