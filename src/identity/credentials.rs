@@ -108,12 +108,7 @@ pub async fn confirm_reset(
     client: &ClientInfo,
 ) -> AppResult<()> {
     let ip = client.ip.as_deref().unwrap_or("-");
-    if let Some(wait) = state.throttle.locked_for(&throttle::TOKEN_IP, ip).await? {
-        return Err(
-            AppError::new(ErrorKind::TooManyRequests, "too_many_requests")
-                .with_header(actix_web::http::header::RETRY_AFTER, wait.to_string()),
-        );
-    }
+    state.throttle.check(&throttle::TOKEN_IP, ip).await?;
     let invalid = || {
         AppError::bad_request("invalid_token")
             .with_detail("Liên kết không hợp lệ, đã được sử dụng hoặc đã hết hạn.")
@@ -176,16 +171,10 @@ pub async fn change_password(
     client: &ClientInfo,
 ) -> AppResult<()> {
     let subject = format!("change:{account}");
-    if let Some(wait) = state
+    state
         .throttle
-        .locked_for(&throttle::SIGN_IN_ACCOUNT, &subject)
-        .await?
-    {
-        return Err(
-            AppError::new(ErrorKind::TooManyRequests, "too_many_requests")
-                .with_header(actix_web::http::header::RETRY_AFTER, wait.to_string()),
-        );
-    }
+        .check(&throttle::SIGN_IN_ACCOUNT, &subject)
+        .await?;
     let mut conn = state.db.get().await?;
     let row = accounts::find(&mut conn, account.as_uuid()).await?;
     drop(conn);

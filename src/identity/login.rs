@@ -33,16 +33,6 @@ pub fn invalid_credentials() -> AppError {
         .with_detail("Tên đăng nhập hoặc mật khẩu không đúng.")
 }
 
-/// The answer while a sign-in name or address is locked.
-pub fn locked(wait: u64) -> AppError {
-    AppError::new(ErrorKind::TooManyRequests, "sign_in_locked")
-        .with_detail(format!(
-            "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {} phút.",
-            wait.div_ceil(60)
-        ))
-        .with_header(actix_web::http::header::RETRY_AFTER, wait.to_string())
-}
-
 /// The normalised account name used for throttling (so `A@x.vn` and `a@x.vn` share a counter).
 fn throttle_subject(username: &str) -> String {
     username.trim().to_lowercase()
@@ -50,7 +40,7 @@ fn throttle_subject(username: &str) -> String {
 
 async fn check_locks(state: &AppState, rules: &[(&Rule, &str)]) -> AppResult<()> {
     match state.throttle.locked_for_any(rules).await? {
-        Some(wait) => Err(locked(wait)),
+        Some(wait) => Err(throttle::sign_in_locked(wait)),
         None => Ok(()),
     }
 }

@@ -196,17 +196,10 @@ impl RegistrationRequest {
 
 /// Refuses with 429 when `subject` used up its quota under `rule`.
 pub async fn spend_quota(state: &AppState, rule: &throttle::Rule, subject: &str) -> AppResult<()> {
-    if let Some(wait) = state.throttle.spend(rule, subject).await? {
-        return Err(
-            AppError::new(ErrorKind::TooManyRequests, "too_many_requests")
-                .with_detail(format!(
-                    "Bạn đã gửi quá nhiều yêu cầu; vui lòng thử lại sau {} phút.",
-                    wait.div_ceil(60)
-                ))
-                .with_header(actix_web::http::header::RETRY_AFTER, wait.to_string()),
-        );
+    match state.throttle.spend(rule, subject).await? {
+        Some(wait) => Err(throttle::too_many(wait)),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Stores a fresh single-use token for `account` and returns it.
@@ -325,12 +318,7 @@ pub async fn verify_email(
     client: &ClientInfo,
 ) -> AppResult<AccountId> {
     let ip = client.ip.as_deref().unwrap_or("-");
-    if let Some(wait) = state.throttle.locked_for(&throttle::TOKEN_IP, ip).await? {
-        return Err(
-            AppError::new(ErrorKind::TooManyRequests, "too_many_requests")
-                .with_header(actix_web::http::header::RETRY_AFTER, wait.to_string()),
-        );
-    }
+    state.throttle.check(&throttle::TOKEN_IP, ip).await?;
     if !tokens::well_formed(token) {
         state.throttle.fail(&throttle::TOKEN_IP, ip).await?;
         return Err(invalid_token());

@@ -272,7 +272,7 @@ pub async fn sign_in(
         ])
         .await?
     {
-        return Err(crate::identity::login::locked(wait));
+        return Err(throttle::sign_in_locked(wait));
     }
     let mut conn = state.db.get().await?;
     let row = match StaffUsername::parse(username) {

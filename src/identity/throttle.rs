@@ -9,7 +9,11 @@ use std::time::Duration;
 
 use redis::AsyncCommands;
 
-use crate::{error::AppResult, identity::tokens, kv::Kv};
+use crate::{
+    error::{AppError, AppResult, ErrorKind},
+    identity::tokens,
+    kv::Kv,
+};
 
 /// A throttling rule.
 #[derive(Debug, Clone, Copy)]
@@ -72,6 +76,25 @@ pub const TOKEN_IP: Rule = Rule {
     max_lock: Duration::from_secs(3600),
 };
 
+/// The 429 answer for someone who must wait `wait` seconds.
+pub fn too_many(wait: u64) -> AppError {
+    retry_later("too_many_requests", "Bạn đã gửi quá nhiều yêu cầu", wait)
+}
+
+/// The 429 answer while a sign-in name or address is locked.
+pub fn sign_in_locked(wait: u64) -> AppError {
+    retry_later("sign_in_locked", "Đăng nhập sai quá nhiều lần", wait)
+}
+
+fn retry_later(code: &'static str, lead: &str, wait: u64) -> AppError {
+    AppError::new(ErrorKind::TooManyRequests, code)
+        .with_detail(format!(
+            "{lead}. Vui lòng thử lại sau {} phút.",
+            wait.div_ceil(60)
+        ))
+        .with_header(actix_web::http::header::RETRY_AFTER, wait.to_string())
+}
+
 /// Counts failures and locks keys in Redis.
 #[derive(Debug, Clone)]
 pub struct Throttle {
@@ -98,6 +121,14 @@ impl Throttle {
         let mut conn = self.kv.conn().await?;
         let ttl: i64 = conn.ttl(&lock).await?;
         Ok(u64::try_from(ttl).ok().filter(|t| *t > 0))
+    }
+
+    /// Refuses with 429 while `subject` is locked under `rule`.
+    pub async fn check(&self, rule: &Rule, subject: &str) -> AppResult<()> {
+        match self.locked_for(rule, subject).await? {
+            Some(wait) => Err(too_many(wait)),
+            None => Ok(()),
+        }
     }
 
     /// The longest wait among several rules, in one round trip.
