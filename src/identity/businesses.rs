@@ -8,9 +8,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::{
-    domain::{
-        AccountId, BusinessId, EmailAddress, Invalid, national_id::NationalId, tax_code::TaxCode,
-    },
+    domain::{AccountId, BusinessId, Invalid, national_id::NationalId, tax_code::TaxCode},
     error::{AppError, AppResult, ErrorKind},
     identity::{ClientInfo, audit, emails, registration::FieldErrors},
     notify::{outbox::Envelope, queue_email},
@@ -184,14 +182,6 @@ pub async fn authorizations(
     )
 }
 
-fn verified_email(account: &accounts::AccountRow) -> Option<EmailAddress> {
-    account
-        .email
-        .as_deref()
-        .filter(|_| account.email_verified_at.is_some())
-        .and_then(|e| EmailAddress::parse(e).ok())
-}
-
 /// Authorises the citizen with `national_id` to act for the business until `valid_until`.
 pub async fn grant(
     state: &AppState,
@@ -265,7 +255,7 @@ pub async fn grant(
             now,
         )
         .await?;
-        if let Some(email) = verified_email(&delegate) {
+        if let Some(email) = crate::identity::verified_email(&delegate) {
             queue_email(
                 c,
                 now,
@@ -332,7 +322,7 @@ pub async fn revoke(
             now,
         )
         .await?;
-        if let Some(email) = verified_email(&delegate) {
+        if let Some(email) = crate::identity::verified_email(&delegate) {
             queue_email(
                 c,
                 now,

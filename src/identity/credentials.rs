@@ -43,15 +43,10 @@ pub async fn request_reset(state: &AppState, username: &str, client: &ClientInfo
     } else {
         None
     };
-    let Some(account) = account.filter(|a| a.status == "active" && a.email_verified_at.is_some())
-    else {
+    let Some(account) = account.filter(|a| a.status == "active") else {
         return Ok(());
     };
-    let Some(email) = account
-        .email
-        .as_deref()
-        .and_then(|e| EmailAddress::parse(e).ok())
-    else {
+    let Some(email) = crate::identity::verified_email(&account) else {
         return Ok(());
     };
     if state

@@ -170,11 +170,7 @@ pub async fn complete_sign_in(
             now,
         )
         .await?;
-        let verified_email = account
-            .email
-            .as_deref()
-            .filter(|_| account.email_verified_at.is_some())
-            .and_then(|e| EmailAddress::parse(e).ok());
+        let verified_email = crate::identity::verified_email(account);
         // The first device is the one the account was made on: no alert for it.
         if seen.new_device
             && seen.prior_devices > 0

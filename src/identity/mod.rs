@@ -25,3 +25,15 @@ pub struct ClientInfo {
     /// The client's software (`User-Agent`, truncated).
     pub user_agent: Option<String>,
 }
+
+/// The account's email address if it is verified (the only one we write to
+/// about the account's security).
+pub fn verified_email(
+    account: &crate::storage::accounts::AccountRow,
+) -> Option<crate::domain::EmailAddress> {
+    account
+        .email
+        .as_deref()
+        .filter(|_| account.email_verified_at.is_some())
+        .and_then(|e| crate::domain::EmailAddress::parse(e).ok())
+}

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::{
     domain::{
-        AccountId, EmailAddress, Invalid,
+        AccountId, Invalid,
         national_id::NationalId,
         password_policy,
         person_name::PersonName,
@@ -630,11 +630,7 @@ pub async fn verify_identity_at_counter(
                 now,
             )
             .await?;
-            let email = account
-                .email
-                .as_deref()
-                .filter(|_| account.email_verified_at.is_some())
-                .and_then(|e| EmailAddress::parse(e).ok());
+            let email = crate::identity::verified_email(&account);
             if let Some(email) = email {
                 queue_email(
                     c,

@@ -31,7 +31,7 @@ use tokio::sync::RwLock;
 use crate::{
     config::VneidSettings,
     domain::{
-        AccountId, EmailAddress,
+        AccountId,
         national_id::{NationalId, Sex},
         person_name::PersonName,
     },
@@ -418,11 +418,7 @@ pub async fn account_for(
                 now,
             )
             .await?;
-            let email = account
-                .email
-                .as_deref()
-                .filter(|_| account.email_verified_at.is_some())
-                .and_then(|e| EmailAddress::parse(e).ok());
+            let email = crate::identity::verified_email(&account);
             if !created && let Some(email) = email {
                 queue_email(
                     c,
