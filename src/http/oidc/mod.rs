@@ -226,32 +226,9 @@ pub async fn token(
     form: web::Form<TokenForm>,
 ) -> HttpResponse {
     let form = form.into_inner();
-    let creds = match (basic_credentials(&req), &form.client_secret) {
-        (Some(_), Some(_)) => {
-            return oauth_error(&OAuthError {
-                status: 400,
-                error: "invalid_request",
-                description: "use one client authentication method".into(),
-            });
-        }
-        (Some((id, secret)), None) => ClientCredentials {
-            client_id: Some(id),
-            secret: Some(secret),
-        },
-        (None, _) => ClientCredentials {
-            client_id: form.client_id.clone(),
-            secret: form.client_secret.clone(),
-        },
-    };
     let result = async {
+        let creds = credentials(&req, &form.client_id, &form.client_secret)?;
         let client = token::authenticate(&state, &creds).await?;
-        if creds.client_id.as_deref() != form.client_id.as_deref() && form.client_id.is_some() {
-            return Err(OAuthError {
-                status: 400,
-                error: "invalid_request",
-                description: "client_id does not match the authenticated client".into(),
-            });
-        }
         match form.grant_type.as_deref() {
             Some("authorization_code") => {
                 token::authorization_code(
@@ -279,11 +256,7 @@ pub async fn token(
                 "unsupported_grant_type",
                 "supported: authorization_code, refresh_token, client_credentials",
             )),
-            None => Err(OAuthError {
-                status: 400,
-                error: "invalid_request",
-                description: "grant_type is required".into(),
-            }),
+            None => Err(OAuthError::new("invalid_request", "grant_type is required")),
         }
     }
     .await;
@@ -382,19 +355,31 @@ pub struct TokenOnlyForm {
     client_secret: Option<String>,
 }
 
-fn credentials(req: &HttpRequest, form: &TokenOnlyForm) -> Result<ClientCredentials, OAuthError> {
-    match (basic_credentials(req), &form.client_secret) {
+/// The client's credentials: HTTP Basic or the form, not both; a form
+/// `client_id` beside Basic must name the same client.
+fn credentials(
+    req: &HttpRequest,
+    client_id: &Option<String>,
+    client_secret: &Option<String>,
+) -> Result<ClientCredentials, OAuthError> {
+    match (basic_credentials(req), client_secret) {
         (Some(_), Some(_)) => Err(OAuthError::new(
             "invalid_request",
             "use one client authentication method",
         )),
+        (Some((id, _)), None) if client_id.as_ref().is_some_and(|c| *c != id) => {
+            Err(OAuthError::new(
+                "invalid_request",
+                "client_id does not match the authenticated client",
+            ))
+        }
         (Some((id, secret)), None) => Ok(ClientCredentials {
             client_id: Some(id),
             secret: Some(secret),
         }),
         (None, _) => Ok(ClientCredentials {
-            client_id: form.client_id.clone(),
-            secret: form.client_secret.clone(),
+            client_id: client_id.clone(),
+            secret: client_secret.clone(),
         }),
     }
 }
@@ -406,7 +391,7 @@ pub async fn revoke(
     form: web::Form<TokenOnlyForm>,
 ) -> HttpResponse {
     let result = async {
-        let creds = credentials(&req, &form)?;
+        let creds = credentials(&req, &form.client_id, &form.client_secret)?;
         let client = token::authenticate(&state, &creds).await?;
         let token = form
             .token
@@ -430,7 +415,7 @@ pub async fn introspect(
     form: web::Form<TokenOnlyForm>,
 ) -> HttpResponse {
     let result = async {
-        let creds = credentials(&req, &form)?;
+        let creds = credentials(&req, &form.client_id, &form.client_secret)?;
         let client = token::authenticate(&state, &creds).await?;
         let token = form
             .token
