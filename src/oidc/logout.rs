@@ -3,7 +3,7 @@
 //! the session ends and the browser goes back to a post-logout URI the client
 //! registered (exactly), with the client's `state`.
 
-use jsonwebtoken::{DecodingKey, Validation, jwk::Jwk};
+use jsonwebtoken::Validation;
 use redis::AsyncCommands;
 use serde::{Deserialize, Serialize};
 
@@ -48,16 +48,10 @@ async fn audience_of(state: &AppState, id_token: &str) -> AppResult<Option<Strin
     let Some(kid) = header.kid else {
         return Ok(None);
     };
-    let mut conn = state.db.get().await?;
-    let Some(row) = store::published_keys(&mut conn, state.clock.now())
-        .await?
-        .into_iter()
-        .find(|k| k.kid == kid)
-    else {
+    // The same cached keys that verify access tokens.
+    let Some((_, key)) = crate::oidc::keys::verifier(state, &kid).await? else {
         return Ok(None);
     };
-    let jwk: Jwk = serde_json::from_value(row.public_jwk).map_err(AppError::internal)?;
-    let key = DecodingKey::from_jwk(&jwk).map_err(AppError::internal)?;
     let mut validation = Validation::new(header.alg);
     validation.validate_exp = false;
     validation.validate_aud = false;
