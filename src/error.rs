@@ -402,6 +402,53 @@ impl ResponseError for AppError {
     }
 }
 
+/// Collects the field errors of a form into one 422 problem.
+#[derive(Debug, Default)]
+pub struct FieldErrors(Vec<(&'static str, crate::domain::Invalid)>);
+
+impl FieldErrors {
+    /// Keeps the value or records the error under `field`.
+    pub fn take<T>(
+        &mut self,
+        field: &'static str,
+        result: Result<T, crate::domain::Invalid>,
+    ) -> Option<T> {
+        match result {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.0.push((field, e));
+                None
+            }
+        }
+    }
+
+    /// Records an error under `field`.
+    pub fn push(&mut self, field: &'static str, invalid: crate::domain::Invalid) {
+        self.0.push((field, invalid));
+    }
+
+    /// Whether a field already failed.
+    pub fn has(&self, field: &str) -> bool {
+        self.0.iter().any(|(f, _)| *f == field)
+    }
+
+    /// The 422 problem, if any field failed.
+    pub fn into_result(self) -> AppResult<()> {
+        if self.0.is_empty() {
+            return Ok(());
+        }
+        let detail = if self.0.len() == 1 {
+            self.0[0].1.message.to_string()
+        } else {
+            format!("{} trường dữ liệu không hợp lệ.", self.0.len())
+        };
+        Err(self.0.into_iter().fold(
+            AppError::new(ErrorKind::Unprocessable, "validation_failed").with_detail(detail),
+            |err, (field, invalid)| err.with_field(field, invalid.code, invalid.message),
+        ))
+    }
+}
+
 impl From<diesel::result::Error> for AppError {
     fn from(err: diesel::result::Error) -> Self {
         use diesel::result::{DatabaseErrorKind as K, Error as E};

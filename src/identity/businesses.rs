@@ -9,8 +9,8 @@ use uuid::Uuid;
 
 use crate::{
     domain::{AccountId, BusinessId, Invalid, national_id::NationalId, tax_code::TaxCode},
-    error::{AppError, AppResult, ErrorKind},
-    identity::{ClientInfo, audit, emails, registration::FieldErrors},
+    error::{AppError, AppResult, ErrorKind, FieldErrors},
+    identity::{ClientInfo, audit, emails},
     notify::{outbox::Envelope, queue_email},
     startup::AppState,
     storage::{accounts, businesses},

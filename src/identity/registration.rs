@@ -19,7 +19,7 @@ use crate::{
         person_name::PersonName,
         phone::PhoneNumber,
     },
-    error::{AppError, AppResult, ErrorKind},
+    error::{AppError, AppResult, ErrorKind, FieldErrors},
     identity::{ClientInfo, audit, emails, throttle, tokens},
     notify::{outbox::Envelope, queue_email},
     startup::AppState,
@@ -72,49 +72,6 @@ pub struct CitizenRegistration {
     pub phone: PhoneNumber,
     /// Password (policy checked).
     pub password: SecretString,
-}
-
-/// Collects the field errors of a form into one 422 problem.
-#[derive(Debug, Default)]
-pub struct FieldErrors(Vec<(&'static str, Invalid)>);
-
-impl FieldErrors {
-    /// Keeps the value or records the error under `field`.
-    pub fn take<T>(&mut self, field: &'static str, result: Result<T, Invalid>) -> Option<T> {
-        match result {
-            Ok(v) => Some(v),
-            Err(e) => {
-                self.0.push((field, e));
-                None
-            }
-        }
-    }
-
-    /// Records an error under `field`.
-    pub fn push(&mut self, field: &'static str, invalid: Invalid) {
-        self.0.push((field, invalid));
-    }
-
-    /// Whether a field already failed.
-    pub fn has(&self, field: &str) -> bool {
-        self.0.iter().any(|(f, _)| *f == field)
-    }
-
-    /// The 422 problem, if any field failed.
-    pub fn into_result(self) -> AppResult<()> {
-        if self.0.is_empty() {
-            return Ok(());
-        }
-        let detail = if self.0.len() == 1 {
-            self.0[0].1.message.to_string()
-        } else {
-            format!("{} trường dữ liệu không hợp lệ.", self.0.len())
-        };
-        Err(self.0.into_iter().fold(
-            AppError::new(ErrorKind::Unprocessable, "validation_failed").with_detail(detail),
-            |err, (field, invalid)| err.with_field(field, invalid.code, invalid.message),
-        ))
-    }
 }
 
 /// Parses a `YYYY-MM-DD` date of birth for someone old enough on `today`.

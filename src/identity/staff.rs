@@ -19,10 +19,9 @@ use crate::{
         staff::{AgencyCode, StaffRole, StaffUsername},
         totp::{self, TotpSecret},
     },
-    error::{AppError, AppResult, ErrorKind},
+    error::{AppError, AppResult, ErrorKind, FieldErrors},
     identity::{
-        ClientInfo, audit, emails, password::Verification, registration::FieldErrors,
-        sessions::SessionData, throttle, tokens,
+        ClientInfo, audit, emails, password::Verification, sessions::SessionData, throttle, tokens,
     },
     notify::{outbox::Envelope, queue_email},
     startup::AppState,

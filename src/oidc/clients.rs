@@ -6,8 +6,8 @@
 use url::Url;
 
 use crate::{
-    error::{AppError, AppResult, ErrorKind},
-    identity::{registration::FieldErrors, tokens},
+    error::{AppError, AppResult, ErrorKind, FieldErrors},
+    identity::tokens,
     startup::AppState,
     storage::oidc::{self as store, ClientRow},
 };
