@@ -62,30 +62,10 @@ async fn a_citizen_registers_verifies_the_email_and_signs_in() {
     assert_eq!(me["businesses"], json!([]));
 
     // The email works as a sign-in name too (case-insensitively).
-    let other = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    let page = other
-        .get(app.url("/login"))
-        .send()
-        .await
-        .expect("get")
-        .text()
-        .await
-        .expect("page");
-    let csrf = input_value(&page, "csrf_token").expect("csrf");
-    let res = other
-        .post(app.url("/login"))
-        .form(&[
-            ("username", citizen.email.to_uppercase().as_str()),
-            ("password", citizen.password.as_str()),
-            ("csrf_token", csrf.as_str()),
-        ])
-        .send()
-        .await
-        .expect("post");
+    let other = TestApp::fresh_client();
+    let res = app
+        .sign_in_with(&other, &citizen.email.to_uppercase(), &citizen.password)
+        .await;
     assert_eq!(res.status(), 303);
 }
 
@@ -288,25 +268,9 @@ async fn the_owner_lists_and_revokes_sessions_and_sees_security_events() {
         .user_agent("DichVuCong-Android/1.0")
         .build()
         .expect("client");
-    let page = phone
-        .get(app.url("/login"))
-        .send()
-        .await
-        .expect("get")
-        .text()
-        .await
-        .expect("page");
-    let csrf = input_value(&page, "csrf_token").expect("csrf");
-    let res = phone
-        .post(app.url("/login"))
-        .form(&[
-            ("username", citizen.national_id.as_str()),
-            ("password", citizen.password.as_str()),
-            ("csrf_token", csrf.as_str()),
-        ])
-        .send()
-        .await
-        .expect("post");
+    let res = app
+        .sign_in_with(&phone, &citizen.national_id, &citizen.password)
+        .await;
     assert_eq!(res.status(), 303);
     app.run_jobs().await;
     let alerts: Vec<_> = app
