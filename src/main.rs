@@ -62,7 +62,7 @@ enum Command {
     /// Administration.
     Admin {
         #[command(subcommand)]
-        command: AdminCommand,
+        command: Box<AdminCommand>,
     },
 }
 
@@ -134,6 +134,22 @@ enum ClientCommand {
         /// An exact post-logout redirect URI (repeatable).
         #[arg(long = "post-logout-redirect-uri")]
         post_logout_redirect_uris: Vec<String>,
+        /// A file with the client's public keys (JWK Set): it authenticates
+        /// with private_key_jwt instead of a secret.
+        #[arg(long, conflicts_with_all = ["public", "secret"])]
+        jwks: Option<std::path::PathBuf>,
+        /// How its ID tokens are signed: RS256 (default) or ES256.
+        #[arg(long)]
+        id_token_alg: Option<String>,
+        /// Accept its authorization requests only through PAR (RFC 9126).
+        #[arg(long)]
+        require_par: bool,
+        /// Pairwise subjects shared with the other clients of this sector.
+        #[arg(long, conflicts_with = "public_sub")]
+        sector_identifier: Option<String>,
+        /// Where logout tokens are posted when a session it joined ends.
+        #[arg(long)]
+        backchannel_logout_uri: Option<String>,
     },
     /// List the clients.
     List,
@@ -269,7 +285,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Admin { command } => admin_command(command).await,
+        Command::Admin { command } => admin_command(*command).await,
     }
 }
 
@@ -337,7 +353,24 @@ async fn admin_command(command: AdminCommand) -> anyhow::Result<()> {
                 pairwise: _,
                 public_sub,
                 post_logout_redirect_uris,
+                jwks,
+                id_token_alg,
+                require_par,
+                sector_identifier,
+                backchannel_logout_uri,
             } => {
+                let jwks = match jwks {
+                    None => None,
+                    Some(path) => {
+                        let text = std::fs::read_to_string(&path)
+                            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+                        Some(
+                            serde_json::from_str(&text).map_err(|e| {
+                                anyhow::anyhow!("{} is not JSON: {e}", path.display())
+                            })?,
+                        )
+                    }
+                };
                 let registered = oidc::clients::register(
                     &state,
                     oidc::clients::NewClient {
@@ -352,6 +385,11 @@ async fn admin_command(command: AdminCommand) -> anyhow::Result<()> {
                             .map(str::to_owned)
                             .collect(),
                         public_subject: public_sub,
+                        jwks,
+                        id_token_alg,
+                        require_par,
+                        sector_identifier,
+                        backchannel_logout_uri,
                     },
                 )
                 .await
@@ -360,11 +398,7 @@ async fn admin_command(command: AdminCommand) -> anyhow::Result<()> {
                 println!(
                     "registered client {} ({}, {} subjects, scopes: {})",
                     c.client_id,
-                    if c.secret_hash.is_some() {
-                        "confidential"
-                    } else {
-                        "public"
-                    },
+                    client_kind(c),
                     c.subject_type,
                     c.scopes.join(" ")
                 );
@@ -380,11 +414,7 @@ async fn admin_command(command: AdminCommand) -> anyhow::Result<()> {
                     println!(
                         "{}\t{}\t{}\t{}\t{}",
                         c.client_id,
-                        if c.secret_hash.is_some() {
-                            "confidential"
-                        } else {
-                            "public"
-                        },
+                        client_kind(&c),
                         c.subject_type,
                         c.scopes.join(" "),
                         c.redirect_uris.join(" ")
@@ -415,4 +445,13 @@ async fn admin_command(command: AdminCommand) -> anyhow::Result<()> {
         },
     }
     Ok(())
+}
+
+/// How a client authenticates, as the admin commands print it.
+fn client_kind(client: &eservices::storage::oidc::ClientRow) -> &'static str {
+    match client.auth_method.as_str() {
+        "client_secret" => "confidential",
+        "private_key_jwt" => "confidential/private_key_jwt",
+        _ => "public",
+    }
 }

@@ -53,6 +53,10 @@ pub struct AppState {
     pub vneid: Option<Arc<Vneid>>,
     /// The OpenID provider's keys, cached in this process.
     pub key_cache: Arc<crate::oidc::keys::KeyCache>,
+    /// Registered OpenID clients, cached in this process.
+    pub client_cache: Arc<crate::oidc::clients::ClientCache>,
+    /// Outgoing HTTP (back-channel logout).
+    pub http: reqwest::Client,
 }
 
 impl AppState {
@@ -70,6 +74,13 @@ impl AppState {
         Ok(Self {
             vneid,
             key_cache: Arc::default(),
+            client_cache: Arc::default(),
+            http: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(10))
+                .connect_timeout(std::time::Duration::from_secs(5))
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .context("HTTP client")?,
             settings: Arc::new(settings),
             db,
             sessions: SessionStore::new(kv.clone()),
@@ -97,6 +108,7 @@ impl AppState {
                 concurrency: self.settings.worker.concurrency,
                 poll_interval: self.settings.worker.poll_interval,
             },
+            self.clone(),
         )
     }
 }

@@ -148,7 +148,8 @@ pub async fn confirm_reset(
     if !redeemed {
         return Err(invalid());
     }
-    state.sessions.revoke_all(&id.to_string(), None).await?;
+    let ended = state.sessions.revoke_all(&id.to_string(), None).await?;
+    crate::oidc::backchannel::sessions_ended(state, &ended).await?;
     state
         .throttle
         .reset(&throttle::SIGN_IN_ACCOUNT, &account.national_id)
@@ -215,10 +216,11 @@ pub async fn change_password(
         Ok(())
     })
     .await?;
-    state
+    let ended = state
         .sessions
         .revoke_all(&account.to_string(), Some(current_token))
         .await?;
+    crate::oidc::backchannel::sessions_ended(state, &ended).await?;
     Ok(())
 }
 

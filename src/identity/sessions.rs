@@ -191,18 +191,19 @@ impl<T: SessionData> SessionStore<T> {
         Ok(Some(session))
     }
 
-    /// Ends the session of a cookie token.
-    pub async fn revoke(&self, token: &str) -> AppResult<()> {
+    /// Ends the session of a cookie token; returns it if it was live.
+    pub async fn revoke(&self, token: &str) -> AppResult<Option<T>> {
         if !tokens::well_formed(token) {
-            return Ok(());
+            return Ok(None);
         }
         let hash = tokens::hash_hex(token);
         let mut conn = self.kv.conn().await?;
         let raw: Option<String> = conn.get(self.key(&hash)).await?;
-        if let Some(session) = raw.and_then(|r| serde_json::from_str::<T>(&r).ok()) {
+        let session = raw.and_then(|r| serde_json::from_str::<T>(&r).ok());
+        if let Some(session) = &session {
             self.revoke_hash(&session.owner(), &hash).await?;
         }
-        Ok(())
+        Ok(session)
     }
 
     async fn revoke_hash(&self, owner: &str, hash: &str) -> AppResult<()> {
@@ -259,27 +260,29 @@ impl<T: SessionData> SessionStore<T> {
         Ok(list)
     }
 
-    /// Ends one of the account's sessions by its public id; false if none matched.
-    pub async fn revoke_by_public_id(&self, owner: &str, id: &str) -> AppResult<bool> {
-        for (hash, _) in self.live_hashes(owner).await? {
+    /// Ends one of the account's sessions by its public id; returns it, or
+    /// `None` if none matched.
+    pub async fn revoke_by_public_id(&self, owner: &str, id: &str) -> AppResult<Option<T>> {
+        for (hash, session) in self.live_hashes(owner).await? {
             if public_id(&hash) == id {
                 self.revoke_hash(owner, &hash).await?;
-                return Ok(true);
+                return Ok(Some(session));
             }
         }
-        Ok(false)
+        Ok(None)
     }
 
-    /// Ends every session of the account except the one of `keep_token`.
-    pub async fn revoke_all(&self, owner: &str, keep_token: Option<&str>) -> AppResult<usize> {
+    /// Ends every session of the account except the one of `keep_token`;
+    /// returns the sessions ended.
+    pub async fn revoke_all(&self, owner: &str, keep_token: Option<&str>) -> AppResult<Vec<T>> {
         let keep = keep_token.map(tokens::hash_hex);
-        let mut n = 0;
-        for (hash, _) in self.live_hashes(owner).await? {
+        let mut ended = Vec::new();
+        for (hash, session) in self.live_hashes(owner).await? {
             if keep.as_deref() != Some(hash.as_str()) {
                 self.revoke_hash(owner, &hash).await?;
-                n += 1;
+                ended.push(session);
             }
         }
-        Ok(n)
+        Ok(ended)
     }
 }

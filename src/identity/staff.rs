@@ -648,6 +648,7 @@ pub async fn verify_identity_at_counter(
     })
     .await?;
     // Sessions carry the level they were opened at: the citizen signs in again at level 2.
-    state.sessions.revoke_all(&id.to_string(), None).await?;
+    let ended = state.sessions.revoke_all(&id.to_string(), None).await?;
+    crate::oidc::backchannel::sessions_ended(state, &ended).await?;
     Ok(id)
 }

@@ -36,6 +36,20 @@ pub enum Job {
         /// Age in hours.
         older_than_hours: u32,
     },
+    /// Tell a client that a browser session it joined has ended.
+    BackchannelLogout {
+        /// The client.
+        client_id: String,
+        /// The session id its ID tokens carried.
+        sid: String,
+        /// The account (its subject is computed at delivery).
+        account_id: Uuid,
+    },
+    /// Forget which clients joined browser sessions that have certainly ended (scheduled).
+    PurgeEndedSessions {
+        /// Age in hours (sessions last at most this long).
+        older_than_hours: u32,
+    },
 }
 
 impl Job {
@@ -45,6 +59,8 @@ impl Job {
             Self::SendEmail { .. } => "send_email",
             Self::SendSms { .. } => "send_sms",
             Self::PurgeStaleRegistrations { .. } => "purge_stale_registrations",
+            Self::BackchannelLogout { .. } => "backchannel_logout",
+            Self::PurgeEndedSessions { .. } => "purge_ended_sessions",
         }
     }
 
@@ -63,10 +79,16 @@ impl Job {
                 cap: Duration::from_secs(60),
                 max_attempts: 6,
             },
-            Self::PurgeStaleRegistrations { .. } => RetryPolicy {
+            Self::PurgeStaleRegistrations { .. } | Self::PurgeEndedSessions { .. } => RetryPolicy {
                 base: Duration::from_secs(60),
                 cap: Duration::from_secs(600),
                 max_attempts: 5,
+            },
+            // About two hours of retries: a client down for a while still learns of the logout.
+            Self::BackchannelLogout { .. } => RetryPolicy {
+                base: Duration::from_secs(10),
+                cap: Duration::from_secs(1800),
+                max_attempts: 12,
             },
         }
     }
@@ -77,7 +99,10 @@ impl Job {
             Self::SendEmail { email_id } => Some(email_id.to_string()),
             Self::SendSms { sms_id } => Some(sms_id.to_string()),
             // One pending run is enough, however many workers schedule it.
-            Self::PurgeStaleRegistrations { .. } => Some("scheduled".into()),
+            Self::PurgeStaleRegistrations { .. } | Self::PurgeEndedSessions { .. } => {
+                Some("scheduled".into())
+            }
+            Self::BackchannelLogout { client_id, sid, .. } => Some(format!("{client_id}\n{sid}")),
         }
     }
 

@@ -50,6 +50,8 @@ pub struct Worker {
     metrics: Option<Arc<Metrics>>,
     concurrency: usize,
     poll_interval: Duration,
+    /// The application, for jobs that act in its name (back-channel logout).
+    app: crate::startup::AppState,
 }
 
 /// A failed attempt.
@@ -87,6 +89,7 @@ impl Worker {
         from: Mailbox,
         metrics: Option<Arc<Metrics>>,
         options: &WorkerOptions,
+        app: crate::startup::AppState,
     ) -> Self {
         let host = hostname();
         let id = format!(
@@ -104,6 +107,7 @@ impl Worker {
             metrics,
             concurrency: options.concurrency.max(1),
             poll_interval: options.poll_interval,
+            app,
         }
     }
 
@@ -149,6 +153,16 @@ impl Worker {
             self.clock.now(),
             &Job::PurgeStaleRegistrations {
                 older_than_hours: STALE_REGISTRATION_HOURS,
+            },
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let session_hours = crate::identity::sessions::ABSOLUTE_TIMEOUT.as_secs() / 3600 + 1;
+        crate::notify::enqueue(
+            &mut conn,
+            self.clock.now(),
+            &Job::PurgeEndedSessions {
+                older_than_hours: u32::try_from(session_hours).unwrap_or(u32::MAX),
             },
         )
         .await
@@ -276,6 +290,28 @@ impl Worker {
                         retryable: true,
                     })
             }
+            Job::PurgeEndedSessions { older_than_hours } => {
+                let before =
+                    self.clock.now() - chrono::Duration::hours(i64::from(*older_than_hours));
+                let mut conn = self.db.get().await.map_err(|e| Failure {
+                    detail: format!("database unavailable: {e}"),
+                    retryable: true,
+                })?;
+                crate::storage::oidc::purge_session_clients(&mut conn, before)
+                    .await
+                    .map(|n| format!("forgot {n} ended sessions"))
+                    .map_err(|e| Failure {
+                        detail: format!("purging: {e}"),
+                        retryable: true,
+                    })
+            }
+            Job::BackchannelLogout {
+                client_id,
+                sid,
+                account_id,
+            } => Ok(
+                crate::oidc::backchannel::deliver(&self.app, client_id, sid, *account_id).await?,
+            ),
         }
     }
 

@@ -16,7 +16,11 @@ use url::Url;
 use crate::{
     error::{AppError, AppResult, ErrorKind},
     identity::{sessions::Session, tokens},
-    oidc::jwt::{ACR_LEVEL_2, acr_for},
+    oidc::{
+        clients,
+        jwt::{ACR_LEVEL_2, acr_for},
+        par,
+    },
     startup::AppState,
     storage::oidc::{self as store, ClientRow},
 };
@@ -55,6 +59,10 @@ pub struct AuthorizeRequest {
     pub login_hint: Option<String>,
     /// Preferred languages.
     pub ui_locales: Option<String>,
+    /// A pushed request (RFC 9126) to use instead of these parameters.
+    pub request_uri: Option<String>,
+    /// A request object (not supported).
+    pub request: Option<String>,
 }
 
 /// What the endpoint does next.
@@ -70,6 +78,8 @@ pub enum Outcome {
         return_to: String,
         /// A sign-in name to prefill.
         login_hint: Option<String>,
+        /// `en` when the client asked for English pages.
+        lang: Option<&'static str>,
     },
     /// Ask for consent.
     Consent(Box<PendingConsent>),
@@ -113,6 +123,145 @@ pub struct CodeGrant {
     pub amr: Vec<String>,
     /// Session id.
     pub sid: String,
+    /// The business the person acts for.
+    #[serde(default)]
+    pub acting_for: Option<uuid::Uuid>,
+}
+
+/// The `sid` of a browser session, as its ID tokens and logout tokens carry it.
+pub fn session_sid(session: &Session) -> String {
+    tokens::hash_hex(&format!(
+        "{}:{}",
+        session.account_id,
+        session.created_at.timestamp_micros()
+    ))[..32]
+        .to_owned()
+}
+
+/// The page language a request asks for: English when `ui_locales` prefers it.
+pub fn page_lang(req: &AuthorizeRequest) -> Option<&'static str> {
+    let first = req
+        .ui_locales
+        .as_deref()
+        .unwrap_or_default()
+        .split_whitespace()
+        .find(|l| {
+            let l = l.to_ascii_lowercase();
+            l.starts_with("vi") || l.starts_with("en")
+        })?;
+    first.to_ascii_lowercase().starts_with("en").then_some("en")
+}
+
+/// Why a request cannot go on.
+#[derive(Debug)]
+pub enum Rejection {
+    /// The client or its redirect URI is not trusted: say so, never redirect.
+    Untrusted(&'static str, &'static str),
+    /// An error for the client, at its (checked) redirect URI.
+    ToClient(&'static str, String),
+}
+
+/// What a checked request asks for.
+#[derive(Debug)]
+pub struct Checked {
+    /// The registered redirect URI it named.
+    pub redirect_uri: String,
+    /// The scopes.
+    pub scopes: BTreeSet<String>,
+    /// `prompt` values.
+    pub prompt: BTreeSet<String>,
+    /// `max_age` in seconds.
+    pub max_age: Option<i64>,
+}
+
+/// Checks an authorization request against its client's registration (also
+/// used for pushed requests, whose errors are answered directly).
+pub fn check_request(client: &ClientRow, req: &AuthorizeRequest) -> Result<Checked, Rejection> {
+    let Some(redirect_uri) = req
+        .redirect_uri
+        .as_deref()
+        .filter(|u| client.redirect_uris.iter().any(|r| r == u))
+    else {
+        return Err(Rejection::Untrusted(
+            "invalid_redirect_uri",
+            "Địa chỉ chuyển hướng không khớp với địa chỉ đã đăng ký của ứng dụng.",
+        ));
+    };
+    let to_client = |error: &'static str, description: &str| {
+        Err(Rejection::ToClient(error, description.to_owned()))
+    };
+    if req.request.is_some() {
+        return to_client(
+            "request_not_supported",
+            "request objects are not supported; use PAR",
+        );
+    }
+    if req.response_type.as_deref() != Some("code") {
+        return to_client(
+            "unsupported_response_type",
+            "only response_type=code is supported",
+        );
+    }
+    let scopes: BTreeSet<String> = req
+        .scope
+        .as_deref()
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    if !scopes.contains("openid") {
+        return to_client("invalid_scope", "the openid scope is required");
+    }
+    if let Some(s) = scopes.iter().find(|s| !client.scopes.contains(s)) {
+        return to_client(
+            "invalid_scope",
+            &format!("scope {s} is not allowed for this client"),
+        );
+    }
+    match (
+        req.code_challenge.as_deref(),
+        req.code_challenge_method.as_deref(),
+    ) {
+        (Some(c), Some("S256"))
+            if (43..=128).contains(&c.len())
+                && c.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_')) => {}
+        _ => {
+            return to_client(
+                "invalid_request",
+                "PKCE with code_challenge_method=S256 is required",
+            );
+        }
+    }
+    let prompt: BTreeSet<String> = req
+        .prompt
+        .as_deref()
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    if prompt.contains("none") && prompt.len() > 1 {
+        return to_client("invalid_request", "prompt=none cannot be combined");
+    }
+    if let Some(p) = prompt
+        .iter()
+        .find(|p| !matches!(p.as_str(), "none" | "login" | "consent"))
+    {
+        return to_client("invalid_request", &format!("prompt={p} is not supported"));
+    }
+    let max_age = match req.max_age.as_deref() {
+        None => None,
+        Some(raw) => match raw.parse::<i64>() {
+            Ok(v) if v >= 0 => Some(v),
+            _ => return to_client("invalid_request", "max_age must be a non-negative integer"),
+        },
+    };
+    Ok(Checked {
+        redirect_uri: redirect_uri.to_owned(),
+        scopes,
+        prompt,
+        max_age,
+    })
 }
 
 fn redirect_with(base: &str, params: &[(&str, &str)]) -> String {
@@ -153,20 +302,25 @@ fn page_error(code: &'static str, detail: &str) -> Outcome {
     Outcome::ErrorPage(AppError::new(ErrorKind::BadRequest, code).with_detail(detail.to_owned()))
 }
 
+/// Removes what a fresh sign-in satisfies: `prompt=login` and `max_age`.
+fn drop_fresh_login(req: &mut AuthorizeRequest) {
+    req.prompt = req.prompt.take().map(|p| {
+        p.split_whitespace()
+            .filter(|v| *v != "login")
+            .collect::<Vec<_>>()
+            .join(" ")
+    });
+    if req.prompt.as_deref() == Some("") {
+        req.prompt = None;
+    }
+    req.max_age = None;
+}
+
 /// The authorization URL with some parameters removed (to come back after sign-in).
 pub fn authorize_url_without(req: &AuthorizeRequest, drop_prompt_login: bool) -> String {
     let mut copy = req.clone();
     if drop_prompt_login {
-        copy.prompt = copy.prompt.map(|p| {
-            p.split_whitespace()
-                .filter(|v| *v != "login")
-                .collect::<Vec<_>>()
-                .join(" ")
-        });
-        if copy.prompt.as_deref() == Some("") {
-            copy.prompt = None;
-        }
-        copy.max_age = None;
+        drop_fresh_login(&mut copy);
     }
     let query = serde_urlencoded::to_string(&copy).unwrap_or_default();
     format!("/oauth2/authorize?{query}")
@@ -184,103 +338,47 @@ pub async fn authorize(
             "Thiếu client_id: ứng dụng không xác định.",
         ));
     };
-    let mut conn = state.db.get().await?;
-    let Some(client) = store::client(&mut conn, client_id).await? else {
+    let Some(client) = clients::find(state, client_id).await? else {
         return Ok(page_error(
             "invalid_client",
             "Ứng dụng yêu cầu đăng nhập chưa được đăng ký với hệ thống.",
         ));
     };
-    drop(conn);
-    let Some(redirect_uri) = req
-        .redirect_uri
-        .as_deref()
-        .filter(|u| client.redirect_uris.iter().any(|r| r == u))
-    else {
-        return Ok(page_error(
-            "invalid_redirect_uri",
-            "Địa chỉ chuyển hướng không khớp với địa chỉ đã đăng ký của ứng dụng.",
-        ));
+    // A pushed request replaces every parameter but client_id (RFC 9126 §4).
+    let (req, pushed) = match req.request_uri.as_deref() {
+        Some(uri) => match par::resolve(state, &client, uri).await? {
+            Some(pushed) => (pushed, true),
+            None => {
+                return Ok(page_error(
+                    "invalid_request_uri",
+                    "Yêu cầu đăng nhập đã hết hạn hoặc không hợp lệ. Vui lòng quay lại ứng dụng và thử lại.",
+                ));
+            }
+        },
+        None => (req.clone(), false),
     };
-    if req.response_type.as_deref() != Some("code") {
-        return Ok(error_redirect(
-            state,
-            redirect_uri,
-            req,
-            "unsupported_response_type",
-            "only response_type=code is supported",
-        ));
-    }
-    let scopes: BTreeSet<String> = req
-        .scope
-        .as_deref()
-        .unwrap_or_default()
-        .split_whitespace()
-        .map(str::to_owned)
-        .collect();
-    if !scopes.contains("openid") {
-        return Ok(error_redirect(
-            state,
-            redirect_uri,
-            req,
-            "invalid_scope",
-            "the openid scope is required",
-        ));
-    }
-    if let Some(s) = scopes.iter().find(|s| !client.scopes.contains(s)) {
-        return Ok(error_redirect(
-            state,
-            redirect_uri,
-            req,
-            "invalid_scope",
-            &format!("scope {s} is not allowed for this client"),
-        ));
-    }
-    match (
-        req.code_challenge.as_deref(),
-        req.code_challenge_method.as_deref(),
-    ) {
-        (Some(c), Some("S256")) if (43..=128).contains(&c.len()) => {}
-        _ => {
-            return Ok(error_redirect(
-                state,
-                redirect_uri,
-                req,
-                "invalid_request",
-                "PKCE with code_challenge_method=S256 is required",
-            ));
+    let req = &req;
+    let checked = match check_request(&client, req) {
+        Ok(c) => c,
+        Err(Rejection::Untrusted(code, detail)) => return Ok(page_error(code, detail)),
+        Err(Rejection::ToClient(error, description)) => {
+            let uri = req.redirect_uri.as_deref().unwrap_or_default();
+            return Ok(error_redirect(state, uri, req, error, &description));
         }
-    }
-    let prompt: BTreeSet<&str> = req
-        .prompt
-        .as_deref()
-        .unwrap_or_default()
-        .split_whitespace()
-        .collect();
-    if prompt.contains("none") && prompt.len() > 1 {
+    };
+    let redirect_uri = checked.redirect_uri.as_str();
+    if client.require_par && !pushed {
         return Ok(error_redirect(
             state,
             redirect_uri,
             req,
             "invalid_request",
-            "prompt=none cannot be combined",
+            "this client must push its authorization requests (PAR)",
         ));
     }
-    let max_age: Option<i64> = match req.max_age.as_deref() {
-        None => None,
-        Some(raw) => match raw.parse::<i64>() {
-            Ok(v) if v >= 0 => Some(v),
-            _ => {
-                return Ok(error_redirect(
-                    state,
-                    redirect_uri,
-                    req,
-                    "invalid_request",
-                    "max_age must be a non-negative integer",
-                ));
-            }
-        },
-    };
+    let scopes = checked.scopes;
+    let prompt = checked.prompt;
+    let max_age = checked.max_age;
     let now = state.clock.now();
     let stale = |s: &Session| max_age.is_some_and(|m| (now - s.authenticated_at).num_seconds() > m);
     let session = match session {
@@ -295,9 +393,19 @@ pub async fn authorize(
                     "the user is not signed in",
                 ));
             }
+            let return_to = if pushed {
+                // The pushed request was used once; the sign-in comes back to a
+                // continuation of it (prompt=login and max_age now satisfied).
+                let mut again = req.clone();
+                drop_fresh_login(&mut again);
+                par::continuation(state, &client, &again).await?
+            } else {
+                authorize_url_without(req, true)
+            };
             return Ok(Outcome::SignIn {
-                return_to: authorize_url_without(req, true),
-                login_hint: req.login_hint.clone(),
+                return_to,
+                login_hint: req.login_hint.clone().filter(|h| h.len() <= 256),
+                lang: page_lang(req),
             });
         }
     };
@@ -385,12 +493,8 @@ async fn issue_code(
         auth_time: session.authenticated_at,
         level: session.level,
         amr: session.methods.clone(),
-        sid: tokens::hash_hex(&format!(
-            "{}:{}",
-            session.account_id,
-            session.created_at.timestamp_micros()
-        ))[..32]
-            .to_owned(),
+        sid: session_sid(session),
+        acting_for: session.acting_for.map(|b| b.as_uuid()),
     };
     let body = serde_json::to_string(&grant).map_err(AppError::internal)?;
     let mut kv = state.kv.conn().await?;
@@ -424,8 +528,7 @@ pub async fn answer_consent(
             AppError::bad_request("consent_expired")
                 .with_detail("Yêu cầu cấp quyền đã hết hạn. Vui lòng quay lại ứng dụng và thử lại.")
         })?;
-    let mut conn = state.db.get().await?;
-    let client = store::client(&mut conn, &pending.client_id)
+    let client = clients::find(state, &pending.client_id)
         .await?
         .ok_or_else(|| {
             AppError::bad_request("invalid_client").with_detail("Ứng dụng không còn được đăng ký.")
@@ -444,6 +547,7 @@ pub async fn answer_consent(
     let account = session.account_id;
     let scopes = pending.scopes.clone();
     let client_id = client.client_id.clone();
+    let mut conn = state.db.get().await?;
     conn.transaction::<_, AppError, _>(async |c| {
         store::grant_consent(c, account.as_uuid(), &client_id, &scopes, now).await?;
         crate::identity::audit::record(

@@ -50,6 +50,9 @@ pub struct AccessClaims {
     /// Account id (internal, for our own API); absent for client credentials.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub account_id: Option<uuid::Uuid>,
+    /// The business the person acts for in this grant (internal id, for our own API and UserInfo).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub acting_for: Option<uuid::Uuid>,
     /// Token id.
     pub jti: String,
     /// Issued at.

@@ -217,6 +217,8 @@ struct CachedVerifiers {
 pub struct KeyCache {
     signers: std::sync::RwLock<std::collections::HashMap<&'static str, CachedSigner>>,
     verifiers: std::sync::RwLock<Option<CachedVerifiers>>,
+    /// The pairwise subject salt (never changes once generated).
+    pub(crate) pairwise_salt: tokio::sync::OnceCell<crate::oidc::subject::PairwiseSalt>,
 }
 
 impl std::fmt::Debug for KeyCache {

@@ -1,12 +1,16 @@
 //! The city's OpenID provider: signing keys and clients, the authorization
 //! code flow with PKCE, tokens (RFC 9068 access tokens, ID tokens), UserInfo.
 
+pub mod backchannel;
+pub mod client_auth;
 pub mod clients;
 pub mod connected_apps;
 pub mod flow;
 pub mod jwt;
 pub mod keys;
 pub mod logout;
+pub mod par;
 pub mod revocation;
+pub mod subject;
 pub mod token;
 pub mod userinfo;

@@ -1,5 +1,6 @@
 //! Token revocation (RFC 7009) and introspection (RFC 7662).
 
+use diesel_async::AsyncConnection;
 use serde_json::{Value, json};
 
 use crate::{
@@ -17,16 +18,43 @@ pub async fn revoke(state: &AppState, client: &ClientRow, token: &str) -> Result
     let mut conn = state.db.get().await.map_err(crate::error::AppError::from)?;
     if let Some(row) = store::refresh_by_hash(&mut conn, &tokens::hash(token)).await? {
         if row.client_id == client.client_id {
-            store::revoke_family(&mut conn, row.family_id, now).await?;
+            conn.transaction::<_, OAuthError, _>(async |c| {
+                if store::revoke_family(c, row.family_id, now).await? > 0 {
+                    audit_revocation(c, row.account_id, client, "refresh_token", now).await?;
+                }
+                Ok(())
+            })
+            .await?;
         }
         return Ok(());
     }
-    drop(conn);
     if let Ok(claims) = jwt::verify_access_token(state, token, now).await
         && claims.client_id == client.client_id
     {
         jwt::revoke_access_token(state, &claims, now).await?;
+        if let Some(account) = claims.account_id {
+            audit_revocation(&mut conn, account, client, "access_token", now).await?;
+        }
     }
+    Ok(())
+}
+
+async fn audit_revocation(
+    conn: &mut diesel_async::AsyncPgConnection,
+    account: uuid::Uuid,
+    client: &ClientRow,
+    kind: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), OAuthError> {
+    crate::identity::audit::record(
+        conn,
+        crate::domain::AccountId::from(account),
+        "oidc_token_revoked",
+        &crate::identity::ClientInfo::default(),
+        json!({ "client_id": client.client_id, "token_type": kind }),
+        now,
+    )
+    .await?;
     Ok(())
 }
 
@@ -37,7 +65,7 @@ pub async fn introspect(
     token: &str,
 ) -> Result<Value, OAuthError> {
     let now = state.clock.now();
-    if client.secret_hash.is_none() {
+    if !crate::oidc::client_auth::is_confidential(client) {
         return Err(OAuthError::new(
             "unauthorized_client",
             "introspection needs a confidential client",

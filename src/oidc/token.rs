@@ -4,19 +4,23 @@
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Duration, Utc};
-use diesel_async::AsyncConnection;
+use diesel_async::{AsyncConnection, AsyncPgConnection};
 use redis::AsyncCommands;
 use serde::Serialize;
+use serde_json::json;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::{
+    domain::AccountId,
     error::AppError,
-    identity::tokens,
+    identity::{ClientInfo, audit, tokens},
     oidc::{
+        client_auth::is_confidential,
         flow,
         jwt::{self, ACCESS_TOKEN_TTL, AccessClaims, ID_TOKEN_TTL, IdClaims, acr_for},
         keys::Alg,
+        subject,
     },
     startup::AppState,
     storage::oidc::{self as store, ClientRow, RefreshTokenRow},
@@ -82,15 +86,6 @@ impl From<diesel::result::Error> for OAuthError {
     }
 }
 
-/// How the client presented itself.
-#[derive(Debug, Default)]
-pub struct ClientCredentials {
-    /// The id (from Basic or the form).
-    pub client_id: Option<String>,
-    /// The secret, if any.
-    pub secret: Option<String>,
-}
-
 /// A successful token response.
 #[derive(Debug, Serialize)]
 pub struct TokenResponse {
@@ -110,56 +105,6 @@ pub struct TokenResponse {
     pub scope: String,
 }
 
-/// Authenticates the client: confidential clients with their secret,
-/// public clients with none.
-pub async fn authenticate(
-    state: &AppState,
-    creds: &ClientCredentials,
-) -> Result<ClientRow, OAuthError> {
-    let id = creds
-        .client_id
-        .as_deref()
-        .ok_or_else(|| OAuthError::new("invalid_client", "client authentication is required"))?;
-    let mut conn = state.db.get().await.map_err(AppError::from)?;
-    let client = store::client(&mut conn, id)
-        .await?
-        .ok_or_else(|| OAuthError::new("invalid_client", "unknown client"))?;
-    match (&client.secret_hash, &creds.secret) {
-        (Some(stored), Some(given)) => {
-            let given = tokens::hash(given);
-            if subtle::ConstantTimeEq::ct_eq(stored.as_slice(), given.as_slice()).into() {
-                Ok(client)
-            } else {
-                Err(OAuthError::new(
-                    "invalid_client",
-                    "client authentication failed",
-                ))
-            }
-        }
-        (None, None) => Ok(client),
-        (Some(_), None) => Err(OAuthError::new(
-            "invalid_client",
-            "this client must authenticate",
-        )),
-        (None, Some(_)) => Err(OAuthError::new(
-            "invalid_client",
-            "a public client has no secret",
-        )),
-    }
-}
-
-/// The subject identifier `client` sees for `account`: pairwise by default,
-/// so two clients cannot join their users; the account id for trusted clients.
-pub fn subject_for(client: &ClientRow, account: Uuid) -> String {
-    if client.subject_type == "public" {
-        account.to_string()
-    } else {
-        URL_SAFE_NO_PAD.encode(Sha256::digest(
-            format!("{}|{account}", client.client_id).as_bytes(),
-        ))
-    }
-}
-
 /// What a person-bound token is minted from.
 struct Grant<'a> {
     account: Uuid,
@@ -169,6 +114,39 @@ struct Grant<'a> {
     amr: &'a [String],
     sid: &'a str,
     nonce: Option<&'a str>,
+    acting_for: Option<Uuid>,
+}
+
+/// The algorithm of a client's ID tokens.
+fn id_token_alg(client: &ClientRow) -> Alg {
+    if client.id_token_alg == "ES256" {
+        Alg::Es256
+    } else {
+        Alg::Rs256
+    }
+}
+
+/// Records a token event in the account's audit trail (which its owner reads).
+async fn audit_token(
+    conn: &mut AsyncPgConnection,
+    account: Uuid,
+    kind: &str,
+    client: &ClientRow,
+    detail: serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<(), OAuthError> {
+    let mut detail = detail;
+    detail["client_id"] = json!(client.client_id);
+    audit::record(
+        conn,
+        AccountId::from(account),
+        kind,
+        &ClientInfo::default(),
+        detail,
+        now,
+    )
+    .await?;
+    Ok(())
 }
 
 async fn mint(
@@ -178,7 +156,7 @@ async fn mint(
 ) -> Result<(String, String), OAuthError> {
     let now = state.clock.now();
     let issuer = state.settings.issuer();
-    let sub = subject_for(client, grant.account);
+    let sub = subject::subject(state, client, grant.account).await?;
     let access = AccessClaims {
         iss: issuer.clone(),
         sub: sub.clone(),
@@ -187,6 +165,7 @@ async fn mint(
         scope: grant.scopes.join(" "),
         acr: acr_for(grant.level).to_owned(),
         account_id: Some(grant.account),
+        acting_for: grant.acting_for,
         jti: tokens::generate(),
         iat: now.timestamp(),
         exp: (now + ACCESS_TOKEN_TTL).timestamp(),
@@ -205,7 +184,7 @@ async fn mint(
         sid: grant.sid,
         at_hash: jwt::at_hash(&access_token),
     };
-    let id_token = jwt::sign(state, Alg::Rs256, "JWT", &id_claims).await?;
+    let id_token = jwt::sign(state, id_token_alg(client), "JWT", &id_claims).await?;
     Ok((access_token, id_token))
 }
 
@@ -234,6 +213,7 @@ async fn new_refresh_token(
             expires_at: now + REFRESH_TOKEN_TTL,
             used_at: None,
             revoked_at: None,
+            acting_for: grant.acting_for,
         },
     )
     .await?;
@@ -262,9 +242,18 @@ pub async fn authorization_code(
             .get(used_code_key(state, code))
             .await
             .map_err(AppError::from)?;
-        if let Some(family) = family.and_then(|f| f.parse::<Uuid>().ok()) {
+        if let Some((family, account)) = family
+            .as_deref()
+            .and_then(|f| f.split_once(':'))
+            .and_then(|(f, a)| Some((f.parse::<Uuid>().ok()?, a.parse::<Uuid>().ok()?)))
+        {
+            let now = state.clock.now();
             let mut conn = state.db.get().await.map_err(AppError::from)?;
-            store::revoke_family(&mut conn, family, state.clock.now()).await?;
+            conn.transaction::<_, OAuthError, _>(async |c| {
+                store::revoke_family(c, family, now).await?;
+                audit_token(c, account, "oidc_code_replayed", client, json!({}), now).await
+            })
+            .await?;
             tracing::warn!(client_id = %client.client_id, "authorization code replayed; its tokens are revoked");
         }
         return Err(OAuthError::new(
@@ -301,19 +290,50 @@ pub async fn authorization_code(
         amr: &grant.amr,
         sid: &grant.sid,
         nonce: grant.nonce.as_deref(),
+        acting_for: grant.acting_for,
     };
     let (access_token, id_token) = mint(state, client, &minting).await?;
     let now = state.clock.now();
     let family = Uuid::now_v7();
-    let refresh_token = if grant.scopes.iter().any(|s| s == "offline_access") {
-        let mut conn = state.db.get().await.map_err(AppError::from)?;
-        Some(new_refresh_token(&mut conn, family, client, &minting, now).await?)
-    } else {
-        None
-    };
+    let offline = grant.scopes.iter().any(|s| s == "offline_access");
+    let mut conn = state.db.get().await.map_err(AppError::from)?;
+    let refresh_token = conn
+        .transaction::<_, OAuthError, _>(async |c| {
+            let refresh = if offline {
+                Some(new_refresh_token(c, family, client, &minting, now).await?)
+            } else {
+                None
+            };
+            if client.backchannel_logout_uri.is_some() {
+                store::record_session_client(
+                    c,
+                    &grant.sid,
+                    &client.client_id,
+                    grant.account_id,
+                    now,
+                )
+                .await?;
+            }
+            audit_token(
+                c,
+                grant.account_id,
+                "oidc_tokens_issued",
+                client,
+                json!({ "scopes": grant.scopes, "refresh_token": offline }),
+                now,
+            )
+            .await?;
+            Ok(refresh)
+        })
+        .await?;
+    drop(conn);
     let mut kv = state.kv.conn().await.map_err(AppError::from)?;
     let _: () = kv
-        .set_ex(used_code_key(state, code), family.to_string(), 600)
+        .set_ex(
+            used_code_key(state, code),
+            format!("{family}:{}", grant.account_id),
+            600,
+        )
         .await
         .map_err(AppError::from)?;
     Ok(TokenResponse {
@@ -363,6 +383,15 @@ pub async fn refresh(
             {
                 // A rotated token came back: someone else holds a copy. End the family.
                 store::revoke_family(c, row.family_id, now).await?;
+                audit_token(
+                    c,
+                    row.account_id,
+                    "oidc_refresh_reuse_detected",
+                    client,
+                    json!({}),
+                    now,
+                )
+                .await?;
                 return Ok(Err(OAuthError::new(
                     "invalid_grant",
                     "refresh token reuse detected; the grant is revoked",
@@ -393,8 +422,18 @@ pub async fn refresh(
                 amr: &row.amr,
                 sid: &row.sid,
                 nonce: None,
+                acting_for: row.acting_for,
             };
             let successor = new_refresh_token(c, row.family_id, client, &grant, now).await?;
+            audit_token(
+                c,
+                row.account_id,
+                "oidc_tokens_refreshed",
+                client,
+                json!({ "scopes": scopes }),
+                now,
+            )
+            .await?;
             Ok(Ok((row, scopes, successor)))
         })
         .await?;
@@ -407,6 +446,7 @@ pub async fn refresh(
         amr: &row.amr,
         sid: &row.sid,
         nonce: None,
+        acting_for: row.acting_for,
     };
     let (access_token, id_token) = mint(state, client, &grant).await?;
     Ok(TokenResponse {
@@ -425,7 +465,7 @@ pub async fn client_credentials(
     client: &ClientRow,
     scope: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
-    if client.secret_hash.is_none() {
+    if !is_confidential(client) {
         return Err(OAuthError::new(
             "unauthorized_client",
             "public clients cannot use client_credentials",
@@ -458,6 +498,7 @@ pub async fn client_credentials(
         scope: scopes.join(" "),
         acr: "urn:vn:hcm:eservices:client".into(),
         account_id: None,
+        acting_for: None,
         jti: tokens::generate(),
         iat: now.timestamp(),
         exp: (now + ACCESS_TOKEN_TTL).timestamp(),

@@ -4,9 +4,16 @@ use serde_json::{Map, Value, json};
 
 use crate::{
     error::AppResult,
-    oidc::{jwt::AccessClaims, token::subject_for},
+    oidc::{
+        clients,
+        jwt::{ACR_LEVEL_2, AccessClaims},
+        subject,
+    },
     startup::AppState,
-    storage::{accounts, oidc as store},
+    storage::{
+        accounts,
+        businesses::{self, Capacity},
+    },
 };
 
 /// The claims the access token's scopes allow.
@@ -19,12 +26,13 @@ pub async fn claims(state: &AppState, token: &AccessClaims) -> AppResult<Value> 
     };
     let mut conn = state.db.get().await?;
     let account = accounts::find(&mut conn, account_id).await?;
-    let client = store::client(&mut conn, &token.client_id).await?;
+    let client = clients::find(state, &token.client_id).await?;
     let scopes: Vec<&str> = token.scope.split_whitespace().collect();
     let mut out = Map::new();
-    let sub = client
-        .as_ref()
-        .map_or_else(|| token.sub.clone(), |c| subject_for(c, account.id));
+    let sub = match &client {
+        Some(c) => subject::subject(state, c, account.id).await?,
+        None => token.sub.clone(),
+    };
     out.insert("sub".into(), sub.into());
     if scopes.contains(&"profile") {
         out.insert("name".into(), account.full_name.clone().into());
@@ -49,9 +57,34 @@ pub async fn claims(state: &AppState, token: &AccessClaims) -> AppResult<Value> 
             account.phone_verified_at.is_some().into(),
         );
     }
-    // The national ID only for identity-verified people.
-    if scopes.contains(&"national_id") && account.assurance_level >= 2 {
+    // The national ID only when this sign-in was at level 2 (identity verified).
+    if scopes.contains(&"national_id") && token.acr == ACR_LEVEL_2 {
         out.insert("national_id".into(), account.national_id.clone().into());
+    }
+    if scopes.contains(&"business") {
+        let list = businesses::acting_for(&mut conn, account.id, state.clock.now()).await?;
+        let acting = token
+            .acting_for
+            .and_then(|id| list.iter().find(|(b, _)| b.id == id));
+        if let Some((b, _)) = acting {
+            out.insert(
+                "acting_for".into(),
+                json!({ "tax_code": b.tax_code, "name": b.name }),
+            );
+        }
+        let entries: Vec<Value> = list
+            .iter()
+            .map(|(b, capacity)| match capacity {
+                Capacity::Representative => json!({
+                    "tax_code": b.tax_code, "name": b.name, "capacity": "representative",
+                }),
+                Capacity::Authorized(until) => json!({
+                    "tax_code": b.tax_code, "name": b.name, "capacity": "authorized",
+                    "valid_until": until.map(|u| u.to_rfc3339()),
+                }),
+            })
+            .collect();
+        out.insert("business".into(), Value::Array(entries));
     }
     out.insert("acr".into(), json!(token.acr));
     Ok(Value::Object(out))

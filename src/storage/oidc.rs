@@ -4,7 +4,10 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use super::schema::{oidc_clients, oidc_consents, oidc_refresh_tokens, oidc_signing_keys};
+use super::schema::{
+    oidc_clients, oidc_consents, oidc_provider_secrets, oidc_refresh_tokens, oidc_session_clients,
+    oidc_signing_keys,
+};
 
 /// A signing key.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -118,6 +121,18 @@ pub struct ClientRow {
     pub subject_type: String,
     /// Registered.
     pub created_at: DateTime<Utc>,
+    /// `client_secret`, `private_key_jwt` or `none`.
+    pub auth_method: String,
+    /// The client's public keys (`private_key_jwt`).
+    pub jwks: Option<serde_json::Value>,
+    /// `RS256` or `ES256`: how its ID tokens are signed.
+    pub id_token_alg: String,
+    /// Authorization requests only through PAR (RFC 9126).
+    pub require_par: bool,
+    /// The sector its pairwise subjects are computed for (its id when absent).
+    pub sector_identifier: Option<String>,
+    /// Where logout tokens are posted (back-channel logout).
+    pub backchannel_logout_uri: Option<String>,
 }
 
 /// Registers a client; `Ok(false)` if the id is taken.
@@ -261,6 +276,8 @@ pub struct RefreshTokenRow {
     pub used_at: Option<DateTime<Utc>>,
     /// Revoked.
     pub revoked_at: Option<DateTime<Utc>>,
+    /// The business the person acted for.
+    pub acting_for: Option<uuid::Uuid>,
 }
 
 /// Stores a refresh token.
@@ -347,4 +364,74 @@ pub async fn refresh_by_hash(
         .first(conn)
         .await
         .optional()
+}
+
+/// Records that `client` received tokens in the browser session `sid`.
+pub async fn record_session_client(
+    conn: &mut AsyncPgConnection,
+    sid: &str,
+    client_id: &str,
+    account: uuid::Uuid,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::insert_into(oidc_session_clients::table)
+        .values((
+            oidc_session_clients::sid.eq(sid),
+            oidc_session_clients::client_id.eq(client_id),
+            oidc_session_clients::account_id.eq(account),
+            oidc_session_clients::created_at.eq(now),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Forgets the session `sid` and returns the clients that joined it, with
+/// the account they saw.
+pub async fn take_session_clients(
+    conn: &mut AsyncPgConnection,
+    sid: &str,
+) -> QueryResult<Vec<(String, uuid::Uuid)>> {
+    diesel::delete(oidc_session_clients::table.filter(oidc_session_clients::sid.eq(sid)))
+        .returning((
+            oidc_session_clients::client_id,
+            oidc_session_clients::account_id,
+        ))
+        .get_results(conn)
+        .await
+}
+
+/// Forgets sessions that began before `before` (they have ended by then).
+pub async fn purge_session_clients(
+    conn: &mut AsyncPgConnection,
+    before: DateTime<Utc>,
+) -> QueryResult<usize> {
+    diesel::delete(oidc_session_clients::table.filter(oidc_session_clients::created_at.lt(before)))
+        .execute(conn)
+        .await
+}
+
+/// A provider secret (sealed), creating it from `sealed` if there is none yet;
+/// returns the one stored (concurrent creators agree on the first).
+pub async fn provider_secret(
+    conn: &mut AsyncPgConnection,
+    name: &str,
+    sealed: &str,
+    now: DateTime<Utc>,
+) -> QueryResult<String> {
+    diesel::insert_into(oidc_provider_secrets::table)
+        .values((
+            oidc_provider_secrets::name.eq(name),
+            oidc_provider_secrets::sealed.eq(sealed),
+            oidc_provider_secrets::created_at.eq(now),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await?;
+    oidc_provider_secrets::table
+        .find(name)
+        .select(oidc_provider_secrets::sealed)
+        .first(conn)
+        .await
 }

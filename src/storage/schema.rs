@@ -180,6 +180,12 @@ diesel::table! {
         scopes -> Array<Text>,
         subject_type -> Text,
         created_at -> Timestamptz,
+        auth_method -> Text,
+        jwks -> Nullable<Jsonb>,
+        id_token_alg -> Text,
+        require_par -> Bool,
+        sector_identifier -> Nullable<Text>,
+        backchannel_logout_uri -> Nullable<Text>,
     }
 }
 
@@ -208,6 +214,24 @@ diesel::table! {
         expires_at -> Timestamptz,
         used_at -> Nullable<Timestamptz>,
         revoked_at -> Nullable<Timestamptz>,
+        acting_for -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
+    oidc_session_clients (sid, client_id) {
+        sid -> Text,
+        client_id -> Text,
+        account_id -> Uuid,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    oidc_provider_secrets (name) {
+        name -> Text,
+        sealed -> Text,
+        created_at -> Timestamptz,
     }
 }
 
@@ -262,6 +286,7 @@ diesel::joinable!(oidc_consents -> accounts (account_id));
 diesel::joinable!(oidc_consents -> oidc_clients (client_id));
 diesel::joinable!(oidc_refresh_tokens -> accounts (account_id));
 diesel::joinable!(oidc_refresh_tokens -> oidc_clients (client_id));
+diesel::joinable!(oidc_session_clients -> oidc_clients (client_id));
 diesel::joinable!(phone_verifications -> accounts (account_id));
 diesel::joinable!(staff_recovery_codes -> staff (staff_id));
 
@@ -280,6 +305,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     oidc_clients,
     oidc_consents,
     oidc_refresh_tokens,
+    oidc_session_clients,
+    oidc_provider_secrets,
     oidc_signing_keys,
     phone_verifications,
     sms_messages,

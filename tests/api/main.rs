@@ -10,6 +10,7 @@ mod faults;
 mod health;
 mod helpers;
 mod oidc;
+mod oidc_advanced;
 mod oidc_flow;
 mod oidc_independent;
 mod outbox;

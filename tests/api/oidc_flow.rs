@@ -11,10 +11,12 @@ use url::Url;
 
 use crate::helpers::{Citizen, TestApp, input_value};
 
-const REDIRECT: &str = "http://127.0.0.1:9/cb";
-const SECRET: &str = "rp-secret-0123456789-0123456789-abcd";
+pub(crate) const REDIRECT: &str = "http://127.0.0.1:9/cb";
+pub(crate) const SECRET: &str = "rp-secret-0123456789-0123456789-abcd";
 
-async fn provider(app: &TestApp) -> (CoreProviderMetadata, openidconnect::reqwest::Client) {
+pub(crate) async fn provider(
+    app: &TestApp,
+) -> (CoreProviderMetadata, openidconnect::reqwest::Client) {
     eservices::oidc::keys::ensure(&app.state)
         .await
         .expect("keys");
@@ -39,7 +41,7 @@ async fn provider(app: &TestApp) -> (CoreProviderMetadata, openidconnect::reqwes
 }
 
 /// Registers a confidential client with `SECRET`, redirecting to `REDIRECT`.
-async fn register_client(
+pub(crate) async fn register_client(
     app: &TestApp,
     client_id: &str,
     scopes: &[&str],
@@ -60,7 +62,7 @@ async fn register_client(
     .expect("client");
 }
 
-fn query(location: &str, name: &str) -> Option<String> {
+pub(crate) fn query(location: &str, name: &str) -> Option<String> {
     Url::parse(location)
         .ok()?
         .query_pairs()
@@ -367,7 +369,7 @@ async fn authorization_errors_follow_the_specification() {
 }
 
 /// Runs the code flow by hand for the signed-in browser of `app`; returns the token response.
-async fn tokens_for(
+pub(crate) async fn tokens_for(
     app: &TestApp,
     client_id: &str,
     secret: &str,

@@ -1,7 +1,8 @@
 //! The provider against an independent relying-party implementation: npm's
 //! certified `openid-client`, run as an integrator would run it
 //! (tests/support/rp/rp.mjs): discovery, code + PKCE, ID token, UserInfo,
-//! refresh, introspection, revocation, RP-initiated logout.
+//! refresh, introspection, revocation, RP-initiated logout; and a second client
+//! with pushed authorization requests, private_key_jwt and ES256 ID tokens.
 
 use serde_json::Value;
 
@@ -29,6 +30,35 @@ async fn openid_client_from_npm_runs_a_whole_sign_in_life_against_us() {
     )
     .await
     .expect("client");
+    // The second client: a key pair whose public half we register.
+    let (private_jwk, public_jwks) = {
+        use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+        use p256::elliptic_curve::sec1::ToEncodedPoint;
+        let secret = p256::SecretKey::random(&mut p256::elliptic_curve::rand_core::OsRng);
+        let point = secret.public_key().to_encoded_point(false);
+        let public = serde_json::json!({
+            "kty": "EC", "crv": "P-256", "kid": "rp-key-1",
+            "x": URL_SAFE_NO_PAD.encode(point.x().expect("x")),
+            "y": URL_SAFE_NO_PAD.encode(point.y().expect("y")),
+        });
+        let mut private = public.clone();
+        private["d"] = URL_SAFE_NO_PAD.encode(secret.to_bytes()).into();
+        (private, serde_json::json!({ "keys": [public] }))
+    };
+    eservices::oidc::clients::register(
+        &app.state,
+        eservices::oidc::clients::NewClient {
+            client_id: "he-thong-khoa".into(),
+            redirect_uris: vec!["http://127.0.0.1:9/callback".into()],
+            scopes: vec!["openid".into()],
+            jwks: Some(public_jwks),
+            id_token_alg: Some("ES256".into()),
+            require_par: true,
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("key client");
     let citizen = Citizen::sample(1);
     app.active_citizen(&citizen).await;
 
@@ -43,6 +73,8 @@ async fn openid_client_from_npm_runs_a_whole_sign_in_life_against_us() {
         .env("POST_LOGOUT_REDIRECT_URI", "http://127.0.0.1:9/signed-out")
         .env("USERNAME", &citizen.national_id)
         .env("PASSWORD", &citizen.password)
+        .env("KEY_CLIENT_ID", "he-thong-khoa")
+        .env("KEY_CLIENT_JWK", private_jwk.to_string())
         .output()
         .await
         .expect("node runs (npm ci --prefix tests/support/rp)");
@@ -62,6 +94,10 @@ async fn openid_client_from_npm_runs_a_whole_sign_in_life_against_us() {
     assert_eq!(seen["introspection_active"], true);
     assert_eq!(seen["introspection_client_id"], "he-thong-doc-lap");
     assert_eq!(seen["revoked_refresh_active"], false);
+    assert_eq!(seen["par_request_uri_only"], true);
+    assert_eq!(seen["key_client_id_token_alg"], "ES256");
+    assert_eq!(seen["key_client_nonce_ok"], true);
+    assert_ne!(seen["key_client_sub"], seen["sub"], "pairwise per client");
     assert_eq!(seen["logout_status"], 303);
     assert_eq!(
         seen["logout_location"],

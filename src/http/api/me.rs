@@ -61,11 +61,12 @@ pub async fn revoke_session(
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     csrf::check_origin(&state, &req)?;
-    if state
+    if let Some(ended) = state
         .sessions
         .revoke_by_public_id(&current.session.account_id.to_string(), &path)
         .await?
     {
+        crate::oidc::backchannel::sessions_ended(&state, &[ended]).await?;
         Ok(HttpResponse::NoContent().finish())
     } else {
         Err(AppError::not_found("session_not_found").with_detail("Không tìm thấy phiên đăng nhập."))

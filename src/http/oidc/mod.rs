@@ -16,14 +16,20 @@ use crate::{
         session::MaybeSession,
     },
     oidc::{
+        client_auth::{self, ClientCredentials},
         flow::{self, AuthorizeRequest, Outcome},
         jwt::{ACR_LEVEL_1, ACR_LEVEL_2},
         keys,
-        token::{self, ClientCredentials, OAuthError},
+        token::{self, OAuthError},
         userinfo,
     },
     startup::AppState,
 };
+
+/// Algorithms of client assertions (`private_key_jwt`).
+const ASSERTION_ALGS: [&str; 9] = [
+    "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA",
+];
 
 /// `GET /.well-known/openid-configuration`: exactly what is supported.
 pub async fn discovery(state: web::Data<AppState>) -> HttpResponse {
@@ -38,21 +44,29 @@ pub async fn discovery(state: web::Data<AppState>) -> HttpResponse {
             "revocation_endpoint": format!("{issuer}/oauth2/revoke"),
             "end_session_endpoint": format!("{issuer}/oauth2/logout"),
             "introspection_endpoint": format!("{issuer}/oauth2/introspect"),
-            "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
-            "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "pushed_authorization_request_endpoint": format!("{issuer}/oauth2/par"),
+            "require_pushed_authorization_requests": false,
+            "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
+            "revocation_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
+            "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt"],
+            "introspection_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
+            "backchannel_logout_supported": true,
+            "backchannel_logout_session_supported": true,
             "jwks_uri": format!("{issuer}/oauth2/jwks"),
             "scopes_supported": crate::oidc::clients::KNOWN_SCOPES,
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],
             "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
             "subject_types_supported": ["pairwise", "public"],
-            "id_token_signing_alg_values_supported": ["RS256"],
-            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+            "id_token_signing_alg_values_supported": ["RS256", "ES256"],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
+            "token_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
             "code_challenge_methods_supported": ["S256"],
             "acr_values_supported": [ACR_LEVEL_1, ACR_LEVEL_2],
             "prompt_values_supported": ["none", "login", "consent"],
             "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid", "at_hash",
-                "name", "birthdate", "gender", "email", "email_verified", "phone_number", "phone_number_verified", "national_id"],
+                "name", "birthdate", "gender", "email", "email_verified", "phone_number", "phone_number_verified", "national_id",
+                "business", "acting_for"],
             "claims_parameter_supported": false,
             "request_parameter_supported": false,
             "request_uri_parameter_supported": false,
@@ -81,10 +95,58 @@ fn see_other(location: &str) -> HttpResponse {
 #[derive(Template)]
 #[template(path = "auth/consent.html")]
 struct ConsentPage<'a> {
+    t: &'static ConsentTexts,
     csrf_token: &'a str,
     consent_id: &'a str,
     client_id: &'a str,
     items: Vec<&'static str>,
+}
+
+/// The consent page's texts in one language.
+struct ConsentTexts {
+    lang: &'static str,
+    title: &'static str,
+    app: &'static str,
+    asks: &'static str,
+    note: &'static str,
+    allow: &'static str,
+    deny: &'static str,
+}
+
+const CONSENT_VI: ConsentTexts = ConsentTexts {
+    lang: "vi",
+    title: "Cấp quyền cho ứng dụng",
+    app: "Ứng dụng",
+    asks: "đề nghị truy cập các thông tin sau của bạn:",
+    note: "Bạn có thể thu hồi quyền này bất cứ lúc nào trong mục “Ứng dụng đã kết nối”.",
+    allow: "Đồng ý",
+    deny: "Từ chối",
+};
+
+const CONSENT_EN: ConsentTexts = ConsentTexts {
+    lang: "en",
+    title: "Allow access",
+    app: "The application",
+    asks: "asks to access the following information about you:",
+    note: "You can withdraw this permission at any time under “Connected apps”.",
+    allow: "Allow",
+    deny: "Deny",
+};
+
+fn describe_scope_en(scope: &str) -> Option<&'static str> {
+    Some(match scope {
+        "openid" => "An identifier of your account for this application",
+        "profile" => "Your name, date of birth and sex",
+        "email" => "Your email address",
+        "phone" => "Your phone number",
+        "address" => "Your address",
+        "national_id" => "Your personal identification number (identity-verified accounts only)",
+        "business" => "The businesses you represent or are authorised to act for",
+        "account" => "Your account's profile",
+        "dossiers" => "Your administrative dossiers",
+        "offline_access" => "Access while you are not online",
+        _ => return None,
+    })
 }
 
 fn describe_scope(scope: &str) -> Option<&'static str> {
@@ -109,22 +171,33 @@ async fn respond(state: &AppState, req: &HttpRequest, outcome: Outcome) -> PageR
         Outcome::Redirect(url) => Ok(see_other(&url)),
         Outcome::SignIn {
             return_to,
-            login_hint: _,
-        } => Ok(see_other(&format!(
-            "/login?return_to={}",
-            url::form_urlencoded::byte_serialize(return_to.as_bytes()).collect::<String>()
-        ))),
+            login_hint,
+            lang,
+        } => {
+            let mut query = url::form_urlencoded::Serializer::new(String::new());
+            query.append_pair("return_to", &return_to);
+            if let Some(hint) = &login_hint {
+                query.append_pair("login_hint", hint);
+            }
+            if let Some(lang) = lang {
+                query.append_pair("lang", lang);
+            }
+            Ok(see_other(&format!("/login?{}", query.finish())))
+        }
         Outcome::Consent(pending) => {
             let (csrf_token, cookie) = csrf::token_for(state, req);
+            let english = flow::page_lang(&pending.request) == Some("en");
+            let describe = if english {
+                describe_scope_en
+            } else {
+                describe_scope
+            };
             let body = render(&ConsentPage {
+                t: if english { &CONSENT_EN } else { &CONSENT_VI },
                 csrf_token: &csrf_token,
                 consent_id: &pending.id,
                 client_id: &pending.client_id,
-                items: pending
-                    .scopes
-                    .iter()
-                    .filter_map(|s| describe_scope(s))
-                    .collect(),
+                items: pending.scopes.iter().filter_map(|s| describe(s)).collect(),
             })?;
             Ok(html(actix_web::http::StatusCode::OK, body, cookie))
         }
@@ -193,6 +266,15 @@ fn oauth_error(err: &OAuthError) -> HttpResponse {
     builder.json(json!({ "error": err.error, "error_description": err.description }))
 }
 
+/// How a client authenticates in a form (besides HTTP Basic).
+#[derive(Debug, Deserialize, Default)]
+pub struct ClientFields {
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    client_assertion_type: Option<String>,
+    client_assertion: Option<String>,
+}
+
 /// The token request form.
 #[derive(Debug, Deserialize, Default)]
 pub struct TokenForm {
@@ -202,8 +284,8 @@ pub struct TokenForm {
     code_verifier: Option<String>,
     refresh_token: Option<String>,
     scope: Option<String>,
-    client_id: Option<String>,
-    client_secret: Option<String>,
+    #[serde(flatten)]
+    client: ClientFields,
 }
 
 fn basic_credentials(req: &HttpRequest) -> Option<(String, String)> {
@@ -227,8 +309,8 @@ pub async fn token(
 ) -> HttpResponse {
     let form = form.into_inner();
     let result = async {
-        let creds = credentials(&req, &form.client_id, &form.client_secret)?;
-        let client = token::authenticate(&state, &creds).await?;
+        let creds = credentials(&req, &form.client)?;
+        let client = client_auth::authenticate(&state, &creds).await?;
         match form.grant_type.as_deref() {
             Some("authorization_code") => {
                 token::authorization_code(
@@ -318,6 +400,7 @@ pub struct EndSessionForm {
 pub async fn end_session_confirm(
     state: web::Data<AppState>,
     req: HttpRequest,
+    client: crate::identity::ClientInfo,
     session: MaybeSession,
     form: web::Form<EndSessionForm>,
 ) -> PageResult {
@@ -330,7 +413,19 @@ pub async fn end_session_confirm(
         })?;
     let mut response = if form.decision == "logout" {
         if let Some(current) = &session.0 {
-            state.sessions.revoke(&current.token).await?;
+            if let Some(ended) = state.sessions.revoke(&current.token).await? {
+                crate::oidc::backchannel::sessions_ended(&state, &[ended]).await?;
+            }
+            let mut conn = state.db.get().await.map_err(AppError::from)?;
+            crate::identity::audit::record(
+                &mut conn,
+                current.session.account_id,
+                "signed_out",
+                &client,
+                json!({ "client_id": pending.client_id }),
+                state.clock.now(),
+            )
+            .await?;
         }
         match &pending.redirect {
             Some(url) => see_other(url),
@@ -351,36 +446,71 @@ pub async fn end_session_confirm(
 #[derive(Debug, Deserialize, Default)]
 pub struct TokenOnlyForm {
     token: Option<String>,
-    client_id: Option<String>,
-    client_secret: Option<String>,
+    #[serde(flatten)]
+    client: ClientFields,
 }
 
-/// The client's credentials: HTTP Basic or the form, not both; a form
-/// `client_id` beside Basic must name the same client.
-fn credentials(
-    req: &HttpRequest,
-    client_id: &Option<String>,
-    client_secret: &Option<String>,
-) -> Result<ClientCredentials, OAuthError> {
-    match (basic_credentials(req), client_secret) {
-        (Some(_), Some(_)) => Err(OAuthError::new(
+/// The client's credentials: HTTP Basic, the form's secret or an assertion,
+/// only one; a form `client_id` beside Basic must name the same client.
+fn credentials(req: &HttpRequest, form: &ClientFields) -> Result<ClientCredentials, OAuthError> {
+    let in_form = form.client_secret.is_some() || form.client_assertion.is_some();
+    match basic_credentials(req) {
+        Some(_) if in_form => Err(OAuthError::new(
             "invalid_request",
             "use one client authentication method",
         )),
-        (Some((id, _)), None) if client_id.as_ref().is_some_and(|c| *c != id) => {
-            Err(OAuthError::new(
-                "invalid_request",
-                "client_id does not match the authenticated client",
-            ))
-        }
-        (Some((id, secret)), None) => Ok(ClientCredentials {
+        Some((id, _)) if form.client_id.as_ref().is_some_and(|c| *c != id) => Err(OAuthError::new(
+            "invalid_request",
+            "client_id does not match the authenticated client",
+        )),
+        Some((id, secret)) => Ok(ClientCredentials {
             client_id: Some(id),
             secret: Some(secret),
+            ..ClientCredentials::default()
         }),
-        (None, _) => Ok(ClientCredentials {
-            client_id: client_id.clone(),
-            secret: client_secret.clone(),
+        None => Ok(ClientCredentials {
+            client_id: form.client_id.clone(),
+            secret: form.client_secret.clone(),
+            assertion_type: form.client_assertion_type.clone(),
+            assertion: form.client_assertion.clone(),
         }),
+    }
+}
+
+/// The PAR form: an authorization request and the client's credentials.
+#[derive(Debug, Deserialize, Default)]
+pub struct ParForm {
+    #[serde(flatten)]
+    request: AuthorizeRequest,
+    client_secret: Option<String>,
+    client_assertion_type: Option<String>,
+    client_assertion: Option<String>,
+}
+
+/// `POST /oauth2/par` (RFC 9126): 201 with a `request_uri`.
+pub async fn par(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<ParForm>,
+) -> HttpResponse {
+    let form = form.into_inner();
+    let result = async {
+        let fields = ClientFields {
+            client_id: form.request.client_id.clone(),
+            client_secret: form.client_secret,
+            client_assertion_type: form.client_assertion_type,
+            client_assertion: form.client_assertion,
+        };
+        let creds = credentials(&req, &fields)?;
+        let client = client_auth::authenticate(&state, &creds).await?;
+        crate::oidc::par::push(&state, &client, form.request).await
+    }
+    .await;
+    match result {
+        Ok(pushed) => HttpResponse::Created()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(pushed),
+        Err(err) => oauth_error(&err),
     }
 }
 
@@ -391,8 +521,8 @@ pub async fn revoke(
     form: web::Form<TokenOnlyForm>,
 ) -> HttpResponse {
     let result = async {
-        let creds = credentials(&req, &form.client_id, &form.client_secret)?;
-        let client = token::authenticate(&state, &creds).await?;
+        let creds = credentials(&req, &form.client)?;
+        let client = client_auth::authenticate(&state, &creds).await?;
         let token = form
             .token
             .as_deref()
@@ -415,8 +545,8 @@ pub async fn introspect(
     form: web::Form<TokenOnlyForm>,
 ) -> HttpResponse {
     let result = async {
-        let creds = credentials(&req, &form.client_id, &form.client_secret)?;
-        let client = token::authenticate(&state, &creds).await?;
+        let creds = credentials(&req, &form.client)?;
+        let client = client_auth::authenticate(&state, &creds).await?;
         let token = form
             .token
             .as_deref()
@@ -483,6 +613,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::resource("/oauth2/token")
                 .app_data(oauth_form_config())
                 .route(web::post().to(token)),
+        )
+        .service(
+            web::resource("/oauth2/par")
+                .app_data(oauth_form_config())
+                .route(web::post().to(par)),
         )
         .service(
             web::resource("/oauth2/revoke")

@@ -21,6 +21,7 @@ use crate::{
 #[derive(Template)]
 #[template(path = "auth/login.html")]
 struct LoginPage<'a> {
+    t: &'static LoginTexts,
     csrf_token: &'a str,
     return_to: &'a str,
     username: &'a str,
@@ -29,10 +30,60 @@ struct LoginPage<'a> {
     vneid_enabled: bool,
 }
 
+/// The sign-in page's texts in one language (Vietnamese, or English when a
+/// client asked for it with `ui_locales`).
+pub struct LoginTexts {
+    lang: &'static str,
+    title: &'static str,
+    username: &'static str,
+    password: &'static str,
+    submit: &'static str,
+    or: &'static str,
+    vneid: &'static str,
+    no_account: &'static str,
+    empty: &'static str,
+}
+
+const LOGIN_VI: LoginTexts = LoginTexts {
+    lang: "vi",
+    title: "Đăng nhập",
+    username: "Số định danh cá nhân hoặc email",
+    password: "Mật khẩu",
+    submit: "Đăng nhập",
+    or: "hoặc",
+    vneid: "Đăng nhập bằng tài khoản định danh điện tử VNeID",
+    no_account: "Chưa có tài khoản? Đăng ký trên ứng dụng Dịch vụ công hoặc đăng nhập bằng VNeID.",
+    empty: "Vui lòng nhập số định danh cá nhân hoặc email và mật khẩu.",
+};
+
+const LOGIN_EN: LoginTexts = LoginTexts {
+    lang: "en",
+    title: "Sign in",
+    username: "Personal identification number or email",
+    password: "Password",
+    submit: "Sign in",
+    or: "or",
+    vneid: "Sign in with your VNeID electronic identity",
+    no_account: "No account yet? Register in the Public Services app or sign in with VNeID.",
+    empty: "Please enter your personal identification number or email and your password.",
+};
+
+fn login_texts(lang: Option<&str>) -> &'static LoginTexts {
+    if lang == Some("en") {
+        &LOGIN_EN
+    } else {
+        &LOGIN_VI
+    }
+}
+
 /// Query of the sign-in page.
 #[derive(Debug, Deserialize)]
 pub struct LoginQuery {
     return_to: Option<String>,
+    /// A sign-in name the client suggested (OpenID `login_hint`).
+    login_hint: Option<String>,
+    /// `en` for English.
+    lang: Option<String>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -44,9 +95,11 @@ fn login_page(
     username: &str,
     error: Option<&str>,
     notice: Option<&str>,
+    lang: Option<&str>,
 ) -> PageResult {
     let (token, cookie) = csrf::token_for(state, req);
     let body = render(&LoginPage {
+        t: login_texts(lang),
         csrf_token: &token,
         return_to,
         username,
@@ -64,14 +117,21 @@ pub async fn login_form(
     query: web::Query<LoginQuery>,
 ) -> PageResult {
     let return_to = safe_return_to(query.return_to.as_deref());
+    let hint = query
+        .login_hint
+        .as_deref()
+        .map(str::trim)
+        .filter(|h| h.len() <= 256 && !h.chars().any(char::is_control))
+        .unwrap_or_default();
     login_page(
         &state,
         &req,
         actix_web::http::StatusCode::OK,
         &return_to,
-        "",
+        hint,
         None,
         None,
+        query.lang.as_deref(),
     )
 }
 
@@ -86,6 +146,8 @@ pub struct LoginForm {
     csrf_token: String,
     #[serde(default)]
     return_to: Option<String>,
+    #[serde(default)]
+    lang: Option<String>,
 }
 
 fn empty_secret() -> SecretString {
@@ -117,8 +179,10 @@ pub async fn start_session(
     token: &str,
     location: &str,
 ) -> Result<HttpResponse, AppError> {
-    if let Some(old) = &previous.0 {
-        state.sessions.revoke(&old.token).await?;
+    if let Some(old) = &previous.0
+        && let Some(ended) = state.sessions.revoke(&old.token).await?
+    {
+        crate::oidc::backchannel::sessions_ended(state, &[ended]).await?;
     }
     Ok(HttpResponse::SeeOther()
         .insert_header((header::LOCATION, location.to_owned()))
@@ -146,8 +210,9 @@ pub async fn login_submit(
             actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
             &return_to,
             "",
-            Some("Vui lòng nhập số định danh cá nhân hoặc email và mật khẩu."),
+            Some(login_texts(form.lang.as_deref()).empty),
             None,
+            form.lang.as_deref(),
         );
     }
     match login::sign_in(&state, &username, form.password, &client).await {
@@ -165,6 +230,7 @@ pub async fn login_submit(
                 &username,
                 Some(err.detail()),
                 None,
+                form.lang.as_deref(),
             )?;
             for (name, value) in err.headers() {
                 if let Ok(value) = header::HeaderValue::from_str(value) {
@@ -336,7 +402,9 @@ pub async fn logout_submit(
 ) -> PageResult {
     csrf::verify(&state, &req, &form.csrf_token)?;
     if let Some(current) = session.0 {
-        state.sessions.revoke(&current.token).await?;
+        if let Some(ended) = state.sessions.revoke(&current.token).await? {
+            crate::oidc::backchannel::sessions_ended(&state, &[ended]).await?;
+        }
         let mut conn = state.db.get().await.map_err(AppError::from)?;
         crate::identity::audit::record(
             &mut conn,

@@ -106,10 +106,11 @@ pub async fn callback(
     let (account, raised) = vneid::account_for(&state, &identity, &client).await?;
     if raised {
         // Sessions opened at level 1 end: the level is in every session.
-        state
+        let ended = state
             .sessions
             .revoke_all(&account.id.to_string(), None)
             .await?;
+        crate::oidc::backchannel::sessions_ended(&state, &ended).await?;
     }
     login::complete_sign_in(&state, &account, None, &client, "vneid").await?;
     let now = state.clock.now();

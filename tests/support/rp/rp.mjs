@@ -4,7 +4,9 @@
 // cookie jar, filling the provider's own sign-in and consent forms.
 //
 // Settings come from the environment: ISSUER, CLIENT_ID, CLIENT_SECRET,
-// REDIRECT_URI, POST_LOGOUT_REDIRECT_URI, USERNAME, PASSWORD.
+// REDIRECT_URI, POST_LOGOUT_REDIRECT_URI, USERNAME, PASSWORD; and for a second
+// client that pushes its requests (PAR), authenticates with private_key_jwt and
+// gets ES256 ID tokens: KEY_CLIENT_ID and KEY_CLIENT_JWK (its private EC JWK).
 // Prints one JSON line with what it observed; exits non-zero on any failure.
 
 import * as client from 'openid-client';
@@ -95,6 +97,45 @@ const introspection = await client.tokenIntrospection(config, refreshed.access_t
 await client.tokenRevocation(config, refreshed.refresh_token);
 const revokedIntrospection = await client.tokenIntrospection(config, refreshed.refresh_token);
 
+// A second client of the same integrator: PAR, private_key_jwt, ES256 ID tokens.
+const privateJwk = JSON.parse(env('KEY_CLIENT_JWK'));
+const privateKey = await crypto.subtle.importKey(
+  'jwk', privateJwk, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign'],
+);
+const keyConfig = await client.discovery(
+  new URL(issuer),
+  env('KEY_CLIENT_ID'),
+  { id_token_signed_response_alg: 'ES256' },
+  client.PrivateKeyJwt({ key: privateKey, kid: privateJwk.kid }),
+  { execute: [client.allowInsecureRequests] },
+);
+const keyVerifier = client.randomPKCECodeVerifier();
+const keyNonce = client.randomNonce();
+const parUrl = await client.buildAuthorizationUrlWithPAR(keyConfig, {
+  redirect_uri: redirectUri,
+  scope: 'openid',
+  code_challenge: await client.calculatePKCECodeChallenge(keyVerifier),
+  code_challenge_method: 'S256',
+  nonce: keyNonce,
+});
+res = await browse(parUrl);
+if (res.status === 200) {
+  const page = await res.text();
+  res = await browse('/oauth2/consent', form({
+    consent_id: field(page, 'consent_id'),
+    csrf_token: field(page, 'csrf_token'),
+    decision: 'allow',
+  }));
+}
+if (res.status !== 303) throw new Error(`pushed authorization answered ${res.status}`);
+const keyTokens = await client.authorizationCodeGrant(keyConfig, new URL(res.headers.get('location')), {
+  pkceCodeVerifier: keyVerifier,
+  expectedNonce: keyNonce,
+  idTokenExpected: true,
+});
+const keyClaims = keyTokens.claims();
+const keyIdTokenAlg = JSON.parse(Buffer.from(keyTokens.id_token.split('.')[0], 'base64url')).alg;
+
 // RP-initiated logout.
 const endSession = client.buildEndSessionUrl(config, {
   id_token_hint: tokens.id_token,
@@ -119,6 +160,10 @@ console.log(JSON.stringify({
   introspection_active: introspection.active,
   introspection_client_id: introspection.client_id,
   revoked_refresh_active: revokedIntrospection.active,
+  par_request_uri_only: new URL(parUrl).searchParams.has('request_uri') && !new URL(parUrl).searchParams.has('scope'),
+  key_client_sub: keyClaims.sub,
+  key_client_id_token_alg: keyIdTokenAlg,
+  key_client_nonce_ok: keyClaims.nonce === keyNonce,
   logout_status: res.status,
   logout_location: res.headers.get('location'),
 }));

@@ -1,0 +1,249 @@
+//! Client authentication at the token, PAR, revocation and introspection
+//! endpoints (RFC 6749 §2.3, OpenID Connect Core §9): `client_secret_basic`
+//! and `client_secret_post` (secrets stored as SHA-256, compared in constant
+//! time), `private_key_jwt` (RFC 7523: an assertion signed with a key the
+//! client registered; each `jti` is accepted once), and `none` for public
+//! clients. Each client has exactly one method.
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation, jwk::JwkSet};
+use serde::Deserialize;
+
+use crate::{
+    error::AppError,
+    identity::tokens,
+    oidc::{clients, token::OAuthError},
+    startup::AppState,
+    storage::oidc::ClientRow,
+};
+
+/// The only assertion type we accept (RFC 7523 §2.2).
+pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+/// An assertion may not claim to live longer than this.
+const MAX_ASSERTION_LIFETIME_SECS: i64 = 600;
+/// Tolerated clock skew for `iat` and `nbf`.
+const SKEW_SECS: i64 = 60;
+/// Asymmetric algorithms a client may sign its assertions with. Symmetric
+/// ones (HS256 with our public key as the secret) and `none` are refused.
+const ASSERTION_ALGS: [Algorithm; 9] = [
+    Algorithm::RS256,
+    Algorithm::RS384,
+    Algorithm::RS512,
+    Algorithm::PS256,
+    Algorithm::PS384,
+    Algorithm::PS512,
+    Algorithm::ES256,
+    Algorithm::ES384,
+    Algorithm::EdDSA,
+];
+
+/// How the client presented itself.
+#[derive(Debug, Default)]
+pub struct ClientCredentials {
+    /// The id (from Basic or the form).
+    pub client_id: Option<String>,
+    /// The secret, if any.
+    pub secret: Option<String>,
+    /// `client_assertion_type`.
+    pub assertion_type: Option<String>,
+    /// `client_assertion`.
+    pub assertion: Option<String>,
+}
+
+/// Whether a client holds credentials (may use client credentials and introspection).
+pub fn is_confidential(client: &ClientRow) -> bool {
+    client.auth_method != "none"
+}
+
+fn unauthenticated(description: &str) -> OAuthError {
+    OAuthError::new("invalid_client", description)
+}
+
+#[derive(Deserialize)]
+struct Unverified {
+    sub: Option<String>,
+}
+
+/// The `sub` of an assertion, read before its signature is checked (only to find the client).
+fn claimed_client(assertion: &str) -> Option<String> {
+    let payload = assertion.split('.').nth(1)?;
+    let bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;
+    serde_json::from_slice::<Unverified>(&bytes).ok()?.sub
+}
+
+/// Authenticates the client with its one registered method.
+pub async fn authenticate(
+    state: &AppState,
+    creds: &ClientCredentials,
+) -> Result<ClientRow, OAuthError> {
+    let assertion = match (creds.assertion_type.as_deref(), creds.assertion.as_deref()) {
+        (None, None) => None,
+        (Some(JWT_BEARER), Some(a)) => Some(a),
+        (Some(_), Some(_)) => {
+            return Err(unauthenticated(
+                "unsupported client_assertion_type; use urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ));
+        }
+        _ => {
+            return Err(OAuthError::new(
+                "invalid_request",
+                "client_assertion and client_assertion_type go together",
+            ));
+        }
+    };
+    if assertion.is_some() && creds.secret.is_some() {
+        return Err(OAuthError::new(
+            "invalid_request",
+            "use one client authentication method",
+        ));
+    }
+    let id = match (&creds.client_id, assertion) {
+        (Some(id), _) => id.clone(),
+        (None, Some(a)) => claimed_client(a)
+            .ok_or_else(|| unauthenticated("the client assertion names no client"))?,
+        (None, None) => return Err(unauthenticated("client authentication is required")),
+    };
+    if id.len() > 100 {
+        return Err(unauthenticated("unknown client"));
+    }
+    let client = clients::find(state, &id)
+        .await?
+        .ok_or_else(|| unauthenticated("unknown client"))?;
+    match client.auth_method.as_str() {
+        "client_secret" => {
+            let (Some(stored), Some(given)) = (&client.secret_hash, &creds.secret) else {
+                return Err(unauthenticated(
+                    "this client authenticates with its secret (client_secret_basic or client_secret_post)",
+                ));
+            };
+            let given = tokens::hash(given);
+            if subtle::ConstantTimeEq::ct_eq(stored.as_slice(), given.as_slice()).into() {
+                Ok(client)
+            } else {
+                Err(unauthenticated("client authentication failed"))
+            }
+        }
+        "private_key_jwt" => {
+            let assertion = assertion
+                .ok_or_else(|| unauthenticated("this client authenticates with private_key_jwt"))?;
+            verify_assertion(state, &client, assertion).await?;
+            Ok(client)
+        }
+        _ => {
+            if creds.secret.is_some() || assertion.is_some() {
+                Err(unauthenticated("a public client has no credentials"))
+            } else {
+                Ok(client)
+            }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct AssertionClaims {
+    exp: i64,
+    iat: Option<i64>,
+    nbf: Option<i64>,
+    jti: Option<String>,
+}
+
+/// Audiences an assertion may name: our issuer or one of the endpoints that accept it.
+fn accepted_audiences(issuer: &str) -> Vec<String> {
+    let mut list = vec![issuer.to_owned()];
+    for endpoint in ["token", "par", "revoke", "introspect"] {
+        list.push(format!("{issuer}/oauth2/{endpoint}"));
+    }
+    list
+}
+
+fn replay_key(state: &AppState, client_id: &str, jti: &str) -> String {
+    state.kv.key(&format!(
+        "oidc_assertion_jti:{}",
+        tokens::hash_hex(&format!("{client_id}\n{jti}"))
+    ))
+}
+
+async fn verify_assertion(
+    state: &AppState,
+    client: &ClientRow,
+    assertion: &str,
+) -> Result<(), OAuthError> {
+    if assertion.len() > 8 * 1024 {
+        return Err(unauthenticated("the client assertion is too large"));
+    }
+    let header = jsonwebtoken::decode_header(assertion)
+        .map_err(|_| unauthenticated("the client assertion is not a valid JWT"))?;
+    if !ASSERTION_ALGS.contains(&header.alg) {
+        return Err(unauthenticated(
+            "the client assertion must be signed with an asymmetric algorithm",
+        ));
+    }
+    let set: JwkSet = client
+        .jwks
+        .clone()
+        .and_then(|v| serde_json::from_value(v).ok())
+        .ok_or_else(|| unauthenticated("the client has no usable keys"))?;
+    let mut validation = Validation::new(header.alg);
+    validation.algorithms = vec![header.alg];
+    validation.set_issuer(&[&client.client_id]);
+    validation.sub = Some(client.client_id.clone());
+    validation.set_audience(&accepted_audiences(&state.settings.issuer()));
+    validation.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
+    // Time is checked below against our clock (tests move it), not the system's.
+    validation.validate_exp = false;
+    validation.leeway = 0;
+    let candidates = set
+        .keys
+        .iter()
+        .filter(|k| match (&header.kid, &k.common.key_id) {
+            (Some(wanted), Some(id)) => wanted == id,
+            (Some(_), None) => false,
+            (None, _) => true,
+        });
+    let mut claims = None;
+    for jwk in candidates {
+        let Ok(key) = DecodingKey::from_jwk(jwk) else {
+            continue;
+        };
+        if let Ok(data) = jsonwebtoken::decode::<AssertionClaims>(assertion, &key, &validation) {
+            claims = Some(data.claims);
+            break;
+        }
+    }
+    let claims = claims
+        .ok_or_else(|| unauthenticated("the client assertion's signature or claims are invalid"))?;
+    let now = state.clock.now().timestamp();
+    if claims.exp <= now {
+        return Err(unauthenticated("the client assertion has expired"));
+    }
+    if claims.exp > now + MAX_ASSERTION_LIFETIME_SECS {
+        return Err(unauthenticated(
+            "the client assertion lives too long (at most 10 minutes)",
+        ));
+    }
+    if claims.iat.is_some_and(|iat| iat > now + SKEW_SECS)
+        || claims.nbf.is_some_and(|nbf| nbf > now + SKEW_SECS)
+    {
+        return Err(unauthenticated("the client assertion is not valid yet"));
+    }
+    let jti = claims
+        .jti
+        .filter(|j| (1..=256).contains(&j.len()))
+        .ok_or_else(|| unauthenticated("the client assertion needs a jti"))?;
+    // Remember the jti until the assertion expires (and a little longer): once only.
+    let ttl = u64::try_from(claims.exp - now + SKEW_SECS).unwrap_or(1);
+    let mut kv = state.kv.conn().await.map_err(AppError::from)?;
+    let fresh: Option<String> = redis::cmd("SET")
+        .arg(replay_key(state, &client.client_id, &jti))
+        .arg(1)
+        .arg("NX")
+        .arg("EX")
+        .arg(ttl)
+        .query_async(&mut kv)
+        .await
+        .map_err(AppError::from)?;
+    if fresh.is_none() {
+        return Err(unauthenticated("the client assertion was already used"));
+    }
+    Ok(())
+}
