@@ -53,6 +53,8 @@ pub struct AppState {
     pub vneid: Option<Arc<Vneid>>,
     /// The OpenID provider's keys, cached in this process.
     pub key_cache: Arc<crate::oidc::keys::KeyCache>,
+    /// Access tokens verified by this process.
+    pub verified_tokens: Arc<crate::oidc::jwt::VerifiedTokens>,
     /// Registered OpenID clients, cached in this process.
     pub client_cache: Arc<crate::oidc::clients::ClientCache>,
     /// Outgoing HTTP (back-channel logout).
@@ -75,6 +77,7 @@ impl AppState {
             vneid,
             key_cache: Arc::default(),
             client_cache: Arc::default(),
+            verified_tokens: Arc::default(),
             http: reqwest::Client::builder()
                 .timeout(std::time::Duration::from_secs(10))
                 .connect_timeout(std::time::Duration::from_secs(5))

@@ -17,6 +17,49 @@ use crate::{
 pub const ACCESS_TOKEN_TTL: Duration = Duration::minutes(5);
 /// ID tokens live this long.
 pub const ID_TOKEN_TTL: Duration = Duration::hours(1);
+/// How access tokens are signed. ES256: a P-256 signature costs a small
+/// fraction of an RSA-2048 one, and every grant signs one; resource servers
+/// find the key in the JWKS like any other (RFC 9068 only asks that RS256 be
+/// supported, which it is: ID tokens use it by default).
+pub const ACCESS_TOKEN_ALG: Alg = Alg::Es256;
+/// Verified access tokens remembered per process (a resource server
+/// introspects, and the API checks, the same token many times in its life).
+const VERIFIED_CAPACITY: usize = 50_000;
+
+/// Access tokens this process has verified, by SHA-256, with their claims.
+/// Expiry and revocation are still checked on every use.
+#[derive(Default)]
+pub struct VerifiedTokens {
+    entries: std::sync::RwLock<std::collections::HashMap<[u8; 32], AccessClaims>>,
+}
+
+impl std::fmt::Debug for VerifiedTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("VerifiedTokens")
+    }
+}
+
+impl VerifiedTokens {
+    fn get(&self, digest: &[u8; 32]) -> Option<AccessClaims> {
+        self.entries
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(digest)
+            .cloned()
+    }
+
+    fn put(&self, digest: [u8; 32], claims: &AccessClaims, now: DateTime<Utc>) {
+        let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
+        if entries.len() >= VERIFIED_CAPACITY {
+            // Drop what has expired; if that is not enough, start over.
+            entries.retain(|_, c| c.exp > now.timestamp());
+            if entries.len() >= VERIFIED_CAPACITY {
+                entries.clear();
+            }
+        }
+        entries.insert(digest, claims.clone());
+    }
+}
 
 /// The assurance level as an `acr` value.
 pub fn acr_for(level: u8) -> &'static str {
@@ -139,6 +182,26 @@ pub async fn verify_access_token(
     token: &str,
     now: DateTime<Utc>,
 ) -> AppResult<AccessClaims> {
+    let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+    let claims = match state.verified_tokens.get(&digest) {
+        Some(claims) => claims,
+        None => {
+            let claims = verify_signature_and_claims(state, token).await?;
+            state.verified_tokens.put(digest, &claims, now);
+            claims
+        }
+    };
+    if claims.exp <= now.timestamp() {
+        return Err(invalid_token("expired"));
+    }
+    if is_revoked(state, &claims.jti).await? {
+        return Err(invalid_token("revoked"));
+    }
+    Ok(claims)
+}
+
+/// The signature, header and fixed claims of an access token (not its expiry).
+async fn verify_signature_and_claims(state: &AppState, token: &str) -> AppResult<AccessClaims> {
     let header = jsonwebtoken::decode_header(token).map_err(|_| invalid_token("malformed"))?;
     if header.typ.as_deref() != Some("at+jwt") {
         return Err(invalid_token("not an access token"));
@@ -160,12 +223,6 @@ pub async fn verify_access_token(
     validation.validate_exp = false;
     let data = jsonwebtoken::decode::<AccessClaims>(token, &key, &validation)
         .map_err(|_| invalid_token("signature or claims invalid"))?;
-    if data.claims.exp <= now.timestamp() {
-        return Err(invalid_token("expired"));
-    }
-    if is_revoked(state, &data.claims.jti).await? {
-        return Err(invalid_token("revoked"));
-    }
     Ok(data.claims)
 }
 

@@ -32,12 +32,11 @@ pub const REFRESH_TOKEN_TTL: Duration = Duration::days(30);
 /// requests of the same client) is honoured; later, it revokes its family.
 pub const REFRESH_REUSE_GRACE: Duration = Duration::seconds(10);
 /// Scopes that concern a person, meaningless for client credentials.
-const PERSON_SCOPES: [&str; 8] = [
+const PERSON_SCOPES: [&str; 7] = [
     "openid",
     "profile",
     "email",
     "phone",
-    "address",
     "national_id",
     "business",
     "offline_access",
@@ -149,11 +148,15 @@ async fn audit_token(
     Ok(())
 }
 
+/// An access token and, when `with_id_token`, an ID token. A refresh
+/// answers without one (OpenID Connect Core §12.2): the sign-in it would
+/// describe has not changed, and an RSA signature is most of a grant's cost.
 async fn mint(
     state: &AppState,
     client: &ClientRow,
     grant: &Grant<'_>,
-) -> Result<(String, String), OAuthError> {
+    with_id_token: bool,
+) -> Result<(String, Option<String>), OAuthError> {
     let now = state.clock.now();
     let issuer = state.settings.issuer();
     let sub = subject::subject(state, client, grant.account).await?;
@@ -170,7 +173,10 @@ async fn mint(
         iat: now.timestamp(),
         exp: (now + ACCESS_TOKEN_TTL).timestamp(),
     };
-    let access_token = jwt::sign(state, Alg::Rs256, "at+jwt", &access).await?;
+    let access_token = jwt::sign(state, jwt::ACCESS_TOKEN_ALG, "at+jwt", &access).await?;
+    if !with_id_token {
+        return Ok((access_token, None));
+    }
     let id_claims = IdClaims {
         iss: &issuer,
         sub: &sub,
@@ -185,7 +191,7 @@ async fn mint(
         at_hash: jwt::at_hash(&access_token),
     };
     let id_token = jwt::sign(state, id_token_alg(client), "JWT", &id_claims).await?;
-    Ok((access_token, id_token))
+    Ok((access_token, Some(id_token)))
 }
 
 async fn new_refresh_token(
@@ -292,7 +298,7 @@ pub async fn authorization_code(
         nonce: grant.nonce.as_deref(),
         acting_for: grant.acting_for,
     };
-    let (access_token, id_token) = mint(state, client, &minting).await?;
+    let (access_token, id_token) = mint(state, client, &minting, true).await?;
     let now = state.clock.now();
     let family = Uuid::now_v7();
     let offline = grant.scopes.iter().any(|s| s == "offline_access");
@@ -340,7 +346,7 @@ pub async fn authorization_code(
         access_token,
         token_type: "Bearer",
         expires_in: ACCESS_TOKEN_TTL.num_seconds(),
-        id_token: Some(id_token),
+        id_token,
         refresh_token,
         scope: grant.scopes.join(" "),
     })
@@ -448,12 +454,12 @@ pub async fn refresh(
         nonce: None,
         acting_for: row.acting_for,
     };
-    let (access_token, id_token) = mint(state, client, &grant).await?;
+    let (access_token, _) = mint(state, client, &grant, false).await?;
     Ok(TokenResponse {
         access_token,
         token_type: "Bearer",
         expires_in: ACCESS_TOKEN_TTL.num_seconds(),
-        id_token: Some(id_token),
+        id_token: None,
         refresh_token: Some(successor),
         scope: scopes.join(" "),
     })
@@ -504,7 +510,7 @@ pub async fn client_credentials(
         exp: (now + ACCESS_TOKEN_TTL).timestamp(),
     };
     Ok(TokenResponse {
-        access_token: jwt::sign(state, Alg::Rs256, "at+jwt", &claims).await?,
+        access_token: jwt::sign(state, jwt::ACCESS_TOKEN_ALG, "at+jwt", &claims).await?,
         token_type: "Bearer",
         expires_in: ACCESS_TOKEN_TTL.num_seconds(),
         id_token: None,
