@@ -159,6 +159,8 @@ async fn refresh(s: &Settings, http: &reqwest::Client, token: &str) -> Option<St
         .await
         .ok()?;
     if res.status() != 200 {
+        let status = res.status();
+        eprintln!("refresh: {status} {}", res.text().await.unwrap_or_default());
         return None;
     }
     let body: serde_json::Value = res.json().await.ok()?;

@@ -27,6 +27,7 @@ use redis::AsyncCommands;
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use tokio::sync::RwLock;
+use unicode_normalization::UnicodeNormalization;
 
 use crate::{
     config::VneidSettings,
@@ -269,7 +270,7 @@ impl Vneid {
             }
             .or_else(|| extra.get(name).and_then(|v| v.as_str()).map(str::to_owned))
         };
-        let identity = VerifiedIdentity::from_claims(
+        let mut identity = VerifiedIdentity::from_claims(
             claims.issuer().as_str(),
             claims.subject().as_str(),
             standard(&self.settings.claim_national_id),
@@ -277,6 +278,10 @@ impl Vneid {
             standard(&self.settings.claim_birthdate),
             standard(&self.settings.claim_gender),
         )?;
+        identity.address = claims
+            .address()
+            .and_then(|a| serde_json::to_value(a).ok())
+            .and_then(|v| address_claim(&v));
         Ok((identity, pending.return_to))
     }
 }
@@ -296,6 +301,35 @@ pub struct VerifiedIdentity {
     pub date_of_birth: NaiveDate,
     /// Sex.
     pub sex: Sex,
+    /// The address, when the provider gave one (OpenID `address` structure).
+    pub address: Option<serde_json::Value>,
+}
+
+/// The members of an OpenID `address` claim we keep: strings of sane length
+/// only; `None` when nothing usable is left.
+pub fn address_claim(raw: &serde_json::Value) -> Option<serde_json::Value> {
+    const MEMBERS: [&str; 6] = [
+        "formatted",
+        "street_address",
+        "locality",
+        "region",
+        "postal_code",
+        "country",
+    ];
+    let mut kept = serde_json::Map::new();
+    for name in MEMBERS {
+        if let Some(value) = raw.get(name).and_then(serde_json::Value::as_str) {
+            let value: String = value.nfc().collect();
+            let value = value.trim();
+            if !value.is_empty()
+                && value.chars().count() <= 500
+                && !value.chars().any(|c| c.is_control() && c != '\n')
+            {
+                kept.insert(name.to_owned(), value.into());
+            }
+        }
+    }
+    (!kept.is_empty()).then_some(serde_json::Value::Object(kept))
 }
 
 impl VerifiedIdentity {
@@ -333,6 +367,7 @@ impl VerifiedIdentity {
             full_name,
             date_of_birth,
             sex,
+            address: None,
         })
     }
 }
@@ -383,6 +418,9 @@ pub async fn account_for(
                 .with_detail("Tài khoản đã bị khóa. Vui lòng liên hệ bộ phận hỗ trợ."));
         }
         accounts::link_federated(c, &identity.issuer, &identity.subject, account.id, now).await?;
+        if let Some(address) = &identity.address {
+            accounts::set_address(c, account.id, address, "vneid", now).await?;
+        }
         let id = AccountId::from(account.id);
         let raised = !created && account.assurance_level < 2;
         if created || account.assurance_level < 2 {

@@ -13,12 +13,12 @@ use crate::{
 };
 
 /// Scopes a client may be given.
-/// (`address` comes with the data vault, which holds verified addresses.)
-pub const KNOWN_SCOPES: [&str; 9] = [
+pub const KNOWN_SCOPES: [&str; 10] = [
     "openid",
     "profile",
     "email",
     "phone",
+    "address",
     "national_id",
     "business",
     "account",

@@ -32,11 +32,12 @@ pub const REFRESH_TOKEN_TTL: Duration = Duration::days(30);
 /// requests of the same client) is honoured; later, it revokes its family.
 pub const REFRESH_REUSE_GRACE: Duration = Duration::seconds(10);
 /// Scopes that concern a person, meaningless for client credentials.
-const PERSON_SCOPES: [&str; 7] = [
+const PERSON_SCOPES: [&str; 8] = [
     "openid",
     "profile",
     "email",
     "phone",
+    "address",
     "national_id",
     "business",
     "offline_access",

@@ -57,6 +57,11 @@ pub async fn claims(state: &AppState, token: &AccessClaims) -> AppResult<Value> 
             account.phone_verified_at.is_some().into(),
         );
     }
+    if scopes.contains(&"address")
+        && let Some(address) = accounts::address_of(&mut conn, account.id).await?
+    {
+        out.insert("address".into(), address);
+    }
     // The national ID only when this sign-in was at level 2 (identity verified).
     if scopes.contains(&"national_id") && token.acr == ACR_LEVEL_2 {
         out.insert("national_id".into(), account.national_id.clone().into());

@@ -426,3 +426,45 @@ pub async fn set_verified_phone(
         .await
         .map(drop)
 }
+
+/// Records the address an identity provider vouched for (replacing an older one).
+pub async fn set_address(
+    conn: &mut AsyncPgConnection,
+    account: Uuid,
+    address: &serde_json::Value,
+    source: &str,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    use super::schema::account_addresses as a;
+    diesel::insert_into(a::table)
+        .values((
+            a::account_id.eq(account),
+            a::address.eq(address),
+            a::source.eq(source),
+            a::verified_at.eq(now),
+        ))
+        .on_conflict(a::account_id)
+        .do_update()
+        .set((
+            a::address.eq(address),
+            a::source.eq(source),
+            a::verified_at.eq(now),
+        ))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// The vouched-for address of an account, if any.
+pub async fn address_of(
+    conn: &mut AsyncPgConnection,
+    account: Uuid,
+) -> QueryResult<Option<serde_json::Value>> {
+    use super::schema::account_addresses as a;
+    a::table
+        .find(account)
+        .select(a::address)
+        .first(conn)
+        .await
+        .optional()
+}

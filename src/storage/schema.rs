@@ -10,6 +10,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    account_addresses (account_id) {
+        account_id -> Uuid,
+        address -> Jsonb,
+        source -> Text,
+        verified_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     accounts (id) {
         id -> Uuid,
         national_id -> Text,
@@ -275,6 +284,7 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(account_addresses -> accounts (account_id));
 diesel::joinable!(account_devices -> accounts (account_id));
 diesel::joinable!(auth_events -> accounts (account_id));
 diesel::joinable!(business_authorizations -> businesses (business_id));
@@ -291,6 +301,7 @@ diesel::joinable!(phone_verifications -> accounts (account_id));
 diesel::joinable!(staff_recovery_codes -> staff (staff_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    account_addresses,
     account_devices,
     accounts,
     auth_events,

@@ -459,7 +459,8 @@ impl TestApp {
                 ("VNEID_SCOPES", "openid profile national_id"),
                 ("VNEID_CLAIM_NATIONAL_ID", "so_dinh_danh"),
             ] {
-                env.insert(k.to_owned(), v.to_owned());
+                // A test may ask for other VNeID settings (e.g. more scopes).
+                env.entry(k.to_owned()).or_insert_with(|| v.to_owned());
             }
         }
         let master_key = env["VAULT_MASTER_KEY"].clone();

@@ -797,19 +797,32 @@ async fn login_hint_prefills_and_ui_locales_en_gives_english_pages() {
 }
 
 #[tokio::test]
-async fn the_business_claim_lists_businesses_and_the_one_chosen_and_tokens_are_audited() {
+async fn business_and_address_claims_come_from_verified_data_and_tokens_are_audited() {
+    let mut rep = vneid_account(
+        "rep",
+        "vneid-sub-rep-oidc",
+        "079188000002",
+        "Trần Thị Đại Diện",
+        "1988-04-04",
+        "female",
+    );
+    rep["claims"]["address"] = json!({
+        "formatted": "12 Lê Lợi, Phường Sài Gòn, Thành phố Hồ Chí Minh",
+        "street_address": "12 Lê Lợi",
+        "locality": "Phường Sài Gòn",
+        "region": "Thành phố Hồ Chí Minh",
+        "country": "VN",
+        "unexpected": "dropped",
+    });
     let app = TestApp::spawn_with(TestOptions {
         vneid: Some(VneidOptions {
-            accounts: vec![vneid_account(
-                "rep",
-                "vneid-sub-rep-oidc",
-                "079188000002",
-                "Trần Thị Đại Diện",
-                "1988-04-04",
-                "female",
-            )],
+            accounts: vec![rep],
             fail_with: None,
         }),
+        env: vec![(
+            "VNEID_SCOPES",
+            "openid profile national_id address".to_owned(),
+        )],
         ..TestOptions::default()
     })
     .await;
@@ -824,6 +837,7 @@ async fn the_business_claim_lists_businesses_and_the_one_chosen_and_tokens_are_a
                 "openid".into(),
                 "business".into(),
                 "national_id".into(),
+                "address".into(),
                 "offline_access".into(),
             ],
             ..NewClient::default()
@@ -874,7 +888,7 @@ async fn the_business_claim_lists_businesses_and_the_one_chosen_and_tokens_are_a
         "cong-doanh-nghiep",
         SECRET,
         REDIRECT,
-        "openid business national_id offline_access",
+        "openid business national_id address offline_access",
     )
     .await;
     let access = tokens["access_token"].as_str().expect("access");
@@ -895,6 +909,17 @@ async fn the_business_claim_lists_businesses_and_the_one_chosen_and_tokens_are_a
     );
     assert_eq!(userinfo["business"][0]["capacity"], "representative");
     assert_eq!(userinfo["business"][0]["name"], "Công ty TNHH Bến Nghé");
+    assert_eq!(
+        userinfo["address"],
+        json!({
+            "formatted": "12 Lê Lợi, Phường Sài Gòn, Thành phố Hồ Chí Minh",
+            "street_address": "12 Lê Lợi",
+            "locality": "Phường Sài Gòn",
+            "region": "Thành phố Hồ Chí Minh",
+            "country": "VN",
+        }),
+        "the address VNeID vouched for, and nothing else"
+    );
 
     // Refresh keeps the business; revocation is audited.
     let refreshed: Value = app
