@@ -5,6 +5,7 @@
 //! integration tests drive the same code.
 
 pub mod admin;
+pub mod catalog;
 pub mod clock;
 pub mod config;
 pub mod domain;

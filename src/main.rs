@@ -58,6 +58,9 @@ enum Command {
         /// Add demonstration data.
         #[arg(long)]
         demo: bool,
+        /// The catalog files (docs/CATALOG.md).
+        #[arg(long, default_value = seed::CATALOG_DIR)]
+        catalog: std::path::PathBuf,
     },
     /// Administration.
     Admin {
@@ -278,8 +281,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Seed { demo } => {
-            let report = seed::run(&state()?, demo).await?;
+        Command::Seed { demo, catalog } => {
+            let report = seed::run(&state()?, &catalog, demo).await?;
             for line in report.lines {
                 println!("{line}");
             }

@@ -2,6 +2,9 @@
 //! adds demonstration accounts. Every loader is idempotent: what exists is
 //! left alone, so seeding twice changes nothing.
 
+use std::path::Path;
+
+use anyhow::Context;
 use chrono::NaiveDate;
 use diesel_async::AsyncConnection;
 use sha2::{Digest, Sha256};
@@ -84,8 +87,11 @@ fn demo_totp_secret(username: &str) -> TotpSecret {
     TotpSecret::from_bytes(bytes)
 }
 
-/// Runs the loaders; `demo` adds the demonstration data.
-pub async fn run(state: &AppState, demo: bool) -> anyhow::Result<SeedReport> {
+/// Where the catalog files are, from the project root.
+pub const CATALOG_DIR: &str = "data/catalog";
+
+/// Runs the loaders (the catalog from `catalog_dir`); `demo` adds the demonstration data.
+pub async fn run(state: &AppState, catalog_dir: &Path, demo: bool) -> anyhow::Result<SeedReport> {
     let mut report = SeedReport::default();
     let depth = crate::admin::job_stats(state).await?;
     report.lines.push(format!(
@@ -99,6 +105,15 @@ pub async fn run(state: &AppState, demo: bool) -> anyhow::Result<SeedReport> {
     report
         .lines
         .push("OpenID signing keys: RS256 and ES256 ready".to_owned());
+    let mut conn = state.db.get().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let loaded = crate::catalog::loader::load(&mut conn, catalog_dir, state.clock.now())
+        .await
+        .with_context(|| format!("loading the catalog from {}", catalog_dir.display()))?;
+    drop(conn);
+    report.lines.push(format!(
+        "catalog: {} agencies, {} calendar days, {} services ({} sample)",
+        loaded.agencies, loaded.calendar_days, loaded.services, loaded.sample_services
+    ));
     if demo {
         seed_demo(state, &mut report).await?;
         seed_demo_clients(state, &mut report).await?;

@@ -4,13 +4,16 @@
 //! [`Invalid`]: a stable machine code and a Vietnamese message for the person
 //! who typed the value ("parse, don't validate").
 
+pub mod calendar;
 pub mod email_address;
+pub mod form;
 pub mod ids;
 pub mod national_id;
 pub mod password_policy;
 pub mod person_name;
 pub mod phone;
 pub mod retry;
+pub mod search;
 pub mod staff;
 pub mod tax_code;
 pub mod totp;

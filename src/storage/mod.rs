@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod businesses;
+pub mod catalog;
 pub mod email_tokens;
 pub mod emails;
 pub mod jobs;

@@ -39,6 +39,55 @@ diesel::table! {
 }
 
 diesel::table! {
+    agencies (code) {
+        code -> Text,
+        name -> Text,
+        parent_code -> Nullable<Text>,
+        tier -> Text,
+        abbreviation -> Nullable<Text>,
+        address -> Text,
+        email -> Nullable<Text>,
+        working_hours -> Jsonb,
+        sample -> Bool,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    calendar_days (day) {
+        day -> Date,
+        kind -> Text,
+        name -> Text,
+    }
+}
+
+diesel::table! {
+    services (code) {
+        code -> Text,
+        name -> Text,
+        search_text -> Text,
+        field -> Text,
+        agency_levels -> Array<Text>,
+        service_level -> Text,
+        processing_days -> Int4,
+        fee_vnd -> Nullable<Int8>,
+        fee_note -> Nullable<Text>,
+        required_documents -> Jsonb,
+        result_type -> Jsonb,
+        form -> Jsonb,
+        sample -> Bool,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    service_agencies (service_code, agency_code) {
+        service_code -> Text,
+        agency_code -> Text,
+    }
+}
+
+diesel::table! {
     auth_events (id) {
         id -> Uuid,
         account_id -> Uuid,
@@ -285,6 +334,8 @@ diesel::table! {
 }
 
 diesel::joinable!(account_addresses -> accounts (account_id));
+diesel::joinable!(service_agencies -> agencies (agency_code));
+diesel::joinable!(service_agencies -> services (service_code));
 diesel::joinable!(account_devices -> accounts (account_id));
 diesel::joinable!(auth_events -> accounts (account_id));
 diesel::joinable!(business_authorizations -> businesses (business_id));
@@ -304,6 +355,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     account_addresses,
     account_devices,
     accounts,
+    agencies,
+    calendar_days,
+    services,
+    service_agencies,
     auth_events,
     business_authorizations,
     businesses,

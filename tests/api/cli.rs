@@ -89,7 +89,8 @@ async fn seed_demo_is_idempotent_and_its_printed_sign_ins_work() {
     let app = TestApp::spawn().await;
     let run = || {
         eservices()
-            .args(["seed", "--demo"])
+            .args(["seed", "--demo", "--catalog"])
+            .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/catalog"))
             .env("DATABASE_URL", app.database_url())
             .env("REDIS_URL", "redis://127.0.0.1:1/")
             .env("PUBLIC_URL", &app.address)
@@ -116,6 +117,12 @@ async fn seed_demo_is_idempotent_and_its_printed_sign_ins_work() {
     assert_eq!(app.count("SELECT count(*) AS n FROM accounts").await, 3);
     assert_eq!(app.count("SELECT count(*) AS n FROM businesses").await, 1);
     assert_eq!(app.count("SELECT count(*) AS n FROM staff").await, 12);
+    assert!(
+        String::from_utf8_lossy(&first.stdout)
+            .contains("catalog: 110 agencies, 47 calendar days, 773 services (0 sample)"),
+        "{}",
+        String::from_utf8_lossy(&first.stdout)
+    );
 
     let out = String::from_utf8_lossy(&first.stdout).into_owned();
     let password = eservices::seed::DEMO_PASSWORD;

@@ -290,7 +290,8 @@ fn database_url(admin: &str, db: &str) -> String {
     url.to_string()
 }
 
-/// A name for the template database that changes whenever a migration does.
+/// A name for the template database that changes whenever a migration or
+/// the catalog does.
 fn template_name() -> String {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
@@ -303,6 +304,12 @@ fn template_name() -> String {
     for dir in dirs {
         dir.file_name().hash(&mut hasher);
         std::fs::read(dir.join("up.sql"))
+            .unwrap_or_default()
+            .hash(&mut hasher);
+    }
+    let catalog = Path::new(env!("CARGO_MANIFEST_DIR")).join(eservices::seed::CATALOG_DIR);
+    for file in ["agencies.json", "holidays.json", "services.json"] {
+        std::fs::read(catalog.join(file))
             .unwrap_or_default()
             .hash(&mut hasher);
     }
@@ -345,6 +352,18 @@ async fn create_database(admin: &str) -> String {
         eservices::storage::run_migrations(&url)
             .await
             .expect("migrations apply");
+        // Every test database starts with the catalog, as `eservices seed` loads it.
+        let mut template_conn = AsyncPgConnection::establish(&database_url(admin, &building))
+            .await
+            .expect("connect to the template");
+        eservices::catalog::loader::load(
+            &mut template_conn,
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join(eservices::seed::CATALOG_DIR),
+            SystemClock.now(),
+        )
+        .await
+        .expect("the catalog loads");
+        drop(template_conn);
         diesel::sql_query(format!("ALTER DATABASE {building} RENAME TO {template}"))
             .execute(&mut conn)
             .await

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod businesses;
+mod catalog;
 mod cli;
 mod errors;
 mod faults;

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1` for the mobile app (problem+json errors).
 
 pub mod businesses;
+pub mod catalog;
 pub mod connected_apps;
 pub mod credentials;
 pub mod me;
@@ -18,6 +19,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(credentials::configure)
             .configure(businesses::configure)
             .configure(connected_apps::configure)
+            .configure(catalog::configure)
             .configure(openapi::configure),
     );
 }

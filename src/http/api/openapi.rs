@@ -8,7 +8,7 @@ use utoipa::{
     openapi::security::{ApiKey, ApiKeyValue, SecurityScheme},
 };
 
-use crate::http::api::{businesses, connected_apps, credentials, me, registrations};
+use crate::http::api::{businesses, catalog, connected_apps, credentials, me, registrations};
 
 /// An RFC 9457 problem document (`application/problem+json`).
 #[derive(Debug, Serialize, ToSchema)]
@@ -28,6 +28,20 @@ pub struct Problem {
     pub request_id: Option<String>,
     /// Invalid fields, for validation errors.
     pub errors: Option<Vec<crate::error::FieldError>>,
+}
+
+/// `GET /api/v1/agencies`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AgencyList {
+    /// Every agency; `parent` links them into a tree.
+    pub items: Vec<crate::catalog::AgencyView>,
+}
+
+/// `GET /api/v1/services`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ServiceList {
+    /// Matching services, best first.
+    pub items: Vec<crate::catalog::ServiceSummary>,
 }
 
 /// An acknowledgement with a Vietnamese message.
@@ -121,6 +135,9 @@ impl Modify for SessionCookie {
         businesses::revoke,
         connected_apps::list,
         connected_apps::revoke,
+        catalog::agencies,
+        catalog::services,
+        catalog::service,
     ),
     components(schemas(Problem, StatusMessage, crate::error::FieldError)),
     modifiers(&SessionCookie),
@@ -128,6 +145,7 @@ impl Modify for SessionCookie {
         (name = "accounts", description = "Registration, verification, password reset"),
         (name = "account", description = "The signed-in person: profile, sessions, events, credentials"),
         (name = "businesses", description = "Business accounts and authorisations"),
+        (name = "catalog", description = "Agencies and the online public services they offer (no sign-in needed)"),
     )
 )]
 pub struct ApiDoc;

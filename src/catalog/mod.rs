@@ -1,0 +1,269 @@
+//! The service catalog: agencies (a tree of any depth, each with its opening
+//! hours), the city's holidays, and the services with their forms. Loaded
+//! from data/catalog by `eservices seed` (docs/CATALOG.md), read by the
+//! public catalog API and, later, by dossiers (which services an agency
+//! offers, their forms, their deadlines in the agency's working time).
+
+pub mod loader;
+
+use chrono::{Datelike, NaiveTime, Weekday};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::{
+    domain::{
+        calendar::{Calendar, DayKind, Opening},
+        form::FormField,
+        search,
+    },
+    error::{AppError, AppResult},
+    startup::AppState,
+    storage::catalog::{self as store, AgencyRow, ServiceQuery, ServiceRow},
+};
+
+/// An agency, as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AgencyView {
+    /// Official unit code (appears in receipt codes).
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// The agency above it.
+    pub parent: Option<String>,
+    /// `city`, `department`, `district`, `ward` …
+    pub tier: String,
+    /// Address.
+    pub address: String,
+    /// Opening hours: `{weekday: 1..7, open: "07:30", close: "11:30"}`.
+    #[schema(value_type = Vec<Object>)]
+    pub working_hours: serde_json::Value,
+    /// Sample data rather than a real agency.
+    pub sample: bool,
+}
+
+impl From<AgencyRow> for AgencyView {
+    fn from(row: AgencyRow) -> Self {
+        Self {
+            code: row.code,
+            name: row.name,
+            parent: row.parent_code,
+            tier: row.tier,
+            address: row.address,
+            working_hours: row.working_hours,
+            sample: row.sample,
+        }
+    }
+}
+
+/// A service in a list.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ServiceSummary {
+    /// Code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// Field (lĩnh vực).
+    pub field: String,
+    /// `full` (toàn trình) or `partial` (một phần).
+    pub service_level: String,
+    /// Processing time in working days.
+    pub processing_days: i32,
+    /// Fee in VND, when known.
+    pub fee_vnd: Option<i64>,
+    /// Sample data rather than a real procedure.
+    pub sample: bool,
+}
+
+/// A service with everything needed to file it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ServiceDetail {
+    /// The summary.
+    #[serde(flatten)]
+    pub summary: ServiceSummary,
+    /// Agency levels that handle it.
+    pub agency_levels: Vec<String>,
+    /// The agencies handling it, by code.
+    pub agencies: Vec<String>,
+    /// About the fee.
+    pub fee_note: Option<String>,
+    /// Required documents: `{type_code, name, copies, required}`.
+    #[schema(value_type = Vec<Object>)]
+    pub required_documents: serde_json::Value,
+    /// What the result is: `{type_code, name}`.
+    #[schema(value_type = Object)]
+    pub result_type: serde_json::Value,
+    /// The form's fields.
+    #[schema(value_type = Vec<Object>)]
+    pub form: serde_json::Value,
+}
+
+fn summary(row: &ServiceRow) -> ServiceSummary {
+    ServiceSummary {
+        code: row.code.clone(),
+        name: row.name.clone(),
+        field: row.field.clone(),
+        service_level: row.service_level.clone(),
+        processing_days: row.processing_days,
+        fee_vnd: row.fee_vnd,
+        sample: row.sample,
+    }
+}
+
+/// Every agency.
+pub async fn agencies(state: &AppState) -> AppResult<Vec<AgencyView>> {
+    let mut conn = state.db.get().await?;
+    Ok(store::agencies(&mut conn)
+        .await?
+        .into_iter()
+        .map(AgencyView::from)
+        .collect())
+}
+
+/// A search of the catalog.
+#[derive(Debug, Clone, Default)]
+pub struct Search {
+    /// Words, with or without diacritics.
+    pub q: Option<String>,
+    /// Only services this agency handles.
+    pub agency: Option<String>,
+    /// Only this field.
+    pub field: Option<String>,
+    /// `full` or `partial`.
+    pub level: Option<String>,
+    /// Page size (1–100, default 20).
+    pub limit: Option<i64>,
+    /// Results skipped (at most 1,000).
+    pub offset: Option<i64>,
+}
+
+/// Services matching a search, best first.
+pub async fn search(state: &AppState, s: &Search) -> AppResult<Vec<ServiceSummary>> {
+    let q = s.q.as_deref().unwrap_or_default();
+    if q.chars().count() > 200 {
+        return Err(AppError::bad_request("query_too_long")
+            .with_detail("Từ khóa tìm kiếm tối đa 200 ký tự."));
+    }
+    if let Some(level) = &s.level
+        && !matches!(level.as_str(), "full" | "partial")
+    {
+        return Err(AppError::bad_request("invalid_service_level")
+            .with_detail("Mức độ dịch vụ: full (toàn trình) hoặc partial (một phần)."));
+    }
+    let limit = s.limit.unwrap_or(20);
+    let offset = s.offset.unwrap_or(0);
+    if !(1..=100).contains(&limit) || !(0..=1000).contains(&offset) {
+        return Err(AppError::bad_request("invalid_page")
+            .with_detail("limit từ 1 đến 100; offset từ 0 đến 1000."));
+    }
+    let query = ServiceQuery {
+        words: search::words(q),
+        folded: search::fold(q),
+        agency: s.agency.clone(),
+        field: s.field.clone(),
+        level: s.level.clone(),
+        limit,
+        offset,
+    };
+    let mut conn = state.db.get().await?;
+    Ok(store::search(&mut conn, &query)
+        .await?
+        .iter()
+        .map(summary)
+        .collect())
+}
+
+/// One service, with the agencies handling it and its form.
+pub async fn service(state: &AppState, code: &str) -> AppResult<ServiceDetail> {
+    let not_found = || {
+        AppError::not_found("service_not_found")
+            .with_detail("Không có thủ tục hành chính với mã này.")
+    };
+    if code.len() > 32 {
+        return Err(not_found());
+    }
+    let mut conn = state.db.get().await?;
+    let row = store::service(&mut conn, code)
+        .await?
+        .ok_or_else(not_found)?;
+    let agencies = store::agencies_of(&mut conn, code).await?;
+    Ok(ServiceDetail {
+        summary: summary(&row),
+        agency_levels: row.agency_levels,
+        agencies,
+        fee_note: row.fee_note,
+        required_documents: row.required_documents,
+        result_type: row.result_type,
+        form: row.form,
+    })
+}
+
+/// A service's form fields.
+pub fn form_of(row: &ServiceRow) -> AppResult<Vec<FormField>> {
+    serde_json::from_value(row.form.clone()).map_err(AppError::internal)
+}
+
+fn weekday(n: u64) -> Option<Weekday> {
+    Some(match n {
+        1 => Weekday::Mon,
+        2 => Weekday::Tue,
+        3 => Weekday::Wed,
+        4 => Weekday::Thu,
+        5 => Weekday::Fri,
+        6 => Weekday::Sat,
+        7 => Weekday::Sun,
+        _ => return None,
+    })
+}
+
+/// Parses stored opening hours (`[{weekday, open, close}]`).
+pub fn openings(hours: &serde_json::Value) -> Result<Vec<Opening>, String> {
+    let list = hours.as_array().ok_or("working_hours must be a list")?;
+    list.iter()
+        .map(|h| {
+            let day = h["weekday"]
+                .as_u64()
+                .and_then(weekday)
+                .ok_or("weekday must be 1 (Monday) … 7 (Sunday)")?;
+            let time = |key: &str| {
+                h[key]
+                    .as_str()
+                    .and_then(|s| NaiveTime::parse_from_str(s, "%H:%M").ok())
+                    .ok_or(format!("{key} must be HH:MM"))
+            };
+            Ok(Opening {
+                weekday: day,
+                open: time("open")?,
+                close: time("close")?,
+            })
+        })
+        .collect()
+}
+
+/// The working calendar of an agency around `year` (that year and the next two).
+pub async fn calendar_for(state: &AppState, agency: &AgencyRow, year: i32) -> AppResult<Calendar> {
+    let mut conn = state.db.get().await?;
+    let from = chrono::NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or_default();
+    let to = chrono::NaiveDate::from_ymd_opt(year + 2, 12, 31).unwrap_or_default();
+    let days = store::calendar_days(&mut conn, from, to).await?;
+    let openings =
+        openings(&agency.working_hours).map_err(|e| AppError::internal(anyhow::anyhow!(e)))?;
+    Calendar::new(
+        openings,
+        days.into_iter().map(|(d, kind)| {
+            (
+                d,
+                if kind == "worked" {
+                    DayKind::Worked
+                } else {
+                    DayKind::Closed
+                },
+            )
+        }),
+    )
+    .map_err(AppError::internal)
+}
+
+/// The year of a date in the city (for calendar look-ups).
+pub fn city_year(at: chrono::DateTime<chrono::Utc>) -> i32 {
+    at.with_timezone(&crate::domain::calendar::city_tz()).year()
+}

@@ -1,0 +1,281 @@
+//! The catalog's tables: agencies, the city's calendar days, services and
+//! which agencies handle them.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+use super::schema::{agencies, calendar_days, service_agencies, services};
+
+/// An agency.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = agencies)]
+pub struct AgencyRow {
+    /// Official unit code (in receipt codes).
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// The agency above it.
+    pub parent_code: Option<String>,
+    /// `city`, `department`, `district`, `ward` …
+    pub tier: String,
+    /// A short name.
+    pub abbreviation: Option<String>,
+    /// Address.
+    pub address: String,
+    /// Contact email.
+    pub email: Option<String>,
+    /// Opening hours.
+    pub working_hours: serde_json::Value,
+    /// Sample data, not a real agency.
+    pub sample: bool,
+    /// Last loaded.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A service.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = services)]
+pub struct ServiceRow {
+    /// Code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// Folded name and field, for search.
+    pub search_text: String,
+    /// Field (lĩnh vực).
+    pub field: String,
+    /// Agency levels that handle it.
+    pub agency_levels: Vec<String>,
+    /// `full` or `partial`.
+    pub service_level: String,
+    /// Working days to process.
+    pub processing_days: i32,
+    /// Fee in VND, when known.
+    pub fee_vnd: Option<i64>,
+    /// About the fee.
+    pub fee_note: Option<String>,
+    /// Required documents.
+    pub required_documents: serde_json::Value,
+    /// What the result is.
+    pub result_type: serde_json::Value,
+    /// The form's fields.
+    pub form: serde_json::Value,
+    /// Sample data.
+    pub sample: bool,
+    /// Last loaded.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Inserts or updates agencies (parents before children).
+pub async fn upsert_agencies(conn: &mut AsyncPgConnection, rows: &[AgencyRow]) -> QueryResult<()> {
+    for row in rows {
+        diesel::insert_into(agencies::table)
+            .values(row)
+            .on_conflict(agencies::code)
+            .do_update()
+            .set(row)
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Replaces the calendar days of the given years.
+pub async fn replace_calendar_days(
+    conn: &mut AsyncPgConnection,
+    from: NaiveDate,
+    to: NaiveDate,
+    days: &[(NaiveDate, String, String)],
+) -> QueryResult<()> {
+    diesel::delete(
+        calendar_days::table
+            .filter(calendar_days::day.ge(from))
+            .filter(calendar_days::day.le(to)),
+    )
+    .execute(conn)
+    .await?;
+    let rows: Vec<_> = days
+        .iter()
+        .map(|(day, kind, name)| {
+            (
+                calendar_days::day.eq(*day),
+                calendar_days::kind.eq(kind),
+                calendar_days::name.eq(name),
+            )
+        })
+        .collect();
+    diesel::insert_into(calendar_days::table)
+        .values(&rows)
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Inserts or updates services and sets the agencies handling each.
+pub async fn upsert_services(
+    conn: &mut AsyncPgConnection,
+    rows: &[(ServiceRow, Vec<String>)],
+) -> QueryResult<()> {
+    for (row, handled_by) in rows {
+        diesel::insert_into(services::table)
+            .values(row)
+            .on_conflict(services::code)
+            .do_update()
+            .set(row)
+            .execute(conn)
+            .await?;
+        diesel::delete(
+            service_agencies::table.filter(service_agencies::service_code.eq(&row.code)),
+        )
+        .execute(conn)
+        .await?;
+        let links: Vec<_> = handled_by
+            .iter()
+            .map(|a| {
+                (
+                    service_agencies::service_code.eq(&row.code),
+                    service_agencies::agency_code.eq(a),
+                )
+            })
+            .collect();
+        diesel::insert_into(service_agencies::table)
+            .values(&links)
+            .on_conflict_do_nothing()
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Every agency, by code.
+pub async fn agencies(conn: &mut AsyncPgConnection) -> QueryResult<Vec<AgencyRow>> {
+    agencies::table
+        .order(agencies::code)
+        .select(AgencyRow::as_select())
+        .load(conn)
+        .await
+}
+
+/// An agency by code.
+pub async fn agency(conn: &mut AsyncPgConnection, code: &str) -> QueryResult<Option<AgencyRow>> {
+    agencies::table
+        .find(code)
+        .select(AgencyRow::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// The calendar days between two dates.
+pub async fn calendar_days(
+    conn: &mut AsyncPgConnection,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> QueryResult<Vec<(NaiveDate, String)>> {
+    calendar_days::table
+        .filter(calendar_days::day.ge(from))
+        .filter(calendar_days::day.le(to))
+        .select((calendar_days::day, calendar_days::kind))
+        .load(conn)
+        .await
+}
+
+/// A service by code.
+pub async fn service(conn: &mut AsyncPgConnection, code: &str) -> QueryResult<Option<ServiceRow>> {
+    services::table
+        .find(code)
+        .select(ServiceRow::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// The agencies handling a service, by code.
+pub async fn agencies_of(conn: &mut AsyncPgConnection, service: &str) -> QueryResult<Vec<String>> {
+    service_agencies::table
+        .filter(service_agencies::service_code.eq(service))
+        .order(service_agencies::agency_code)
+        .select(service_agencies::agency_code)
+        .load(conn)
+        .await
+}
+
+/// Whether `agency` handles `service`.
+pub async fn handles(
+    conn: &mut AsyncPgConnection,
+    agency: &str,
+    service: &str,
+) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        service_agencies::table.find((service, agency)),
+    ))
+    .get_result(conn)
+    .await
+}
+
+/// What a search asks for.
+#[derive(Debug, Clone, Default)]
+pub struct ServiceQuery {
+    /// Folded words, all of which must appear.
+    pub words: Vec<String>,
+    /// The folded query, for ranking.
+    pub folded: String,
+    /// Only services this agency handles.
+    pub agency: Option<String>,
+    /// Only this field.
+    pub field: Option<String>,
+    /// Only this service level.
+    pub level: Option<String>,
+    /// How many.
+    pub limit: i64,
+    /// Skipped (search results are ranked, so pages are by offset, kept small).
+    pub offset: i64,
+}
+
+/// Services matching a query, best first.
+pub async fn search(
+    conn: &mut AsyncPgConnection,
+    q: &ServiceQuery,
+) -> QueryResult<Vec<ServiceRow>> {
+    diesel::define_sql_function!(fn word_similarity(a: diesel::sql_types::Text, b: diesel::sql_types::Text) -> diesel::sql_types::Float4);
+    diesel::define_sql_function!(fn similarity(a: diesel::sql_types::Text, b: diesel::sql_types::Text) -> diesel::sql_types::Float4);
+    diesel::define_sql_function!(fn char_length(a: diesel::sql_types::Text) -> diesel::sql_types::Integer);
+    let mut query = services::table.select(ServiceRow::as_select()).into_boxed();
+    for word in &q.words {
+        query = query.filter(services::search_text.like(format!("%{}%", escape_like(word))));
+    }
+    if let Some(field) = &q.field {
+        query = query.filter(services::field.eq(field));
+    }
+    if let Some(level) = &q.level {
+        query = query.filter(services::service_level.eq(level));
+    }
+    if let Some(agency) = &q.agency {
+        query = query.filter(diesel::dsl::exists(
+            service_agencies::table
+                .filter(service_agencies::service_code.eq(services::code))
+                .filter(service_agencies::agency_code.eq(agency.clone())),
+        ));
+    }
+    query
+        // All words match; then the closest whole name (shorter, fewer other
+        // words) first, then the shorter name, then by name.
+        .order((
+            word_similarity(q.folded.clone(), services::search_text).desc(),
+            similarity(q.folded.clone(), services::search_text).desc(),
+            char_length(services::name),
+            services::name,
+        ))
+        .limit(q.limit)
+        .offset(q.offset)
+        .load(conn)
+        .await
+}
+
+fn escape_like(word: &str) -> String {
+    word.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
