@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod clock;
 pub mod config;
 pub mod domain;
+pub mod dossiers;
 pub mod error;
 pub mod http;
 pub mod identity;

@@ -240,11 +240,14 @@ pub fn openings(hours: &serde_json::Value) -> Result<Vec<Opening>, String> {
 }
 
 /// The working calendar of an agency around `year` (that year and the next two).
-pub async fn calendar_for(state: &AppState, agency: &AgencyRow, year: i32) -> AppResult<Calendar> {
-    let mut conn = state.db.get().await?;
+pub async fn calendar_for(
+    conn: &mut diesel_async::AsyncPgConnection,
+    agency: &AgencyRow,
+    year: i32,
+) -> AppResult<Calendar> {
     let from = chrono::NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or_default();
     let to = chrono::NaiveDate::from_ymd_opt(year + 2, 12, 31).unwrap_or_default();
-    let days = store::calendar_days(&mut conn, from, to).await?;
+    let days = store::calendar_days(conn, from, to).await?;
     let openings =
         openings(&agency.working_hours).map_err(|e| AppError::internal(anyhow::anyhow!(e)))?;
     Calendar::new(

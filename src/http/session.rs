@@ -154,7 +154,7 @@ async fn load(req: &HttpRequest) -> Result<Option<CurrentSession>, AppError> {
 pub struct ApiCaller {
     /// The account.
     pub account_id: crate::domain::AccountId,
-    /// The business the browser session acts for (tokens carry none yet).
+    /// The business the session (or the token's grant) acts for.
     pub acting_for: Option<crate::domain::BusinessId>,
     /// The token's scopes; `None` for a browser session (all of the person's own).
     pub scopes: Option<Vec<String>>,
@@ -205,7 +205,7 @@ impl FromRequest for ApiCaller {
                 };
                 return Ok(Self {
                     account_id: account.into(),
-                    acting_for: None,
+                    acting_for: claims.acting_for.map(Into::into),
                     scopes: Some(claims.scope.split_whitespace().map(str::to_owned).collect()),
                 });
             }

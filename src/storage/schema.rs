@@ -88,6 +88,66 @@ diesel::table! {
 }
 
 diesel::table! {
+    dossiers (id) {
+        id -> Uuid,
+        service_code -> Text,
+        agency_code -> Text,
+        applicant_id -> Uuid,
+        business_id -> Nullable<Uuid>,
+        status -> Text,
+        status_code -> Int2,
+        channel -> Text,
+        form_values -> Jsonb,
+        version -> Int4,
+        receipt_code -> Nullable<Text>,
+        submitted_at -> Nullable<Timestamptz>,
+        accepted_at -> Nullable<Timestamptz>,
+        due_at -> Nullable<Timestamptz>,
+        paused_at -> Nullable<Timestamptz>,
+        decided_at -> Nullable<Timestamptz>,
+        decision -> Nullable<Text>,
+        queue_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    receipt_counters (agency_code, day) {
+        agency_code -> Text,
+        day -> Date,
+        last -> Int4,
+    }
+}
+
+diesel::table! {
+    dossier_events (dossier_id, seq) {
+        dossier_id -> Uuid,
+        seq -> Int4,
+        at -> Timestamptz,
+        actor_kind -> Text,
+        actor_id -> Nullable<Uuid>,
+        action -> Text,
+        from_status -> Nullable<Text>,
+        to_status -> Nullable<Text>,
+        note -> Nullable<Text>,
+        visible -> Bool,
+        hash -> Bytea,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (account_id, key) {
+        account_id -> Uuid,
+        key -> Text,
+        request_hash -> Bytea,
+        status -> Int2,
+        response -> Jsonb,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     auth_events (id) {
         id -> Uuid,
         account_id -> Uuid,
@@ -335,6 +395,9 @@ diesel::table! {
 
 diesel::joinable!(account_addresses -> accounts (account_id));
 diesel::joinable!(service_agencies -> agencies (agency_code));
+diesel::joinable!(dossier_events -> dossiers (dossier_id));
+diesel::joinable!(dossiers -> services (service_code));
+diesel::joinable!(dossiers -> agencies (agency_code));
 diesel::joinable!(service_agencies -> services (service_code));
 diesel::joinable!(account_devices -> accounts (account_id));
 diesel::joinable!(auth_events -> accounts (account_id));
@@ -357,6 +420,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     accounts,
     agencies,
     calendar_days,
+    dossiers,
+    dossier_events,
+    receipt_counters,
+    idempotency_keys,
     services,
     service_agencies,
     auth_events,

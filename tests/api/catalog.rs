@@ -202,10 +202,10 @@ async fn deadlines_follow_the_agencys_hours_and_the_citys_holidays() {
         .await
         .expect("query")
         .expect("Bến Thành");
-    drop(conn);
-    let calendar = eservices::catalog::calendar_for(&app.state, &ward, 2026)
+    let calendar = eservices::catalog::calendar_for(&mut conn, &ward, 2026)
         .await
         .expect("calendar");
+    drop(conn);
     let local = |y, m, d, h| {
         eservices::domain::calendar::city_tz()
             .from_local_datetime(

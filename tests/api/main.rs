@@ -6,6 +6,7 @@ mod accounts;
 mod businesses;
 mod catalog;
 mod cli;
+mod dossiers;
 mod errors;
 mod faults;
 mod health;

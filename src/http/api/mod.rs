@@ -4,9 +4,11 @@ pub mod businesses;
 pub mod catalog;
 pub mod connected_apps;
 pub mod credentials;
+pub mod dossiers;
 pub mod me;
 pub mod openapi;
 pub mod registrations;
+pub mod staff;
 
 use actix_web::web;
 
@@ -20,6 +22,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(businesses::configure)
             .configure(connected_apps::configure)
             .configure(catalog::configure)
+            .configure(dossiers::configure)
+            .configure(staff::configure)
             .configure(openapi::configure),
     );
 }

@@ -8,7 +8,9 @@ use utoipa::{
     openapi::security::{ApiKey, ApiKeyValue, SecurityScheme},
 };
 
-use crate::http::api::{businesses, catalog, connected_apps, credentials, me, registrations};
+use crate::http::api::{
+    businesses, catalog, connected_apps, credentials, dossiers, me, registrations, staff,
+};
 
 /// An RFC 9457 problem document (`application/problem+json`).
 #[derive(Debug, Serialize, ToSchema)]
@@ -92,7 +94,7 @@ impl Modify for SessionCookie {
                 "session",
                 SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
                     crate::http::session::SESSION_COOKIE,
-                    "The browser session from /login (bearer tokens from the OpenID provider come later)",
+                    "The browser session from /login",
                 ))),
             );
             components.add_security_scheme(
@@ -101,6 +103,15 @@ impl Modify for SessionCookie {
                     utoipa::openapi::security::HttpBuilder::new()
                         .scheme(utoipa::openapi::security::HttpAuthScheme::Bearer)
                         .bearer_format("JWT (RFC 9068), from the OpenID provider")
+                        .build(),
+                ),
+            );
+            components.add_security_scheme(
+                "staff",
+                SecurityScheme::Http(
+                    utoipa::openapi::security::HttpBuilder::new()
+                        .scheme(utoipa::openapi::security::HttpAuthScheme::Bearer)
+                        .bearer_format("staff token from POST /api/v1/staff/tokens")
                         .build(),
                 ),
             );
@@ -138,6 +149,18 @@ impl Modify for SessionCookie {
         catalog::agencies,
         catalog::services,
         catalog::service,
+        dossiers::create,
+        dossiers::list,
+        dossiers::get,
+        dossiers::patch,
+        dossiers::submit,
+        dossiers::withdraw,
+        dossiers::supplement,
+        dossiers::events,
+        staff::token,
+        staff::queue,
+        staff::dossier,
+        staff::act,
     ),
     components(schemas(Problem, StatusMessage, crate::error::FieldError)),
     modifiers(&SessionCookie),
@@ -146,6 +169,8 @@ impl Modify for SessionCookie {
         (name = "account", description = "The signed-in person: profile, sessions, events, credentials"),
         (name = "businesses", description = "Business accounts and authorisations"),
         (name = "catalog", description = "Agencies and the online public services they offer (no sign-in needed)"),
+        (name = "dossiers", description = "The applicant's e-dossiers (scope `dossiers`)"),
+        (name = "staff", description = "Civil servants' work on their agency's dossiers (staff tokens)"),
     )
 )]
 pub struct ApiDoc;

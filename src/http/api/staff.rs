@@ -1,0 +1,216 @@
+//! The staff API (`/api/v1/staff`): a civil servant gets a token with
+//! password and TOTP, then works their agency's queue. Role and agency are
+//! checked on every action; dossiers of other agencies do not exist here.
+
+use actix_web::{FromRequest, HttpRequest, HttpResponse, dev::Payload, http::header, web};
+use futures_util::future::LocalBoxFuture;
+use secrecy::SecretString;
+use serde::Deserialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::{
+    domain::dossier::Action,
+    dossiers::{self, By},
+    error::{AppError, ErrorKind},
+    http::api::dossiers::{if_match, with_etag},
+    identity::{
+        ClientInfo,
+        sessions::IDLE_TIMEOUT,
+        staff::{self, SignInOutcome, StaffSession},
+    },
+    startup::AppState,
+};
+
+/// A civil servant authenticated by a staff token (`Authorization: Bearer`).
+pub struct StaffCaller(pub StaffSession);
+
+impl FromRequest for StaffCaller {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let unauthorized = || {
+                AppError::new(ErrorKind::Unauthorized, "staff_token_required")
+                    .with_detail("Cần mã truy cập của cán bộ (Bearer).")
+                    .with_header(header::WWW_AUTHENTICATE, "Bearer realm=\"staff\"")
+            };
+            let token = req
+                .headers()
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .map(|t| t.trim().to_owned())
+                .ok_or_else(unauthorized)?;
+            let Some(state) = req.app_data::<web::Data<AppState>>() else {
+                return Err(AppError::internal(anyhow::anyhow!(
+                    "application state missing"
+                )));
+            };
+            let session = state
+                .staff_sessions
+                .load(&token, state.clock.now())
+                .await?
+                .ok_or_else(unauthorized)?;
+            Ok(Self(session))
+        })
+    }
+}
+
+/// `POST /api/v1/staff/tokens`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct TokenRequest {
+    /// Username.
+    username: String,
+    /// Password.
+    #[schema(value_type = String)]
+    password: SecretString,
+    /// The current TOTP code (or a recovery code).
+    totp: String,
+}
+
+/// `POST /api/v1/staff/tokens`: a staff token (expires after 30 minutes unused).
+#[utoipa::path(post, path = "/api/v1/staff/tokens", tag = "staff", request_body = TokenRequest,
+    responses(
+        (status = 201, description = "`access_token`, `token_type`, `expires_in`", body = Object),
+        (status = 401, description = "Wrong credentials", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failures", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn token(
+    state: web::Data<AppState>,
+    client: ClientInfo,
+    body: web::Json<TokenRequest>,
+) -> Result<HttpResponse, AppError> {
+    let body = body.into_inner();
+    match staff::sign_in(&state, &body.username, body.password, &body.totp, &client).await? {
+        (_, SignInOutcome::SignedIn(token)) => Ok(HttpResponse::Created()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(json!({
+                "access_token": token,
+                "token_type": "Bearer",
+                "expires_in": IDLE_TIMEOUT.as_secs(),
+            }))),
+        (_, SignInOutcome::EnrolmentRequired(_)) => {
+            Err(AppError::new(ErrorKind::Forbidden, "enrolment_required")
+                .with_detail("Cần thiết lập xác thực hai lớp tại /backoffice/login trước."))
+        }
+    }
+}
+
+/// Query of the queue.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct QueueQuery {
+    /// Only this status (one of those my roles work on).
+    status: Option<String>,
+    /// The id of the last dossier of the previous page.
+    after: Option<Uuid>,
+    /// Page size, 1–100 (default 20).
+    limit: Option<i64>,
+}
+
+/// `GET /api/v1/staff/queue`: my agency's dossiers waiting for my roles, soonest first.
+#[utoipa::path(get, path = "/api/v1/staff/queue", tag = "staff", params(QueueQuery),
+    security(("staff" = [])),
+    responses((status = 200, description = "`items` and `next_after`", body = Object)))]
+pub async fn queue(
+    state: web::Data<AppState>,
+    caller: StaffCaller,
+    query: web::Query<QueueQuery>,
+) -> Result<HttpResponse, AppError> {
+    let limit = query.limit.unwrap_or(20);
+    let items = dossiers::queue(
+        &state,
+        &caller.0,
+        query.status.as_deref(),
+        query.after,
+        limit,
+    )
+    .await?;
+    let next = (items.len() == usize::try_from(limit).unwrap_or(0))
+        .then(|| items.last().map(|d| d.id))
+        .flatten();
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(json!({ "items": items, "next_after": next })))
+}
+
+fn dossier_id(raw: &str) -> Result<Uuid, AppError> {
+    Uuid::parse_str(raw)
+        .map_err(|_| AppError::not_found("dossier_not_found").with_detail("Không tìm thấy hồ sơ."))
+}
+
+/// `GET /api/v1/staff/dossiers/{id}`: a dossier of my agency with its whole log.
+#[utoipa::path(get, path = "/api/v1/staff/dossiers/{id}", tag = "staff",
+    security(("staff" = [])),
+    params(("id" = Uuid, Path, description = "The dossier")),
+    responses(
+        (status = 200, description = "`dossier` and `events`", body = Object),
+        (status = 404, description = "Not a dossier of my agency", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn dossier(
+    state: web::Data<AppState>,
+    caller: StaffCaller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let (dossier, events) = dossiers::staff_get(&state, &caller.0, dossier_id(&path)?).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, format!("\"{}\"", dossier.version)))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(json!({ "dossier": dossier, "events": events })))
+}
+
+/// An action's body.
+#[derive(Debug, Deserialize, Default, utoipa::ToSchema)]
+pub struct ActionRequest {
+    /// The reason, what is missing, the fee … (required where the law asks for one).
+    note: Option<String>,
+}
+
+/// `POST /api/v1/staff/dossiers/{id}/{action}`: `accept`, `refuse`,
+/// `start_processing`, `request_supplement`, `request_fee`,
+/// `confirm_payment`, `approve`, `reject`, `stop`, `return_result`.
+#[utoipa::path(post, path = "/api/v1/staff/dossiers/{id}/{action}", tag = "staff", request_body = Option<ActionRequest>,
+    security(("staff" = [])),
+    params(("id" = Uuid, Path, description = "The dossier"), ("action" = String, Path, description = "The action"),
+        ("If-Match" = Option<String>, Header, description = "The version last seen")),
+    responses(
+        (status = 200, description = "The dossier afterwards", body = crate::dossiers::DossierView),
+        (status = 403, description = "My role may not", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not from this status, or someone acted first", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since I looked", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn act(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: StaffCaller,
+    path: web::Path<(String, String)>,
+    body: Option<web::Json<ActionRequest>>,
+) -> Result<HttpResponse, AppError> {
+    let (id, action) = path.into_inner();
+    let action = Action::parse(&action)
+        .filter(|a| matches!(a.actor(), crate::domain::dossier::Actor::Staff(_)))
+        .ok_or_else(|| {
+            AppError::not_found("unknown_action").with_detail("Không có thao tác này trên hồ sơ.")
+        })?;
+    let (status, value) = dossiers::act(
+        &state,
+        By::Staff(&caller.0),
+        dossier_id(&id)?,
+        action,
+        if_match(&req)?,
+        body.and_then(|b| b.into_inner().note),
+        None,
+    )
+    .await?;
+    Ok(with_etag(status, &value))
+}
+
+/// Registers the routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/staff/tokens").route(web::post().to(token)))
+        .service(web::resource("/staff/queue").route(web::get().to(queue)))
+        .service(web::resource("/staff/dossiers/{id}").route(web::get().to(dossier)))
+        .service(web::resource("/staff/dossiers/{id}/{action}").route(web::post().to(act)));
+}

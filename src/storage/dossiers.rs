@@ -1,0 +1,327 @@
+//! Dossiers, their progress log, receipt counters and idempotency keys.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::schema::{dossier_events, dossiers, idempotency_keys, receipt_counters};
+
+/// A dossier.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = dossiers)]
+pub struct DossierRow {
+    /// Id.
+    pub id: Uuid,
+    /// The service.
+    pub service_code: String,
+    /// The agency filed at.
+    pub agency_code: String,
+    /// The applicant's account.
+    pub applicant_id: Uuid,
+    /// The business filed for.
+    pub business_id: Option<Uuid>,
+    /// Status name.
+    pub status: String,
+    /// National status code.
+    pub status_code: i16,
+    /// `online` or `counter`.
+    pub channel: String,
+    /// The form's values.
+    pub form_values: serde_json::Value,
+    /// Version (ETag).
+    pub version: i32,
+    /// Receipt code, once filed.
+    pub receipt_code: Option<String>,
+    /// Filed.
+    pub submitted_at: Option<DateTime<Utc>>,
+    /// Taken in.
+    pub accepted_at: Option<DateTime<Utc>>,
+    /// Due.
+    pub due_at: Option<DateTime<Utc>>,
+    /// Clock paused since.
+    pub paused_at: Option<DateTime<Utc>>,
+    /// Decided.
+    pub decided_at: Option<DateTime<Utc>>,
+    /// `approved` or `rejected`.
+    pub decision: Option<String>,
+    /// Order in the agency's queue.
+    pub queue_at: Option<DateTime<Utc>>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What a change sets (the status fields and timestamps a transition touches).
+#[derive(Debug, Clone, Default, AsChangeset)]
+#[diesel(table_name = dossiers)]
+pub struct DossierChange {
+    /// New status.
+    pub status: Option<String>,
+    /// New national code.
+    pub status_code: Option<i16>,
+    /// New values.
+    pub form_values: Option<serde_json::Value>,
+    /// Receipt code.
+    pub receipt_code: Option<String>,
+    /// Filed.
+    pub submitted_at: Option<DateTime<Utc>>,
+    /// Taken in.
+    pub accepted_at: Option<DateTime<Utc>>,
+    /// Due.
+    pub due_at: Option<DateTime<Utc>>,
+    /// Paused since (`Some(None)` resumes).
+    pub paused_at: Option<Option<DateTime<Utc>>>,
+    /// Decided.
+    pub decided_at: Option<DateTime<Utc>>,
+    /// Decision.
+    pub decision: Option<String>,
+    /// Order in the agency's queue.
+    pub queue_at: Option<DateTime<Utc>>,
+}
+
+/// A progress-log row.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = dossier_events)]
+pub struct EventRow {
+    /// The dossier.
+    pub dossier_id: Uuid,
+    /// Position.
+    pub seq: i32,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// `applicant`, `staff`, `system`.
+    pub actor_kind: String,
+    /// Who.
+    pub actor_id: Option<Uuid>,
+    /// What.
+    pub action: String,
+    /// From status.
+    pub from_status: Option<String>,
+    /// To status.
+    pub to_status: Option<String>,
+    /// Note.
+    pub note: Option<String>,
+    /// Shown to the applicant.
+    pub visible: bool,
+    /// Chain hash.
+    pub hash: Vec<u8>,
+}
+
+/// Stores a new dossier.
+pub async fn insert(conn: &mut AsyncPgConnection, row: &DossierRow) -> QueryResult<()> {
+    diesel::insert_into(dossiers::table)
+        .values(row)
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// A dossier by id.
+pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<DossierRow>> {
+    dossiers::table
+        .find(id)
+        .select(DossierRow::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// A dossier by id, locked for this transaction.
+pub async fn find_for_update(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+) -> QueryResult<Option<DossierRow>> {
+    dossiers::table
+        .find(id)
+        .select(DossierRow::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Applies a change and bumps the version.
+pub async fn update(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    change: &DossierChange,
+    now: DateTime<Utc>,
+) -> QueryResult<DossierRow> {
+    diesel::update(dossiers::table.find(id))
+        .set((
+            change,
+            dossiers::version.eq(dossiers::version + 1),
+            dossiers::updated_at.eq(now),
+        ))
+        .returning(DossierRow::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// The next receipt number of `agency` on `day` (locks the counter row).
+pub async fn next_receipt_number(
+    conn: &mut AsyncPgConnection,
+    agency: &str,
+    day: NaiveDate,
+) -> QueryResult<i32> {
+    diesel::insert_into(receipt_counters::table)
+        .values((
+            receipt_counters::agency_code.eq(agency),
+            receipt_counters::day.eq(day),
+            receipt_counters::last.eq(1),
+        ))
+        .on_conflict((receipt_counters::agency_code, receipt_counters::day))
+        .do_update()
+        .set(receipt_counters::last.eq(receipt_counters::last + 1))
+        .returning(receipt_counters::last)
+        .get_result(conn)
+        .await
+}
+
+/// The last log row of a dossier (its seq and hash).
+pub async fn last_event(
+    conn: &mut AsyncPgConnection,
+    dossier: Uuid,
+) -> QueryResult<Option<(i32, Vec<u8>)>> {
+    dossier_events::table
+        .filter(dossier_events::dossier_id.eq(dossier))
+        .order(dossier_events::seq.desc())
+        .select((dossier_events::seq, dossier_events::hash))
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Appends a log row.
+pub async fn append_event(conn: &mut AsyncPgConnection, row: &EventRow) -> QueryResult<()> {
+    diesel::insert_into(dossier_events::table)
+        .values(row)
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// A dossier's log, oldest first; only the applicant-visible rows when `visible_only`.
+pub async fn events(
+    conn: &mut AsyncPgConnection,
+    dossier: Uuid,
+    visible_only: bool,
+) -> QueryResult<Vec<EventRow>> {
+    let mut query = dossier_events::table
+        .filter(dossier_events::dossier_id.eq(dossier))
+        .select(EventRow::as_select())
+        .order(dossier_events::seq)
+        .into_boxed();
+    if visible_only {
+        query = query.filter(dossier_events::visible.eq(true));
+    }
+    query.load(conn).await
+}
+
+/// An applicant's dossiers, newest first, after the keyset `before` (created_at, id).
+pub async fn of_applicant(
+    conn: &mut AsyncPgConnection,
+    applicant: Uuid,
+    status: Option<&str>,
+    before: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> QueryResult<Vec<DossierRow>> {
+    let mut query = dossiers::table
+        .filter(dossiers::applicant_id.eq(applicant))
+        .select(DossierRow::as_select())
+        .order((dossiers::created_at.desc(), dossiers::id.desc()))
+        .limit(limit)
+        .into_boxed();
+    if let Some(status) = status {
+        query = query.filter(dossiers::status.eq(status.to_owned()));
+    }
+    if let Some((at, id)) = before {
+        query = query.filter(
+            dossiers::created_at
+                .lt(at)
+                .or(dossiers::created_at.eq(at).and(dossiers::id.lt(id))),
+        );
+    }
+    query.load(conn).await
+}
+
+/// An agency's dossiers in `statuses`, in queue order, after the keyset `(queue_at, id)`.
+pub async fn queue(
+    conn: &mut AsyncPgConnection,
+    agency: &str,
+    statuses: &[&str],
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> QueryResult<Vec<DossierRow>> {
+    let statuses: Vec<String> = statuses.iter().map(|s| (*s).to_owned()).collect();
+    let mut query = dossiers::table
+        .filter(dossiers::agency_code.eq(agency.to_owned()))
+        .filter(dossiers::status.eq_any(statuses))
+        .filter(dossiers::queue_at.is_not_null())
+        .select(DossierRow::as_select())
+        .order((dossiers::queue_at, dossiers::id))
+        .limit(limit)
+        .into_boxed();
+    if let Some((at, id)) = after {
+        query = query.filter(
+            dossiers::queue_at
+                .gt(at)
+                .or(dossiers::queue_at.eq(at).and(dossiers::id.gt(id))),
+        );
+    }
+    query.load(conn).await
+}
+
+/// A stored answer to an idempotent request.
+#[derive(Debug, Clone, Queryable)]
+pub struct StoredAnswer {
+    /// SHA-256 of the request it answered.
+    pub request_hash: Vec<u8>,
+    /// HTTP status.
+    pub status: i16,
+    /// Body.
+    pub response: serde_json::Value,
+}
+
+/// The stored answer for `(account, key)`, if any.
+pub async fn idempotent_answer(
+    conn: &mut AsyncPgConnection,
+    account: Uuid,
+    key: &str,
+) -> QueryResult<Option<StoredAnswer>> {
+    idempotency_keys::table
+        .find((account, key))
+        .select((
+            idempotency_keys::request_hash,
+            idempotency_keys::status,
+            idempotency_keys::response,
+        ))
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Stores the answer for `(account, key)`; false if one was stored first.
+pub async fn store_answer(
+    conn: &mut AsyncPgConnection,
+    account: Uuid,
+    key: &str,
+    answer: &StoredAnswer,
+    now: DateTime<Utc>,
+) -> QueryResult<bool> {
+    diesel::insert_into(idempotency_keys::table)
+        .values((
+            idempotency_keys::account_id.eq(account),
+            idempotency_keys::key.eq(key),
+            idempotency_keys::request_hash.eq(&answer.request_hash),
+            idempotency_keys::status.eq(answer.status),
+            idempotency_keys::response.eq(&answer.response),
+            idempotency_keys::created_at.eq(now),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await
+        .map(|n| n == 1)
+}

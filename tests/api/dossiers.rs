@@ -1,0 +1,601 @@
+//! E-dossiers through the citizen and staff APIs: whole lives, receipt codes
+//! under concurrency, two civil servants at once, bad input.
+
+use chrono::Duration;
+use serde_json::{Value, json};
+
+use crate::helpers::{Citizen, TestApp};
+
+const WARD: &str = "000.21.11.H29";
+const SERVICE: &str = "HGCS-001";
+
+fn complete_values(citizen: &Citizen) -> Value {
+    json!({
+        "full_name": "Nguyễn Văn An",
+        "date_of_birth": "1990-01-01",
+        "national_id": citizen.national_id,
+        "permanent_address": "12 Lê Lợi, Phường Bến Thành",
+        "phone": "0901234567",
+    })
+}
+
+async fn signed_in(app: &TestApp, seq: u32) -> Citizen {
+    let citizen = Citizen::sample(seq);
+    app.active_citizen(&citizen).await;
+    assert_eq!(
+        app.sign_in(&citizen.national_id, &citizen.password)
+            .await
+            .status(),
+        303
+    );
+    citizen
+}
+
+async fn staff_token(app: &TestApp, username: &str, agency: &str, role: &str) -> String {
+    let staff = app.staff(username, agency, &[role]).await;
+    let res = app
+        .client
+        .post(app.url("/api/v1/staff/tokens"))
+        .json(&json!({
+            "username": staff.username,
+            "password": staff.password,
+            "totp": app.totp_now(&staff.secret),
+        }))
+        .send()
+        .await
+        .expect("token");
+    assert_eq!(
+        res.status(),
+        201,
+        "{}",
+        res.text().await.unwrap_or_default()
+    );
+    let body: Value = res.json().await.expect("json");
+    body["access_token"].as_str().expect("token").to_owned()
+}
+
+async fn staff_act(
+    app: &TestApp,
+    token: &str,
+    id: &str,
+    action: &str,
+    note: Option<&str>,
+) -> reqwest::Response {
+    app.client
+        .post(app.url(&format!("/api/v1/staff/dossiers/{id}/{action}")))
+        .bearer_auth(token)
+        .json(&json!({ "note": note }))
+        .send()
+        .await
+        .expect("act")
+}
+
+async fn draft(app: &TestApp, values: Value) -> Value {
+    let res = app
+        .post_json(
+            "/api/v1/dossiers",
+            &json!({ "service_code": SERVICE, "agency_code": WARD, "form_values": values }),
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        201,
+        "{}",
+        res.text().await.unwrap_or_default()
+    );
+    res.json().await.expect("json")
+}
+
+async fn submit(app: &TestApp, id: &str, key: Option<&str>) -> reqwest::Response {
+    let mut req = app
+        .client
+        .post(app.url(&format!("/api/v1/dossiers/{id}/submit")));
+    if let Some(key) = key {
+        req = req.header("Idempotency-Key", key);
+    }
+    req.send().await.expect("submit")
+}
+
+#[tokio::test]
+async fn a_dossier_goes_from_draft_to_returned_result_with_a_supplement_and_emails() {
+    let app = TestApp::spawn().await;
+    let citizen = signed_in(&app, 41).await;
+    let receiver = staff_token(&app, "bt.tiepnhan", WARD, "receiver").await;
+    let processor = staff_token(&app, "bt.xuly", WARD, "processor").await;
+
+    // A draft may be incomplete; filing needs every required value.
+    let created = draft(&app, json!({ "full_name": "Nguyễn Văn An" })).await;
+    assert_eq!(created["status"], "draft");
+    assert_eq!(created["status_code"], 0);
+    assert_eq!(created["version"], 1);
+    let id = created["id"].as_str().expect("id").to_owned();
+    let res = submit(&app, &id, None).await;
+    assert_eq!(res.status(), 422);
+    let problem: Value = res.json().await.expect("json");
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["field"].as_str())
+        .collect();
+    assert!(fields.contains(&"form_values.phone"), "{problem}");
+
+    // Edits carry the version they saw.
+    let patch = |version: &str, values: Value| {
+        app.client
+            .patch(app.url(&format!("/api/v1/dossiers/{id}")))
+            .header("If-Match", version.to_owned())
+            .json(&json!({ "form_values": values }))
+            .send()
+    };
+    let res = patch("\"1\"", complete_values(&citizen))
+        .await
+        .expect("patch");
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["etag"], "\"2\"");
+    let res = patch("\"1\"", json!({ "phone": "0909999999" }))
+        .await
+        .expect("patch");
+    assert_eq!(res.status(), 412, "a stale edit is refused");
+
+    // Filing: a receipt code; a retry with the same key gets the same answer.
+    let res = submit(&app, &id, Some("nop-1")).await;
+    assert_eq!(
+        res.status(),
+        200,
+        "{}",
+        res.text().await.unwrap_or_default()
+    );
+    let filed: Value = res.json().await.expect("json");
+    let receipt = filed["receipt_code"].as_str().expect("receipt").to_owned();
+    let day = app
+        .now()
+        .with_timezone(&eservices::domain::calendar::city_tz())
+        .format("%y%m%d")
+        .to_string();
+    assert_eq!(receipt, format!("{WARD}-{day}-0001"));
+    let again: Value = submit(&app, &id, Some("nop-1"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(again, filed, "the retry replays the first answer");
+    let res = submit(&app, &id, None).await;
+    assert_eq!(res.status(), 409);
+    let problem: Value = res.json().await.expect("json");
+    assert_eq!(problem["code"], "transition_not_allowed");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("withdraw")
+    );
+
+    // Intake: only a receiver of this ward.
+    let queue: Value = app
+        .client
+        .get(app.url("/api/v1/staff/queue"))
+        .bearer_auth(&receiver)
+        .send()
+        .await
+        .expect("queue")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(queue["items"][0]["id"], id.as_str());
+    let res = staff_act(&app, &processor, &id, "accept", None).await;
+    assert_eq!(res.status(), 403);
+    let other = staff_token(&app, "stp.tiepnhan", "000.00.12.H29", "receiver").await;
+    assert_eq!(
+        staff_act(&app, &other, &id, "accept", None).await.status(),
+        404
+    );
+    let res = app
+        .client
+        .get(app.url(&format!("/api/v1/staff/dossiers/{id}")))
+        .bearer_auth(&other)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(
+        res.status(),
+        404,
+        "another agency's dossier does not exist for them"
+    );
+
+    let accepted_at = app.now();
+    let res = staff_act(&app, &receiver, &id, "accept", None).await;
+    assert_eq!(
+        res.status(),
+        200,
+        "{}",
+        res.text().await.unwrap_or_default()
+    );
+    let accepted: Value = res.json().await.expect("json");
+    assert_eq!(accepted["status_code"], 2);
+    let due: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(accepted["due_at"].clone()).expect("due");
+    let mut conn = app.db().await;
+    let ward = eservices::storage::catalog::agency(&mut conn, WARD)
+        .await
+        .expect("query")
+        .expect("ward");
+    let calendar = eservices::catalog::calendar_for(&mut conn, &ward, 2026)
+        .await
+        .expect("calendar");
+    drop(conn);
+    assert_eq!(
+        due,
+        calendar.due(accepted_at, 3),
+        "3 working days of the ward"
+    );
+
+    // A supplement request needs its content, pauses the clock.
+    assert_eq!(
+        staff_act(&app, &processor, &id, "request_supplement", None)
+            .await
+            .status(),
+        422
+    );
+    let res = staff_act(
+        &app,
+        &processor,
+        &id,
+        "request_supplement",
+        Some("Thiếu bản sao giấy tờ tùy thân"),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let paused_at = app.now();
+    // Two days later (sessions and staff tokens have expired meanwhile).
+    app.clock.advance(Duration::days(2));
+    assert_eq!(
+        app.client
+            .get(app.url("/api/v1/staff/queue"))
+            .bearer_auth(&receiver)
+            .send()
+            .await
+            .expect("queue")
+            .status(),
+        401
+    );
+    assert_eq!(
+        app.sign_in(&citizen.national_id, &citizen.password)
+            .await
+            .status(),
+        303
+    );
+    let receiver = staff_token(&app, "bt.tiepnhan2", WARD, "receiver").await;
+    let processor = staff_token(&app, "bt.xuly2", WARD, "processor").await;
+    let approver = staff_token(&app, "bt.pheduyet", WARD, "approver").await;
+    let res = patch("\"5\"", json!({ "request_details": "Đã bổ sung bản sao" }))
+        .await
+        .expect("patch");
+    assert_eq!(
+        res.status(),
+        200,
+        "values can change while a supplement is asked for"
+    );
+    let res = app
+        .post_json(
+            &format!("/api/v1/dossiers/{id}/supplement"),
+            &json!({ "note": "Đã bổ sung" }),
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        200,
+        "{}",
+        res.text().await.unwrap_or_default()
+    );
+    let resumed: Value = res.json().await.expect("json");
+    assert_eq!(resumed["status"], "processing");
+    assert_eq!(resumed["paused"], false);
+    let moved: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(resumed["due_at"].clone()).expect("due");
+    assert_eq!(
+        moved,
+        calendar.add_working_time(due, calendar.working_time_between(paused_at, app.now())),
+        "the due date moves by the paused working time"
+    );
+    assert!(moved > due);
+
+    // Decision and result.
+    assert_eq!(
+        staff_act(&app, &processor, &id, "approve", None)
+            .await
+            .status(),
+        403
+    );
+    let res = staff_act(&app, &approver, &id, "approve", None).await;
+    assert_eq!(res.status(), 200);
+    let res = staff_act(&app, &receiver, &id, "return_result", None).await;
+    assert_eq!(res.status(), 200);
+    let done: Value = res.json().await.expect("json");
+    assert_eq!(done["status"], "returned");
+    assert_eq!(done["status_code"], 10);
+    assert_eq!(done["decision"], "approved");
+
+    // The applicant's log, in Vietnamese, and its chain.
+    let events: Value = app
+        .get(&format!("/api/v1/dossiers/{id}/events"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let actions: Vec<&str> = events["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "create",
+            "submit",
+            "accept",
+            "request_supplement",
+            "supplement",
+            "approve",
+            "return_result"
+        ]
+    );
+    assert_eq!(events["items"][3]["note"], "Thiếu bản sao giấy tờ tùy thân");
+    assert_eq!(events["items"][2]["label"], "Tiếp nhận hồ sơ");
+    let dossier_id = uuid::Uuid::parse_str(&id).expect("uuid");
+    assert_eq!(
+        eservices::dossiers::verify_log(&app.state, dossier_id)
+            .await
+            .expect("verify"),
+        None
+    );
+
+    // The applicant was emailed at each step they can see.
+    app.run_jobs().await;
+    let mails = app.smtp.messages_to(&citizen.email);
+    let subjects: Vec<String> = mails
+        .iter()
+        .map(|m| m.subject())
+        .filter(|s| s.contains(&receipt))
+        .collect();
+    assert_eq!(subjects.len(), 6, "{subjects:?}");
+    assert!(
+        subjects.iter().any(|s| s.contains("đã được tiếp nhận")),
+        "{subjects:?}"
+    );
+    assert!(
+        mails
+            .iter()
+            .any(|m| m.text().contains("Thiếu bản sao giấy tờ tùy thân"))
+    );
+}
+
+#[tokio::test]
+async fn the_progress_log_refuses_edits_and_shows_tampering() {
+    let app = TestApp::spawn().await;
+    let citizen = signed_in(&app, 42).await;
+    let id = draft(&app, complete_values(&citizen)).await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    assert_eq!(submit(&app, &id, None).await.status(), 200);
+    let dossier_id = uuid::Uuid::parse_str(&id).expect("uuid");
+    use diesel_async::RunQueryDsl;
+    let mut conn = app.db().await;
+    let edit = diesel::sql_query(format!(
+        "UPDATE dossier_events SET note = 'sửa' WHERE dossier_id = '{id}' AND seq = 1"
+    ))
+    .execute(&mut conn)
+    .await;
+    assert!(edit.is_err(), "the log is append-only");
+    // Someone with the power to switch the guard off still leaves a trace.
+    diesel::sql_query("ALTER TABLE dossier_events DISABLE TRIGGER dossier_events_append_only")
+        .execute(&mut conn)
+        .await
+        .expect("owner may");
+    diesel::sql_query(format!(
+        "UPDATE dossier_events SET note = 'sửa' WHERE dossier_id = '{id}' AND seq = 1"
+    ))
+    .execute(&mut conn)
+    .await
+    .expect("edit");
+    drop(conn);
+    assert_eq!(
+        eservices::dossiers::verify_log(&app.state, dossier_id)
+            .await
+            .expect("verify"),
+        Some(1)
+    );
+}
+
+#[tokio::test]
+async fn receipt_codes_have_no_gaps_or_duplicates_under_concurrent_filing() {
+    let app = TestApp::spawn().await;
+    let citizen = signed_in(&app, 43).await;
+    let mut ids = Vec::new();
+    for _ in 0..12 {
+        ids.push(
+            draft(&app, complete_values(&citizen)).await["id"]
+                .as_str()
+                .expect("id")
+                .to_owned(),
+        );
+    }
+    let filings = ids.iter().map(|id| submit(&app, id, None));
+    let answers = futures_util::future::join_all(filings).await;
+    let mut codes = Vec::new();
+    for res in answers {
+        assert_eq!(res.status(), 200);
+        let body: Value = res.json().await.expect("json");
+        codes.push(body["receipt_code"].as_str().expect("code").to_owned());
+    }
+    codes.sort();
+    let day = app
+        .now()
+        .with_timezone(&eservices::domain::calendar::city_tz())
+        .format("%y%m%d")
+        .to_string();
+    let expected: Vec<String> = (1..=12).map(|n| format!("{WARD}-{day}-{n:04}")).collect();
+    assert_eq!(codes, expected);
+}
+
+#[tokio::test]
+async fn two_civil_servants_acting_at_once_one_wins_and_nothing_is_half_done() {
+    let app = TestApp::spawn().await;
+    let citizen = signed_in(&app, 44).await;
+    let first = staff_token(&app, "bt.tn1", WARD, "receiver").await;
+    let second = staff_token(&app, "bt.tn2", WARD, "receiver").await;
+    for round in 0..3 {
+        let id = draft(&app, complete_values(&citizen)).await["id"]
+            .as_str()
+            .expect("id")
+            .to_owned();
+        assert_eq!(submit(&app, &id, None).await.status(), 200);
+        let (a, b) = tokio::join!(
+            staff_act(&app, &first, &id, "accept", None),
+            staff_act(
+                &app,
+                &second,
+                &id,
+                "refuse",
+                Some("Hồ sơ không thuộc thẩm quyền")
+            )
+        );
+        let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [200, 409], "round {round}");
+        assert_eq!(
+            app.count(&format!(
+                "SELECT count(*) AS n FROM dossier_events WHERE dossier_id = '{id}' AND action IN ('accept', 'refuse')"
+            ))
+            .await,
+            1
+        );
+    }
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_clearly_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let citizen = signed_in(&app, 45).await;
+    let before = app.count("SELECT count(*) AS n FROM dossiers").await;
+    for (body, field, code) in [
+        (
+            json!({ "service_code": "KHONG-CO", "agency_code": WARD }),
+            "service_code",
+            "service_unknown",
+        ),
+        (
+            json!({ "service_code": SERVICE, "agency_code": "000.99.99.H29" }),
+            "agency_code",
+            "agency_unknown",
+        ),
+        (
+            json!({ "service_code": SERVICE, "agency_code": "000.00.12.H29" }),
+            "agency_code",
+            "agency_does_not_handle_service",
+        ),
+        (
+            json!({ "service_code": SERVICE, "agency_code": WARD, "on_behalf_of": "0100109106" }),
+            "on_behalf_of",
+            "not_acting_for_business",
+        ),
+        (
+            json!({ "service_code": SERVICE, "agency_code": WARD, "form_values": { "date_of_birth": "31/12/1990" } }),
+            "form_values.date_of_birth",
+            "form_value_not_date",
+        ),
+        (
+            json!({ "service_code": SERVICE, "agency_code": WARD, "form_values": { "nope": 1 } }),
+            "form_values.nope",
+            "form_field_unknown",
+        ),
+    ] {
+        let res = app.post_json("/api/v1/dossiers", &body).await;
+        assert_eq!(res.status(), 422, "{body}");
+        let problem: Value = res.json().await.expect("json");
+        assert!(
+            problem["errors"]
+                .as_array()
+                .expect("errors")
+                .iter()
+                .any(|e| e["field"] == field && e["code"] == code),
+            "{body}: {problem}"
+        );
+    }
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM dossiers").await,
+        before
+    );
+
+    // Someone else's dossier is not found; so is nonsense.
+    let id = draft(&app, complete_values(&citizen)).await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let stranger = TestApp::fresh_client();
+    let other = Citizen::sample(46);
+    app.active_citizen(&other).await;
+    app.sign_in_with(&stranger, &other.national_id, &other.password)
+        .await;
+    let res = stranger
+        .get(app.url(&format!("/api/v1/dossiers/{id}")))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(res.status(), 404);
+    assert_eq!(app.get("/api/v1/dossiers/not-an-id").await.status(), 404);
+
+    // Withdrawal, then nothing more.
+    assert_eq!(submit(&app, &id, None).await.status(), 200);
+    let res = app
+        .post_json(
+            &format!("/api/v1/dossiers/{id}/withdraw"),
+            &json!({ "note": "Nộp nhầm" }),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let res = app
+        .post_json(&format!("/api/v1/dossiers/{id}/withdraw"), &json!({}))
+        .await;
+    assert_eq!(res.status(), 409);
+    // The same Idempotency-Key for another request is refused.
+    let second = draft(&app, complete_values(&citizen)).await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    assert_eq!(submit(&app, &second, Some("k")).await.status(), 200);
+    let third = draft(&app, complete_values(&citizen)).await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let res = submit(&app, &third, Some("k")).await;
+    assert_eq!(res.status(), 422);
+
+    // The list: newest first, by status, in keyset pages.
+    let list: Value = app
+        .get("/api/v1/dossiers?limit=2")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(list["items"].as_array().expect("items").len(), 2);
+    assert_eq!(list["items"][0]["id"], third.as_str());
+    let next = list["next_before"].as_str().expect("next");
+    let page: Value = app
+        .get(&format!("/api/v1/dossiers?limit=2&before={next}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(page["items"][0]["id"], id.as_str());
+    let withdrawn: Value = app
+        .get("/api/v1/dossiers?status=withdrawn")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(withdrawn["items"].as_array().expect("items").len(), 1);
+    assert_eq!(app.get("/api/v1/dossiers?status=lost").await.status(), 400);
+}
