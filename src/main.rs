@@ -96,6 +96,22 @@ enum AdminCommand {
         #[command(subcommand)]
         command: ClientCommand,
     },
+    /// E-dossiers.
+    Dossiers {
+        #[command(subcommand)]
+        command: DossiersCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DossiersCommand {
+    /// Check the hash chains of progress logs (every dossier, or one);
+    /// exits 1 naming each dossier whose log was edited or cut.
+    VerifyLog {
+        /// Only this dossier.
+        #[arg(long)]
+        id: Option<uuid::Uuid>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -328,6 +344,20 @@ async fn admin_command(command: AdminCommand) -> anyhow::Result<()> {
             println!("recovery codes (shown once, each works once):");
             for code in enrolment.recovery_codes {
                 println!("  {code}");
+            }
+        }
+        AdminCommand::Dossiers {
+            command: DossiersCommand::VerifyLog { id },
+        } => {
+            let (checked, broken) = eservices::dossiers::verify_logs(&state, id)
+                .await
+                .map_err(describe_invalid)?;
+            for (dossier, seq) in &broken {
+                println!("dossier {dossier}: the log is broken at row {seq}");
+            }
+            println!("checked {checked} progress logs; {} broken", broken.len());
+            if !broken.is_empty() {
+                std::process::exit(1);
             }
         }
         AdminCommand::Keys {

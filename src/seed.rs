@@ -117,6 +117,7 @@ pub async fn run(state: &AppState, catalog_dir: &Path, demo: bool) -> anyhow::Re
     if demo {
         seed_demo(state, &mut report).await?;
         seed_demo_clients(state, &mut report).await?;
+        seed_demo_dossiers(state, &mut report).await?;
     }
     Ok(report)
 }
@@ -315,5 +316,169 @@ async fn seed_demo(state: &AppState, report: &mut SeedReport) -> anyhow::Result<
             ));
         }
     }
+    Ok(())
+}
+
+/// A plausible value for a form field, from the applicant's account where the
+/// field is bound to their identity.
+fn demo_value(
+    field: &crate::domain::form::FormField,
+    account: &crate::storage::accounts::AccountRow,
+) -> Option<serde_json::Value> {
+    use crate::domain::form::FieldType;
+    Some(match (field.kind, field.vault.as_deref()) {
+        (_, Some("identity.full_name")) => account.full_name.clone().into(),
+        (_, Some("identity.date_of_birth")) => account.date_of_birth.to_string().into(),
+        (FieldType::NationalId, _) => account.national_id.clone().into(),
+        (FieldType::Date, _) => "2026-01-15".into(),
+        (FieldType::Number, _) => field.min.unwrap_or(1.0).max(1.0).into(),
+        (FieldType::Select, _) => field.options.first()?.clone().into(),
+        (FieldType::Address, _) => "12 Lê Lợi, Phường Bến Thành, Thành phố Hồ Chí Minh".into(),
+        (FieldType::DocumentRef, _) => return None,
+        (FieldType::Text, Some("contact.phone")) => "0901234567".into(),
+        (FieldType::Text, Some("contact.email")) => account.email.clone()?.into(),
+        (FieldType::Text, _) => "Dữ liệu mẫu"
+            .chars()
+            .take(field.max_length.unwrap_or(100))
+            .collect::<String>()
+            .into(),
+    })
+}
+
+/// Dossiers of the first demo citizen at the demo ward, one in every status.
+async fn seed_demo_dossiers(state: &AppState, report: &mut SeedReport) -> anyhow::Result<()> {
+    use crate::{
+        domain::{AccountId, dossier::Action, staff::StaffRole},
+        dossiers::{self, By, NewDraft},
+        identity::staff::StaffSession,
+        storage::{accounts, dossiers as dossier_store},
+    };
+    let describe = |e: crate::error::AppError| anyhow::anyhow!("{}: {}", e.code(), e.detail());
+    let (agency, slug, _) = DEMO_AGENCIES[0];
+    let mut conn = state.db.get().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let account = accounts::find_by_national_id(&mut conn, DEMO_CITIZENS[0].national_id)
+        .await?
+        .context("the demo citizen")?;
+    let applicant = AccountId::from(account.id);
+    let existing = dossier_store::of_applicant(&mut conn, account.id, None, None, 1).await?;
+    let mut sessions = Vec::new();
+    for role in [
+        StaffRole::Receiver,
+        StaffRole::Processor,
+        StaffRole::Approver,
+    ] {
+        let username = format!("{slug}.{}", role.as_str().replace('_', ""));
+        let row = staff::find_by_username(&mut conn, &username)
+            .await?
+            .with_context(|| format!("demo civil servant {username}"))?;
+        sessions.push(StaffSession {
+            staff_id: row.id,
+            agency_code: agency.to_owned(),
+            roles: vec![role],
+            created_at: state.clock.now(),
+            last_seen_at: state.clock.now(),
+            user_agent: None,
+            ip: None,
+        });
+    }
+    let service = crate::storage::catalog::service(&mut conn, "HT-006")
+        .await?
+        .context("service HT-006 in the catalog")?;
+    drop(conn);
+    report.lines.push(String::new());
+    let line = format!(
+        "Demo dossiers of {} at {agency}: one in every status (draft … returned, refused, withdrawn, stopped)",
+        DEMO_CITIZENS[0].national_id
+    );
+    if !existing.is_empty() {
+        report.lines.push(line);
+        return Ok(());
+    }
+    let fields = crate::catalog::form_of(&service).map_err(describe)?;
+    let values: serde_json::Map<String, serde_json::Value> = fields
+        .iter()
+        .filter(|f| f.required)
+        .filter_map(|f| demo_value(f, &account).map(|v| (f.name.clone(), v)))
+        .collect();
+    let (receiver, processor, approver) = (&sessions[0], &sessions[1], &sessions[2]);
+    let note = |s: &str| Some(s.to_owned());
+    let plans: Vec<Vec<(Action, Option<String>)>> = vec![
+        vec![],
+        vec![(Action::Submit, None)],
+        vec![(Action::Submit, None), (Action::Accept, None)],
+        vec![
+            (Action::Submit, None),
+            (Action::Accept, None),
+            (Action::StartProcessing, None),
+        ],
+        vec![
+            (Action::Submit, None),
+            (Action::Accept, None),
+            (
+                Action::RequestSupplement,
+                note("Bổ sung bản sao giấy tờ chứng minh nơi cư trú."),
+            ),
+        ],
+        vec![
+            (Action::Submit, None),
+            (Action::Accept, None),
+            (Action::RequestFee, note("Lệ phí 8.000 đồng.")),
+        ],
+        vec![
+            (Action::Submit, None),
+            (Action::Accept, None),
+            (Action::Approve, None),
+        ],
+        vec![
+            (Action::Submit, None),
+            (Action::Accept, None),
+            (Action::Approve, None),
+            (Action::ReturnResult, None),
+        ],
+        vec![
+            (Action::Submit, None),
+            (
+                Action::Refuse,
+                note("Hồ sơ thuộc thẩm quyền nơi đăng ký khai sinh trước đây."),
+            ),
+        ],
+        vec![
+            (Action::Submit, None),
+            (Action::Withdraw, note("Nộp nhầm thủ tục.")),
+        ],
+        vec![
+            (Action::Submit, None),
+            (Action::Accept, None),
+            (Action::Stop, note("Người yêu cầu đề nghị dừng xử lý.")),
+        ],
+    ];
+    for plan in plans {
+        let (_, body) = dossiers::create_draft(
+            state,
+            applicant,
+            NewDraft {
+                service_code: service.code.clone(),
+                agency_code: agency.to_owned(),
+                on_behalf_of: None,
+                form_values: values.clone(),
+            },
+            None,
+        )
+        .await
+        .map_err(describe)?;
+        let id: uuid::Uuid = serde_json::from_value(body["id"].clone())?;
+        for (action, note) in plan {
+            let by = match action.actor() {
+                crate::domain::dossier::Actor::Applicant => By::Applicant(applicant),
+                crate::domain::dossier::Actor::Staff(StaffRole::Receiver) => By::Staff(receiver),
+                crate::domain::dossier::Actor::Staff(StaffRole::Processor) => By::Staff(processor),
+                crate::domain::dossier::Actor::Staff(_) => By::Staff(approver),
+            };
+            dossiers::act(state, by, id, action, None, note, None)
+                .await
+                .map_err(describe)?;
+        }
+    }
+    report.lines.push(line);
     Ok(())
 }

@@ -185,6 +185,16 @@ impl Throttle {
     }
 }
 
+/// Public look-ups by receipt code that found nothing, per client address:
+/// the 21st in an hour locks for 5 minutes, doubling up to an hour.
+pub const LOOKUP_IP: Rule = Rule {
+    name: "lookup_ip",
+    free_failures: 20,
+    window: Duration::from_secs(3600),
+    base_lock: Duration::from_secs(300),
+    max_lock: Duration::from_secs(3600),
+};
+
 /// The lock after the `count`-th failure: none while free failures remain,
 /// then the base lock doubling per failure, capped.
 pub fn lock_duration(rule: &Rule, count: u32) -> Option<Duration> {

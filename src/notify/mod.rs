@@ -3,6 +3,7 @@
 //! with retries, the lettre transport, and the email templates.
 
 pub mod mailer;
+pub mod notifications;
 pub mod outbox;
 pub mod sms;
 pub mod templates;

@@ -325,3 +325,33 @@ pub async fn store_answer(
         .await
         .map(|n| n == 1)
 }
+
+/// A filed dossier by receipt code.
+pub async fn by_receipt(
+    conn: &mut AsyncPgConnection,
+    receipt_code: &str,
+) -> QueryResult<Option<DossierRow>> {
+    dossiers::table
+        .filter(dossiers::receipt_code.eq(receipt_code))
+        .select(DossierRow::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Dossier ids after `after`, in order (for walking every dossier in batches).
+pub async fn ids_after(
+    conn: &mut AsyncPgConnection,
+    after: Option<Uuid>,
+    limit: i64,
+) -> QueryResult<Vec<Uuid>> {
+    let mut query = dossiers::table
+        .select(dossiers::id)
+        .order(dossiers::id)
+        .limit(limit)
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(dossiers::id.gt(after));
+    }
+    query.load(conn).await
+}

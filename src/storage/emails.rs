@@ -128,3 +128,61 @@ pub async fn mark_attempt_failed(
         .await
         .map(drop)
 }
+
+/// What an account was sent: (id, template, subject, status, attempts, created, sent),
+/// newest first, after the keyset `before`.
+#[allow(clippy::type_complexity)]
+pub async fn of_account(
+    conn: &mut AsyncPgConnection,
+    account: Uuid,
+    before: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> QueryResult<
+    Vec<(
+        Uuid,
+        String,
+        String,
+        String,
+        i32,
+        DateTime<Utc>,
+        Option<DateTime<Utc>>,
+    )>,
+> {
+    let mut query = emails::table
+        .filter(emails::account_id.eq(account))
+        .order((emails::created_at.desc(), emails::id.desc()))
+        .select((
+            emails::id,
+            emails::template,
+            emails::subject,
+            emails::status,
+            emails::attempts,
+            emails::created_at,
+            emails::sent_at,
+        ))
+        .limit(limit)
+        .into_boxed();
+    if let Some((at, id)) = before {
+        query = query.filter(
+            emails::created_at
+                .lt(at)
+                .or(emails::created_at.eq(at).and(emails::id.lt(id))),
+        );
+    }
+    query.load(conn).await
+}
+
+/// The keyset position of one of an account's messages.
+pub async fn position(
+    conn: &mut AsyncPgConnection,
+    account: Uuid,
+    id: Uuid,
+) -> QueryResult<Option<(DateTime<Utc>, Uuid)>> {
+    emails::table
+        .filter(emails::id.eq(id))
+        .filter(emails::account_id.eq(account))
+        .select((emails::created_at, emails::id))
+        .first(conn)
+        .await
+        .optional()
+}

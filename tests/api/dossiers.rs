@@ -407,6 +407,27 @@ async fn the_progress_log_refuses_edits_and_shows_tampering() {
             .expect("verify"),
         Some(1)
     );
+    // The operator's command finds it too.
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_eservices"))
+        .args(["admin", "dossiers", "verify-log"])
+        .current_dir(std::env::temp_dir())
+        .env("DATABASE_URL", app.database_url())
+        .env("REDIS_URL", "redis://127.0.0.1:1/")
+        .env("PUBLIC_URL", &app.address)
+        .env("VAULT_MASTER_KEY", &app.master_key)
+        .output()
+        .await
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains(&format!("dossier {id}: the log is broken at row 1")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("checked 1 progress logs; 1 broken"),
+        "{stdout}"
+    );
 }
 
 #[tokio::test]
@@ -598,4 +619,98 @@ async fn bad_input_is_refused_clearly_and_changes_nothing() {
         .expect("json");
     assert_eq!(withdrawn["items"].as_array().expect("items").len(), 1);
     assert_eq!(app.get("/api/v1/dossiers?status=lost").await.status(), 400);
+}
+
+#[tokio::test]
+async fn the_public_lookup_shows_status_only_and_guessing_is_throttled() {
+    let app = TestApp::spawn().await;
+    let citizen = signed_in(&app, 47).await;
+    let id = draft(&app, complete_values(&citizen)).await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let filed: Value = submit(&app, &id, None).await.json().await.expect("json");
+    let receipt = filed["receipt_code"].as_str().expect("receipt").to_owned();
+
+    let anyone = TestApp::fresh_client();
+    let look = |code: String, national_id: Option<String>| {
+        let mut url = app.url(&format!("/api/v1/lookup/{code}"));
+        if let Some(n) = national_id {
+            url.push_str(&format!("?national_id={n}"));
+        }
+        anyone.get(url).send()
+    };
+    let res = look(receipt.clone(), Some(citizen.national_id.clone()))
+        .await
+        .expect("lookup");
+    assert_eq!(res.status(), 200);
+    let text = res.text().await.expect("body");
+    let body: Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(body["status"], "submitted");
+    assert_eq!(body["status_label"], "Đã nộp, chờ tiếp nhận");
+    assert_eq!(body["service_name"], "Công nhận hòa giải viên");
+    assert!(
+        !text.contains(&citizen.national_id) && !text.contains("Nguyễn Văn An"),
+        "no personal data: {text}"
+    );
+    assert_eq!(
+        look(receipt.clone(), None).await.expect("lookup").status(),
+        400
+    );
+    // A wrong ID number looks exactly like an unknown code.
+    let wrong = look(receipt.clone(), Some("079090999999".into()))
+        .await
+        .expect("lookup");
+    assert_eq!(wrong.status(), 404);
+    let unknown = look(
+        format!("{WARD}-000101-0001"),
+        Some(citizen.national_id.clone()),
+    )
+    .await
+    .expect("lookup");
+    assert_eq!(unknown.status(), 404);
+    let (a, b): (Value, Value) = (
+        wrong.json().await.expect("json"),
+        unknown.json().await.expect("json"),
+    );
+    assert_eq!(a["detail"], b["detail"]);
+    // Guessing: after 20 misses from one address, even a right guess waits.
+    for n in 0..19 {
+        let res = look(
+            format!("{WARD}-000101-{n:04}"),
+            Some(citizen.national_id.clone()),
+        )
+        .await
+        .expect("lookup");
+        assert_eq!(res.status(), 404, "miss {n}");
+    }
+    let res = look(receipt.clone(), Some(citizen.national_id.clone()))
+        .await
+        .expect("lookup");
+    assert_eq!(res.status(), 429);
+    assert!(res.headers().contains_key("retry-after"));
+
+    // What we sent the applicant, with its delivery status.
+    app.run_jobs().await;
+    let sent: Value = app
+        .get("/api/v1/notifications")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let item = sent["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|n| n["event"] == "dossier_update")
+        .cloned()
+        .expect("the filing email");
+    assert_eq!(item["status"], "sent");
+    assert!(
+        item["subject"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(&receipt)
+    );
+    assert_eq!(app.get("/api/v1/notifications?limit=0").await.status(), 400);
 }

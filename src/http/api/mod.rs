@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod connected_apps;
 pub mod credentials;
 pub mod dossiers;
+pub mod lookup;
 pub mod me;
 pub mod openapi;
 pub mod registrations;
@@ -23,6 +24,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(connected_apps::configure)
             .configure(catalog::configure)
             .configure(dossiers::configure)
+            .configure(lookup::configure)
             .configure(staff::configure)
             .configure(openapi::configure),
     );

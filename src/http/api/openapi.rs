@@ -9,7 +9,7 @@ use utoipa::{
 };
 
 use crate::http::api::{
-    businesses, catalog, connected_apps, credentials, dossiers, me, registrations, staff,
+    businesses, catalog, connected_apps, credentials, dossiers, lookup, me, registrations, staff,
 };
 
 /// An RFC 9457 problem document (`application/problem+json`).
@@ -157,6 +157,8 @@ impl Modify for SessionCookie {
         dossiers::withdraw,
         dossiers::supplement,
         dossiers::events,
+        lookup::lookup,
+        lookup::notifications,
         staff::token,
         staff::queue,
         staff::dossier,
