@@ -6,6 +6,7 @@
 //! at all, and of two people acting at once one wins and the other gets 409.
 
 pub mod emails;
+pub mod overdue;
 
 use chrono::{DateTime, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
@@ -593,6 +594,8 @@ fn event_view(row: EventRow) -> EventView {
         .map(Action::label)
         .unwrap_or(match row.action.as_str() {
             "create" => "Tạo hồ sơ",
+            "overdue" => "Quá hạn giải quyết",
+            "apology" => "Gửi thư xin lỗi, hẹn lại ngày trả kết quả",
             _ => "Cập nhật hồ sơ",
         })
         .to_owned();

@@ -45,6 +45,8 @@ pub enum Job {
         /// The account (its subject is computed at delivery).
         account_id: Uuid,
     },
+    /// Draft apology letters for dossiers past their due date (scheduled).
+    DraftApologies,
     /// Forget which clients joined browser sessions that have certainly ended (scheduled).
     PurgeEndedSessions {
         /// Age in hours (sessions last at most this long).
@@ -61,6 +63,7 @@ impl Job {
             Self::PurgeStaleRegistrations { .. } => "purge_stale_registrations",
             Self::BackchannelLogout { .. } => "backchannel_logout",
             Self::PurgeEndedSessions { .. } => "purge_ended_sessions",
+            Self::DraftApologies => "draft_apologies",
         }
     }
 
@@ -79,7 +82,9 @@ impl Job {
                 cap: Duration::from_secs(60),
                 max_attempts: 6,
             },
-            Self::PurgeStaleRegistrations { .. } | Self::PurgeEndedSessions { .. } => RetryPolicy {
+            Self::PurgeStaleRegistrations { .. }
+            | Self::PurgeEndedSessions { .. }
+            | Self::DraftApologies => RetryPolicy {
                 base: Duration::from_secs(60),
                 cap: Duration::from_secs(600),
                 max_attempts: 5,
@@ -99,9 +104,9 @@ impl Job {
             Self::SendEmail { email_id } => Some(email_id.to_string()),
             Self::SendSms { sms_id } => Some(sms_id.to_string()),
             // One pending run is enough, however many workers schedule it.
-            Self::PurgeStaleRegistrations { .. } | Self::PurgeEndedSessions { .. } => {
-                Some("scheduled".into())
-            }
+            Self::PurgeStaleRegistrations { .. }
+            | Self::PurgeEndedSessions { .. }
+            | Self::DraftApologies => Some("scheduled".into()),
             Self::BackchannelLogout { client_id, sid, .. } => Some(format!("{client_id}\n{sid}")),
         }
     }

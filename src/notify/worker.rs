@@ -157,6 +157,9 @@ impl Worker {
         )
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+        crate::notify::enqueue(&mut conn, self.clock.now(), &Job::DraftApologies)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         let session_hours = crate::identity::sessions::ABSOLUTE_TIMEOUT.as_secs() / 3600 + 1;
         crate::notify::enqueue(
             &mut conn,
@@ -305,6 +308,13 @@ impl Worker {
                         retryable: true,
                     })
             }
+            Job::DraftApologies => crate::dossiers::overdue::draft_apologies(&self.app)
+                .await
+                .map(|n| format!("drafted {n} apology letters"))
+                .map_err(|e| Failure {
+                    detail: format!("drafting apologies: {}", e.code()),
+                    retryable: true,
+                }),
             Job::BackchannelLogout {
                 client_id,
                 sid,

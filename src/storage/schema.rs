@@ -148,6 +148,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    apology_letters (id) {
+        id -> Uuid,
+        dossier_id -> Uuid,
+        agency_code -> Text,
+        missed_due -> Timestamptz,
+        new_due -> Timestamptz,
+        reason -> Nullable<Text>,
+        status -> Text,
+        drafted_at -> Timestamptz,
+        approved_by -> Nullable<Uuid>,
+        approved_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     auth_events (id) {
         id -> Uuid,
         account_id -> Uuid,
@@ -396,6 +411,7 @@ diesel::table! {
 diesel::joinable!(account_addresses -> accounts (account_id));
 diesel::joinable!(service_agencies -> agencies (agency_code));
 diesel::joinable!(dossier_events -> dossiers (dossier_id));
+diesel::joinable!(apology_letters -> dossiers (dossier_id));
 diesel::joinable!(dossiers -> services (service_code));
 diesel::joinable!(dossiers -> agencies (agency_code));
 diesel::joinable!(service_agencies -> services (service_code));
@@ -419,6 +435,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     account_devices,
     accounts,
     agencies,
+    apology_letters,
     calendar_days,
     dossiers,
     dossier_events,

@@ -714,3 +714,137 @@ async fn the_public_lookup_shows_status_only_and_guessing_is_throttled() {
     );
     assert_eq!(app.get("/api/v1/notifications?limit=0").await.status(), 400);
 }
+
+#[tokio::test]
+async fn an_overdue_dossier_gets_an_apology_letter_approved_and_sent() {
+    let app = TestApp::spawn().await;
+    let citizen = signed_in(&app, 48).await;
+    let receiver = staff_token(&app, "bt.tn-ovd", WARD, "receiver").await;
+    let id = draft(&app, complete_values(&citizen)).await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    assert_eq!(submit(&app, &id, None).await.status(), 200);
+    let accepted: Value = staff_act(&app, &receiver, &id, "accept", None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let missed = accepted["due_at"].clone();
+
+    // Ten days later the office has not decided.
+    app.clock.advance(Duration::days(10));
+    app.state
+        .worker()
+        .schedule_maintenance()
+        .await
+        .expect("schedule");
+    app.run_jobs().await;
+    app.state
+        .worker()
+        .schedule_maintenance()
+        .await
+        .expect("schedule");
+    app.run_jobs().await;
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM apology_letters").await,
+        1,
+        "one letter, however often the job runs"
+    );
+    let approver = staff_token(&app, "bt.pd-ovd", WARD, "approver").await;
+    let receiver = staff_token(&app, "bt.tn-ovd2", WARD, "receiver").await;
+    let letters: Value = app
+        .client
+        .get(app.url("/api/v1/staff/apologies"))
+        .bearer_auth(&approver)
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
+    let letter = letters["items"][0].clone();
+    assert_eq!(letter["dossier_id"], id.as_str());
+    assert_eq!(letter["missed_due"], missed);
+    let letter_id = letter["id"].as_str().expect("id").to_owned();
+    let approve = |token: String, body: Value| {
+        app.client
+            .post(app.url(&format!("/api/v1/staff/apologies/{letter_id}/approve")))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+    };
+    let reason = "Hồ sơ cần xác minh thêm với cơ quan khác.";
+    assert_eq!(
+        approve(receiver.clone(), json!({ "reason": reason }))
+            .await
+            .expect("post")
+            .status(),
+        403
+    );
+    assert_eq!(
+        approve(approver.clone(), json!({ "reason": " " }))
+            .await
+            .expect("post")
+            .status(),
+        422
+    );
+    let res = approve(approver.clone(), json!({ "reason": reason }))
+        .await
+        .expect("post");
+    assert_eq!(
+        res.status(),
+        200,
+        "{}",
+        res.text().await.unwrap_or_default()
+    );
+    let approved: Value = res.json().await.expect("json");
+    assert_eq!(approved["status"], "approved");
+    assert_eq!(
+        approve(approver.clone(), json!({ "reason": reason }))
+            .await
+            .expect("post")
+            .status(),
+        409
+    );
+
+    // The applicant's dossier has the new date; the log and the email say why.
+    assert_eq!(
+        app.sign_in(&citizen.national_id, &citizen.password)
+            .await
+            .status(),
+        303
+    );
+    let dossier: Value = app
+        .get(&format!("/api/v1/dossiers/{id}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(dossier["due_at"], approved["new_due"]);
+    let events: Value = app
+        .get(&format!("/api/v1/dossiers/{id}/events"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let actions: Vec<&str> = events["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    assert!(actions.contains(&"apology"), "{actions:?}");
+    assert!(
+        !actions.contains(&"overdue"),
+        "the internal row is not shown"
+    );
+    app.run_jobs().await;
+    let mails = app.smtp.messages_to(&citizen.email);
+    let letter_mail = mails
+        .iter()
+        .find(|m| m.subject().starts_with("Thư xin lỗi"))
+        .expect("the apology email");
+    assert!(letter_mail.text().contains(reason));
+    assert!(letter_mail.text().contains("Ngày hẹn trả kết quả mới"));
+}

@@ -163,6 +163,8 @@ impl Modify for SessionCookie {
         staff::queue,
         staff::dossier,
         staff::act,
+        staff::apologies,
+        staff::approve_apology,
     ),
     components(schemas(Problem, StatusMessage, crate::error::FieldError)),
     modifiers(&SessionCookie),

@@ -207,9 +207,58 @@ pub async fn act(
     Ok(with_etag(status, &value))
 }
 
+/// `GET /api/v1/staff/apologies`: my agency's apology letters waiting for approval.
+#[utoipa::path(get, path = "/api/v1/staff/apologies", tag = "staff", security(("staff" = [])),
+    responses((status = 200, description = "`items`", body = Object)))]
+pub async fn apologies(
+    state: web::Data<AppState>,
+    caller: StaffCaller,
+) -> Result<HttpResponse, AppError> {
+    let items = crate::dossiers::overdue::drafted(&state, &caller.0).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(json!({ "items": items })))
+}
+
+/// `POST /api/v1/staff/apologies/{id}/approve`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct ApproveApology {
+    /// Why the dossier is late (told to the applicant).
+    reason: String,
+    /// The appointment date promised; the drafted one when absent.
+    new_due: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// `POST /api/v1/staff/apologies/{id}/approve`: an approver sends the letter.
+#[utoipa::path(post, path = "/api/v1/staff/apologies/{id}/approve", tag = "staff", request_body = ApproveApology,
+    security(("staff" = [])),
+    params(("id" = Uuid, Path, description = "The letter")),
+    responses(
+        (status = 200, description = "Approved and sent", body = crate::dossiers::overdue::ApologyView),
+        (status = 403, description = "Not an approver", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already approved", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn approve_apology(
+    state: web::Data<AppState>,
+    caller: StaffCaller,
+    path: web::Path<String>,
+    body: web::Json<ApproveApology>,
+) -> Result<HttpResponse, AppError> {
+    let id = Uuid::parse_str(&path).map_err(|_| {
+        AppError::not_found("apology_not_found").with_detail("Không tìm thấy thư xin lỗi.")
+    })?;
+    let view = crate::dossiers::overdue::approve(&state, &caller.0, id, body.new_due, &body.reason)
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
 /// Registers the routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/staff/tokens").route(web::post().to(token)))
+        .service(web::resource("/staff/apologies").route(web::get().to(apologies)))
+        .service(
+            web::resource("/staff/apologies/{id}/approve").route(web::post().to(approve_apology)),
+        )
         .service(web::resource("/staff/queue").route(web::get().to(queue)))
         .service(web::resource("/staff/dossiers/{id}").route(web::get().to(dossier)))
         .service(web::resource("/staff/dossiers/{id}/{action}").route(web::post().to(act)));

@@ -1,0 +1,2 @@
+DROP INDEX dossiers_overdue_idx;
+DROP TABLE apology_letters;
