@@ -152,6 +152,19 @@ pub struct Settings {
     /// `TRUSTED_PROXY_HOPS`: reverse proxies in front of the app whose
     /// `X-Forwarded-For` entries are trusted (default 0: the peer address is the client).
     pub trusted_proxy_hops: usize,
+    /// Where dossier files are kept: `FILES_URL` (an object_store URL such as
+    /// `file:///srv/files` or `memory:///`) or else the folder `FILES_DIR`
+    /// (default `.data/files`).
+    pub files: FilesSettings,
+}
+
+/// Where files are kept.
+#[derive(Debug, Clone)]
+pub enum FilesSettings {
+    /// An object-store URL.
+    Url(Url),
+    /// A local folder (created if missing).
+    Dir(PathBuf),
 }
 
 /// Reads `VAULT_MASTER_KEY` (required) and `VAULT_RETIRED_KEYS` (comma-separated, optional).
@@ -402,6 +415,14 @@ impl Settings {
             http_workers,
             vneid: VneidSettings::from_env(env)?,
             keyring: keyring_from_env(env)?,
+            files: match env.get("FILES_URL") {
+                Some(raw) => FilesSettings::Url(Url::parse(&raw).map_err(|e| {
+                    ConfigError::new("FILES_URL", format!("is not a valid URL ({e})"))
+                })?),
+                None => FilesSettings::Dir(PathBuf::from(
+                    env.get("FILES_DIR").unwrap_or_else(|| ".data/files".into()),
+                )),
+            },
             trusted_proxy_hops: usize::try_from(parsed(
                 env,
                 "TRUSTED_PROXY_HOPS",

@@ -57,6 +57,8 @@ pub struct AppState {
     pub verified_tokens: Arc<crate::oidc::jwt::VerifiedTokens>,
     /// Registered OpenID clients, cached in this process.
     pub client_cache: Arc<crate::oidc::clients::ClientCache>,
+    /// Dossier files.
+    pub files: Arc<dyn object_store::ObjectStore>,
     /// Outgoing HTTP (back-channel logout).
     pub http: reqwest::Client,
 }
@@ -77,6 +79,8 @@ impl AppState {
             vneid,
             key_cache: Arc::default(),
             client_cache: Arc::default(),
+            files: crate::dossiers::files::open_store(&settings.files)
+                .context("FILES_URL / FILES_DIR")?,
             verified_tokens: Arc::default(),
             http: reqwest::Client::builder()
                 .timeout(std::time::Duration::from_secs(10))

@@ -6,6 +6,7 @@
 //! at all, and of two people acting at once one wins and the other gets 409.
 
 pub mod emails;
+pub mod files;
 pub mod overdue;
 
 use chrono::{DateTime, Utc};
@@ -595,6 +596,8 @@ fn event_view(row: EventRow) -> EventView {
         .unwrap_or(match row.action.as_str() {
             "create" => "Tạo hồ sơ",
             "overdue" => "Quá hạn giải quyết",
+            "attach" => "Đính kèm tệp",
+            "file_read" => "Cán bộ xem tệp",
             "apology" => "Gửi thư xin lỗi, hẹn lại ngày trả kết quả",
             _ => "Cập nhật hồ sơ",
         })

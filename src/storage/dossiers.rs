@@ -6,7 +6,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::schema::{
-    apology_letters, dossier_events, dossiers, idempotency_keys, receipt_counters,
+    apology_letters, dossier_events, dossier_files, dossiers, idempotency_keys, receipt_counters,
 };
 
 /// A dossier.
@@ -466,4 +466,60 @@ pub async fn approve_apology(
         .execute(conn)
         .await
         .map(drop)
+}
+
+/// A file attached to a dossier.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = dossier_files)]
+pub struct FileRow {
+    /// Id.
+    pub id: Uuid,
+    /// The dossier.
+    pub dossier_id: Uuid,
+    /// Safe display name.
+    pub name: String,
+    /// Recognised type.
+    pub content_type: String,
+    /// Bytes.
+    pub size: i64,
+    /// SHA-256 of the bytes.
+    pub sha256: Vec<u8>,
+    /// Document type code.
+    pub document_type: Option<String>,
+    /// Uploaded.
+    pub uploaded_at: DateTime<Utc>,
+}
+
+/// Stores a file's row.
+pub async fn insert_file(conn: &mut AsyncPgConnection, row: &FileRow) -> QueryResult<()> {
+    diesel::insert_into(dossier_files::table)
+        .values(row)
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// A dossier's files, oldest first.
+pub async fn files(conn: &mut AsyncPgConnection, dossier: Uuid) -> QueryResult<Vec<FileRow>> {
+    dossier_files::table
+        .filter(dossier_files::dossier_id.eq(dossier))
+        .order(dossier_files::uploaded_at)
+        .select(FileRow::as_select())
+        .load(conn)
+        .await
+}
+
+/// One file of a dossier.
+pub async fn file(
+    conn: &mut AsyncPgConnection,
+    dossier: Uuid,
+    id: Uuid,
+) -> QueryResult<Option<FileRow>> {
+    dossier_files::table
+        .filter(dossier_files::dossier_id.eq(dossier))
+        .filter(dossier_files::id.eq(id))
+        .select(FileRow::as_select())
+        .first(conn)
+        .await
+        .optional()
 }

@@ -163,6 +163,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    dossier_files (id) {
+        id -> Uuid,
+        dossier_id -> Uuid,
+        name -> Text,
+        content_type -> Text,
+        size -> Int8,
+        sha256 -> Bytea,
+        document_type -> Nullable<Text>,
+        uploaded_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     auth_events (id) {
         id -> Uuid,
         account_id -> Uuid,
@@ -412,6 +425,7 @@ diesel::joinable!(account_addresses -> accounts (account_id));
 diesel::joinable!(service_agencies -> agencies (agency_code));
 diesel::joinable!(dossier_events -> dossiers (dossier_id));
 diesel::joinable!(apology_letters -> dossiers (dossier_id));
+diesel::joinable!(dossier_files -> dossiers (dossier_id));
 diesel::joinable!(dossiers -> services (service_code));
 diesel::joinable!(dossiers -> agencies (agency_code));
 diesel::joinable!(service_agencies -> services (service_code));
@@ -439,6 +453,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     calendar_days,
     dossiers,
     dossier_events,
+    dossier_files,
     receipt_counters,
     idempotency_keys,
     services,

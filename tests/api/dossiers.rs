@@ -848,3 +848,143 @@ async fn an_overdue_dossier_gets_an_apology_letter_approved_and_sent() {
     assert!(letter_mail.text().contains(reason));
     assert!(letter_mail.text().contains("Ngày hẹn trả kết quả mới"));
 }
+
+fn pdf(text: &str) -> Vec<u8> {
+    format!("%PDF-1.4\n% {text}\n%%EOF\n").into_bytes()
+}
+
+async fn upload(
+    app: &TestApp,
+    id: &str,
+    name: &str,
+    content_type: &str,
+    bytes: Vec<u8>,
+) -> reqwest::Response {
+    let enc: String = url::form_urlencoded::byte_serialize(name.as_bytes()).collect();
+    app.client
+        .post(app.url(&format!(
+            "/api/v1/dossiers/{id}/attachments?name={enc}&document_type=CCCD"
+        )))
+        .header("Content-Type", content_type)
+        .body(bytes)
+        .send()
+        .await
+        .expect("upload")
+}
+
+#[tokio::test]
+async fn files_are_checked_by_content_kept_intact_and_staff_reads_are_logged() {
+    let app = TestApp::spawn().await;
+    let citizen = signed_in(&app, 49).await;
+    let id = draft(&app, complete_values(&citizen)).await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let res = upload(
+        &app,
+        &id,
+        "../../căn cước.pdf",
+        "application/pdf",
+        pdf("cccd"),
+    )
+    .await;
+    assert_eq!(
+        res.status(),
+        201,
+        "{}",
+        res.text().await.unwrap_or_default()
+    );
+    let file: Value = res.json().await.expect("json");
+    assert_eq!(file["name"], "căn cước.pdf", "no path in a name");
+    assert_eq!(file["content_type"], "application/pdf");
+    let png = [
+        &[0x89_u8, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A][..],
+        &[0; 16],
+    ]
+    .concat();
+    assert_eq!(
+        upload(&app, &id, "anh.png", "image/png", png.clone())
+            .await
+            .status(),
+        201
+    );
+
+    // Lying names and types, unknown content, oversize: refused, nothing stored.
+    for (name, content_type, bytes, status) in [
+        ("anh.pdf", "application/pdf", png.clone(), 415),
+        ("giay.pdf", "image/png", pdf("x"), 415),
+        (
+            "script.pdf",
+            "application/pdf",
+            b"#!/bin/sh\necho".to_vec(),
+            415,
+        ),
+        ("rong.pdf", "application/pdf", Vec::new(), 422),
+        (
+            "lon.pdf",
+            "application/pdf",
+            [pdf("x"), vec![0; 11 * 1024 * 1024]].concat(),
+            413,
+        ),
+    ] {
+        let res = upload(&app, &id, name, content_type, bytes).await;
+        assert_eq!(res.status(), status, "{name}");
+        assert_eq!(
+            res.headers()["content-type"],
+            "application/problem+json",
+            "{name}"
+        );
+    }
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM dossier_files").await,
+        2
+    );
+
+    // The applicant reads it back; a staff read is logged; other agencies see nothing.
+    let file_id = file["id"].as_str().expect("id").to_owned();
+    let res = app
+        .get(&format!("/api/v1/dossiers/{id}/attachments/{file_id}"))
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/pdf");
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(res.bytes().await.expect("bytes").to_vec(), pdf("cccd"));
+    assert_eq!(submit(&app, &id, None).await.status(), 200);
+    assert_eq!(
+        upload(&app, &id, "muon.pdf", "application/pdf", pdf("late"))
+            .await
+            .status(),
+        409,
+        "a filed dossier takes no more files until a supplement is asked"
+    );
+    let receiver = staff_token(&app, "bt.tn-file", WARD, "receiver").await;
+    let other = staff_token(&app, "stp.tn-file", "000.00.12.H29", "receiver").await;
+    let staff_get = |token: String| {
+        app.client
+            .get(app.url(&format!(
+                "/api/v1/staff/dossiers/{id}/attachments/{file_id}"
+            )))
+            .bearer_auth(token)
+            .send()
+    };
+    assert_eq!(staff_get(other).await.expect("get").status(), 404);
+    let res = staff_get(receiver.clone()).await.expect("get");
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) AS n FROM dossier_events WHERE dossier_id = '{id}' AND action = 'file_read' AND visible = false"
+        ))
+        .await,
+        1
+    );
+
+    // A file changed in storage is caught on the next read.
+    let stored = app.files_dir().join(format!("dossiers/{id}/{file_id}"));
+    std::fs::write(&stored, pdf("forged")).expect("tamper");
+    let res = app
+        .get(&format!("/api/v1/dossiers/{id}/attachments/{file_id}"))
+        .await;
+    assert_eq!(res.status(), 409);
+    let problem: Value = res.json().await.expect("json");
+    assert_eq!(problem["code"], "file_integrity_failed");
+}

@@ -269,6 +269,7 @@ pub struct TestApp {
     pub master_key: String,
     /// Where the app writes SMS (its file transport).
     pub sms_dir: PathBuf,
+    pub files_dir: PathBuf,
     /// Cancel to shut the application down gracefully.
     pub shutdown: tokio_util::sync::CancellationToken,
     /// The running application; resolves when it has stopped.
@@ -463,6 +464,7 @@ impl TestApp {
             ("WORKER_CONCURRENCY", "8".into()),
             ("VAULT_MASTER_KEY", test_master_key()),
             ("SMS_DIR", dir.path().join("sms").display().to_string()),
+            ("FILES_DIR", dir.path().join("files").display().to_string()),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
@@ -514,11 +516,17 @@ impl TestApp {
             db_name,
             master_key,
             sms_dir: dir.path().join("sms"),
+            files_dir: dir.path().join("files"),
             shutdown,
             server,
             admin_url: admin,
             _dir: dir,
         }
+    }
+
+    /// Where this app keeps dossier files.
+    pub fn files_dir(&self) -> PathBuf {
+        self.files_dir.clone()
     }
 
     pub fn url(&self, path: &str) -> String {

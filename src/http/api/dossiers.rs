@@ -315,3 +315,124 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(web::resource("/dossiers/{id}/supplement").route(web::post().to(supplement)))
     .service(web::resource("/dossiers/{id}/events").route(web::get().to(events)));
 }
+
+/// Query of an upload.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct UploadQuery {
+    /// The file's name (its extension must match its content).
+    name: String,
+    /// The document type it stands for (a code from the service's required documents).
+    document_type: Option<String>,
+}
+
+/// `POST /api/v1/dossiers/{id}/attachments?name=…`: the body is the file
+/// (`Content-Type: application/pdf`, `image/jpeg` or `image/png`, at most 10 MB).
+#[utoipa::path(post, path = "/api/v1/dossiers/{id}/attachments", tag = "dossiers",
+    security(("session" = []), ("bearer" = ["dossiers"])),
+    params(("id" = Uuid, Path, description = "The dossier"), UploadQuery),
+    request_body(content = Vec<u8>, content_type = "application/pdf"),
+    responses(
+        (status = 201, description = "Attached", body = crate::dossiers::files::FileView),
+        (status = 413, description = "Too large (file or dossier)", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not a PDF, JPEG or PNG, or not what its name says", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn attach(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: ApiCaller,
+    path: web::Path<String>,
+    query: web::Query<UploadQuery>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    caller.require_scope("dossiers")?;
+    csrf::check_origin(&state, &req)?;
+    let query = query.into_inner();
+    let view = crate::dossiers::files::attach(
+        &state,
+        caller.account_id,
+        dossier_id(&path)?,
+        crate::dossiers::files::Upload {
+            name: query.name,
+            declared_type: req
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+            document_type: query.document_type,
+            bytes: body,
+        },
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+/// `GET /api/v1/dossiers/{id}/attachments`.
+#[utoipa::path(get, path = "/api/v1/dossiers/{id}/attachments", tag = "dossiers",
+    security(("session" = []), ("bearer" = ["dossiers"])),
+    params(("id" = Uuid, Path, description = "The dossier")),
+    responses((status = 200, description = "`items`", body = Object)))]
+pub async fn attachments(
+    state: web::Data<AppState>,
+    caller: ApiCaller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    caller.require_scope("dossiers")?;
+    let items = crate::dossiers::files::list(&state, caller.account_id, dossier_id(&path)?).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(json!({ "items": items })))
+}
+
+/// A file download: its type, a safe attachment name, no sniffing, no caching.
+pub fn file_response(row: &crate::storage::dossiers::FileRow, bytes: web::Bytes) -> HttpResponse {
+    let encoded: String = url::form_urlencoded::byte_serialize(row.name.as_bytes()).collect();
+    HttpResponse::Ok()
+        .content_type(row.content_type.clone())
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("inline; filename=\"attachment\"; filename*=UTF-8''{encoded}"),
+        ))
+        .body(bytes)
+}
+
+/// `GET /api/v1/dossiers/{id}/attachments/{file_id}`: the bytes, checked against their SHA-256.
+#[utoipa::path(get, path = "/api/v1/dossiers/{id}/attachments/{file_id}", tag = "dossiers",
+    security(("session" = []), ("bearer" = ["dossiers"])),
+    params(("id" = Uuid, Path, description = "The dossier"), ("file_id" = Uuid, Path, description = "The file")),
+    responses((status = 200, description = "The file"), (status = 404, description = "No such file", body = crate::http::api::openapi::Problem, content_type = "application/problem+json")))]
+pub async fn download(
+    state: web::Data<AppState>,
+    caller: ApiCaller,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    caller.require_scope("dossiers")?;
+    let (id, file) = path.into_inner();
+    let file = Uuid::parse_str(&file)
+        .map_err(|_| AppError::not_found("file_not_found").with_detail("Không tìm thấy tệp."))?;
+    let (row, bytes) = crate::dossiers::files::read(
+        &state,
+        crate::dossiers::files::Reader::Applicant(caller.account_id),
+        dossier_id(&id)?,
+        file,
+    )
+    .await?;
+    Ok(file_response(&row, bytes))
+}
+
+/// Uploads are larger than JSON bodies; an oversize one is a 413 problem.
+pub fn upload_config() -> web::PayloadConfig {
+    web::PayloadConfig::new(crate::dossiers::files::MAX_FILE_BYTES)
+}
+
+/// Registers the file routes.
+pub fn configure_files(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/dossiers/{id}/attachments")
+            .app_data(upload_config())
+            .route(web::get().to(attachments))
+            .route(web::post().to(attach)),
+    )
+    .service(web::resource("/dossiers/{id}/attachments/{file_id}").route(web::get().to(download)));
+}

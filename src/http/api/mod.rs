@@ -24,6 +24,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(connected_apps::configure)
             .configure(catalog::configure)
             .configure(dossiers::configure)
+            .configure(dossiers::configure_files)
             .configure(lookup::configure)
             .configure(staff::configure)
             .configure(openapi::configure),

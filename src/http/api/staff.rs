@@ -252,6 +252,29 @@ pub async fn approve_apology(
     Ok(HttpResponse::Ok().json(view))
 }
 
+/// `GET /api/v1/staff/dossiers/{id}/attachments/{file_id}`: the bytes; the read is logged.
+#[utoipa::path(get, path = "/api/v1/staff/dossiers/{id}/attachments/{file_id}", tag = "staff",
+    security(("staff" = [])),
+    params(("id" = Uuid, Path, description = "The dossier"), ("file_id" = Uuid, Path, description = "The file")),
+    responses((status = 200, description = "The file"), (status = 404, description = "Not a file of my agency's dossiers", body = crate::http::api::openapi::Problem, content_type = "application/problem+json")))]
+pub async fn download(
+    state: web::Data<AppState>,
+    caller: StaffCaller,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let (id, file) = path.into_inner();
+    let file = Uuid::parse_str(&file)
+        .map_err(|_| AppError::not_found("file_not_found").with_detail("Không tìm thấy tệp."))?;
+    let (row, bytes) = crate::dossiers::files::read(
+        &state,
+        crate::dossiers::files::Reader::Staff(&caller.0),
+        dossier_id(&id)?,
+        file,
+    )
+    .await?;
+    Ok(crate::http::api::dossiers::file_response(&row, bytes))
+}
+
 /// Registers the routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/staff/tokens").route(web::post().to(token)))
@@ -261,5 +284,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(web::resource("/staff/queue").route(web::get().to(queue)))
         .service(web::resource("/staff/dossiers/{id}").route(web::get().to(dossier)))
+        .service(
+            web::resource("/staff/dossiers/{id}/attachments/{file_id}")
+                .route(web::get().to(download)),
+        )
         .service(web::resource("/staff/dossiers/{id}/{action}").route(web::post().to(act)));
 }
