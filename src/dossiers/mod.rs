@@ -598,6 +598,7 @@ fn event_view(row: EventRow) -> EventView {
             "overdue" => "Quá hạn giải quyết",
             "attach" => "Đính kèm tệp",
             "file_read" => "Cán bộ xem tệp",
+            "forward" => "Chuyển hồ sơ",
             "apology" => "Gửi thư xin lỗi, hẹn lại ngày trả kết quả",
             _ => "Cập nhật hồ sơ",
         })
@@ -895,6 +896,79 @@ pub async fn queue(
         );
     }
     Ok(out)
+}
+
+/// Forwards a dossier being handled to another agency (or department) that
+/// handles its service: it leaves this agency's queue and joins theirs; the
+/// receipt code and the due date stay.
+pub async fn forward(
+    state: &AppState,
+    staff: &StaffSession,
+    id: Uuid,
+    to_agency: &str,
+    if_match: Option<i32>,
+    note: Option<String>,
+) -> AppResult<DossierView> {
+    if !(staff.has(StaffRole::Processor) || staff.has(StaffRole::Approver)) {
+        return Err(AppError::new(ErrorKind::Forbidden, "role_not_allowed")
+            .with_detail("Chỉ cán bộ xử lý hoặc lãnh đạo được chuyển hồ sơ."));
+    }
+    let note = note
+        .map(|n| n.trim().to_owned())
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| {
+            AppError::new(ErrorKind::Unprocessable, "validation_failed")
+                .with_detail("Cần ghi lý do chuyển hồ sơ.")
+                .with_field("note", "note_required", "Cần ghi lý do chuyển hồ sơ.")
+        })?;
+    let now = state.clock.now();
+    let mut conn = state.db.get().await?;
+    conn.transaction::<_, AppError, _>(async |c| {
+        let row = store::find_for_update(c, id)
+            .await?
+            .filter(|r| r.agency_code == staff.agency_code && r.status != Status::Draft.as_str())
+            .ok_or_else(not_found)?;
+        stale(if_match, &row)?;
+        let status = status_of(&row)?;
+        if !matches!(status, Status::Accepted | Status::Processing) {
+            return Err(AppError::conflict("transition_not_allowed")
+                .with_detail("Chỉ chuyển được hồ sơ đã tiếp nhận hoặc đang xử lý."));
+        }
+        let target = catalog_store::agency(c, to_agency).await?;
+        let handles = match &target {
+            Some(a) => {
+                a.code != row.agency_code
+                    && catalog_store::handles(c, &a.code, &row.service_code).await?
+            }
+            None => false,
+        };
+        if !handles {
+            return Err(AppError::new(ErrorKind::Unprocessable, "validation_failed")
+                .with_detail("Cơ quan nhận không giải quyết thủ tục này.")
+                .with_field(
+                    "to_agency",
+                    "agency_does_not_handle_service",
+                    "Cơ quan nhận không giải quyết thủ tục này.",
+                ));
+        }
+        let moved = store::move_to_agency(c, id, to_agency, Status::Processing, now).await?;
+        let to_name = target.map(|a| a.name).unwrap_or_default();
+        log(
+            c,
+            id,
+            now,
+            "staff",
+            Some(staff.staff_id),
+            "forward",
+            Some(status),
+            Some(Status::Processing),
+            Some(&format!("Chuyển đến {to_name} ({to_agency}): {note}")),
+            true,
+        )
+        .await?;
+        view(c, &moved, Actor::Staff(StaffRole::Receiver), &staff.roles).await
+    })
+    .await
 }
 
 /// A dossier of the civil servant's agency, with its whole log (internal notes included).

@@ -523,3 +523,24 @@ pub async fn file(
         .await
         .optional()
 }
+
+/// Moves a dossier to another agency in `status` (forwarding), bumping its version.
+pub async fn move_to_agency(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    agency: &str,
+    status: crate::domain::dossier::Status,
+    now: DateTime<Utc>,
+) -> QueryResult<DossierRow> {
+    diesel::update(dossiers::table.find(id))
+        .set((
+            dossiers::agency_code.eq(agency),
+            dossiers::status.eq(status.as_str()),
+            dossiers::status_code.eq(status.national_code()),
+            dossiers::version.eq(dossiers::version + 1),
+            dossiers::updated_at.eq(now),
+        ))
+        .returning(DossierRow::as_returning())
+        .get_result(conn)
+        .await
+}

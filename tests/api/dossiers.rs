@@ -988,3 +988,103 @@ async fn files_are_checked_by_content_kept_intact_and_staff_reads_are_logged() {
     let problem: Value = res.json().await.expect("json");
     assert_eq!(problem["code"], "file_integrity_failed");
 }
+
+#[tokio::test]
+async fn a_dossier_forwarded_to_another_agency_leaves_one_queue_for_the_other() {
+    let app = TestApp::spawn().await;
+    let citizen = signed_in(&app, 50).await;
+    let other_ward = "000.01.11.H29";
+    let receiver = staff_token(&app, "bt.tn-fw", WARD, "receiver").await;
+    let processor = staff_token(&app, "bt.xl-fw", WARD, "processor").await;
+    let there = staff_token(&app, "p1.xl-fw", other_ward, "processor").await;
+    let id = draft(&app, complete_values(&citizen)).await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    assert_eq!(submit(&app, &id, None).await.status(), 200);
+    assert_eq!(
+        staff_act(&app, &receiver, &id, "accept", None)
+            .await
+            .status(),
+        200
+    );
+    let forward = |token: String, body: Value| {
+        app.client
+            .post(app.url(&format!("/api/v1/staff/dossiers/{id}/forward")))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+    };
+    assert_eq!(
+        forward(
+            receiver.clone(),
+            json!({ "to_agency": other_ward, "note": "x" })
+        )
+        .await
+        .expect("post")
+        .status(),
+        403
+    );
+    assert_eq!(
+        forward(processor.clone(), json!({ "to_agency": other_ward }))
+            .await
+            .expect("post")
+            .status(),
+        422,
+        "a reason is required"
+    );
+    assert_eq!(
+        forward(
+            processor.clone(),
+            json!({ "to_agency": "000.00.12.H29", "note": "x" })
+        )
+        .await
+        .expect("post")
+        .status(),
+        422,
+        "the target must handle the service"
+    );
+    let res = forward(
+        processor.clone(),
+        json!({ "to_agency": other_ward, "note": "Đúng địa bàn cư trú" }),
+    )
+    .await
+    .expect("post");
+    assert_eq!(
+        res.status(),
+        200,
+        "{}",
+        res.text().await.unwrap_or_default()
+    );
+    let moved: Value = res.json().await.expect("json");
+    assert_eq!(moved["agency_code"], other_ward);
+    assert_eq!(moved["status"], "processing");
+    let app_ref = &app;
+    let queue = |token: String| async move {
+        let app = app_ref;
+        let body: Value = app
+            .client
+            .get(app.url("/api/v1/staff/queue"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("queue")
+            .json()
+            .await
+            .expect("json");
+        body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter_map(|d| d["id"].as_str().map(str::to_owned))
+            .collect::<Vec<_>>()
+    };
+    assert!(!queue(processor.clone()).await.contains(&id));
+    assert!(queue(there.clone()).await.contains(&id));
+    assert_eq!(
+        staff_act(&app, &processor, &id, "request_supplement", Some("x"))
+            .await
+            .status(),
+        404
+    );
+}

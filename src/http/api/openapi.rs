@@ -166,6 +166,7 @@ impl Modify for SessionCookie {
         staff::queue,
         staff::dossier,
         staff::act,
+        staff::forward,
         staff::download,
         staff::apologies,
         staff::approve_apology,

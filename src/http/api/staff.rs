@@ -275,6 +275,46 @@ pub async fn download(
     Ok(crate::http::api::dossiers::file_response(&row, bytes))
 }
 
+/// `POST /api/v1/staff/dossiers/{id}/forward`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct ForwardRequest {
+    /// The agency (or department) to forward to; it must handle the service.
+    to_agency: String,
+    /// Why.
+    note: Option<String>,
+}
+
+/// `POST /api/v1/staff/dossiers/{id}/forward`: hands a dossier being handled to another agency.
+#[utoipa::path(post, path = "/api/v1/staff/dossiers/{id}/forward", tag = "staff", request_body = ForwardRequest,
+    security(("staff" = [])),
+    params(("id" = Uuid, Path, description = "The dossier"), ("If-Match" = Option<String>, Header, description = "The version last seen")),
+    responses(
+        (status = 200, description = "Forwarded", body = crate::dossiers::DossierView),
+        (status = 422, description = "The agency does not handle the service", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn forward(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: StaffCaller,
+    path: web::Path<String>,
+    body: web::Json<ForwardRequest>,
+) -> Result<HttpResponse, AppError> {
+    let body = body.into_inner();
+    let view = dossiers::forward(
+        &state,
+        &caller.0,
+        dossier_id(&path)?,
+        &body.to_agency,
+        if_match(&req)?,
+        body.note,
+    )
+    .await?;
+    Ok(with_etag(
+        200,
+        &serde_json::to_value(view).map_err(AppError::internal)?,
+    ))
+}
+
 /// Registers the routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/staff/tokens").route(web::post().to(token)))
@@ -284,6 +324,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(web::resource("/staff/queue").route(web::get().to(queue)))
         .service(web::resource("/staff/dossiers/{id}").route(web::get().to(dossier)))
+        .service(web::resource("/staff/dossiers/{id}/forward").route(web::post().to(forward)))
         .service(
             web::resource("/staff/dossiers/{id}/attachments/{file_id}")
                 .route(web::get().to(download)),
