@@ -250,6 +250,8 @@ pub async fn of_applicant(
 }
 
 /// An agency's dossiers in `statuses`, in queue order, after the keyset `(queue_at, id)`.
+/// One index range scan per status (agency, status, queue_at, id), merged:
+/// each reads at most `limit` rows, whatever the size of the agency.
 pub async fn queue(
     conn: &mut AsyncPgConnection,
     agency: &str,
@@ -257,23 +259,28 @@ pub async fn queue(
     after: Option<(DateTime<Utc>, Uuid)>,
     limit: i64,
 ) -> QueryResult<Vec<DossierRow>> {
-    let statuses: Vec<String> = statuses.iter().map(|s| (*s).to_owned()).collect();
-    let mut query = dossiers::table
-        .filter(dossiers::agency_code.eq(agency.to_owned()))
-        .filter(dossiers::status.eq_any(statuses))
-        .filter(dossiers::queue_at.is_not_null())
-        .select(DossierRow::as_select())
-        .order((dossiers::queue_at, dossiers::id))
-        .limit(limit)
-        .into_boxed();
-    if let Some((at, id)) = after {
-        query = query.filter(
-            dossiers::queue_at
-                .gt(at)
-                .or(dossiers::queue_at.eq(at).and(dossiers::id.gt(id))),
-        );
+    let mut rows = Vec::new();
+    for status in statuses {
+        let mut query = dossiers::table
+            .filter(dossiers::agency_code.eq(agency.to_owned()))
+            .filter(dossiers::status.eq((*status).to_owned()))
+            .filter(dossiers::queue_at.is_not_null())
+            .select(DossierRow::as_select())
+            .order((dossiers::queue_at, dossiers::id))
+            .limit(limit)
+            .into_boxed();
+        if let Some((at, id)) = after {
+            query = query.filter(
+                dossiers::queue_at
+                    .gt(at)
+                    .or(dossiers::queue_at.eq(at).and(dossiers::id.gt(id))),
+            );
+        }
+        rows.extend(query.load(conn).await?);
     }
-    query.load(conn).await
+    rows.sort_by_key(|r| (r.queue_at, r.id));
+    rows.truncate(usize::try_from(limit).unwrap_or(0));
+    Ok(rows)
 }
 
 /// A stored answer to an idempotent request.

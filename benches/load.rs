@@ -1,22 +1,26 @@
-//! Load for the OpenID provider's person-bound paths, against a running
-//! server (scripts/bench/oidc starts one):
+//! Load for person-bound paths, against a running server (scripts/bench/oidc
+//! and scripts/bench/dossiers start one). Each task holds its own signed-in
+//! browser session:
 //!
-//! - `flow`: whole code flows without the password hash — each task holds a
-//!   signed-in browser session and loops authorize (consent remembered) →
-//!   code → token exchange (PKCE, client_secret_basic);
+//! - `flow`: whole OpenID code flows without the password hash: authorize
+//!   (consent remembered) → code → token exchange (PKCE, client_secret_basic);
 //! - `refresh`: each task follows its own rotation chain, exchanging the
-//!   refresh token it got last for the next one.
+//!   refresh token it got last for the next one;
+//! - `file`: filing dossiers: create a complete draft, then submit it (a
+//!   receipt code), counted per filed dossier.
 //!
-//! `BENCH_URL=http://127.0.0.1:PORT BENCH_MODE=flow|refresh BENCH_SECONDS=15
+//! `BENCH_URL=http://127.0.0.1:PORT BENCH_MODE=flow|refresh|file BENCH_SECONDS=15
 //! BENCH_CONCURRENCY=32 BENCH_CLIENT_ID=… BENCH_CLIENT_SECRET=… BENCH_USERNAME=…
-//! BENCH_PASSWORD=… cargo bench --bench oidc_load` prints one line:
-//! `<mode> <completed>/s errors=<n>`.
+//! BENCH_PASSWORD=… cargo bench --bench load` prints one line:
+//! `<mode> <completed>/s errors=<n> p50=<ms> p99=<ms>`.
 
 #![allow(
     clippy::expect_used,
     clippy::panic,
     clippy::print_stdout,
-    clippy::cast_precision_loss
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss
 )]
 
 use std::{
@@ -150,6 +154,50 @@ async fn code_flow(
     res.json().await.ok()
 }
 
+/// Files one dossier at `agency`: a complete draft, then submit (a receipt code).
+async fn file(s: &Settings, http: &reqwest::Client, agency: &str) -> Option<()> {
+    let res = http
+        .post(format!("{}/api/v1/dossiers", s.url))
+        .json(&serde_json::json!({
+            "service_code": "HGCS-001",
+            "agency_code": agency,
+            "form_values": {
+                "full_name": "Nguyễn Văn An",
+                "date_of_birth": "1990-01-01",
+                "national_id": s.username,
+                "permanent_address": "12 Lê Lợi, Phường Bến Thành",
+                "phone": "0901234567",
+            },
+        }))
+        .send()
+        .await
+        .ok()?;
+    if res.status() != 201 {
+        eprintln!(
+            "create: {} {}",
+            res.status(),
+            res.text().await.unwrap_or_default()
+        );
+        return None;
+    }
+    let draft: serde_json::Value = res.json().await.ok()?;
+    let id = draft["id"].as_str()?;
+    let res = http
+        .post(format!("{}/api/v1/dossiers/{id}/submit", s.url))
+        .send()
+        .await
+        .ok()?;
+    if res.status() != 200 {
+        eprintln!(
+            "submit: {} {}",
+            res.status(),
+            res.text().await.unwrap_or_default()
+        );
+        return None;
+    }
+    Some(())
+}
+
 async fn refresh(s: &Settings, http: &reqwest::Client, token: &str) -> Option<String> {
     let res = http
         .post(format!("{}/oauth2/token", s.url))
@@ -171,7 +219,7 @@ fn main() {
     let settings = Arc::new(Settings {
         url: env("BENCH_URL", None),
         client_id: env("BENCH_CLIENT_ID", Some("bench")),
-        secret: env("BENCH_CLIENT_SECRET", None),
+        secret: env("BENCH_CLIENT_SECRET", Some("")),
         username: env("BENCH_USERNAME", Some("079090000001")),
         password: env("BENCH_PASSWORD", Some("DichVuCong@2026")),
     });
@@ -194,26 +242,39 @@ fn main() {
         let mut prepared = Vec::new();
         for _ in 0..concurrency {
             let browser = browser(&settings).await;
-            let first = code_flow(&settings, &browser, "openid offline_access")
-                .await
-                .expect("a first code flow");
-            let token = first["refresh_token"].as_str().map(str::to_owned);
+            let token = if mode == "file" {
+                None
+            } else {
+                let first = code_flow(&settings, &browser, "openid offline_access")
+                    .await
+                    .expect("a first code flow");
+                first["refresh_token"].as_str().map(str::to_owned)
+            };
             prepared.push((browser, token));
         }
+        let latencies = Arc::new(std::sync::Mutex::new(Vec::<Duration>::new()));
         let start = Instant::now();
         let mut tasks = Vec::new();
-        for (browser, token) in prepared {
-            let (s, done, errors, stop, mode) = (
+        for (task, (browser, token)) in prepared.into_iter().enumerate() {
+            // Filings spread over 40 wards, as the city's are: numbers of one
+            // agency and day are taken one at a time (no gaps), by design.
+            let agency = format!("000.{:02}.11.H29", 1 + task % 40);
+            let (s, done, errors, stop, mode, latencies) = (
                 settings.clone(),
                 done.clone(),
                 errors.clone(),
                 stop.clone(),
                 mode.clone(),
+                latencies.clone(),
             );
             tasks.push(tokio::spawn(async move {
-                let mut token = token.expect("offline_access gives a refresh token");
+                let mut token = token.unwrap_or_default();
+                let mut mine = Vec::new();
                 while !stop.load(Ordering::Relaxed) {
-                    let ok = if mode == "refresh" {
+                    let began = Instant::now();
+                    let ok = if mode == "file" {
+                        file(&s, &browser, &agency).await.is_some()
+                    } else if mode == "refresh" {
                         // A failed refresh did not rotate (or, if its answer was
                         // lost, the grace window honours the same token): retry it.
                         match refresh(&s, &browser, &token).await {
@@ -227,11 +288,16 @@ fn main() {
                         code_flow(&s, &browser, "openid").await.is_some()
                     };
                     if ok {
+                        mine.push(began.elapsed());
                         done.fetch_add(1, Ordering::Relaxed);
                     } else {
                         errors.fetch_add(1, Ordering::Relaxed);
                     }
                 }
+                latencies
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .extend(mine);
             }));
         }
         tokio::time::sleep(Duration::from_secs(seconds)).await;
@@ -241,10 +307,21 @@ fn main() {
         for t in tasks {
             let _ = t.await;
         }
+        let mut all = latencies
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        all.sort();
+        let at = |q: f64| {
+            all.get(((all.len() as f64 * q) as usize).min(all.len().saturating_sub(1)))
+                .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+        };
         println!(
-            "{mode} {:.0}/s errors={}",
+            "{mode} {:.0}/s errors={} p50={:.1}ms p99={:.1}ms",
             completed as f64 / elapsed,
-            errors.load(Ordering::Relaxed)
+            errors.load(Ordering::Relaxed),
+            at(0.50),
+            at(0.99)
         );
     });
 }
