@@ -404,32 +404,32 @@ impl ResponseError for AppError {
 
 /// Collects the field errors of a form into one 422 problem.
 #[derive(Debug, Default)]
-pub struct FieldErrors(Vec<(&'static str, crate::domain::Invalid)>);
+pub struct FieldErrors(Vec<(Cow<'static, str>, crate::domain::Invalid)>);
 
 impl FieldErrors {
     /// Keeps the value or records the error under `field`.
     pub fn take<T>(
         &mut self,
-        field: &'static str,
+        field: impl Into<Cow<'static, str>>,
         result: Result<T, crate::domain::Invalid>,
     ) -> Option<T> {
         match result {
             Ok(v) => Some(v),
             Err(e) => {
-                self.0.push((field, e));
+                self.0.push((field.into(), e));
                 None
             }
         }
     }
 
-    /// Records an error under `field`.
-    pub fn push(&mut self, field: &'static str, invalid: crate::domain::Invalid) {
-        self.0.push((field, invalid));
+    /// Records an error under `field` (a name, or a path such as `form_values.phone`).
+    pub fn push(&mut self, field: impl Into<Cow<'static, str>>, invalid: crate::domain::Invalid) {
+        self.0.push((field.into(), invalid));
     }
 
     /// Whether a field already failed.
     pub fn has(&self, field: &str) -> bool {
-        self.0.iter().any(|(f, _)| *f == field)
+        self.0.iter().any(|(f, _)| f == field)
     }
 
     /// The 422 problem, if any field failed.

@@ -155,22 +155,16 @@ fn not_found() -> AppError {
     AppError::not_found("dossier_not_found").with_detail("Không tìm thấy hồ sơ.")
 }
 
+/// Form errors as the one 422 problem, each under `form_values.<field>`.
 fn form_errors(errors: Vec<(String, crate::domain::Invalid)>) -> AppError {
-    let detail = if errors.len() == 1 {
-        errors[0].1.message.to_string()
-    } else {
-        format!("{} trường dữ liệu không hợp lệ.", errors.len())
-    };
-    errors.into_iter().fold(
-        AppError::new(ErrorKind::Unprocessable, "validation_failed").with_detail(detail),
-        |err, (field, invalid)| {
-            err.with_field(
-                format!("form_values.{field}"),
-                invalid.code,
-                invalid.message,
-            )
-        },
-    )
+    let mut all = crate::error::FieldErrors::default();
+    for (field, invalid) in errors {
+        all.push(format!("form_values.{field}"), invalid);
+    }
+    match all.into_result() {
+        Err(err) => err,
+        Ok(()) => AppError::internal(anyhow::anyhow!("form errors without an error")),
+    }
 }
 
 fn refused(refusal: Refusal, action: Action) -> AppError {

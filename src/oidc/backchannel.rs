@@ -16,7 +16,7 @@ use crate::{
     error::{AppError, AppResult},
     identity::{sessions::Session, tokens},
     notify::{Job, enqueue, mailer::DeliveryError},
-    oidc::{clients, flow, jwt, keys::Alg, subject},
+    oidc::{clients, flow, jwt, subject, token},
     startup::AppState,
     storage::oidc as store,
 };
@@ -110,12 +110,7 @@ pub async fn deliver(
         sid: sid.to_owned(),
         events: json!({ LOGOUT_EVENT: {} }),
     };
-    let alg = if client.id_token_alg == "ES256" {
-        Alg::Es256
-    } else {
-        Alg::Rs256
-    };
-    let token = jwt::sign(state, alg, "logout+jwt", &claims)
+    let token = jwt::sign(state, token::id_token_alg(&client), "logout+jwt", &claims)
         .await
         .map_err(unavailable)?;
     let response = state

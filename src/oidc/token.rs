@@ -117,8 +117,8 @@ struct Grant<'a> {
     acting_for: Option<Uuid>,
 }
 
-/// The algorithm of a client's ID tokens.
-fn id_token_alg(client: &ClientRow) -> Alg {
+/// The algorithm of a client's ID tokens (and logout tokens).
+pub(crate) fn id_token_alg(client: &ClientRow) -> Alg {
     if client.id_token_alg == "ES256" {
         Alg::Es256
     } else {

@@ -129,17 +129,22 @@ pub async fn list(
         limit,
     )
     .await?;
-    let next = (items.len() == usize::try_from(limit).unwrap_or(0))
-        .then(|| items.last().map(|d| d.id))
-        .flatten();
+    let next = crate::http::api::next_cursor(&items, limit, |d| d.id);
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(json!({ "items": items, "next_before": next })))
 }
 
-fn dossier_id(raw: &str) -> Result<Uuid, AppError> {
+/// A dossier id from a path; nonsense is "not found", like an unknown id.
+pub(crate) fn dossier_id(raw: &str) -> Result<Uuid, AppError> {
     Uuid::parse_str(raw)
         .map_err(|_| AppError::not_found("dossier_not_found").with_detail("Không tìm thấy hồ sơ."))
+}
+
+/// A file id from a path.
+pub(crate) fn file_id(raw: &str) -> Result<Uuid, AppError> {
+    Uuid::parse_str(raw)
+        .map_err(|_| AppError::not_found("file_not_found").with_detail("Không tìm thấy tệp."))
 }
 
 /// `GET /api/v1/dossiers/{id}`.
@@ -409,8 +414,7 @@ pub async fn download(
 ) -> Result<HttpResponse, AppError> {
     caller.require_scope("dossiers")?;
     let (id, file) = path.into_inner();
-    let file = Uuid::parse_str(&file)
-        .map_err(|_| AppError::not_found("file_not_found").with_detail("Không tìm thấy tệp."))?;
+    let file = file_id(&file)?;
     let (row, bytes) = crate::dossiers::files::read(
         &state,
         crate::dossiers::files::Reader::Applicant(caller.account_id),

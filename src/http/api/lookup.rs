@@ -63,9 +63,7 @@ pub async fn notifications(
     caller.require_scope("dossiers")?;
     let limit = query.limit.unwrap_or(20);
     let items = notifications::list(&state, caller.account_id, query.before, limit).await?;
-    let next = (items.len() == usize::try_from(limit).unwrap_or(0))
-        .then(|| items.last().map(|n| n.id))
-        .flatten();
+    let next = crate::http::api::next_cursor(&items, limit, |n| n.id);
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(json!({ "items": items, "next_before": next })))

@@ -95,9 +95,7 @@ pub async fn events(
 ) -> Result<HttpResponse, AppError> {
     let limit = query.limit.unwrap_or(50).clamp(1, 200);
     let items = profile::events(&state, current.session.account_id, query.before, limit).await?;
-    let next = (i64::try_from(items.len()).unwrap_or(0) == limit)
-        .then(|| items.last().map(|e| e.id))
-        .flatten();
+    let next = crate::http::api::next_cursor(&items, limit, |e| e.id);
     Ok(HttpResponse::Ok().json(json!({ "items": items, "next_before": next })))
 }
 

@@ -13,6 +13,18 @@ pub mod staff;
 
 use actix_web::web;
 
+/// The keyset cursor of the next page: the last item's id when the page is
+/// full (there may be more), none on the last page.
+pub fn next_cursor<T>(
+    items: &[T],
+    limit: i64,
+    id: impl Fn(&T) -> uuid::Uuid,
+) -> Option<uuid::Uuid> {
+    (i64::try_from(items.len()).ok() == Some(limit))
+        .then(|| items.last().map(id))
+        .flatten()
+}
+
 /// Registers the API routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(

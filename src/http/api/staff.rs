@@ -13,7 +13,7 @@ use crate::{
     domain::dossier::Action,
     dossiers::{self, By},
     error::{AppError, ErrorKind},
-    http::api::dossiers::{if_match, with_etag},
+    http::api::dossiers::{dossier_id, file_id, if_match, with_etag},
     identity::{
         ClientInfo,
         sessions::IDLE_TIMEOUT,
@@ -128,17 +128,10 @@ pub async fn queue(
         limit,
     )
     .await?;
-    let next = (items.len() == usize::try_from(limit).unwrap_or(0))
-        .then(|| items.last().map(|d| d.id))
-        .flatten();
+    let next = crate::http::api::next_cursor(&items, limit, |d| d.id);
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(json!({ "items": items, "next_after": next })))
-}
-
-fn dossier_id(raw: &str) -> Result<Uuid, AppError> {
-    Uuid::parse_str(raw)
-        .map_err(|_| AppError::not_found("dossier_not_found").with_detail("Không tìm thấy hồ sơ."))
 }
 
 /// `GET /api/v1/staff/dossiers/{id}`: a dossier of my agency with its whole log.
@@ -263,8 +256,7 @@ pub async fn download(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
     let (id, file) = path.into_inner();
-    let file = Uuid::parse_str(&file)
-        .map_err(|_| AppError::not_found("file_not_found").with_detail("Không tìm thấy tệp."))?;
+    let file = file_id(&file)?;
     let (row, bytes) = crate::dossiers::files::read(
         &state,
         crate::dossiers::files::Reader::Staff(&caller.0),
