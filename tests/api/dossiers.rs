@@ -1088,3 +1088,28 @@ async fn a_dossier_forwarded_to_another_agency_leaves_one_queue_for_the_other() 
         404
     );
 }
+
+#[tokio::test]
+async fn concurrent_retries_with_one_idempotency_key_make_one_draft() {
+    let app = TestApp::spawn().await;
+    let citizen = signed_in(&app, 51).await;
+    let body = json!({ "service_code": SERVICE, "agency_code": WARD, "form_values": complete_values(&citizen) });
+    let attempts = (0..6).map(|_| {
+        app.client
+            .post(app.url("/api/v1/dossiers"))
+            .header("Idempotency-Key", "tao-ho-so-1")
+            .json(&body)
+            .send()
+    });
+    let mut answers = Vec::new();
+    for res in futures_util::future::join_all(attempts).await {
+        let res = res.expect("create");
+        assert_eq!(res.status(), 201);
+        answers.push(res.json::<Value>().await.expect("json"));
+    }
+    assert!(
+        answers.iter().all(|a| a == &answers[0]),
+        "every retry gets the first answer"
+    );
+    assert_eq!(app.count("SELECT count(*) AS n FROM dossiers").await, 1);
+}
