@@ -96,10 +96,30 @@ enum AdminCommand {
         #[command(subcommand)]
         command: ClientCommand,
     },
+    /// The data vault: master-key rotation, agencies' signing keys.
+    Vault {
+        #[command(subcommand)]
+        command: VaultCommand,
+    },
     /// E-dossiers.
     Dossiers {
         #[command(subcommand)]
         command: DossiersCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum VaultCommand {
+    /// Re-seal every value sealed under a retired master key (listed in
+    /// VAULT_RETIRED_KEYS) with VAULT_MASTER_KEY; safe while serving, safe to
+    /// run again. Prints the keys nothing uses any more.
+    RotateMasterKey,
+    /// Retire an agency's signing key; its next result is signed with a new
+    /// one (results signed before keep verifying).
+    RotateSigningKey {
+        /// The agency's code.
+        #[arg(long)]
+        agency: String,
     },
 }
 
@@ -261,6 +281,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Serve { no_workers } => {
             let state = state()?;
+            state.check_master_key().await?;
             tracing::info!(
                 bind = %state.settings.bind_addr,
                 issuer = %state.settings.issuer(),
@@ -279,6 +300,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Worker => {
             let state = state()?;
+            state.check_master_key().await?;
             let cancel = CancellationToken::new();
             let worker = tokio::spawn(state.worker().run(cancel.clone()));
             startup::shutdown_signal().await;
@@ -345,6 +367,34 @@ async fn admin_command(command: AdminCommand) -> anyhow::Result<()> {
             for code in enrolment.recovery_codes {
                 println!("  {code}");
             }
+        }
+        AdminCommand::Vault {
+            command: VaultCommand::RotateMasterKey,
+        } => {
+            let mut conn = state.db.get().await?;
+            let report = eservices::vault::keys::rotate(&state.settings.keyring, &mut conn).await?;
+            for (column, count) in report.resealed {
+                println!("{column}: {count} re-sealed");
+            }
+            for kid in report.released {
+                println!("master key {kid} is no longer used: remove it from VAULT_RETIRED_KEYS");
+            }
+        }
+        AdminCommand::Vault {
+            command: VaultCommand::RotateSigningKey { agency },
+        } => {
+            let mut conn = state.db.get().await?;
+            if eservices::storage::catalog::agency(&mut conn, &agency)
+                .await?
+                .is_none()
+            {
+                anyhow::bail!("no agency with code {agency}");
+            }
+            drop(conn);
+            let id = eservices::vault::signing::rotate(&state, &agency)
+                .await
+                .map_err(describe_invalid)?;
+            println!("agency {agency} signs with key {id} from now on");
         }
         AdminCommand::Dossiers {
             command: DossiersCommand::VerifyLog { id },

@@ -468,6 +468,22 @@ async fn seed_demo_dossiers(state: &AppState, report: &mut SeedReport) -> anyhow
         .map_err(describe)?;
         let id: uuid::Uuid = serde_json::from_value(body["id"].clone())?;
         for (action, note) in plan {
+            if action == Action::Approve {
+                let receipt = body["receipt_code"].as_str().unwrap_or_default().to_owned();
+                dossiers::results::stage(
+                    state,
+                    approver,
+                    id,
+                    crate::dossiers::files::Upload {
+                        name: "ket-qua.pdf".into(),
+                        declared_type: Some("application/pdf".into()),
+                        document_type: None,
+                        bytes: demo_pdf(&format!("Ket qua giai quyet ho so {id} {receipt}")).into(),
+                    },
+                )
+                .await
+                .map_err(describe)?;
+            }
             let by = match action.actor() {
                 crate::domain::dossier::Actor::Applicant => By::Applicant(applicant),
                 crate::domain::dossier::Actor::Staff(StaffRole::Receiver) => By::Staff(receiver),
@@ -481,4 +497,41 @@ async fn seed_demo_dossiers(state: &AppState, report: &mut SeedReport) -> anyhow
     }
     report.lines.push(line);
     Ok(())
+}
+
+/// A one-page PDF saying `text` (ASCII), standing in for a signed result paper.
+pub fn demo_pdf(text: &str) -> Vec<u8> {
+    let text: String = text
+        .chars()
+        .filter(|c| c.is_ascii() && !matches!(c, '(' | ')' | '\\'))
+        .collect();
+    let stream = format!("BT /F1 14 Tf 72 760 Td ({text}) Tj ET");
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>".to_owned(),
+        format!("<< /Length {} >>\nstream\n{stream}\nendstream", stream.len()),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_owned(),
+    ];
+    let mut out = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, body) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = out.len();
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
+    for o in offsets {
+        out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    out
 }

@@ -102,6 +102,14 @@ impl AppState {
         })
     }
 
+    /// Refuses to go on when the configured master keys do not open what
+    /// this database holds (a wrong or missing `VAULT_MASTER_KEY`).
+    pub async fn check_master_key(&self) -> anyhow::Result<()> {
+        let mut conn = self.db.get().await?;
+        crate::vault::keys::check(&self.settings.keyring, &mut conn, self.clock.now()).await?;
+        Ok(())
+    }
+
     /// An outbox worker sharing this state's pool, clock and metrics.
     pub fn worker(&self) -> Worker {
         Worker::new(

@@ -65,6 +65,51 @@ struct ServiceEntry {
     sample: bool,
 }
 
+fn is_type_code(code: &str) -> bool {
+    !code.is_empty()
+        && code.len() <= 64
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// A result type: its codes, and what it establishes (vault keys bound to
+/// fields that exist, or to constants).
+fn check_result(raw: &serde_json::Value, fields: &[form::FormField]) -> Result<(), String> {
+    if raw.is_null() {
+        return Ok(());
+    }
+    let result: super::ResultType =
+        serde_json::from_value(raw.clone()).map_err(|e| e.to_string())?;
+    if !is_type_code(&result.type_code) {
+        return Err(format!(
+            "type_code {:?} must be A–Z, 0–9 and _",
+            result.type_code
+        ));
+    }
+    if let Some(bad) = result.satisfies.iter().find(|c| !is_type_code(c)) {
+        return Err(format!("satisfies: {bad:?} must be A–Z, 0–9 and _"));
+    }
+    if result.valid_days == Some(0) {
+        return Err("valid_days must be at least 1".into());
+    }
+    for (key, spec) in &result.establishes {
+        crate::domain::vault::VaultKey::parse(key)
+            .map_err(|_| format!("establishes: {key:?} is not a vault key (record.field)"))?;
+        match (&spec.field, &spec.value) {
+            (Some(f), None) if fields.iter().any(|x| &x.name == f) => {}
+            (Some(f), None) => return Err(format!("establishes {key}: no form field {f}")),
+            (None, Some(v)) if !v.trim().is_empty() => {}
+            _ => {
+                return Err(format!(
+                    "establishes {key}: give exactly one of field, value"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// What a load did.
 #[derive(Debug, Default)]
 pub struct Loaded {
@@ -217,6 +262,8 @@ pub async fn load(
         }
         form::check_definition(&s.form)
             .map_err(|e| anyhow::anyhow!("services.json: {}: {e}", s.code))?;
+        check_result(&s.result_type, &s.form)
+            .map_err(|e| anyhow::anyhow!("services.json: {}: result_type: {e}", s.code))?;
         let mut handled_by = Vec::new();
         for h in &s.handling_agencies {
             if let Some(tier) = h.strip_prefix('*') {

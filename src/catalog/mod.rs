@@ -202,6 +202,66 @@ pub fn form_of(row: &ServiceRow) -> AppResult<Vec<FormField>> {
     serde_json::from_value(row.form.clone()).map_err(AppError::internal)
 }
 
+/// What a decision establishes for one vault key: a form value or a constant.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Establish {
+    /// The form field whose filed value it takes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// A constant value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+/// What a service's decision issues (`result_type` in services.json).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResultType {
+    /// The document type code of the result paper.
+    pub type_code: String,
+    /// Its name.
+    pub name: String,
+    /// Required-document codes of other services it stands for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub satisfies: Vec<String>,
+    /// How long it is valid, in days (none: without limit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_days: Option<u32>,
+    /// Vault records the decision establishes, by vault key.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub establishes: std::collections::BTreeMap<String, Establish>,
+}
+
+/// The service's result, if it issues one.
+pub fn result_of(row: &ServiceRow) -> AppResult<Option<ResultType>> {
+    if row.result_type.is_null() {
+        return Ok(None);
+    }
+    serde_json::from_value(row.result_type.clone())
+        .map(Some)
+        .map_err(AppError::internal)
+}
+
+/// The service's required documents: `(type code, required)`.
+pub fn required_documents(row: &ServiceRow) -> Vec<(String, bool)> {
+    row.required_documents
+        .as_array()
+        .map(|all| {
+            all.iter()
+                .filter_map(|d| {
+                    Some((
+                        d.get("type_code")?.as_str()?.to_owned(),
+                        d.get("required")
+                            .and_then(serde_json::Value::as_bool)
+                            .unwrap_or(true),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 fn weekday(n: u64) -> Option<Weekday> {
     Some(match n {
         1 => Weekday::Mon,

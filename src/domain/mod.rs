@@ -18,6 +18,7 @@ pub mod search;
 pub mod staff;
 pub mod tax_code;
 pub mod totp;
+pub mod vault;
 
 use std::borrow::Cow;
 

@@ -139,13 +139,8 @@ pub struct Upload {
     pub bytes: Bytes,
 }
 
-/// Attaches a file to one of the applicant's dossiers.
-pub async fn attach(
-    state: &AppState,
-    applicant: AccountId,
-    dossier: Uuid,
-    upload: Upload,
-) -> AppResult<FileView> {
+/// Checks an upload's name, size and content: its safe name and real type.
+pub fn check_upload(upload: &Upload) -> AppResult<(String, &'static str)> {
     let name = safe_name(&upload.name).ok_or_else(|| {
         AppError::new(ErrorKind::Unprocessable, "validation_failed")
             .with_detail("Tên tệp không hợp lệ.")
@@ -176,6 +171,17 @@ pub async fn attach(
             "Nội dung tệp không khớp với tên hoặc loại tệp đã khai báo.",
         ));
     }
+    Ok((name, content_type))
+}
+
+/// Attaches a file to one of the applicant's dossiers.
+pub async fn attach(
+    state: &AppState,
+    applicant: AccountId,
+    dossier: Uuid,
+    upload: Upload,
+) -> AppResult<FileView> {
+    let (name, content_type) = check_upload(&upload)?;
     if let Some(t) = &upload.document_type
         && (t.is_empty()
             || t.len() > 64

@@ -8,6 +8,7 @@
 pub mod emails;
 pub mod files;
 pub mod overdue;
+pub mod results;
 
 use chrono::{DateTime, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
@@ -57,6 +58,16 @@ pub struct DossierView {
     /// The form's values.
     #[schema(value_type = Object)]
     pub form_values: Value,
+    /// Where each value came from, by field: `{source: "vault", vault_key,
+    /// record_id, provenance, provenance_label, verified}` or `{source: "self_declared"}`.
+    #[schema(value_type = Object)]
+    pub value_sources: Value,
+    /// Documents used from the vault by reference (single-dossier reads).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vault_documents: Option<Vec<results::VaultRefView>>,
+    /// The result issued (signed, in the applicant's vault), once approved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result_document: Option<crate::vault::documents::DocumentView>,
     /// The version (also the ETag): send it back in `If-Match`.
     pub version: i32,
     /// The receipt code, once filed.
@@ -136,6 +147,9 @@ async fn view(
         status_label: status.label().to_owned(),
         channel: row.channel.clone(),
         form_values: row.form_values.clone(),
+        value_sources: row.value_sources.clone(),
+        vault_documents: None,
+        result_document: None,
         version: row.version,
         receipt_code: row.receipt_code.clone(),
         on_behalf_of,
@@ -149,6 +163,20 @@ async fn view(
         created_at: row.created_at,
         updated_at: row.updated_at,
     })
+}
+
+/// A single dossier's view, with the vault documents it uses and its result.
+async fn detailed(
+    state: &AppState,
+    conn: &mut AsyncPgConnection,
+    row: &DossierRow,
+    viewer: Actor,
+    roles: &[StaffRole],
+) -> AppResult<DossierView> {
+    let mut out = view(conn, row, viewer, roles).await?;
+    out.vault_documents = Some(results::refs(state, conn, row.id).await?);
+    out.result_document = results::issued(state, conn, row.id).await?;
+    Ok(out)
 }
 
 fn not_found() -> AppError {
@@ -422,6 +450,17 @@ pub async fn create_draft(
     };
     let fields = catalog::form_of(&service)?;
     let values = form::check_values(&fields, &new.form_values, false).map_err(form_errors)?;
+    let prefilled = crate::vault::prefill::prefill(
+        state,
+        &mut conn,
+        applicant,
+        business.map(crate::domain::BusinessId::from),
+        &fields,
+        values,
+        &catalog::required_documents(&service),
+        now,
+    )
+    .await?;
     drop(conn);
     let request = request_hash(&[
         "create",
@@ -445,7 +484,8 @@ pub async fn create_draft(
                 status: Status::Draft.as_str().into(),
                 status_code: Status::Draft.national_code(),
                 channel: "online".into(),
-                form_values: Value::Object(values.clone()),
+                form_values: Value::Object(prefilled.values.clone()),
+                value_sources: Value::Object(prefilled.sources.clone()),
                 version: 1,
                 receipt_code: None,
                 submitted_at: None,
@@ -459,6 +499,7 @@ pub async fn create_draft(
                 updated_at: now,
             };
             store::insert(c, &row).await?;
+            crate::storage::vault::insert_refs(c, row.id, &prefilled.refs, now).await?;
             log(
                 c,
                 row.id,
@@ -472,7 +513,7 @@ pub async fn create_draft(
                 true,
             )
             .await?;
-            let body = serde_json::to_value(view(c, &row, Actor::Applicant, &[]).await?)
+            let body = serde_json::to_value(detailed(state, c, &row, Actor::Applicant, &[]).await?)
                 .map_err(AppError::internal)?;
             let answer = (201, body);
             remember(c, applicant, idempotency_key, &request, &answer, now).await?;
@@ -503,7 +544,7 @@ async fn own(
 pub async fn get(state: &AppState, applicant: AccountId, id: Uuid) -> AppResult<DossierView> {
     let mut conn = state.db.get().await?;
     let row = own(&mut conn, applicant, id, false).await?;
-    view(&mut conn, &row, Actor::Applicant, &[]).await
+    detailed(state, &mut conn, &row, Actor::Applicant, &[]).await
 }
 
 /// Changes form values of a draft (or of a dossier waiting for a supplement).
@@ -527,7 +568,8 @@ pub async fn update_values(
         let service = catalog_store::service(c, &row.service_code)
             .await?
             .ok_or_else(|| AppError::internal(anyhow::anyhow!("service vanished")))?;
-        let mut merged = row.form_values.as_object().cloned().unwrap_or_default();
+        let before = row.form_values.as_object().cloned().unwrap_or_default();
+        let mut merged = before.clone();
         for (k, v) in changes {
             if v.is_null() {
                 merged.remove(&k);
@@ -537,17 +579,23 @@ pub async fn update_values(
         }
         let values = form::check_values(&catalog::form_of(&service)?, &merged, false)
             .map_err(form_errors)?;
+        let sources = crate::vault::prefill::after_edit(
+            row.value_sources.as_object().unwrap_or(&Map::new()),
+            &before,
+            &values,
+        );
         let updated = store::update(
             c,
             id,
             &DossierChange {
                 form_values: Some(Value::Object(values)),
+                value_sources: Some(Value::Object(sources)),
                 ..DossierChange::default()
             },
             now,
         )
         .await?;
-        view(c, &updated, Actor::Applicant, &[]).await
+        detailed(state, c, &updated, Actor::Applicant, &[]).await
     })
     .await
 }
@@ -741,12 +789,20 @@ impl Step<'_> {
         };
         match action {
             Action::Submit => {
-                form::check_values(
-                    &catalog::form_of(&service)?,
-                    row.form_values.as_object().unwrap_or(&Map::new()),
-                    true,
+                let fields = catalog::form_of(&service)?;
+                let values = row.form_values.as_object().cloned().unwrap_or_default();
+                form::check_values(&fields, &values, true).map_err(form_errors)?;
+                crate::vault::prefill::keep_declared(
+                    state,
+                    c,
+                    AccountId::from(row.applicant_id),
+                    row.business_id.map(crate::domain::BusinessId::from),
+                    &fields,
+                    &values,
+                    row.value_sources.as_object().unwrap_or(&Map::new()),
+                    now,
                 )
-                .map_err(form_errors)?;
+                .await?;
                 let day = now.with_timezone(&city_tz()).date_naive();
                 let seq = store::next_receipt_number(c, &row.agency_code, day).await?;
                 change.receipt_code = Some(dossier::receipt_code(&row.agency_code, day, seq));
@@ -775,6 +831,11 @@ impl Step<'_> {
                 change.paused_at = Some(None);
             }
             Action::Approve | Action::Reject => {
+                if action == Action::Approve {
+                    results::on_approve(state, c, &row, &service, now).await?;
+                } else {
+                    results::on_close(c, id).await?;
+                }
                 change.decided_at = Some(now);
                 change.decision = Some(
                     if action == Action::Approve {
@@ -785,6 +846,7 @@ impl Step<'_> {
                     .into(),
                 );
             }
+            Action::Stop | Action::Withdraw => results::on_close(c, id).await?,
             _ => {}
         }
         let updated = store::update(c, id, &change, now).await?;
@@ -808,8 +870,17 @@ impl Step<'_> {
         .await?;
         emails::notify_applicant(state, c, &updated, &service, action, note, now).await?;
         let body = match staff {
-            Some(s) => view(c, &updated, Actor::Staff(StaffRole::Receiver), &s.roles).await?,
-            None => view(c, &updated, Actor::Applicant, &[]).await?,
+            Some(s) => {
+                detailed(
+                    state,
+                    c,
+                    &updated,
+                    Actor::Staff(StaffRole::Receiver),
+                    &s.roles,
+                )
+                .await?
+            }
+            None => detailed(state, c, &updated, Actor::Applicant, &[]).await?,
         };
         Ok((200, serde_json::to_value(body).map_err(AppError::internal)?))
     }
@@ -976,11 +1047,20 @@ pub async fn staff_get(
         .await?
         .filter(|r| r.agency_code == staff.agency_code && r.status != Status::Draft.as_str())
         .ok_or_else(not_found)?;
-    let view = view(
+    let view = detailed(
+        state,
         &mut conn,
         &row,
         Actor::Staff(StaffRole::Receiver),
         &staff.roles,
+    )
+    .await?;
+    results::log_staff_view(
+        &mut conn,
+        staff,
+        &row,
+        view.vault_documents.as_deref().unwrap_or_default(),
+        state.clock.now(),
     )
     .await?;
     let log = store::events(&mut conn, id, false)

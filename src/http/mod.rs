@@ -10,6 +10,7 @@ pub mod oidc;
 pub mod pages;
 pub mod request_id;
 pub mod session;
+pub mod verify;
 
 use actix_web::web;
 
@@ -22,6 +23,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/readyz").route(web::get().to(health::readyz)))
         .service(web::resource("/metrics").route(web::get().to(health::metrics)))
         .configure(api::configure)
+        .configure(verify::configure)
         .configure(oidc::configure)
         .configure(pages::auth::configure)
         .configure(pages::vneid::configure)

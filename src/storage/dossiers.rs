@@ -53,6 +53,8 @@ pub struct DossierRow {
     pub created_at: DateTime<Utc>,
     /// Last changed.
     pub updated_at: DateTime<Utc>,
+    /// Where each form value came from (vault or self-declared).
+    pub value_sources: serde_json::Value,
 }
 
 /// What a change sets (the status fields and timestamps a transition touches).
@@ -65,6 +67,8 @@ pub struct DossierChange {
     pub status_code: Option<i16>,
     /// New values.
     pub form_values: Option<serde_json::Value>,
+    /// Where the values came from.
+    pub value_sources: Option<serde_json::Value>,
     /// Receipt code.
     pub receipt_code: Option<String>,
     /// Filed.

@@ -109,6 +109,7 @@ diesel::table! {
         queue_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        value_sources -> Jsonb,
     }
 }
 
@@ -444,6 +445,99 @@ diesel::joinable!(oidc_session_clients -> oidc_clients (client_id));
 diesel::joinable!(phone_verifications -> accounts (account_id));
 diesel::joinable!(staff_recovery_codes -> staff (staff_id));
 
+diesel::table! {
+    master_key_checks (key_id) {
+        key_id -> Text,
+        canary -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    agency_signing_keys (id) {
+        id -> Uuid,
+        agency_code -> Text,
+        algorithm -> Text,
+        public_key -> Bytea,
+        private_key -> Text,
+        created_at -> Timestamptz,
+        retired_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    vault_records (id) {
+        id -> Uuid,
+        account_id -> Nullable<Uuid>,
+        business_id -> Nullable<Uuid>,
+        record_type -> Text,
+        data_key -> Text,
+        payload -> Bytea,
+        provenance -> Text,
+        source_agency_code -> Nullable<Text>,
+        source_dossier_id -> Nullable<Uuid>,
+        verified -> Bool,
+        issued_at -> Timestamptz,
+        valid_until -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        superseded_at -> Nullable<Timestamptz>,
+        deleted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    vault_documents (id) {
+        id -> Uuid,
+        account_id -> Nullable<Uuid>,
+        business_id -> Nullable<Uuid>,
+        document_type -> Text,
+        satisfies -> Array<Text>,
+        title -> Text,
+        file_name -> Text,
+        content_type -> Text,
+        size -> Int8,
+        sha256 -> Bytea,
+        data_key -> Text,
+        status -> Text,
+        issuer_agency_code -> Nullable<Text>,
+        source_dossier_id -> Nullable<Uuid>,
+        receipt_code -> Nullable<Text>,
+        issued_at -> Nullable<Timestamptz>,
+        valid_until -> Nullable<Timestamptz>,
+        signing_key_id -> Nullable<Uuid>,
+        signature -> Nullable<Bytea>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    dossier_vault_documents (dossier_id, document_id) {
+        dossier_id -> Uuid,
+        document_id -> Uuid,
+        required_type -> Text,
+        attached_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    vault_access_log (id) {
+        id -> Int8,
+        account_id -> Nullable<Uuid>,
+        business_id -> Nullable<Uuid>,
+        at -> Timestamptz,
+        reader_kind -> Text,
+        staff_id -> Nullable<Uuid>,
+        agency_code -> Nullable<Text>,
+        client_id -> Nullable<Text>,
+        scope -> Nullable<Text>,
+        dossier_id -> Nullable<Uuid>,
+        items -> Array<Text>,
+        purpose -> Text,
+    }
+}
+
+diesel::joinable!(dossier_vault_documents -> vault_documents (document_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     account_addresses,
     account_devices,
@@ -477,4 +571,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     sms_messages,
     staff,
     staff_recovery_codes,
+    master_key_checks,
+    agency_signing_keys,
+    vault_records,
+    vault_documents,
+    dossier_vault_documents,
+    vault_access_log,
 );

@@ -146,7 +146,95 @@ impl Keyring {
 
     /// Whether a sealed value uses a retired key (and should be re-sealed).
     pub fn is_stale(&self, sealed: &str) -> bool {
-        sealed.split('.').nth(1) != Some(self.active.id.as_str())
+        Self::key_id_of(sealed) != Some(self.active.id.as_str())
+    }
+
+    /// The id of the master key a value was sealed under.
+    pub fn key_id_of(sealed: &str) -> Option<&str> {
+        sealed.split('.').nth(1)
+    }
+
+    /// Whether `key_id` is one of this keyring's keys.
+    pub fn knows(&self, key_id: &str) -> bool {
+        std::iter::once(&self.active)
+            .chain(&self.retired)
+            .any(|k| k.id == key_id)
+    }
+
+    /// The value sealed again under the active key, when it was sealed under
+    /// a retired one; `None` when it is current.
+    pub fn reseal(&self, sealed: &str, context: &str) -> Result<Option<String>, CryptoError> {
+        if !self.is_stale(sealed) {
+            return Ok(None);
+        }
+        let plain = self.open(sealed, context)?;
+        Ok(Some(self.seal(&plain, context)))
+    }
+}
+
+/// A per-item data key (envelope encryption): an item's payload is encrypted
+/// under its own random key, and that key is sealed under the master key. A
+/// rotation of the master key re-seals the small data keys, never the payloads.
+pub struct DataKey(Aes256Gcm);
+
+impl DataKey {
+    /// A fresh random key and its sealed form (bound to `context`).
+    pub fn generate(ring: &Keyring, context: &str) -> (Self, String) {
+        let mut raw = [0_u8; 32];
+        rand::rng().fill_bytes(&mut raw);
+        let sealed = ring.seal(&raw, context);
+        let key = Self(Aes256Gcm::new(&Key::<Aes256Gcm>::from(raw)));
+        raw.fill(0);
+        (key, sealed)
+    }
+
+    /// Opens a sealed data key.
+    pub fn open(ring: &Keyring, sealed: &str, context: &str) -> Result<Self, CryptoError> {
+        let mut raw = ring.open(sealed, context)?;
+        let key: [u8; 32] = raw
+            .as_slice()
+            .try_into()
+            .map_err(|_| CryptoError::Malformed)?;
+        raw.fill(0);
+        Ok(Self(Aes256Gcm::new(&Key::<Aes256Gcm>::from(key))))
+    }
+
+    /// `nonce || ciphertext+tag` of `plaintext`, bound to `aad`.
+    pub fn encrypt(&self, plaintext: &[u8], aad: &str) -> Vec<u8> {
+        let mut nonce = [0_u8; 12];
+        rand::rng().fill_bytes(&mut nonce);
+        let body = self
+            .0
+            .encrypt(
+                &Nonce::from(nonce),
+                Payload {
+                    msg: plaintext,
+                    aad: aad.as_bytes(),
+                },
+            )
+            .unwrap_or_default();
+        let mut out = Vec::with_capacity(12 + body.len());
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&body);
+        out
+    }
+
+    /// The plaintext of `encrypt`'s output; `Tampered` if anything changed.
+    pub fn decrypt(&self, sealed: &[u8], aad: &str) -> Result<Vec<u8>, CryptoError> {
+        if sealed.len() < 12 + 16 {
+            return Err(CryptoError::Malformed);
+        }
+        let (nonce, body) = sealed.split_at(12);
+        let nonce: [u8; 12] = nonce.try_into().map_err(|_| CryptoError::Malformed)?;
+        self.0
+            .decrypt(
+                &Nonce::from(nonce),
+                Payload {
+                    msg: body,
+                    aad: aad.as_bytes(),
+                },
+            )
+            .map_err(|_| CryptoError::Tampered)
     }
 }
 
@@ -196,6 +284,40 @@ mod tests {
             without_old.open(&sealed, "ctx"),
             Err(CryptoError::UnknownKey(_))
         ));
+    }
+
+    #[test]
+    fn data_keys_encrypt_under_the_master_key_and_survive_its_rotation() {
+        let ring = Keyring::new(key(1), vec![]);
+        let (dek, sealed_key) = DataKey::generate(&ring, "vault.record:1");
+        let body = dek.encrypt(b"{\"permanent\":\"12 Le Loi\"}", "vault.record:1");
+        assert!(!body.windows(6).any(|w| w == b"Le Loi"), "no plaintext");
+        let rotated = Keyring::new(key(2), vec![key(1)]);
+        let resealed = rotated
+            .reseal(&sealed_key, "vault.record:1")
+            .expect("opens")
+            .expect("was stale");
+        assert_eq!(rotated.reseal(&resealed, "vault.record:1"), Ok(None));
+        let only_new = Keyring::new(key(2), vec![]);
+        let reopened = DataKey::open(&only_new, &resealed, "vault.record:1").expect("opens");
+        assert_eq!(
+            reopened.decrypt(&body, "vault.record:1").expect("decrypts"),
+            b"{\"permanent\":\"12 Le Loi\"}"
+        );
+        assert_eq!(
+            reopened.decrypt(&body, "vault.record:2"),
+            Err(CryptoError::Tampered)
+        );
+        let mut flipped = body.clone();
+        flipped[20] ^= 1;
+        assert_eq!(
+            reopened.decrypt(&flipped, "vault.record:1"),
+            Err(CryptoError::Tampered)
+        );
+        assert_eq!(
+            reopened.decrypt(&body[..10], "vault.record:1"),
+            Err(CryptoError::Malformed)
+        );
     }
 
     #[test]

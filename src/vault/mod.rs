@@ -1,4 +1,39 @@
-//! The once-only data vault. So far: the envelope encryption every secret at
-//! rest goes through (the master key from `VAULT_MASTER_KEY`).
+//! The once-only data vault: each person's and business's verified data and
+//! the results the city issued them, encrypted at rest, reused to prefill new
+//! dossiers, and every read by someone else logged for the owner to see.
+//!
+//! - `crypto`: the master keyring and per-item data keys (envelope encryption);
+//! - `records`: typed data (stored, or held by the identity core) and its views;
+//! - `documents`: result files, staged by a civil servant and issued signed on
+//!   approval; reading them back checks their SHA-256;
+//! - `signing`: the agencies' ECDSA P-256 keys;
+//! - `prefill`: a new draft's values and documents from the vault;
+//! - `access`: the access log;
+//! - `export`: everything of an owner as one archive;
+//! - `keys`: the master-key check at start and rotation.
 
+pub mod access;
 pub mod crypto;
+pub mod documents;
+pub mod export;
+pub mod keys;
+pub mod prefill;
+pub mod records;
+pub mod signing;
+
+use uuid::Uuid;
+
+/// The associated data binding a record's payload (and its data key) to it.
+pub(crate) fn record_context(id: Uuid) -> String {
+    format!("vault.record:{id}")
+}
+
+/// The associated data binding a document's file (and its data key) to it.
+pub(crate) fn document_context(id: Uuid) -> String {
+    format!("vault.document:{id}")
+}
+
+/// Where a document's encrypted bytes live in the object store.
+pub(crate) fn object_path(id: Uuid) -> object_store::path::Path {
+    object_store::path::Path::from(format!("vault/{id}"))
+}

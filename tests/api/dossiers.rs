@@ -19,7 +19,7 @@ fn complete_values(citizen: &Citizen) -> Value {
     })
 }
 
-async fn signed_in(app: &TestApp, seq: u32) -> Citizen {
+pub async fn signed_in(app: &TestApp, seq: u32) -> Citizen {
     let citizen = Citizen::sample(seq);
     app.active_citizen(&citizen).await;
     assert_eq!(
@@ -31,7 +31,7 @@ async fn signed_in(app: &TestApp, seq: u32) -> Citizen {
     citizen
 }
 
-async fn staff_token(app: &TestApp, username: &str, agency: &str, role: &str) -> String {
+pub async fn staff_token(app: &TestApp, username: &str, agency: &str, role: &str) -> String {
     let staff = app.staff(username, agency, &[role]).await;
     let res = app
         .client
@@ -54,7 +54,7 @@ async fn staff_token(app: &TestApp, username: &str, agency: &str, role: &str) ->
     body["access_token"].as_str().expect("token").to_owned()
 }
 
-async fn staff_act(
+pub async fn staff_act(
     app: &TestApp,
     token: &str,
     id: &str,
@@ -300,7 +300,7 @@ async fn a_dossier_goes_from_draft_to_returned_result_with_a_supplement_and_emai
     );
     assert!(moved > due);
 
-    // Decision and result.
+    // Decision and result: approval needs the result paper staged first.
     assert_eq!(
         staff_act(&app, &processor, &id, "approve", None)
             .await
@@ -308,7 +308,30 @@ async fn a_dossier_goes_from_draft_to_returned_result_with_a_supplement_and_emai
         403
     );
     let res = staff_act(&app, &approver, &id, "approve", None).await;
+    assert_eq!(res.status(), 409);
+    let problem: Value = res.json().await.expect("json");
+    assert_eq!(problem["code"], "result_missing");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("văn bản kết quả"))
+    );
+    let res = stage_result(&app, &receiver, &id, pdf("ket qua")).await;
+    assert_eq!(res.status(), 403, "a receiver does not stage results");
+    let res = stage_result(&app, &processor, &id, pdf("ket qua")).await;
+    assert_eq!(
+        res.status(),
+        201,
+        "{}",
+        res.text().await.unwrap_or_default()
+    );
+    let res = staff_act(&app, &approver, &id, "approve", None).await;
     assert_eq!(res.status(), 200);
+    let approved: Value = res.json().await.expect("json");
+    assert_eq!(
+        approved["result_document"]["receipt_code"],
+        approved["receipt_code"]
+    );
     let res = staff_act(&app, &receiver, &id, "return_result", None).await;
     assert_eq!(res.status(), 200);
     let done: Value = res.json().await.expect("json");
@@ -849,7 +872,26 @@ async fn an_overdue_dossier_gets_an_apology_letter_approved_and_sent() {
     assert!(letter_mail.text().contains("Ngày hẹn trả kết quả mới"));
 }
 
-fn pdf(text: &str) -> Vec<u8> {
+/// A civil servant stages a dossier's result paper.
+pub async fn stage_result(
+    app: &TestApp,
+    token: &str,
+    id: &str,
+    bytes: Vec<u8>,
+) -> reqwest::Response {
+    app.client
+        .post(app.url(&format!(
+            "/api/v1/staff/dossiers/{id}/result?name=ket-qua.pdf"
+        )))
+        .bearer_auth(token)
+        .header("Content-Type", "application/pdf")
+        .body(bytes)
+        .send()
+        .await
+        .expect("stage")
+}
+
+pub fn pdf(text: &str) -> Vec<u8> {
     format!("%PDF-1.4\n% {text}\n%%EOF\n").into_bytes()
 }
 

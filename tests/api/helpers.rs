@@ -488,6 +488,10 @@ impl TestApp {
         let settings = Settings::from_env(&env).expect("test settings are valid");
         let clock = Arc::new(ManualClock::new(SystemClock.now()));
         let state = AppState::build(settings, clock.clone()).expect("state");
+        state
+            .check_master_key()
+            .await
+            .expect("the master key fits the database");
         let app = Application::build_on(
             state.clone(),
             Options {
@@ -598,6 +602,17 @@ impl TestApp {
             .await
             .expect("count");
         row.n
+    }
+
+    /// The account of a national ID.
+    pub async fn state_account(&self, national_id: &str) -> eservices::domain::AccountId {
+        let mut conn = self.db().await;
+        eservices::storage::accounts::find_by_national_id(&mut conn, national_id)
+            .await
+            .expect("query")
+            .expect("account")
+            .id
+            .into()
     }
 
     /// The database URL of this test (with password).

@@ -17,4 +17,5 @@ mod oidc_flow;
 mod oidc_independent;
 mod outbox;
 mod staff;
+mod vault;
 mod vneid;

@@ -390,9 +390,14 @@ pub async fn attachments(
 
 /// A file download: its type, a safe attachment name, no sniffing, no caching.
 pub fn file_response(row: &crate::storage::dossiers::FileRow, bytes: web::Bytes) -> HttpResponse {
-    let encoded: String = url::form_urlencoded::byte_serialize(row.name.as_bytes()).collect();
+    bytes_response(&row.name, &row.content_type, bytes)
+}
+
+/// A file's bytes under `name`, of `content_type`, not sniffed nor cached.
+pub fn bytes_response(name: &str, content_type: &str, bytes: web::Bytes) -> HttpResponse {
+    let encoded: String = url::form_urlencoded::byte_serialize(name.as_bytes()).collect();
     HttpResponse::Ok()
-        .content_type(row.content_type.clone())
+        .content_type(content_type.to_owned())
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
         .insert_header(("X-Content-Type-Options", "nosniff"))
         .insert_header((

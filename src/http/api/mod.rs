@@ -10,6 +10,7 @@ pub mod me;
 pub mod openapi;
 pub mod registrations;
 pub mod staff;
+pub mod vault;
 
 use actix_web::web;
 
@@ -39,6 +40,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(dossiers::configure_files)
             .configure(lookup::configure)
             .configure(staff::configure)
+            .configure(vault::configure)
             .configure(openapi::configure),
     );
 }

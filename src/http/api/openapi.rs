@@ -10,6 +10,7 @@ use utoipa::{
 
 use crate::http::api::{
     businesses, catalog, connected_apps, credentials, dossiers, lookup, me, registrations, staff,
+    vault,
 };
 
 /// An RFC 9457 problem document (`application/problem+json`).
@@ -170,6 +171,16 @@ impl Modify for SessionCookie {
         staff::download,
         staff::apologies,
         staff::approve_apology,
+        staff::stage_result,
+        staff::vault_document,
+        vault::list_records,
+        vault::delete_record,
+        vault::list_documents,
+        vault::download,
+        vault::access_log,
+        vault::export,
+        crate::http::verify::check,
+        crate::http::verify::check_copy,
     ),
     components(schemas(Problem, StatusMessage, crate::error::FieldError)),
     modifiers(&SessionCookie),
@@ -180,6 +191,7 @@ impl Modify for SessionCookie {
         (name = "catalog", description = "Agencies and the online public services they offer (no sign-in needed)"),
         (name = "dossiers", description = "The applicant's e-dossiers (scope `dossiers`)"),
         (name = "staff", description = "Civil servants' work on their agency's dossiers (staff tokens)"),
+        (name = "vault", description = "The once-only data vault (scope `vault`) and the public check of signed results"),
     )
 )]
 pub struct ApiDoc;

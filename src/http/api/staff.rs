@@ -267,6 +267,77 @@ pub async fn download(
     Ok(crate::http::api::dossiers::file_response(&row, bytes))
 }
 
+/// Query of a result upload.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ResultQuery {
+    /// The file's name (its extension must match its content).
+    name: String,
+}
+
+/// `POST /api/v1/staff/dossiers/{id}/result?name=…`: stages the result
+/// document (the body: a PDF, JPEG or PNG); approving the dossier signs it
+/// and puts it in the applicant's vault.
+#[utoipa::path(post, path = "/api/v1/staff/dossiers/{id}/result", tag = "staff",
+    security(("staff" = [])),
+    params(("id" = Uuid, Path, description = "The dossier"), ResultQuery),
+    request_body(content = Vec<u8>, content_type = "application/pdf"),
+    responses(
+        (status = 201, description = "Staged", body = crate::vault::documents::DocumentView),
+        (status = 403, description = "Not a processor or approver", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The dossier is not being processed", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not a PDF, JPEG or PNG, or not what its name says", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn stage_result(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: StaffCaller,
+    path: web::Path<String>,
+    query: web::Query<ResultQuery>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let view = crate::dossiers::results::stage(
+        &state,
+        &caller.0,
+        dossier_id(&path)?,
+        crate::dossiers::files::Upload {
+            name: query.into_inner().name,
+            declared_type: req
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+            document_type: None,
+            bytes: body,
+        },
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+/// `GET /api/v1/staff/dossiers/{id}/documents/{document_id}`: a vault document
+/// the dossier uses (the read goes to its owner's access log), or its result.
+#[utoipa::path(get, path = "/api/v1/staff/dossiers/{id}/documents/{document_id}", tag = "staff",
+    security(("staff" = [])),
+    params(("id" = Uuid, Path, description = "The dossier"), ("document_id" = Uuid, Path, description = "The document")),
+    responses((status = 200, description = "The file"), (status = 404, description = "Not a document of this dossier", body = crate::http::api::openapi::Problem, content_type = "application/problem+json")))]
+pub async fn vault_document(
+    state: web::Data<AppState>,
+    caller: StaffCaller,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let (id, document) = path.into_inner();
+    let document = Uuid::parse_str(&document).map_err(|_| {
+        AppError::not_found("document_not_found").with_detail("Không tìm thấy tài liệu.")
+    })?;
+    let (row, bytes) =
+        crate::dossiers::results::staff_read(&state, &caller.0, dossier_id(&id)?, document).await?;
+    Ok(crate::http::api::dossiers::bytes_response(
+        &row.file_name,
+        &row.content_type,
+        bytes,
+    ))
+}
+
 /// `POST /api/v1/staff/dossiers/{id}/forward`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ForwardRequest {
@@ -317,6 +388,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/staff/queue").route(web::get().to(queue)))
         .service(web::resource("/staff/dossiers/{id}").route(web::get().to(dossier)))
         .service(web::resource("/staff/dossiers/{id}/forward").route(web::post().to(forward)))
+        .service(
+            web::resource("/staff/dossiers/{id}/result")
+                .app_data(crate::http::api::dossiers::upload_config())
+                .route(web::post().to(stage_result)),
+        )
+        .service(
+            web::resource("/staff/dossiers/{id}/documents/{document_id}")
+                .route(web::get().to(vault_document)),
+        )
         .service(
             web::resource("/staff/dossiers/{id}/attachments/{file_id}")
                 .route(web::get().to(download)),
