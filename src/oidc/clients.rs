@@ -26,6 +26,26 @@ pub const KNOWN_SCOPES: [&str; 10] = [
     "offline_access",
 ];
 
+/// Vault scopes (`vault:<record type>`): the owner's vault records of that
+/// type, shown with their values on the consent page, each read logged.
+pub const VAULT_SCOPES: [&str; 5] = [
+    "vault:identity",
+    "vault:address",
+    "vault:civil_status",
+    "vault:contact",
+    "vault:education",
+];
+
+/// Whether a client may be registered with `scope`.
+pub fn is_known_scope(scope: &str) -> bool {
+    KNOWN_SCOPES.contains(&scope) || VAULT_SCOPES.contains(&scope)
+}
+
+/// Every scope, for discovery.
+pub fn supported_scopes() -> Vec<&'static str> {
+    KNOWN_SCOPES.iter().chain(&VAULT_SCOPES).copied().collect()
+}
+
 /// A client to register.
 #[derive(Debug, Default)]
 pub struct NewClient {
@@ -159,7 +179,7 @@ pub async fn register(state: &AppState, new: NewClient) -> AppResult<Registered>
         new.scopes.clone()
     };
     for scope in &scopes {
-        if !KNOWN_SCOPES.contains(&scope.as_str()) {
+        if !is_known_scope(scope) {
             errors.push(
                 "scope",
                 crate::domain::Invalid::new(

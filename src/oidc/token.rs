@@ -481,7 +481,7 @@ pub async fn client_credentials(
     let allowed: Vec<&String> = client
         .scopes
         .iter()
-        .filter(|s| !PERSON_SCOPES.contains(&s.as_str()))
+        .filter(|s| !PERSON_SCOPES.contains(&s.as_str()) && !s.starts_with("vault:"))
         .collect();
     let scopes: Vec<String> = match scope {
         None => allowed.iter().map(|s| (*s).clone()).collect(),

@@ -91,6 +91,17 @@ pub async fn claims(state: &AppState, token: &AccessClaims) -> AppResult<Value> 
             .collect();
         out.insert("business".into(), Value::Array(entries));
     }
+    drop(conn);
+    if let Some(vault) = crate::vault::records::for_client(
+        state,
+        crate::domain::AccountId::from(account.id),
+        &token.client_id,
+        &scopes,
+    )
+    .await?
+    {
+        out.insert("vault".into(), vault);
+    }
     out.insert("acr".into(), json!(token.acr));
     Ok(Value::Object(out))
 }

@@ -357,3 +357,153 @@ pub async fn delete(state: &AppState, account: AccountId, id: &str) -> AppResult
     })
     .await
 }
+
+/// A record type's name (Vietnamese, English) for consent pages.
+pub fn type_label(record_type: &str) -> (&'static str, &'static str) {
+    match record_type {
+        "identity" => ("Thông tin định danh", "Identity"),
+        "address" => ("Địa chỉ", "Addresses"),
+        "civil_status" => ("Tình trạng hôn nhân, hộ tịch", "Civil status"),
+        "contact" => ("Thông tin liên hệ", "Contact details"),
+        "education" => ("Văn bằng, học vấn", "Education"),
+        _ => ("Dữ liệu khác", "Other data"),
+    }
+}
+
+fn field_label(field: &str, english: bool) -> &str {
+    let (vi, en) = match field {
+        "full_name" => ("Họ tên", "Name"),
+        "date_of_birth" => ("Ngày sinh", "Date of birth"),
+        "sex" => ("Giới tính", "Sex"),
+        "national_id" => ("Số định danh", "ID number"),
+        "permanent" => ("Thường trú", "Permanent residence"),
+        "current" => ("Nơi ở hiện tại", "Current residence"),
+        "marital" => ("Tình trạng hôn nhân", "Marital status"),
+        "email" => ("Email", "Email"),
+        "phone" => ("Số điện thoại", "Phone"),
+        other => (other, other),
+    };
+    if english { en } else { vi }
+}
+
+fn scope_type(scope: &str) -> Option<&str> {
+    scope
+        .strip_prefix("vault:")
+        .filter(|_| crate::oidc::clients::VAULT_SCOPES.contains(&scope))
+}
+
+/// The consent page's line for a vault scope: the concrete values the
+/// client would read, and where they come from.
+pub async fn consent_line(
+    state: &AppState,
+    account: AccountId,
+    scope: &str,
+    english: bool,
+) -> AppResult<Option<String>> {
+    let Some(record_type) = scope_type(scope) else {
+        return Ok(None);
+    };
+    let (vi, en) = type_label(record_type);
+    let items = list(state, Owner::Account(account)).await?;
+    let values: Vec<String> = items
+        .iter()
+        .filter(|r| r.record_type == record_type)
+        .map(|r| {
+            let fields: Vec<String> = r
+                .data
+                .iter()
+                .map(|(k, v)| {
+                    let shown = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+                    format!("{}: {shown}", field_label(k, english))
+                })
+                .collect();
+            format!("{} ({})", fields.join("; "), r.provenance_label)
+        })
+        .collect();
+    let label = if english { en } else { vi };
+    Ok(Some(if values.is_empty() {
+        format!(
+            "{}: {label} — {}",
+            if english {
+                "Data vault"
+            } else {
+                "Kho dữ liệu"
+            },
+            if english {
+                "nothing held yet"
+            } else {
+                "chưa có dữ liệu"
+            }
+        )
+    } else {
+        format!(
+            "{}: {label} — {}",
+            if english {
+                "Data vault"
+            } else {
+                "Kho dữ liệu"
+            },
+            values.join(" | ")
+        )
+    }))
+}
+
+/// The `vault` claim for a client's consented vault scopes (none: no claim);
+/// each scope read is in the owner's access log.
+pub async fn for_client(
+    state: &AppState,
+    account: AccountId,
+    client_id: &str,
+    scopes: &[&str],
+) -> AppResult<Option<Value>> {
+    let types: Vec<(&str, &str)> = scopes
+        .iter()
+        .filter_map(|s| Some((*s, scope_type(s)?)))
+        .collect();
+    if types.is_empty() {
+        return Ok(None);
+    }
+    let now = state.clock.now();
+    let items = list(state, Owner::Account(account)).await?;
+    let mut claim = Map::new();
+    let mut conn = state.db.get().await?;
+    for (scope, record_type) in types {
+        let of_type: Vec<&RecordView> = items
+            .iter()
+            .filter(|r| r.record_type == record_type)
+            .collect();
+        let mut keys: Vec<String> = of_type
+            .iter()
+            .flat_map(|r| r.data.keys().map(|k| format!("{record_type}.{k}")))
+            .collect();
+        keys.sort();
+        keys.dedup();
+        claim.insert(
+            record_type.to_owned(),
+            json!(
+                of_type
+                    .iter()
+                    .map(|r| json!({
+                        "data": r.data,
+                        "provenance": r.provenance,
+                        "verified": r.verified,
+                        "issued_at": r.issued_at,
+                        "valid_until": r.valid_until,
+                    }))
+                    .collect::<Vec<_>>()
+            ),
+        );
+        if !keys.is_empty() {
+            super::access::record(
+                &mut conn,
+                Owner::Account(account),
+                super::access::Reader::Client { client_id, scope },
+                keys,
+                format!("Ứng dụng {client_id} đọc dữ liệu theo phạm vi {scope} đã được đồng ý"),
+                now,
+            )
+            .await?;
+        }
+    }
+    Ok(Some(Value::Object(claim)))
+}

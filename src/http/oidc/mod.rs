@@ -53,7 +53,7 @@ pub async fn discovery(state: web::Data<AppState>) -> HttpResponse {
             "backchannel_logout_supported": true,
             "backchannel_logout_session_supported": true,
             "jwks_uri": format!("{issuer}/oauth2/jwks"),
-            "scopes_supported": crate::oidc::clients::KNOWN_SCOPES,
+            "scopes_supported": crate::oidc::clients::supported_scopes(),
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],
             "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
@@ -99,7 +99,7 @@ struct ConsentPage<'a> {
     csrf_token: &'a str,
     consent_id: &'a str,
     client_id: &'a str,
-    items: Vec<&'static str>,
+    items: Vec<String>,
 }
 
 /// The consent page's texts in one language.
@@ -192,12 +192,27 @@ async fn respond(state: &AppState, req: &HttpRequest, outcome: Outcome) -> PageR
             } else {
                 describe_scope
             };
+            let mut items = Vec::with_capacity(pending.scopes.len());
+            for scope in &pending.scopes {
+                if let Some(text) = describe(scope) {
+                    items.push(text.to_owned());
+                } else if let Some(line) = crate::vault::records::consent_line(
+                    state,
+                    crate::domain::AccountId::from(pending.account_id),
+                    scope,
+                    english,
+                )
+                .await?
+                {
+                    items.push(line);
+                }
+            }
             let body = render(&ConsentPage {
                 t: if english { &CONSENT_EN } else { &CONSENT_VI },
                 csrf_token: &csrf_token,
                 consent_id: &pending.id,
                 client_id: &pending.client_id,
-                items: pending.scopes.iter().filter_map(|s| describe(s)).collect(),
+                items,
             })?;
             Ok(html(actix_web::http::StatusCode::OK, body, cookie))
         }
