@@ -7,9 +7,14 @@
 //! - `refresh`: each task follows its own rotation chain, exchanging the
 //!   refresh token it got last for the next one;
 //! - `file`: filing dossiers: create a complete draft, then submit it (a
-//!   receipt code), counted per filed dossier.
+//!   receipt code), counted per filed dossier;
+//! - `draft`: creating a draft with every value given (nothing to prefill);
+//! - `draft_prefill`: creating a draft with no value given (the vault
+//!   prefills what it holds);
+//! - `get`: `GET BENCH_PATH` (public paths: catalog search, /verify), without
+//!   a session.
 //!
-//! `BENCH_URL=http://127.0.0.1:PORT BENCH_MODE=flow|refresh|file BENCH_SECONDS=15
+//! `BENCH_URL=http://127.0.0.1:PORT BENCH_MODE=flow|refresh|file|draft|draft_prefill|get BENCH_SECONDS=15
 //! BENCH_CONCURRENCY=32 BENCH_CLIENT_ID=… BENCH_CLIENT_SECRET=… BENCH_USERNAME=…
 //! BENCH_PASSWORD=… cargo bench --bench load` prints one line:
 //! `<mode> <completed>/s errors=<n> p50=<ms> p99=<ms>`.
@@ -154,20 +159,30 @@ async fn code_flow(
     res.json().await.ok()
 }
 
-/// Files one dossier at `agency`: a complete draft, then submit (a receipt code).
-async fn file(s: &Settings, http: &reqwest::Client, agency: &str) -> Option<()> {
+/// Creates a draft at `agency`, complete or (with `prefill`) empty.
+async fn draft(
+    s: &Settings,
+    http: &reqwest::Client,
+    agency: &str,
+    prefill: bool,
+) -> Option<serde_json::Value> {
+    let values = if prefill {
+        serde_json::json!({})
+    } else {
+        serde_json::json!({
+            "full_name": "Nguyễn Văn An",
+            "date_of_birth": "1990-01-01",
+            "national_id": s.username,
+            "permanent_address": "12 Lê Lợi, Phường Bến Thành",
+            "phone": "0901234567",
+        })
+    };
     let res = http
         .post(format!("{}/api/v1/dossiers", s.url))
         .json(&serde_json::json!({
             "service_code": "HGCS-001",
             "agency_code": agency,
-            "form_values": {
-                "full_name": "Nguyễn Văn An",
-                "date_of_birth": "1990-01-01",
-                "national_id": s.username,
-                "permanent_address": "12 Lê Lợi, Phường Bến Thành",
-                "phone": "0901234567",
-            },
+            "form_values": values,
         }))
         .send()
         .await
@@ -180,7 +195,20 @@ async fn file(s: &Settings, http: &reqwest::Client, agency: &str) -> Option<()> 
         );
         return None;
     }
-    let draft: serde_json::Value = res.json().await.ok()?;
+    res.json().await.ok()
+}
+
+/// `GET path`, expecting 200.
+async fn get(s: &Settings, http: &reqwest::Client, path: &str) -> Option<()> {
+    let res = http.get(format!("{}{path}", s.url)).send().await.ok()?;
+    let ok = res.status() == 200;
+    res.bytes().await.ok()?;
+    ok.then_some(())
+}
+
+/// Files one dossier at `agency`: a complete draft, then submit (a receipt code).
+async fn file(s: &Settings, http: &reqwest::Client, agency: &str) -> Option<()> {
+    let draft = draft(s, http, agency, false).await?;
     let id = draft["id"].as_str()?;
     let res = http
         .post(format!("{}/api/v1/dossiers/{id}/submit", s.url))
@@ -224,6 +252,7 @@ fn main() {
         password: env("BENCH_PASSWORD", Some("DichVuCong@2026")),
     });
     let mode = env("BENCH_MODE", Some("flow"));
+    let path = env("BENCH_PATH", Some("/healthz"));
     let seconds: u64 = env("BENCH_SECONDS", Some("15")).parse().expect("seconds");
     let concurrency: usize = env("BENCH_CONCURRENCY", Some("32"))
         .parse()
@@ -241,8 +270,12 @@ fn main() {
         // and for refresh a first refresh token each.
         let mut prepared = Vec::new();
         for _ in 0..concurrency {
-            let browser = browser(&settings).await;
-            let token = if mode == "file" {
+            let browser = if mode == "get" {
+                reqwest::Client::new()
+            } else {
+                browser(&settings).await
+            };
+            let token = if matches!(mode.as_str(), "file" | "draft" | "draft_prefill" | "get") {
                 None
             } else {
                 let first = code_flow(&settings, &browser, "openid offline_access")
@@ -259,6 +292,7 @@ fn main() {
             // Filings spread over 40 wards, as the city's are: numbers of one
             // agency and day are taken one at a time (no gaps), by design.
             let agency = format!("000.{:02}.11.H29", 1 + task % 40);
+            let path = path.clone();
             let (s, done, errors, stop, mode, latencies) = (
                 settings.clone(),
                 done.clone(),
@@ -274,6 +308,12 @@ fn main() {
                     let began = Instant::now();
                     let ok = if mode == "file" {
                         file(&s, &browser, &agency).await.is_some()
+                    } else if mode == "draft" || mode == "draft_prefill" {
+                        draft(&s, &browser, &agency, mode == "draft_prefill")
+                            .await
+                            .is_some()
+                    } else if mode == "get" {
+                        get(&s, &browser, &path).await.is_some()
                     } else if mode == "refresh" {
                         // A failed refresh did not rotate (or, if its answer was
                         // lost, the grace window honours the same token): retry it.
