@@ -5,6 +5,7 @@
 //! and queues the applicant's email: an action either happens whole or not
 //! at all, and of two people acting at once one wins and the other gets 409.
 
+pub mod desk;
 pub mod emails;
 pub mod files;
 pub mod overdue;
@@ -884,6 +885,20 @@ impl Step<'_> {
         };
         Ok((200, serde_json::to_value(body).map_err(AppError::internal)?))
     }
+}
+
+/// The due date accepting the dossier now would set (shown before intake).
+pub async fn due_if_accepted(state: &AppState, id: Uuid) -> AppResult<Option<DateTime<Utc>>> {
+    let mut conn = state.db.get().await?;
+    let Some(row) = store::find(&mut conn, id).await? else {
+        return Ok(None);
+    };
+    let service = catalog_store::service(&mut conn, &row.service_code)
+        .await?
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("service vanished")))?;
+    due_date(&mut conn, &row.agency_code, &service, state.clock.now())
+        .await
+        .map(Some)
 }
 
 async fn due_date(

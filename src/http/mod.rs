@@ -27,7 +27,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(oidc::configure)
         .configure(pages::auth::configure)
         .configure(pages::vneid::configure)
-        .configure(pages::backoffice::configure);
+        .configure(pages::backoffice::configure)
+        .configure(pages::desk::configure);
 }
 
 /// The answer for routes that do not exist.

@@ -468,3 +468,33 @@ pub async fn address_of(
         .await
         .optional()
 }
+
+/// `(id, full name, national ID)` of these accounts.
+pub async fn names(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> QueryResult<Vec<(Uuid, String, String)>> {
+    accounts::table
+        .filter(accounts::id.eq_any(ids))
+        .select((accounts::id, accounts::full_name, accounts::national_id))
+        .load(conn)
+        .await
+}
+
+/// Up to `limit` accounts whose name contains `fragment` (case-insensitive).
+pub async fn ids_by_name(
+    conn: &mut AsyncPgConnection,
+    fragment: &str,
+    limit: i64,
+) -> QueryResult<Vec<Uuid>> {
+    let escaped = fragment
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    accounts::table
+        .filter(accounts::full_name.ilike(format!("%{escaped}%")))
+        .select(accounts::id)
+        .limit(limit)
+        .load(conn)
+        .await
+}

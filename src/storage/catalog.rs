@@ -279,3 +279,29 @@ fn escape_like(word: &str) -> String {
         .replace('%', "\\%")
         .replace('_', "\\_")
 }
+
+/// `(code, name)` of these services.
+pub async fn service_names(
+    conn: &mut AsyncPgConnection,
+    codes: &[String],
+) -> QueryResult<Vec<(String, String)>> {
+    services::table
+        .filter(services::code.eq_any(codes))
+        .select((services::code, services::name))
+        .load(conn)
+        .await
+}
+
+/// `(code, name)` of the services an agency handles, by name.
+pub async fn services_of(
+    conn: &mut AsyncPgConnection,
+    agency: &str,
+) -> QueryResult<Vec<(String, String)>> {
+    service_agencies::table
+        .inner_join(services::table.on(services::code.eq(service_agencies::service_code)))
+        .filter(service_agencies::agency_code.eq(agency))
+        .select((services::code, services::name))
+        .order(services::name.asc())
+        .load(conn)
+        .await
+}

@@ -263,6 +263,44 @@ pub async fn queue(
     after: Option<(DateTime<Utc>, Uuid)>,
     limit: i64,
 ) -> QueryResult<Vec<DossierRow>> {
+    queue_filtered(
+        conn,
+        agency,
+        statuses,
+        &QueueFilter::default(),
+        after,
+        limit,
+    )
+    .await
+}
+
+/// What a queue page is narrowed to (every part optional).
+#[derive(Debug, Clone, Default)]
+pub struct QueueFilter {
+    /// One service.
+    pub service_code: Option<String>,
+    /// `online` or `counter`.
+    pub channel: Option<String>,
+    /// Filed on or after.
+    pub filed_from: Option<DateTime<Utc>>,
+    /// Filed before.
+    pub filed_to: Option<DateTime<Utc>>,
+    /// Exactly this receipt code.
+    pub receipt_code: Option<String>,
+    /// Filed by one of these accounts.
+    pub applicants: Option<Vec<Uuid>>,
+}
+
+/// An agency's queue narrowed by `filter`: one index scan per status, merged
+/// in queue order (keyset after `after`).
+pub async fn queue_filtered(
+    conn: &mut AsyncPgConnection,
+    agency: &str,
+    statuses: &[&str],
+    filter: &QueueFilter,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> QueryResult<Vec<DossierRow>> {
     let mut rows = Vec::new();
     for status in statuses {
         let mut query = dossiers::table
@@ -279,6 +317,24 @@ pub async fn queue(
                     .gt(at)
                     .or(dossiers::queue_at.eq(at).and(dossiers::id.gt(id))),
             );
+        }
+        if let Some(s) = &filter.service_code {
+            query = query.filter(dossiers::service_code.eq(s.clone()));
+        }
+        if let Some(c) = &filter.channel {
+            query = query.filter(dossiers::channel.eq(c.clone()));
+        }
+        if let Some(from) = filter.filed_from {
+            query = query.filter(dossiers::submitted_at.ge(from));
+        }
+        if let Some(to) = filter.filed_to {
+            query = query.filter(dossiers::submitted_at.lt(to));
+        }
+        if let Some(r) = &filter.receipt_code {
+            query = query.filter(dossiers::receipt_code.eq(r.clone()));
+        }
+        if let Some(ids) = &filter.applicants {
+            query = query.filter(dossiers::applicant_id.eq_any(ids.clone()));
         }
         rows.extend(query.load(conn).await?);
     }

@@ -186,3 +186,38 @@ pub async fn position(
         .await
         .optional()
 }
+
+/// An email as a list shows it.
+#[derive(Debug, Clone, Queryable)]
+pub struct SentEmail {
+    /// The subject line.
+    pub subject: String,
+    /// `queued`, `retrying`, `sent` or `failed`.
+    pub status: String,
+    /// Queued.
+    pub created_at: DateTime<Utc>,
+    /// Delivered.
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+/// The emails about one dossier (its receipt code in the subject) sent to
+/// its applicant, oldest first.
+pub async fn about_dossier(
+    conn: &mut AsyncPgConnection,
+    account: Uuid,
+    receipt_code: &str,
+) -> QueryResult<Vec<SentEmail>> {
+    emails::table
+        .filter(emails::account_id.eq(account))
+        .filter(emails::template.like("dossier_%"))
+        .filter(emails::subject.like(format!("%{receipt_code}%")))
+        .select((
+            emails::subject,
+            emails::status,
+            emails::created_at,
+            emails::sent_at,
+        ))
+        .order(emails::created_at.asc())
+        .load(conn)
+        .await
+}

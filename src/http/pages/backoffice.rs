@@ -54,7 +54,7 @@ fn named_cookie(
     cookie
 }
 
-fn to_login() -> HttpResponse {
+pub(crate) fn to_login() -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, "/backoffice/login"))
         .finish()

@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod backoffice;
+pub mod desk;
 pub mod vneid;
 
 use actix_web::{HttpResponse, ResponseError, http::StatusCode};

@@ -1,0 +1,321 @@
+//! The back office's desk over HTTP: the queue with filters and search, the
+//! dossier page, actions with confirmation, reasons, stale pages, other
+//! agencies, and the result upload; what the applicant then sees.
+
+use serde_json::{Value, json};
+
+use crate::{
+    dossiers::{pdf, signed_in},
+    helpers::{TestApp, input_value},
+};
+
+const WARD: &str = "000.21.11.H29";
+
+/// A civil servant's browser, signed in to the back office.
+async fn desk(app: &TestApp, username: &str, agency: &str, role: &str) -> reqwest::Client {
+    let staff = app.staff(username, agency, &[role]).await;
+    let browser = TestApp::fresh_client();
+    let res = app
+        .staff_sign_in(
+            &browser,
+            &staff.username,
+            &staff.password,
+            &app.totp_now(&staff.secret),
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        303,
+        "{}",
+        res.text().await.unwrap_or_default()
+    );
+    browser
+}
+
+async fn page(browser: &reqwest::Client, app: &TestApp, path: &str) -> (u16, String) {
+    let res = browser.get(app.url(path)).send().await.expect("get");
+    (res.status().as_u16(), res.text().await.expect("page"))
+}
+
+/// Posts the form of `action` found on the dossier page, with `changes`.
+async fn post_action(
+    browser: &reqwest::Client,
+    app: &TestApp,
+    id: &str,
+    html: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let csrf = input_value(html, "csrf_token").expect("csrf");
+    let mut form: Vec<(&str, String)> = vec![("csrf_token", csrf)];
+    form.extend(fields.iter().map(|(k, v)| (*k, (*v).to_owned())));
+    browser
+        .post(app.url(&format!("/backoffice/dossiers/{id}/act")))
+        .header("Origin", app.address.as_str())
+        .form(&form)
+        .send()
+        .await
+        .expect("post")
+}
+
+async fn filed(app: &TestApp, seq: u32) -> (String, String, crate::helpers::Citizen) {
+    let citizen = signed_in(app, seq).await;
+    let res = app
+        .post_json(
+            "/api/v1/dossiers",
+            &json!({
+                "service_code": "HGCS-001",
+                "agency_code": WARD,
+                "form_values": {
+                    "permanent_address": "12 Lê Lợi, Phường Bến Thành",
+                    "phone": "0901234567",
+                },
+            }),
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        201,
+        "{}",
+        res.text().await.unwrap_or_default()
+    );
+    let draft: Value = res.json().await.expect("json");
+    let id = draft["id"].as_str().expect("id").to_owned();
+    let res = app
+        .client
+        .post(app.url(&format!("/api/v1/dossiers/{id}/submit")))
+        .send()
+        .await
+        .expect("submit");
+    assert_eq!(
+        res.status(),
+        200,
+        "{}",
+        res.text().await.unwrap_or_default()
+    );
+    let body: Value = res.json().await.expect("json");
+    (
+        id,
+        body["receipt_code"].as_str().expect("code").to_owned(),
+        citizen,
+    )
+}
+
+async fn status(app: &TestApp, id: &str) -> String {
+    let body: Value = app
+        .get(&format!("/api/v1/dossiers/{id}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    body["status"].as_str().expect("status").to_owned()
+}
+
+#[tokio::test]
+async fn a_dossier_is_worked_from_the_queue_to_its_result_in_the_back_office() {
+    let app = TestApp::spawn().await;
+    let (id, receipt, citizen) = filed(&app, 71).await;
+    let receiver = desk(&app, "bo.tiepnhan", WARD, "receiver").await;
+
+    // The queue: filed dossiers, searchable by receipt code, ID number and name.
+    let (code, html) = page(&receiver, &app, "/backoffice/queue").await;
+    assert_eq!(code, 200);
+    assert!(html.contains(&receipt), "{html}");
+    for q in [receipt.as_str(), citizen.national_id.as_str(), "Văn An"] {
+        let enc: String = url::form_urlencoded::byte_serialize(q.as_bytes()).collect();
+        let (code, html) = page(&receiver, &app, &format!("/backoffice/queue?q={enc}")).await;
+        assert_eq!(code, 200);
+        assert!(html.contains(&receipt), "search {q}");
+    }
+    let (code, html) = page(&receiver, &app, "/backoffice/queue?channel=counter").await;
+    assert_eq!(code, 200);
+    assert!(!html.contains(&receipt), "filed online, not at the counter");
+    let (code, html) = page(&receiver, &app, "/backoffice/queue?status=bogus").await;
+    assert_eq!(code, 400);
+    assert!(html.contains("Trạng thái không hợp lệ."));
+    let (code, html) = page(&receiver, &app, "/backoffice/queue?from=2026-13-40").await;
+    assert_eq!(code, 400);
+    assert!(html.contains("Từ ngày"));
+
+    // The dossier page: values with their source, the intake with its due date.
+    let path = format!("/backoffice/dossiers/{id}");
+    let (code, html) = page(&receiver, &app, &path).await;
+    assert_eq!(code, 200);
+    assert!(
+        html.contains("Kho dữ liệu"),
+        "prefilled values show their source"
+    );
+    assert!(html.contains("Người nộp tự khai"));
+    assert!(html.contains("Hạn giải quyết sẽ là"));
+    assert!(html.contains("value=\"accept\""));
+    assert!(
+        !html.contains("value=\"approve\""),
+        "not a receiver's action"
+    );
+
+    // No confirmation, a stale page, a wrong CSRF token: nothing happens.
+    let res = post_action(
+        &receiver,
+        &app,
+        &id,
+        &html,
+        &[("action", "accept"), ("version", "2")],
+    )
+    .await;
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .expect("page")
+            .contains("đánh dấu xác nhận")
+    );
+    let res = post_action(
+        &receiver,
+        &app,
+        &id,
+        &html,
+        &[("action", "accept"), ("version", "1"), ("confirm", "yes")],
+    )
+    .await;
+    assert_eq!(res.status(), 412);
+    assert!(res.text().await.expect("page").contains("đã được thay đổi"));
+    let res = receiver
+        .post(app.url(&format!("/backoffice/dossiers/{id}/act")))
+        .header("Origin", app.address.as_str())
+        .form(&[
+            ("csrf_token", "forged"),
+            ("action", "accept"),
+            ("version", "2"),
+            ("confirm", "yes"),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), 403);
+    assert_eq!(status(&app, &id).await, "submitted");
+
+    // Intake.
+    let res = post_action(
+        &receiver,
+        &app,
+        &id,
+        &html,
+        &[("action", "accept"), ("version", "2"), ("confirm", "yes")],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let (_, html) = page(
+        &receiver,
+        &app,
+        res.headers()["location"].to_str().expect("ascii"),
+    )
+    .await;
+    assert!(html.contains("Đã thực hiện: Tiếp nhận hồ sơ."), "{html}");
+    assert_eq!(status(&app, &id).await, "accepted");
+
+    // Another agency's civil servant does not see it.
+    let elsewhere = desk(&app, "bo.khac", "000.00.12.H29", "receiver").await;
+    let (code, _) = page(&elsewhere, &app, &path).await;
+    assert_eq!(code, 404);
+
+    // A supplement request needs what is missing.
+    let processor = desk(&app, "bo.xuly", WARD, "processor").await;
+    let (_, html) = page(&processor, &app, &path).await;
+    let res = post_action(
+        &processor,
+        &app,
+        &id,
+        &html,
+        &[
+            ("action", "request_supplement"),
+            ("version", "3"),
+            ("confirm", "yes"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.expect("page").contains("Cần ghi rõ"));
+
+    // The result paper, uploaded with the form, then the decision.
+    let csrf = input_value(&html, "csrf_token").expect("csrf");
+    let form = reqwest::multipart::Form::new()
+        .text("csrf_token", csrf)
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(pdf("ket qua"))
+                .file_name("ket-qua.pdf")
+                .mime_str("application/pdf")
+                .expect("mime"),
+        );
+    let res = processor
+        .post(app.url(&format!("/backoffice/dossiers/{id}/result")))
+        .header("Origin", app.address.as_str())
+        .multipart(form)
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(res.status(), 303);
+    let lying = reqwest::multipart::Form::new()
+        .text(
+            "csrf_token",
+            input_value(&html, "csrf_token").expect("csrf"),
+        )
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(b"not a pdf".to_vec())
+                .file_name("ket-qua.pdf")
+                .mime_str("application/pdf")
+                .expect("mime"),
+        );
+    let res = processor
+        .post(app.url(&format!("/backoffice/dossiers/{id}/result")))
+        .header("Origin", app.address.as_str())
+        .multipart(lying)
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(res.status(), 415);
+
+    let approver = desk(&app, "bo.pheduyet", WARD, "approver").await;
+    let (_, html) = page(&approver, &app, &path).await;
+    assert!(html.contains("ket-qua.pdf"), "the staged paper is named");
+    let res = post_action(
+        &approver,
+        &app,
+        &id,
+        &html,
+        &[("action", "approve"), ("version", "3"), ("confirm", "yes")],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let (_, html) = page(&receiver, &app, &path).await;
+    assert!(html.contains("Kết quả đã cấp"));
+    let res = post_action(
+        &receiver,
+        &app,
+        &id,
+        &html,
+        &[
+            ("action", "return_result"),
+            ("version", "4"),
+            ("confirm", "yes"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+
+    // What the applicant sees.
+    let body: Value = app
+        .get(&format!("/api/v1/dossiers/{id}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(body["status"], "returned");
+    assert_eq!(body["decision"], "approved");
+    assert!(body["result_document"]["id"].is_string());
+    let (_, html) = page(&receiver, &app, &path).await;
+    assert!(
+        html.contains("Quá trình xử lý") && html.contains("Trả kết quả"),
+        "{html}"
+    );
+}
