@@ -57,7 +57,7 @@ async fn post_action(
         .expect("post")
 }
 
-async fn filed(app: &TestApp, seq: u32) -> (String, String, crate::helpers::Citizen) {
+pub(crate) async fn filed(app: &TestApp, seq: u32) -> (String, String, crate::helpers::Citizen) {
     let citizen = signed_in(app, seq).await;
     let res = app
         .post_json(

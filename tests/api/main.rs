@@ -4,6 +4,7 @@
 
 mod accounts;
 mod backoffice;
+mod browser;
 mod businesses;
 mod catalog;
 mod cli;
