@@ -72,10 +72,12 @@ const DEMO_CITIZENS: [DemoCitizen; 3] = [
 const DEMO_TAX_CODE: &str = "0318001238";
 
 /// Demo agencies (unit codes as used by the one-stop systems) and their staff.
-const DEMO_AGENCIES: [(&str, &str, &str); 3] = [
+const DEMO_AGENCIES: [(&str, &str, &str); 4] = [
     ("000.21.11.H29", "phuong-bentanh", "UBND phường Bến Thành"),
     ("000.00.11.H29", "quan1", "Cơ quan cấp huyện (mẫu)"),
     ("000.00.12.H29", "sotuphap", "Sở Tư pháp"),
+    // Its agency admin sees the whole city's dashboard.
+    ("000.00.00.H29", "thanhpho", "UBND Thành phố"),
 ];
 
 /// A deterministic TOTP secret for a demo civil servant, so the printed
@@ -495,6 +497,10 @@ async fn seed_demo_dossiers(state: &AppState, report: &mut SeedReport) -> anyhow
                 .map_err(describe)?;
         }
     }
+    // The dashboard shows the demo figures at once.
+    crate::dossiers::stats::refresh(state)
+        .await
+        .map_err(describe)?;
     report.lines.push(line);
     Ok(())
 }

@@ -5,6 +5,7 @@
 //! who typed the value ("parse, don't validate").
 
 pub mod calendar;
+pub mod chart;
 pub mod dossier;
 pub mod email_address;
 pub mod form;

@@ -10,6 +10,7 @@ pub mod emails;
 pub mod files;
 pub mod overdue;
 pub mod results;
+pub mod stats;
 
 use chrono::{DateTime, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};

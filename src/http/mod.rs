@@ -28,7 +28,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(pages::auth::configure)
         .configure(pages::vneid::configure)
         .configure(pages::backoffice::configure)
-        .configure(pages::desk::configure);
+        .configure(pages::desk::configure)
+        .configure(pages::dashboard::configure);
 }
 
 /// The answer for routes that do not exist.

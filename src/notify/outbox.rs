@@ -47,6 +47,8 @@ pub enum Job {
     },
     /// Draft apology letters for dossiers past their due date (scheduled).
     DraftApologies,
+    /// Recompute the dashboard's figures (scheduled).
+    RefreshStats,
     /// Forget which clients joined browser sessions that have certainly ended (scheduled).
     PurgeEndedSessions {
         /// Age in hours (sessions last at most this long).
@@ -64,6 +66,7 @@ impl Job {
             Self::BackchannelLogout { .. } => "backchannel_logout",
             Self::PurgeEndedSessions { .. } => "purge_ended_sessions",
             Self::DraftApologies => "draft_apologies",
+            Self::RefreshStats => "refresh_stats",
         }
     }
 
@@ -84,7 +87,8 @@ impl Job {
             },
             Self::PurgeStaleRegistrations { .. }
             | Self::PurgeEndedSessions { .. }
-            | Self::DraftApologies => RetryPolicy {
+            | Self::DraftApologies
+            | Self::RefreshStats => RetryPolicy {
                 base: Duration::from_secs(60),
                 cap: Duration::from_secs(600),
                 max_attempts: 5,
@@ -106,7 +110,8 @@ impl Job {
             // One pending run is enough, however many workers schedule it.
             Self::PurgeStaleRegistrations { .. }
             | Self::PurgeEndedSessions { .. }
-            | Self::DraftApologies => Some("scheduled".into()),
+            | Self::DraftApologies
+            | Self::RefreshStats => Some("scheduled".into()),
             Self::BackchannelLogout { client_id, sid, .. } => Some(format!("{client_id}\n{sid}")),
         }
     }

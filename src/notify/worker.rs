@@ -160,6 +160,9 @@ impl Worker {
         crate::notify::enqueue(&mut conn, self.clock.now(), &Job::DraftApologies)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
+        crate::notify::enqueue(&mut conn, self.clock.now(), &Job::RefreshStats)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         let session_hours = crate::identity::sessions::ABSOLUTE_TIMEOUT.as_secs() / 3600 + 1;
         crate::notify::enqueue(
             &mut conn,
@@ -308,6 +311,13 @@ impl Worker {
                         retryable: true,
                     })
             }
+            Job::RefreshStats => crate::dossiers::stats::refresh(&self.app)
+                .await
+                .map(|()| "refreshed the dashboard's figures".to_owned())
+                .map_err(|e| Failure {
+                    detail: format!("refreshing figures: {}", e.code()),
+                    retryable: true,
+                }),
             Job::DraftApologies => crate::dossiers::overdue::draft_apologies(&self.app)
                 .await
                 .map(|n| format!("drafted {n} apology letters"))

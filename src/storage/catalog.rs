@@ -305,3 +305,15 @@ pub async fn services_of(
         .load(conn)
         .await
 }
+
+/// `(code, name)` of these agencies.
+pub async fn agency_names(
+    conn: &mut AsyncPgConnection,
+    codes: &[String],
+) -> QueryResult<Vec<(String, String)>> {
+    agencies::table
+        .filter(agencies::code.eq_any(codes))
+        .select((agencies::code, agencies::name))
+        .load(conn)
+        .await
+}

@@ -14,6 +14,7 @@ pub mod oidc;
 pub mod schema;
 pub mod sms;
 pub mod staff;
+pub mod stats;
 pub mod vault;
 
 use std::time::Duration;

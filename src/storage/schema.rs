@@ -538,6 +538,26 @@ diesel::table! {
 
 diesel::joinable!(dossier_vault_documents -> vault_documents (document_id));
 
+diesel::table! {
+    dossier_monthly_stats (agency_code, service_code, month) {
+        agency_code -> Text,
+        service_code -> Text,
+        month -> Date,
+        received -> Int8,
+        online -> Int8,
+        decided -> Int8,
+        on_time -> Int8,
+        overdue -> Int8,
+    }
+}
+
+diesel::table! {
+    stats_refreshes (name) {
+        name -> Text,
+        refreshed_at -> Timestamptz,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     account_addresses,
     account_devices,
@@ -577,4 +597,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     vault_documents,
     dossier_vault_documents,
     vault_access_log,
+    dossier_monthly_stats,
+    stats_refreshes,
 );

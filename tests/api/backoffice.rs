@@ -319,3 +319,131 @@ async fn a_dossier_is_worked_from_the_queue_to_its_result_in_the_back_office() {
         "{html}"
     );
 }
+
+#[tokio::test]
+async fn the_dashboard_shows_an_agencys_figures_to_its_heads_and_the_city_to_city_admins() {
+    let app = TestApp::spawn().await;
+    let (decided, _, _) = filed(&app, 72).await;
+    filed(&app, 73).await;
+    let receiver = crate::dossiers::staff_token(&app, "db.tn", WARD, "receiver").await;
+    let approver = crate::dossiers::staff_token(&app, "db.pd", WARD, "approver").await;
+    for (token, action) in [(&receiver, "accept")] {
+        let res = crate::dossiers::staff_act(&app, token, &decided, action, None).await;
+        assert_eq!(res.status(), 200);
+    }
+    let res = crate::dossiers::stage_result(&app, &approver, &decided, pdf("kq")).await;
+    assert_eq!(res.status(), 201);
+    let res = crate::dossiers::staff_act(&app, &approver, &decided, "approve", None).await;
+    assert_eq!(res.status(), 200);
+    eservices::dossiers::stats::refresh(&app.state)
+        .await
+        .expect("refresh");
+
+    let head = desk(&app, "db.lanhdao", WARD, "approver").await;
+    let (code, html) = page(&head, &app, "/backoffice/dashboard").await;
+    assert_eq!(code, 200);
+    let totals = html
+        .split("<tr id=\"totals\">")
+        .nth(1)
+        .and_then(|t| t.split("</tr>").next())
+        .expect("totals row");
+    assert_eq!(
+        totals,
+        "<td>2</td><td>1</td><td>100.0 %</td><td>0</td><td>100.0 % ✓</td>"
+    );
+    assert!(html.contains("<svg"), "a chart drawn on the server");
+    let (code, csv) = page(&head, &app, "/backoffice/dashboard.csv").await;
+    assert_eq!(code, 200);
+    let month = app
+        .now()
+        .with_timezone(&eservices::domain::calendar::city_tz())
+        .format("%Y-%m")
+        .to_string();
+    assert_eq!(
+        csv,
+        format!(
+            "agency_code,service_code,month,received,online,decided,on_time,overdue\n\
+             {WARD},HGCS-001,{month},2,2,1,1,0\n"
+        )
+    );
+    let (code, _) = page(&head, &app, "/backoffice/dashboard?agency=000.00.12.H29").await;
+    assert_eq!(code, 403, "another agency's figures");
+    let clerk = desk(&app, "db.tiepnhan", WARD, "receiver").await;
+    let (code, _) = page(&clerk, &app, "/backoffice/dashboard").await;
+    assert_eq!(code, 403, "not a head of the agency");
+
+    let city = desk(&app, "db.thanhpho", "000.00.00.H29", "agency_admin").await;
+    let (code, html) = page(&city, &app, "/backoffice/dashboard").await;
+    assert_eq!(code, 200);
+    assert!(html.contains("toàn Thành phố"));
+    assert!(
+        html.contains(&format!("agency={WARD}")),
+        "the ward in the city's table"
+    );
+}
+
+#[tokio::test]
+async fn an_approver_sends_an_overdue_dossiers_apology_from_the_back_office() {
+    let app = TestApp::spawn().await;
+    let (id, _, citizen) = filed(&app, 74).await;
+    let receiver = crate::dossiers::staff_token(&app, "ap.tn", WARD, "receiver").await;
+    let res = crate::dossiers::staff_act(&app, &receiver, &id, "accept", None).await;
+    assert_eq!(res.status(), 200);
+    app.clock.advance(chrono::Duration::days(10));
+    eservices::dossiers::overdue::draft_apologies(&app.state)
+        .await
+        .expect("drafted");
+
+    // A receiver sees the letter but cannot approve it.
+    let clerk = desk(&app, "ap.tiepnhan", WARD, "receiver").await;
+    let (code, html) = page(&clerk, &app, "/backoffice/apologies").await;
+    assert_eq!(code, 200);
+    assert!(html.contains(&id) && html.contains("Chờ cán bộ phê duyệt"));
+
+    let approver = desk(&app, "ap.pheduyet", WARD, "approver").await;
+    let (_, html) = page(&approver, &app, "/backoffice/apologies").await;
+    let action = html
+        .split("action=\"")
+        .find_map(|s| {
+            s.split('"')
+                .next()
+                .filter(|a| a.starts_with("/backoffice/apologies/"))
+        })
+        .expect("the letter's form")
+        .to_owned();
+    let csrf = input_value(&html, "csrf_token").expect("csrf");
+    let post = |fields: Vec<(&'static str, String)>| {
+        approver
+            .post(app.url(&action))
+            .header("Origin", app.address.as_str())
+            .form(&fields)
+            .send()
+    };
+    let res = post(vec![
+        ("csrf_token", csrf.clone()),
+        ("reason", "Chờ ý kiến cơ quan liên quan".into()),
+    ])
+    .await
+    .expect("post");
+    assert_eq!(res.status(), 422, "no confirmation, nothing sent");
+    let res = post(vec![
+        ("csrf_token", csrf.clone()),
+        ("reason", "Chờ ý kiến cơ quan liên quan".into()),
+        ("new_due", "2040-01-05".into()),
+        ("confirm", "yes".into()),
+    ])
+    .await
+    .expect("post");
+    assert_eq!(res.status(), 303);
+    let (_, html) = page(&approver, &app, "/backoffice/apologies?sent=1").await;
+    assert!(html.contains("Đã duyệt và gửi thư xin lỗi") && html.contains("Không có thư nào"));
+    // Ten days on, the applicant signs in again.
+    app.sign_in(&citizen.national_id, &citizen.password).await;
+    let body: Value = app
+        .get(&format!("/api/v1/dossiers/{id}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(body["due_at"], "2040-01-05T10:00:00Z", "17:00 local time");
+}

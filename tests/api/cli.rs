@@ -133,7 +133,19 @@ async fn seed_demo_is_idempotent_and_its_printed_sign_ins_work() {
     );
     assert_eq!(app.count("SELECT count(*) AS n FROM accounts").await, 3);
     assert_eq!(app.count("SELECT count(*) AS n FROM businesses").await, 1);
-    assert_eq!(app.count("SELECT count(*) AS n FROM staff").await, 12);
+    assert_eq!(app.count("SELECT count(*) AS n FROM staff").await, 16);
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM vault_documents WHERE status = 'issued'")
+            .await,
+        2,
+        "the approved demo dossiers have signed results"
+    );
+    assert!(
+        app.count("SELECT coalesce(sum(received), 0)::bigint AS n FROM dossier_monthly_stats")
+            .await
+            >= 10,
+        "the dashboard's figures are computed"
+    );
     assert!(
         String::from_utf8_lossy(&first.stdout)
             .contains("catalog: 110 agencies, 47 calendar days, 773 services (0 sample)"),

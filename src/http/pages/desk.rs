@@ -491,6 +491,11 @@ pub async fn document(
 /// Registers the desk's routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/backoffice/queue").route(web::get().to(queue)))
+        .service(web::resource("/backoffice/apologies").route(web::get().to(apologies)))
+        .service(
+            web::resource("/backoffice/apologies/{id}/approve")
+                .route(web::post().to(approve_apology)),
+        )
         .service(web::resource("/backoffice/dossiers/{id}").route(web::get().to(dossier)))
         .service(web::resource("/backoffice/dossiers/{id}/act").route(web::post().to(act)))
         .service(web::resource("/backoffice/dossiers/{id}/forward").route(web::post().to(forward)))
@@ -508,4 +513,121 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::resource("/backoffice/dossiers/{id}/documents/{doc}")
                 .route(web::get().to(document)),
         );
+}
+
+#[derive(Template)]
+#[template(path = "backoffice/apologies.html")]
+struct ApologiesPage<'a> {
+    csrf_token: &'a str,
+    letters: Vec<crate::dossiers::overdue::ApologyView>,
+    approver: bool,
+    notice: Option<&'a str>,
+    error: Option<&'a str>,
+}
+
+impl ApologiesPage<'_> {
+    fn when(&self, at: &DateTime<Utc>) -> String {
+        local(at)
+    }
+}
+
+async fn apologies_page(
+    state: &AppState,
+    req: &HttpRequest,
+    session: &StaffSession,
+    status: StatusCode,
+    notice: Option<&str>,
+    error: Option<&str>,
+) -> PageResult {
+    let letters = crate::dossiers::overdue::drafted(state, session).await?;
+    let (csrf_token, cookie) = csrf::token_for(state, req);
+    let body = render(&ApologiesPage {
+        csrf_token: &csrf_token,
+        letters,
+        approver: session.has(crate::domain::staff::StaffRole::Approver),
+        notice,
+        error,
+    })?;
+    Ok(html(status, body, cookie))
+}
+
+/// Query of the apologies page.
+#[derive(Debug, Deserialize)]
+pub struct ApologiesQuery {
+    sent: Option<String>,
+}
+
+/// `GET /backoffice/apologies`: overdue dossiers' letters waiting for approval.
+pub async fn apologies(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    current: MaybeStaff,
+    query: web::Query<ApologiesQuery>,
+) -> PageResult {
+    let Some((session, _)) = current.0 else {
+        return Ok(to_login());
+    };
+    let notice = query
+        .sent
+        .as_ref()
+        .map(|_| "Đã duyệt và gửi thư xin lỗi; ngày hẹn mới đã được ghi vào hồ sơ.");
+    apologies_page(&state, &req, &session, StatusCode::OK, notice, None).await
+}
+
+/// The approval form of a letter.
+#[derive(Debug, Deserialize)]
+pub struct ApologyForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    new_due: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+/// `POST /backoffice/apologies/{id}/approve`.
+pub async fn approve_apology(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    current: MaybeStaff,
+    path: web::Path<String>,
+    form: web::Form<ApologyForm>,
+) -> PageResult {
+    csrf::verify(&state, &req, &form.csrf_token)?;
+    let Some((session, _)) = current.0 else {
+        return Ok(to_login());
+    };
+    let outcome = async {
+        if form.confirm != "yes" {
+            return Err(
+                AppError::new(ErrorKind::Unprocessable, "confirmation_required")
+                    .with_detail("Vui lòng đánh dấu xác nhận trước khi thực hiện."),
+            );
+        }
+        let id = Uuid::parse_str(&path).map_err(|_| {
+            AppError::not_found("apology_not_found").with_detail("Không tìm thấy thư xin lỗi.")
+        })?;
+        // A date chosen means the end of that working day's afternoon, local time.
+        let new_due = date(&form.new_due, "Ngày hẹn mới")?
+            .and_then(|d| d.and_hms_opt(17, 0, 0))
+            .and_then(|t| {
+                use chrono::TimeZone;
+                city_tz().from_local_datetime(&t).single()
+            })
+            .map(|t| t.with_timezone(&Utc));
+        crate::dossiers::overdue::approve(&state, &session, id, new_due, &form.reason).await
+    }
+    .await;
+    match outcome {
+        Ok(_) => Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, "/backoffice/apologies?sent=1"))
+            .finish()),
+        Err(err) if super::shown_on_form(&err) => {
+            let status = err.kind().status();
+            apologies_page(&state, &req, &session, status, None, Some(err.detail())).await
+        }
+        Err(err) => Err(err.into()),
+    }
 }

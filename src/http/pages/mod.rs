@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod backoffice;
+pub mod dashboard;
 pub mod desk;
 pub mod vneid;
 

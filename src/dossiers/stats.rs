@@ -1,0 +1,228 @@
+//! The dashboard: received, on-time share, overdue and the share filed
+//! online, by agency, service and month, from the precomputed figures
+//! (`storage::stats`, refreshed by the scheduled `refresh_stats` job). An
+//! agency's heads (agency admins, approvers) see their agency; the agency
+//! admins of the City People's Committee see the whole city.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+
+use crate::{
+    domain::staff::StaffRole,
+    error::{AppError, AppResult, ErrorKind},
+    identity::staff::StaffSession,
+    startup::AppState,
+    storage::{catalog as catalog_store, stats as store},
+};
+
+/// The root agency: its agency admins see the whole city.
+pub const CITY: &str = "000.00.00.H29";
+
+/// Figures of a group (a month, a service, an agency, or everything).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Figures {
+    /// Filed.
+    pub received: i64,
+    /// Filed online.
+    pub online: i64,
+    /// Decided.
+    pub decided: i64,
+    /// Decided by the due date.
+    pub on_time: i64,
+    /// Overdue.
+    pub overdue: i64,
+}
+
+impl Figures {
+    fn of(row: &store::GroupRow) -> Self {
+        Self {
+            received: row.received,
+            online: row.online,
+            decided: row.decided,
+            on_time: row.on_time,
+            overdue: row.overdue,
+        }
+    }
+
+    fn add(&mut self, row: &store::GroupRow) {
+        self.received += row.received;
+        self.online += row.online;
+        self.decided += row.decided;
+        self.on_time += row.on_time;
+        self.overdue += row.overdue;
+    }
+
+    /// Share decided on time, in percent (one decimal), if any was decided.
+    pub fn on_time_pct(&self) -> Option<f64> {
+        percent(self.on_time, self.decided)
+    }
+
+    /// Share filed online, in percent (one decimal), if any was filed.
+    pub fn online_pct(&self) -> Option<f64> {
+        percent(self.online, self.received)
+    }
+}
+
+fn percent(part: i64, whole: i64) -> Option<f64> {
+    #[allow(clippy::cast_precision_loss)]
+    (whole > 0).then(|| ((part as f64) * 1000.0 / (whole as f64)).round() / 10.0)
+}
+
+/// What the dashboard shows.
+#[derive(Debug, Clone)]
+pub struct Dashboard {
+    /// The year.
+    pub year: i32,
+    /// The agency, or none for the city.
+    pub agency: Option<String>,
+    /// Everything.
+    pub total: Figures,
+    /// By month 1–12.
+    pub by_month: Vec<(u32, Figures)>,
+    /// By service (code, name), most received first.
+    pub by_service: Vec<(String, String, Figures)>,
+    /// By agency (code, name), most received first (the city view).
+    pub by_agency: Vec<(String, String, Figures)>,
+    /// When the figures were computed.
+    pub refreshed_at: Option<DateTime<Utc>>,
+}
+
+/// Which agency's figures the civil servant may see: theirs, or, for the
+/// city's agency admins, any (`None`: the whole city).
+pub fn scope(staff: &StaffSession, asked: Option<&str>) -> AppResult<Option<String>> {
+    let city = staff.agency_code == CITY && staff.has(StaffRole::AgencyAdmin);
+    if !(city || staff.has(StaffRole::AgencyAdmin) || staff.has(StaffRole::Approver)) {
+        return Err(
+            AppError::new(ErrorKind::Forbidden, "role_not_allowed").with_detail(
+                "Chỉ lãnh đạo đơn vị (quản trị đơn vị, cán bộ phê duyệt) xem được báo cáo.",
+            ),
+        );
+    }
+    match asked {
+        Some(a) if city => Ok(Some(a.to_owned())),
+        None if city => Ok(None),
+        Some(a) if a != staff.agency_code => {
+            Err(AppError::new(ErrorKind::Forbidden, "agency_not_allowed")
+                .with_detail("Bạn chỉ xem được báo cáo của đơn vị mình."))
+        }
+        _ => Ok(Some(staff.agency_code.clone())),
+    }
+}
+
+/// Raw rows for the CSV export.
+pub async fn rows(
+    state: &AppState,
+    year: i32,
+    agency: Option<&str>,
+) -> AppResult<Vec<store::StatRow>> {
+    let (from, to) = year_bounds(year)?;
+    let mut conn = state.db.get().await?;
+    let mut rows = store::rows(&mut conn, from, to, agency).await?;
+    rows.sort_by(|a, b| {
+        (a.month, &a.agency_code, &a.service_code).cmp(&(b.month, &b.agency_code, &b.service_code))
+    });
+    Ok(rows)
+}
+
+fn year_bounds(year: i32) -> AppResult<(NaiveDate, NaiveDate)> {
+    let bad = || AppError::bad_request("invalid_year").with_detail("Năm không hợp lệ.");
+    if !(2000..=2100).contains(&year) {
+        return Err(bad());
+    }
+    Ok((
+        NaiveDate::from_ymd_opt(year, 1, 1).ok_or_else(bad)?,
+        NaiveDate::from_ymd_opt(year + 1, 1, 1).ok_or_else(bad)?,
+    ))
+}
+
+/// The dashboard of `year` for `agency` (none: the city).
+pub async fn dashboard(state: &AppState, year: i32, agency: Option<&str>) -> AppResult<Dashboard> {
+    let (from, to) = year_bounds(year)?;
+    let mut conn = state.db.get().await?;
+    let groups = store::grouped(&mut conn, from, to, agency).await?;
+    let refreshed_at = store::refreshed_at(&mut conn).await?;
+    let mut total = Figures::default();
+    let mut months: BTreeMap<u32, Figures> = (1..=12).map(|m| (m, Figures::default())).collect();
+    let mut services: BTreeMap<String, Figures> = BTreeMap::new();
+    let mut agencies: BTreeMap<String, Figures> = BTreeMap::new();
+    for g in &groups {
+        if let Some(month) = g.month {
+            total.add(g);
+            months.insert(month.month(), Figures::of(g));
+        } else if let Some(code) = &g.service_code {
+            services.insert(code.clone(), Figures::of(g));
+        } else if let Some(code) = &g.agency_code {
+            agencies.insert(code.clone(), Figures::of(g));
+        }
+    }
+    let codes: Vec<String> = services.keys().cloned().collect();
+    let names: BTreeMap<String, String> = catalog_store::service_names(&mut conn, &codes)
+        .await?
+        .into_iter()
+        .collect();
+    let mut by_service: Vec<(String, String, Figures)> = services
+        .into_iter()
+        .map(|(code, f)| {
+            let name = names.get(&code).cloned().unwrap_or_default();
+            (code, name, f)
+        })
+        .collect();
+    by_service.sort_by(|a, b| b.2.received.cmp(&a.2.received).then(a.0.cmp(&b.0)));
+    let agency_codes: Vec<String> = agencies.keys().cloned().collect();
+    let agency_names: BTreeMap<String, String> =
+        catalog_store::agency_names(&mut conn, &agency_codes)
+            .await?
+            .into_iter()
+            .collect();
+    let mut by_agency: Vec<(String, String, Figures)> = if agency.is_none() {
+        agencies
+            .into_iter()
+            .map(|(code, f)| {
+                let name = agency_names
+                    .get(&code)
+                    .cloned()
+                    .unwrap_or_else(|| code.clone());
+                (code, name, f)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    by_agency.sort_by(|a, b| b.2.received.cmp(&a.2.received).then(a.0.cmp(&b.0)));
+    Ok(Dashboard {
+        year,
+        agency: agency.map(str::to_owned),
+        total,
+        by_month: months.into_iter().collect(),
+        by_service,
+        by_agency,
+        refreshed_at,
+    })
+}
+
+/// Recomputes the figures now.
+pub async fn refresh(state: &AppState) -> AppResult<()> {
+    let mut conn = state.db.get().await?;
+    store::refresh(&mut conn, state.clock.now()).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shares_are_rounded_percentages_and_absent_without_a_base() {
+        let f = Figures {
+            received: 3,
+            online: 2,
+            decided: 3,
+            on_time: 1,
+            overdue: 0,
+        };
+        assert_eq!(f.online_pct(), Some(66.7));
+        assert_eq!(f.on_time_pct(), Some(33.3));
+        assert_eq!(Figures::default().online_pct(), None);
+    }
+}
