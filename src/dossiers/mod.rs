@@ -5,6 +5,7 @@
 //! and queues the applicant's email: an action either happens whole or not
 //! at all, and of two people acting at once one wins and the other gets 409.
 
+pub mod counter;
 pub mod desk;
 pub mod emails;
 pub mod files;
@@ -644,6 +645,8 @@ fn event_view(row: EventRow) -> EventView {
             "file_read" => "Cán bộ xem tệp",
             "forward" => "Chuyển hồ sơ",
             "apology" => "Gửi thư xin lỗi, hẹn lại ngày trả kết quả",
+            "counter_filing" => "Nộp hồ sơ tại bộ phận một cửa",
+            "result_staged" => "Cán bộ tải lên văn bản kết quả",
             _ => "Cập nhật hồ sơ",
         })
         .to_owned();

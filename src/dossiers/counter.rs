@@ -1,0 +1,231 @@
+//! Counter intake: a receiver files a dossier for a citizen who came to the
+//! one-stop counter in person. The dossier is the citizen's (they follow it
+//! in the app and get its emails), its channel is `counter`, its form is
+//! prefilled from the citizen's vault like an online draft, and it is filed
+//! at once with a receipt code; the log names the receiver.
+
+use chrono::DateTime;
+use chrono::Utc;
+use diesel_async::AsyncConnection;
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::{emails, form_errors, log};
+use crate::{
+    catalog,
+    domain::{
+        AccountId, NationalId,
+        calendar::city_tz,
+        dossier::{self, Action, Status},
+        form::{self, FormField},
+        staff::StaffRole,
+    },
+    error::{AppError, AppResult, ErrorKind},
+    identity::staff::StaffSession,
+    startup::AppState,
+    storage::{
+        accounts, catalog as catalog_store,
+        dossiers::{self as store, DossierRow},
+        vault as vault_store,
+    },
+};
+
+/// The citizen at the counter and the form of the service they ask for,
+/// prefilled from their vault.
+#[derive(Debug)]
+pub struct CounterForm {
+    /// The citizen's account.
+    pub account: AccountId,
+    /// Their name.
+    pub full_name: String,
+    /// The service's code and name.
+    pub service: (String, String),
+    /// The form's fields.
+    pub fields: Vec<FormField>,
+    /// Values known already (from the vault).
+    pub values: Map<String, Value>,
+}
+
+fn receiver_only(staff: &StaffSession) -> AppResult<()> {
+    if staff.has(StaffRole::Receiver) {
+        Ok(())
+    } else {
+        Err(AppError::new(ErrorKind::Forbidden, "role_not_allowed")
+            .with_detail("Chỉ cán bộ tiếp nhận được nhận hồ sơ tại quầy."))
+    }
+}
+
+/// Finds the citizen and the service (one the receiver's agency handles).
+pub async fn start(
+    state: &AppState,
+    staff: &StaffSession,
+    national_id: &str,
+    service_code: &str,
+) -> AppResult<CounterForm> {
+    receiver_only(staff)?;
+    let mut errors = crate::error::FieldErrors::default();
+    let id = match NationalId::parse(national_id.trim()) {
+        Ok(id) => Some(id),
+        Err(e) => {
+            errors.push("national_id", e);
+            None
+        }
+    };
+    let mut conn = state.db.get().await?;
+    let account = match &id {
+        Some(id) => {
+            let found = accounts::find_by_national_id(&mut conn, id.as_str()).await?;
+            if found.as_ref().is_none_or(|a| a.status != "active") {
+                errors.push(
+                    "national_id",
+                    crate::domain::Invalid::new(
+                        "citizen_without_account",
+                        "Công dân chưa có tài khoản đang hoạt động: hướng dẫn công dân đăng ký tài khoản trước.",
+                    ),
+                );
+            }
+            found
+        }
+        None => None,
+    };
+    let service = catalog_store::service(&mut conn, service_code.trim()).await?;
+    let handles = match &service {
+        Some(s) => catalog_store::handles(&mut conn, &staff.agency_code, &s.code).await?,
+        None => false,
+    };
+    if !handles {
+        errors.push(
+            "service_code",
+            crate::domain::Invalid::new(
+                "agency_does_not_handle_service",
+                "Đơn vị của bạn không giải quyết thủ tục này.",
+            ),
+        );
+    }
+    errors.into_result()?;
+    let (Some(account), Some(service)) = (account, service) else {
+        return Err(AppError::internal(anyhow::anyhow!("checked above")));
+    };
+    let fields = catalog::form_of(&service)?;
+    let prefilled = crate::vault::prefill::prefill(
+        state,
+        &mut conn,
+        AccountId::from(account.id),
+        None,
+        &fields,
+        Map::new(),
+        &[],
+        state.clock.now(),
+    )
+    .await?;
+    Ok(CounterForm {
+        account: AccountId::from(account.id),
+        full_name: account.full_name,
+        service: (service.code.clone(), service.name.clone()),
+        fields,
+        values: prefilled.values,
+    })
+}
+
+/// Files the dossier for the citizen with the values the receiver entered
+/// (empty ones left out); its id.
+pub async fn file(
+    state: &AppState,
+    staff: &StaffSession,
+    national_id: &str,
+    service_code: &str,
+    entered: Map<String, Value>,
+) -> AppResult<Uuid> {
+    let started = start(state, staff, national_id, service_code).await?;
+    let now: DateTime<Utc> = state.clock.now();
+    let entered: Map<String, Value> = entered
+        .into_iter()
+        .filter(|(_, v)| v.as_str().is_none_or(|s| !s.trim().is_empty()))
+        .collect();
+    let given = form::check_values(&started.fields, &entered, false).map_err(form_errors)?;
+    let mut conn = state.db.get().await?;
+    let service = catalog_store::service(&mut conn, &started.service.0)
+        .await?
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("service vanished")))?;
+    let prefilled = crate::vault::prefill::prefill(
+        state,
+        &mut conn,
+        started.account,
+        None,
+        &started.fields,
+        given,
+        &catalog::required_documents(&service),
+        now,
+    )
+    .await?;
+    form::check_values(&started.fields, &prefilled.values, true).map_err(form_errors)?;
+    conn.transaction::<_, AppError, _>(async |c| {
+        let day = now.with_timezone(&city_tz()).date_naive();
+        let seq = store::next_receipt_number(c, &staff.agency_code, day).await?;
+        let row = DossierRow {
+            id: Uuid::now_v7(),
+            service_code: service.code.clone(),
+            agency_code: staff.agency_code.clone(),
+            applicant_id: started.account.as_uuid(),
+            business_id: None,
+            status: Status::Submitted.as_str().into(),
+            status_code: Status::Submitted.national_code(),
+            channel: "counter".into(),
+            form_values: Value::Object(prefilled.values.clone()),
+            value_sources: Value::Object(prefilled.sources.clone()),
+            version: 1,
+            receipt_code: Some(dossier::receipt_code(&staff.agency_code, day, seq)),
+            submitted_at: Some(now),
+            accepted_at: None,
+            due_at: None,
+            paused_at: None,
+            decided_at: None,
+            decision: None,
+            queue_at: Some(now),
+            created_at: now,
+            updated_at: now,
+        };
+        store::insert(c, &row).await?;
+        vault_store::insert_refs(c, row.id, &prefilled.refs, now).await?;
+        log(
+            c,
+            row.id,
+            now,
+            "staff",
+            Some(staff.staff_id),
+            "create",
+            None,
+            Some(Status::Draft),
+            Some("Tiếp nhận tại quầy"),
+            true,
+        )
+        .await?;
+        log(
+            c,
+            row.id,
+            now,
+            "staff",
+            Some(staff.staff_id),
+            "counter_filing",
+            Some(Status::Draft),
+            Some(Status::Submitted),
+            None,
+            true,
+        )
+        .await?;
+        crate::vault::prefill::keep_declared(
+            state,
+            c,
+            started.account,
+            None,
+            &started.fields,
+            &prefilled.values,
+            &prefilled.sources,
+            now,
+        )
+        .await?;
+        emails::notify_applicant(state, c, &row, &service, Action::Submit, None, now).await?;
+        Ok(row.id)
+    })
+    .await
+}
