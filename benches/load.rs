@@ -11,8 +11,8 @@
 //! - `draft`: creating a draft with every value given (nothing to prefill);
 //! - `draft_prefill`: creating a draft with no value given (the vault
 //!   prefills what it holds);
-//! - `get`: `GET BENCH_PATH` (public paths: catalog search, /verify), without
-//!   a session.
+//! - `get`: `GET BENCH_PATH` without a session, or with the cookie
+//!   `BENCH_COOKIE` (a back-office page).
 //!
 //! `BENCH_URL=http://127.0.0.1:PORT BENCH_MODE=flow|refresh|file|draft|draft_prefill|get BENCH_SECONDS=15
 //! BENCH_CONCURRENCY=32 BENCH_CLIENT_ID=… BENCH_CLIENT_SECRET=… BENCH_USERNAME=…
@@ -198,9 +198,13 @@ async fn draft(
     res.json().await.ok()
 }
 
-/// `GET path`, expecting 200.
-async fn get(s: &Settings, http: &reqwest::Client, path: &str) -> Option<()> {
-    let res = http.get(format!("{}{path}", s.url)).send().await.ok()?;
+/// `GET path` (with `cookie`, if any), expecting 200.
+async fn get(s: &Settings, http: &reqwest::Client, path: &str, cookie: &str) -> Option<()> {
+    let mut req = http.get(format!("{}{path}", s.url));
+    if !cookie.is_empty() {
+        req = req.header("Cookie", cookie);
+    }
+    let res = req.send().await.ok()?;
     let ok = res.status() == 200;
     res.bytes().await.ok()?;
     ok.then_some(())
@@ -253,6 +257,7 @@ fn main() {
     });
     let mode = env("BENCH_MODE", Some("flow"));
     let path = env("BENCH_PATH", Some("/healthz"));
+    let cookie = env("BENCH_COOKIE", Some(""));
     let seconds: u64 = env("BENCH_SECONDS", Some("15")).parse().expect("seconds");
     let concurrency: usize = env("BENCH_CONCURRENCY", Some("32"))
         .parse()
@@ -292,7 +297,7 @@ fn main() {
             // Filings spread over 40 wards, as the city's are: numbers of one
             // agency and day are taken one at a time (no gaps), by design.
             let agency = format!("000.{:02}.11.H29", 1 + task % 40);
-            let path = path.clone();
+            let (path, cookie) = (path.clone(), cookie.clone());
             let (s, done, errors, stop, mode, latencies) = (
                 settings.clone(),
                 done.clone(),
@@ -313,7 +318,7 @@ fn main() {
                             .await
                             .is_some()
                     } else if mode == "get" {
-                        get(&s, &browser, &path).await.is_some()
+                        get(&s, &browser, &path, &cookie).await.is_some()
                     } else if mode == "refresh" {
                         // A failed refresh did not rotate (or, if its answer was
                         // lost, the grace window honours the same token): retry it.

@@ -178,7 +178,10 @@ async fn detailed(
 ) -> AppResult<DossierView> {
     let mut out = view(conn, row, viewer, roles).await?;
     out.vault_documents = Some(results::refs(state, conn, row.id).await?);
-    out.result_document = results::issued(state, conn, row.id).await?;
+    // A result exists only once the dossier is decided.
+    if row.decided_at.is_some() {
+        out.result_document = results::issued(state, conn, row.id).await?;
+    }
     Ok(out)
 }
 

@@ -35,22 +35,12 @@ pub struct Figures {
 }
 
 impl Figures {
-    fn of(row: &store::GroupRow) -> Self {
-        Self {
-            received: row.received,
-            online: row.online,
-            decided: row.decided,
-            on_time: row.on_time,
-            overdue: row.overdue,
-        }
-    }
-
-    fn add(&mut self, row: &store::GroupRow) {
-        self.received += row.received;
-        self.online += row.online;
-        self.decided += row.decided;
-        self.on_time += row.on_time;
-        self.overdue += row.overdue;
+    fn add(&mut self, other: Self) {
+        self.received += other.received;
+        self.online += other.online;
+        self.decided += other.decided;
+        self.on_time += other.on_time;
+        self.overdue += other.overdue;
     }
 
     /// Share decided on time, in percent (one decimal), if any was decided.
@@ -110,6 +100,16 @@ pub fn scope(staff: &StaffSession, asked: Option<&str>) -> AppResult<Option<Stri
     }
 }
 
+fn keyed(r: &store::KeyedRow) -> Figures {
+    Figures {
+        received: r.received,
+        online: r.online,
+        decided: r.decided,
+        on_time: r.on_time,
+        overdue: r.overdue,
+    }
+}
+
 /// Raw rows for the CSV export.
 pub async fn rows(
     state: &AppState,
@@ -140,20 +140,41 @@ fn year_bounds(year: i32) -> AppResult<(NaiveDate, NaiveDate)> {
 pub async fn dashboard(state: &AppState, year: i32, agency: Option<&str>) -> AppResult<Dashboard> {
     let (from, to) = year_bounds(year)?;
     let mut conn = state.db.get().await?;
-    let groups = store::grouped(&mut conn, from, to, agency).await?;
     let refreshed_at = store::refreshed_at(&mut conn).await?;
     let mut total = Figures::default();
     let mut months: BTreeMap<u32, Figures> = (1..=12).map(|m| (m, Figures::default())).collect();
     let mut services: BTreeMap<String, Figures> = BTreeMap::new();
     let mut agencies: BTreeMap<String, Figures> = BTreeMap::new();
-    for g in &groups {
-        if let Some(month) = g.month {
-            total.add(g);
-            months.insert(month.month(), Figures::of(g));
-        } else if let Some(code) = &g.service_code {
-            services.insert(code.clone(), Figures::of(g));
-        } else if let Some(code) = &g.agency_code {
-            agencies.insert(code.clone(), Figures::of(g));
+    // (service, month, figures) of the agency, or of the city.
+    let by_service: Vec<(String, NaiveDate, Figures)> = match agency {
+        Some(a) => store::rows(&mut conn, from, to, Some(a))
+            .await?
+            .into_iter()
+            .map(|r| {
+                let f = Figures {
+                    received: r.received,
+                    online: r.online,
+                    decided: r.decided,
+                    on_time: r.on_time,
+                    overdue: r.overdue,
+                };
+                (r.service_code, r.month, f)
+            })
+            .collect(),
+        None => store::city(&mut conn, store::By::CityService, from, to)
+            .await?
+            .into_iter()
+            .map(|r| (r.key.clone(), r.month, keyed(&r)))
+            .collect(),
+    };
+    for (service, month, f) in by_service {
+        total.add(f);
+        months.entry(month.month()).or_default().add(f);
+        services.entry(service).or_default().add(f);
+    }
+    if agency.is_none() {
+        for r in store::city(&mut conn, store::By::CityAgency, from, to).await? {
+            agencies.entry(r.key.clone()).or_default().add(keyed(&r));
         }
     }
     let codes: Vec<String> = services.keys().cloned().collect();

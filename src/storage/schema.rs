@@ -537,6 +537,8 @@ diesel::table! {
 }
 
 diesel::joinable!(dossier_vault_documents -> vault_documents (document_id));
+diesel::joinable!(vault_documents -> agency_signing_keys (signing_key_id));
+diesel::joinable!(vault_documents -> agencies (issuer_agency_code));
 
 diesel::table! {
     dossier_monthly_stats (agency_code, service_code, month) {

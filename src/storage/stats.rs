@@ -31,9 +31,15 @@ pub struct StatRow {
 
 /// Recomputes the figures (readers keep reading the old ones meanwhile).
 pub async fn refresh(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> QueryResult<()> {
-    diesel::sql_query("REFRESH MATERIALIZED VIEW CONCURRENTLY dossier_monthly_stats")
-        .execute(conn)
-        .await?;
+    for view in [
+        "dossier_monthly_stats",
+        "dossier_service_stats",
+        "dossier_agency_stats",
+    ] {
+        diesel::sql_query(format!("REFRESH MATERIALIZED VIEW CONCURRENTLY {view}"))
+            .execute(conn)
+            .await?;
+    }
     diesel::insert_into(stats_refreshes::table)
         .values((
             stats_refreshes::name.eq("dossier_monthly_stats"),
@@ -75,18 +81,15 @@ pub async fn rows(
     query.load(conn).await
 }
 
-/// Sums of one group: a month, a service or an agency (the others `None`).
+/// Figures of one month and one key (a service or an agency).
 #[derive(Debug, Clone, QueryableByName)]
-pub struct GroupRow {
-    /// The month, for a month's group.
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Date>)]
-    pub month: Option<NaiveDate>,
-    /// The service, for a service's group.
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-    pub service_code: Option<String>,
-    /// The agency, for an agency's group.
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-    pub agency_code: Option<String>,
+pub struct KeyedRow {
+    /// The service or agency code.
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub key: String,
+    /// First day of the month.
+    #[diesel(sql_type = diesel::sql_types::Date)]
+    pub month: NaiveDate,
     /// Filed.
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     pub received: i64,
@@ -104,26 +107,32 @@ pub struct GroupRow {
     pub overdue: i64,
 }
 
-/// The months' `[from, to)` figures summed by month, by service and by
-/// agency in one pass (of one agency, or of all).
-pub async fn grouped(
+/// How figures are keyed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum By {
+    /// The whole city, by service (`dossier_service_stats`).
+    CityService,
+    /// The whole city, by agency (`dossier_agency_stats`).
+    CityAgency,
+}
+
+/// The city's figures of months in `[from, to)`, keyed by service or agency.
+pub async fn city(
     conn: &mut AsyncPgConnection,
+    by: By,
     from: NaiveDate,
     to: NaiveDate,
-    agency: Option<&str>,
-) -> QueryResult<Vec<GroupRow>> {
-    diesel::sql_query(
-        "SELECT month, service_code, agency_code, \
-                sum(received)::bigint AS received, sum(online)::bigint AS online, \
-                sum(decided)::bigint AS decided, sum(on_time)::bigint AS on_time, \
-                sum(overdue)::bigint AS overdue \
-         FROM dossier_monthly_stats \
-         WHERE month >= $1 AND month < $2 AND ($3::text IS NULL OR agency_code = $3) \
-         GROUP BY GROUPING SETS ((month), (service_code), (agency_code))",
-    )
+) -> QueryResult<Vec<KeyedRow>> {
+    let (view, key) = match by {
+        By::CityService => ("dossier_service_stats", "service_code"),
+        By::CityAgency => ("dossier_agency_stats", "agency_code"),
+    };
+    diesel::sql_query(format!(
+        "SELECT {key} AS key, month, received, online, decided, on_time, overdue \
+         FROM {view} WHERE month >= $1 AND month < $2"
+    ))
     .bind::<diesel::sql_types::Date, _>(from)
     .bind::<diesel::sql_types::Date, _>(to)
-    .bind::<diesel::sql_types::Nullable<diesel::sql_types::Text>, _>(agency)
     .load(conn)
     .await
 }

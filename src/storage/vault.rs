@@ -772,3 +772,25 @@ pub async fn issued_for(
         .await
         .optional()
 }
+
+/// An issued document with the key that signed it and its issuer's name,
+/// in one read (the public check).
+pub async fn verification(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+) -> QueryResult<Option<(DocumentRow, Option<SigningKeyRow>, Option<String>)>> {
+    use super::schema::agencies;
+    vault_documents::table
+        .left_join(agency_signing_keys::table)
+        .left_join(agencies::table)
+        .filter(vault_documents::id.eq(id))
+        .filter(vault_documents::status.eq("issued"))
+        .select((
+            DocumentRow::as_select(),
+            Option::<SigningKeyRow>::as_select(),
+            agencies::name.nullable(),
+        ))
+        .first(conn)
+        .await
+        .optional()
+}

@@ -22,7 +22,7 @@ use crate::{
     error::{AppError, AppResult},
     startup::AppState,
     storage::{
-        businesses, catalog as catalog_store,
+        businesses,
         vault::{self as store, DocumentRow},
     },
 };
@@ -272,20 +272,9 @@ pub async fn verify(state: &AppState, id: Uuid, copy: Option<&[u8]>) -> AppResul
             .with_detail("Không có văn bản nào do Thành phố cấp với mã này.")
     };
     let mut conn = state.db.get().await?;
-    let row = store::document(&mut conn, id)
+    let (row, key, issuer_name) = store::verification(&mut conn, id)
         .await?
-        .filter(|r| r.status == "issued")
         .ok_or_else(not_found)?;
-    let key = match row.signing_key_id {
-        Some(k) => store::signing_key(&mut conn, k).await?,
-        None => None,
-    };
-    let issuer_name = match &row.issuer_agency_code {
-        Some(code) => catalog_store::agency(&mut conn, code)
-            .await?
-            .map(|a| a.name),
-        None => None,
-    };
     drop(conn);
     let signature_valid = match (&key, &row.signature, statement(&row)) {
         (Some(k), Some(sig), Some(st)) => {

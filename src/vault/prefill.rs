@@ -168,12 +168,18 @@ pub async fn keep_declared(
             .or_default()
             .insert(key.field().to_owned(), value.clone());
     }
+    let mut person = BTreeMap::new();
+    let mut company = BTreeMap::new();
     for ((is_business, record_type), data) in by_record {
-        let owner = match (is_business, business) {
-            (true, Some(b)) => Owner::Business(b),
-            _ => Owner::Account(applicant),
-        };
-        records::declare(state, conn, owner, &record_type, data, now).await?;
+        if is_business {
+            company.insert(record_type, data);
+        } else {
+            person.insert(record_type, data);
+        }
+    }
+    records::declare(state, conn, Owner::Account(applicant), person, now).await?;
+    if let Some(b) = business {
+        records::declare(state, conn, Owner::Business(b), company, now).await?;
     }
     Ok(())
 }

@@ -270,43 +270,50 @@ pub async fn store(
     Ok(id)
 }
 
-/// Merges self-declared values into the owner's self-declared record of
-/// that type ("store only if submitted": called when a dossier is filed).
+/// Merges self-declared values, by record type, into the owner's
+/// self-declared records ("store only if submitted": called when a dossier
+/// is filed). One read; a record is written only when something changed.
 pub async fn declare(
     state: &AppState,
     conn: &mut AsyncPgConnection,
     owner: Owner,
-    record_type: &str,
-    values: Map<String, Value>,
+    by_type: std::collections::BTreeMap<String, Map<String, Value>>,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    let mut data = Map::new();
-    for row in store::current_records(conn, owner, &[record_type.to_owned()]).await? {
-        if row.provenance == Provenance::SelfDeclared.as_str() {
-            data = open(state, &row)?.data;
-        }
-    }
-    let before = data.clone();
-    data.extend(values);
-    if data == before {
+    if by_type.is_empty() {
         return Ok(());
     }
-    store(
-        state,
-        conn,
-        NewRecord {
-            owner,
-            record_type,
-            data,
-            provenance: Provenance::SelfDeclared,
-            source_agency_code: None,
-            source_dossier_id: None,
-            valid_until: None,
-        },
-        now,
-    )
-    .await
-    .map(|_| ())
+    let types: Vec<String> = by_type.keys().cloned().collect();
+    let current = store::current_records(conn, owner, &types).await?;
+    for (record_type, values) in by_type {
+        let mut data = Map::new();
+        if let Some(row) = current.iter().rev().find(|r| {
+            r.record_type == record_type && r.provenance == Provenance::SelfDeclared.as_str()
+        }) {
+            data = open(state, row)?.data;
+        }
+        let before = data.clone();
+        data.extend(values);
+        if data == before {
+            continue;
+        }
+        store(
+            state,
+            conn,
+            NewRecord {
+                owner,
+                record_type: &record_type,
+                data,
+                provenance: Provenance::SelfDeclared,
+                source_agency_code: None,
+                source_dossier_id: None,
+                valid_until: None,
+            },
+            now,
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// The owner's records.
