@@ -30,6 +30,8 @@ pub struct DeskFilter {
     pub status: Option<String>,
     /// A service code.
     pub service: Option<String>,
+    /// A field (lĩnh vực) of services.
+    pub field: Option<String>,
     /// `online` or `counter`.
     pub channel: Option<String>,
     /// Filed on or after (local date).
@@ -114,6 +116,18 @@ pub async fn queue(
         return Err(bad_filter("Kênh nộp không hợp lệ."));
     }
     let mut conn = state.db.get().await?;
+    if let Some(field) = &filter.field {
+        let codes: Vec<String> = catalog_store::services_with_fields(&mut conn, &staff.agency_code)
+            .await?
+            .into_iter()
+            .filter(|(_, _, f)| f == field)
+            .map(|(code, _, _)| code)
+            .collect();
+        if codes.is_empty() {
+            return Err(bad_filter("Lĩnh vực không có thủ tục nào của đơn vị."));
+        }
+        narrowed.service_codes = Some(codes);
+    }
     if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         statuses.clone_from(&all);
         if q.len() == 12 && q.bytes().all(|b| b.is_ascii_digit()) {

@@ -317,3 +317,17 @@ pub async fn agency_names(
         .load(conn)
         .await
 }
+
+/// `(code, name, field)` of the services an agency handles, by name.
+pub async fn services_with_fields(
+    conn: &mut AsyncPgConnection,
+    agency: &str,
+) -> QueryResult<Vec<(String, String, String)>> {
+    service_agencies::table
+        .inner_join(services::table.on(services::code.eq(service_agencies::service_code)))
+        .filter(service_agencies::agency_code.eq(agency))
+        .select((services::code, services::name, services::field))
+        .order(services::name.asc())
+        .load(conn)
+        .await
+}

@@ -279,6 +279,8 @@ pub async fn queue(
 pub struct QueueFilter {
     /// One service.
     pub service_code: Option<String>,
+    /// One of these services (a field's).
+    pub service_codes: Option<Vec<String>>,
     /// `online` or `counter`.
     pub channel: Option<String>,
     /// Filed on or after.
@@ -320,6 +322,9 @@ pub async fn queue_filtered(
         }
         if let Some(s) = &filter.service_code {
             query = query.filter(dossiers::service_code.eq(s.clone()));
+        }
+        if let Some(codes) = &filter.service_codes {
+            query = query.filter(dossiers::service_code.eq_any(codes.clone()));
         }
         if let Some(c) = &filter.channel {
             query = query.filter(dossiers::channel.eq(c.clone()));

@@ -129,6 +129,19 @@ async fn a_dossier_is_worked_from_the_queue_to_its_result_in_the_back_office() {
     let (code, html) = page(&receiver, &app, "/backoffice/queue?channel=counter").await;
     assert_eq!(code, 200);
     assert!(!html.contains(&receipt), "filed online, not at the counter");
+    let field = |name: &str| {
+        let enc: String = url::form_urlencoded::byte_serialize(name.as_bytes()).collect();
+        format!("/backoffice/queue?field={enc}")
+    };
+    let (code, html) = page(&receiver, &app, &field("Hòa giải ở cơ sở")).await;
+    assert_eq!(code, 200);
+    assert!(
+        html.contains(&receipt),
+        "HGCS-001 is in the field Hòa giải ở cơ sở"
+    );
+    let (code, html) = page(&receiver, &app, &field("Hộ tịch")).await;
+    assert_eq!(code, 200);
+    assert!(!html.contains(&receipt), "another field");
     let (code, html) = page(&receiver, &app, "/backoffice/queue?status=bogus").await;
     assert_eq!(code, 400);
     assert!(html.contains("Trạng thái không hợp lệ."));

@@ -48,6 +48,7 @@ struct QueuePage<'a> {
     f: &'a QueueQuery,
     statuses: Vec<(&'static str, &'static str)>,
     services: Vec<(String, String)>,
+    fields: Vec<String>,
     error: Option<String>,
 }
 
@@ -64,6 +65,8 @@ pub struct QueueQuery {
     status: String,
     #[serde(default)]
     service: String,
+    #[serde(default)]
+    field: String,
     #[serde(default)]
     channel: String,
     #[serde(default)]
@@ -110,6 +113,7 @@ pub async fn queue(
         Ok(DeskFilter {
             status: non_empty(&f.status),
             service: non_empty(&f.service),
+            field: non_empty(&f.field),
             channel: non_empty(&f.channel),
             from: date(&f.from, "Từ ngày")?,
             to: date(&f.to, "Đến ngày")?,
@@ -135,6 +139,7 @@ pub async fn queue(
             for (k, v) in [
                 ("status", &f.status),
                 ("service", &f.service),
+                ("field", &f.field),
                 ("channel", &f.channel),
                 ("from", &f.from),
                 ("to", &f.to),
@@ -148,10 +153,14 @@ pub async fn queue(
             format!("/backoffice/queue?{}", q.finish())
         });
     let mut conn = state.db.get().await.map_err(AppError::from)?;
-    let services = crate::storage::catalog::services_of(&mut conn, &session.agency_code)
+    let offered = crate::storage::catalog::services_with_fields(&mut conn, &session.agency_code)
         .await
         .map_err(AppError::from)?;
     drop(conn);
+    let mut fields: Vec<String> = offered.iter().map(|(_, _, f)| f.clone()).collect();
+    fields.sort();
+    fields.dedup();
+    let services = offered.into_iter().map(|(c, n, _)| (c, n)).collect();
     let body = render(&QueuePage {
         agency_code: &session.agency_code,
         items,
@@ -163,6 +172,7 @@ pub async fn queue(
             .map(|s| (s.as_str(), s.label()))
             .collect(),
         services,
+        fields,
         error,
     })?;
     Ok(html(status, body, None))
