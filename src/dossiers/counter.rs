@@ -55,13 +55,20 @@ fn receiver_only(staff: &StaffSession) -> AppResult<()> {
     }
 }
 
+/// The citizen's account, the service and its form, checked.
+struct Found {
+    account: accounts::AccountRow,
+    service: crate::storage::catalog::ServiceRow,
+    fields: Vec<FormField>,
+}
+
 /// Finds the citizen and the service (one the receiver's agency handles).
-pub async fn start(
-    state: &AppState,
+async fn find(
+    conn: &mut diesel_async::AsyncPgConnection,
     staff: &StaffSession,
     national_id: &str,
     service_code: &str,
-) -> AppResult<CounterForm> {
+) -> AppResult<Found> {
     receiver_only(staff)?;
     let mut errors = crate::error::FieldErrors::default();
     let id = match NationalId::parse(national_id.trim()) {
@@ -71,10 +78,9 @@ pub async fn start(
             None
         }
     };
-    let mut conn = state.db.get().await?;
     let account = match &id {
         Some(id) => {
-            let found = accounts::find_by_national_id(&mut conn, id.as_str()).await?;
+            let found = accounts::find_by_national_id(conn, id.as_str()).await?;
             if found.as_ref().is_none_or(|a| a.status != "active") {
                 errors.push(
                     "national_id",
@@ -88,9 +94,9 @@ pub async fn start(
         }
         None => None,
     };
-    let service = catalog_store::service(&mut conn, service_code.trim()).await?;
+    let service = catalog_store::service(conn, service_code.trim()).await?;
     let handles = match &service {
-        Some(s) => catalog_store::handles(&mut conn, &staff.agency_code, &s.code).await?,
+        Some(s) => catalog_store::handles(conn, &staff.agency_code, &s.code).await?,
         None => false,
     };
     if !handles {
@@ -107,22 +113,38 @@ pub async fn start(
         return Err(AppError::internal(anyhow::anyhow!("checked above")));
     };
     let fields = catalog::form_of(&service)?;
+    Ok(Found {
+        account,
+        service,
+        fields,
+    })
+}
+
+/// The citizen and the form of the service, prefilled from their vault.
+pub async fn start(
+    state: &AppState,
+    staff: &StaffSession,
+    national_id: &str,
+    service_code: &str,
+) -> AppResult<CounterForm> {
+    let mut conn = state.db.get().await?;
+    let found = find(&mut conn, staff, national_id, service_code).await?;
     let prefilled = crate::vault::prefill::prefill(
         state,
         &mut conn,
-        AccountId::from(account.id),
+        AccountId::from(found.account.id),
         None,
-        &fields,
+        &found.fields,
         Map::new(),
         &[],
         state.clock.now(),
     )
     .await?;
     Ok(CounterForm {
-        account: AccountId::from(account.id),
-        full_name: account.full_name,
-        service: (service.code.clone(), service.name.clone()),
-        fields,
+        account: AccountId::from(found.account.id),
+        full_name: found.account.full_name,
+        service: (found.service.code, found.service.name),
+        fields: found.fields,
         values: prefilled.values,
     })
 }
@@ -136,29 +158,31 @@ pub async fn file(
     service_code: &str,
     entered: Map<String, Value>,
 ) -> AppResult<Uuid> {
-    let started = start(state, staff, national_id, service_code).await?;
     let now: DateTime<Utc> = state.clock.now();
+    let mut conn = state.db.get().await?;
+    let Found {
+        account,
+        service,
+        fields,
+    } = find(&mut conn, staff, national_id, service_code).await?;
+    let account = AccountId::from(account.id);
     let entered: Map<String, Value> = entered
         .into_iter()
         .filter(|(_, v)| v.as_str().is_none_or(|s| !s.trim().is_empty()))
         .collect();
-    let given = form::check_values(&started.fields, &entered, false).map_err(form_errors)?;
-    let mut conn = state.db.get().await?;
-    let service = catalog_store::service(&mut conn, &started.service.0)
-        .await?
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("service vanished")))?;
+    let given = form::check_values(&fields, &entered, false).map_err(form_errors)?;
     let prefilled = crate::vault::prefill::prefill(
         state,
         &mut conn,
-        started.account,
+        account,
         None,
-        &started.fields,
+        &fields,
         given,
         &catalog::required_documents(&service),
         now,
     )
     .await?;
-    form::check_values(&started.fields, &prefilled.values, true).map_err(form_errors)?;
+    form::check_values(&fields, &prefilled.values, true).map_err(form_errors)?;
     conn.transaction::<_, AppError, _>(async |c| {
         let day = now.with_timezone(&city_tz()).date_naive();
         let seq = store::next_receipt_number(c, &staff.agency_code, day).await?;
@@ -166,7 +190,7 @@ pub async fn file(
             id: Uuid::now_v7(),
             service_code: service.code.clone(),
             agency_code: staff.agency_code.clone(),
-            applicant_id: started.account.as_uuid(),
+            applicant_id: account.as_uuid(),
             business_id: None,
             status: Status::Submitted.as_str().into(),
             status_code: Status::Submitted.national_code(),
@@ -216,9 +240,9 @@ pub async fn file(
         crate::vault::prefill::keep_declared(
             state,
             c,
-            started.account,
+            account,
             None,
-            &started.fields,
+            &fields,
             &prefilled.values,
             &prefilled.sources,
             now,

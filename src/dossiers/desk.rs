@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{DossierView, EventView, files::FileView, not_found, staff_get};
+use super::{DossierView, EventView, files::FileView, staff_read};
 use crate::{
     catalog,
     domain::{dossier::Status, staff::StaffRole},
@@ -269,9 +269,8 @@ fn source_label(source: Option<&Value>) -> String {
 /// One dossier of the civil servant's agency, for its page (the view of its
 /// vault data is in the owner's access log).
 pub async fn dossier(state: &AppState, staff: &StaffSession, id: Uuid) -> AppResult<DeskDossier> {
-    let (dossier, events) = staff_get(state, staff, id).await?;
+    let (row, dossier, events) = staff_read(state, staff, id).await?;
     let mut conn = state.db.get().await?;
-    let row = store::find(&mut conn, id).await?.ok_or_else(not_found)?;
     let service = catalog_store::service(&mut conn, &row.service_code)
         .await?
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("service vanished")))?;

@@ -1064,6 +1064,16 @@ pub async fn staff_get(
     staff: &StaffSession,
     id: Uuid,
 ) -> AppResult<(DossierView, Vec<EventView>)> {
+    let (_, view, log) = staff_read(state, staff, id).await?;
+    Ok((view, log))
+}
+
+/// [`staff_get`], with the row it read.
+async fn staff_read(
+    state: &AppState,
+    staff: &StaffSession,
+    id: Uuid,
+) -> AppResult<(DossierRow, DossierView, Vec<EventView>)> {
     let mut conn = state.db.get().await?;
     let row = store::find(&mut conn, id)
         .await?
@@ -1090,7 +1100,7 @@ pub async fn staff_get(
         .into_iter()
         .map(event_view)
         .collect();
-    Ok((view, log))
+    Ok((row, view, log))
 }
 
 /// Checks a dossier's log chain; returns the first broken row's seq, if any.

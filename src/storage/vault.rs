@@ -172,6 +172,29 @@ pub struct AccessRow {
     pub purpose: String,
 }
 
+/// A `WHERE` on a table's (account_id, business_id) pair: the owner's rows.
+type OwnedBy<T> = Box<
+    dyn BoxableExpression<
+            T,
+            diesel::pg::Pg,
+            SqlType = diesel::sql_types::Nullable<diesel::sql_types::Bool>,
+        >,
+>;
+
+macro_rules! owned_by {
+    ($name:ident, $table:ident) => {
+        fn $name(owner: Owner) -> OwnedBy<$table::table> {
+            match owner {
+                Owner::Account(a) => Box::new($table::account_id.eq(a.as_uuid())),
+                Owner::Business(b) => Box::new($table::business_id.eq(b.as_uuid())),
+            }
+        }
+    };
+}
+owned_by!(records_of, vault_records);
+owned_by!(documents_of, vault_documents);
+owned_by!(accesses_of, vault_access_log);
+
 // ---- master-key canaries ----
 
 /// Every `(key id, canary)`.
@@ -289,12 +312,8 @@ pub async fn current_records(
         .filter(vault_records::deleted_at.is_null())
         .select(RecordRow::as_select())
         .order(vault_records::created_at.asc())
+        .filter(records_of(owner))
         .into_boxed();
-    query = match owner.columns() {
-        (Some(a), _) => query.filter(vault_records::account_id.eq(a)),
-        (_, Some(b)) => query.filter(vault_records::business_id.eq(b)),
-        _ => return Ok(Vec::new()),
-    };
     if !types.is_empty() {
         query = query.filter(vault_records::record_type.eq_any(types));
     }
@@ -309,27 +328,18 @@ pub async fn supersede_records(
     provenance: &str,
     now: DateTime<Utc>,
 ) -> QueryResult<()> {
-    let target = vault_records::table
-        .filter(vault_records::record_type.eq(record_type))
-        .filter(vault_records::provenance.eq(provenance))
-        .filter(vault_records::superseded_at.is_null())
-        .filter(vault_records::deleted_at.is_null());
-    match owner.columns() {
-        (Some(a), _) => {
-            diesel::update(target.filter(vault_records::account_id.eq(a)))
-                .set(vault_records::superseded_at.eq(now))
-                .execute(conn)
-                .await?
-        }
-        (_, Some(b)) => {
-            diesel::update(target.filter(vault_records::business_id.eq(b)))
-                .set(vault_records::superseded_at.eq(now))
-                .execute(conn)
-                .await?
-        }
-        _ => 0,
-    };
-    Ok(())
+    diesel::update(
+        vault_records::table
+            .filter(records_of(owner))
+            .filter(vault_records::record_type.eq(record_type))
+            .filter(vault_records::provenance.eq(provenance))
+            .filter(vault_records::superseded_at.is_null())
+            .filter(vault_records::deleted_at.is_null()),
+    )
+    .set(vault_records::superseded_at.eq(now))
+    .execute(conn)
+    .await
+    .map(|_| ())
 }
 
 /// Inserts a record.
@@ -403,21 +413,7 @@ pub async fn owner_documents(
         .select(DocumentRow::as_select())
         .order(vault_documents::created_at.desc())
         .into_boxed();
-    match owner.columns() {
-        (Some(a), _) => {
-            query
-                .filter(vault_documents::account_id.eq(a))
-                .load(conn)
-                .await
-        }
-        (_, Some(b)) => {
-            query
-                .filter(vault_documents::business_id.eq(b))
-                .load(conn)
-                .await
-        }
-        _ => Ok(Vec::new()),
-    }
+    query.filter(documents_of(owner)).load(conn).await
 }
 
 /// The result staged for a dossier.
@@ -499,21 +495,7 @@ pub async fn documents_of_types(
         .select(DocumentRow::as_select())
         .order(vault_documents::issued_at.desc())
         .into_boxed();
-    match owner.columns() {
-        (Some(a), _) => {
-            query
-                .filter(vault_documents::account_id.eq(a))
-                .load(conn)
-                .await
-        }
-        (_, Some(b)) => {
-            query
-                .filter(vault_documents::business_id.eq(b))
-                .load(conn)
-                .await
-        }
-        _ => Ok(Vec::new()),
-    }
+    query.filter(documents_of(owner)).load(conn).await
 }
 
 // ---- references from dossiers ----
@@ -590,21 +572,7 @@ pub async fn access_log(
     if let Some(b) = before {
         query = query.filter(vault_access_log::id.lt(b));
     }
-    match owner.columns() {
-        (Some(a), _) => {
-            query
-                .filter(vault_access_log::account_id.eq(a))
-                .load(conn)
-                .await
-        }
-        (_, Some(b)) => {
-            query
-                .filter(vault_access_log::business_id.eq(b))
-                .load(conn)
-                .await
-        }
-        _ => Ok(Vec::new()),
-    }
+    query.filter(accesses_of(owner)).load(conn).await
 }
 
 /// How the account's identity was last verified (`vneid`, `counter`).
