@@ -95,8 +95,10 @@ async fn first_dossier_decided(app: &TestApp, seq: u32) -> Issued {
     let receiver = staff_token(app, &format!("v.tn{seq}"), WARD, "receiver").await;
     let processor = staff_token(app, &format!("v.xl{seq}"), WARD, "processor").await;
     let approver = staff_token(app, &format!("v.pd{seq}"), WARD, "approver").await;
-    ok_json(staff_act(app, &receiver, &id, "accept", None).await, 200).await;
     let paper = pdf(&format!("Giay xac nhan tinh trang hon nhan {seq}"));
+    let early = ok_json(stage_result(app, &processor, &id, paper.clone()).await, 409).await;
+    assert_eq!(early["code"], "not_processing", "no result before intake");
+    ok_json(staff_act(app, &receiver, &id, "accept", None).await, 200).await;
     ok_json(stage_result(app, &processor, &id, paper.clone()).await, 201).await;
     let approved = ok_json(staff_act(app, &approver, &id, "approve", None).await, 200).await;
     let document = approved["result_document"].clone();
@@ -707,4 +709,45 @@ async fn integrators_read_vault_data_only_through_consented_scopes_and_each_read
     assert_eq!(reads[0]["scope"], "vault:civil_status");
     assert_eq!(reads[0]["items"], json!(["civil_status.marital"]));
     let _ = issued;
+}
+
+#[tokio::test]
+async fn a_rotated_signing_key_signs_new_results_and_old_ones_verify_until_they_expire() {
+    let app = TestApp::spawn().await;
+    let first = first_dossier_decided(&app, 65).await;
+    let new_key = eservices::vault::signing::rotate(&app.state, WARD)
+        .await
+        .expect("rotated");
+    let second = first_dossier_decided(&app, 66).await;
+    let anyone = TestApp::fresh_client();
+    let check = |issued: &Issued| {
+        anyone
+            .get(app.url(&format!(
+                "/verify/{}",
+                issued.document["id"].as_str().expect("id")
+            )))
+            .send()
+    };
+    let a = ok_json(check(&first).await.expect("verify"), 200).await;
+    let b = ok_json(check(&second).await.expect("verify"), 200).await;
+    assert_eq!(a["valid"], true, "signed before the rotation, still valid");
+    assert_eq!(b["valid"], true);
+    assert_ne!(a["key_id"], b["key_id"], "the new result has the new key");
+    assert_eq!(
+        b["key_id"],
+        new_key.to_string(),
+        "the key the rotation made signs now"
+    );
+
+    // A marital-status certificate is valid for 180 days.
+    app.clock.advance(chrono::Duration::days(181));
+    let a = ok_json(check(&first).await.expect("verify"), 200).await;
+    assert_eq!(a["signature_valid"], true);
+    assert_eq!(a["valid"], false);
+    assert!(
+        a["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("hết thời hạn")),
+        "{a}"
+    );
 }
