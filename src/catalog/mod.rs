@@ -4,6 +4,7 @@
 //! public catalog API and, later, by dossiers (which services an agency
 //! offers, their forms, their deadlines in the agency's working time).
 
+pub mod agency_admin;
 pub mod loader;
 
 use chrono::{Datelike, NaiveTime, Weekday};
@@ -262,7 +263,8 @@ pub fn required_documents(row: &ServiceRow) -> Vec<(String, bool)> {
         .unwrap_or_default()
 }
 
-fn weekday(n: u64) -> Option<Weekday> {
+/// A weekday from its number, 1 (Monday) … 7 (Sunday).
+pub fn weekday(n: u64) -> Option<Weekday> {
     Some(match n {
         1 => Weekday::Mon,
         2 => Weekday::Tue,
@@ -299,7 +301,8 @@ pub fn openings(hours: &serde_json::Value) -> Result<Vec<Opening>, String> {
         .collect()
 }
 
-/// The working calendar of an agency around `year` (that year and the next two).
+/// The working calendar of an agency around `year` (that year and the next
+/// two): its opening hours, the city's days, and its own days over those.
 pub async fn calendar_for(
     conn: &mut diesel_async::AsyncPgConnection,
     agency: &AgencyRow,
@@ -307,23 +310,43 @@ pub async fn calendar_for(
 ) -> AppResult<Calendar> {
     let from = chrono::NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or_default();
     let to = chrono::NaiveDate::from_ymd_opt(year + 2, 12, 31).unwrap_or_default();
-    let days = store::calendar_days(conn, from, to).await?;
+    let mut days: std::collections::BTreeMap<chrono::NaiveDate, DayKind> =
+        store::calendar_days(conn, from, to)
+            .await?
+            .into_iter()
+            .map(|(d, kind)| (d, day_kind(&kind)))
+            .collect();
+    for own in store::agency_days(conn, &agency.code, from, to).await? {
+        days.insert(own.day, day_kind(&own.kind));
+    }
     let openings =
         openings(&agency.working_hours).map_err(|e| AppError::internal(anyhow::anyhow!(e)))?;
-    Calendar::new(
-        openings,
-        days.into_iter().map(|(d, kind)| {
-            (
-                d,
-                if kind == "worked" {
-                    DayKind::Worked
-                } else {
-                    DayKind::Closed
-                },
-            )
-        }),
+    Calendar::new(openings, days).map_err(AppError::internal)
+}
+
+/// A stored day kind (`closed` or `worked`).
+pub fn day_kind(kind: &str) -> DayKind {
+    if kind == "worked" {
+        DayKind::Worked
+    } else {
+        DayKind::Closed
+    }
+}
+
+/// Opening hours as stored (`[{weekday, open, close}]`).
+pub fn openings_json(openings: &[Opening]) -> serde_json::Value {
+    serde_json::Value::Array(
+        openings
+            .iter()
+            .map(|o| {
+                serde_json::json!({
+                    "weekday": o.weekday.number_from_monday(),
+                    "open": o.open.format("%H:%M").to_string(),
+                    "close": o.close.format("%H:%M").to_string(),
+                })
+            })
+            .collect(),
     )
-    .map_err(AppError::internal)
 }
 
 /// The year of a date in the city (for calendar look-ups).

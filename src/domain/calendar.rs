@@ -58,6 +58,9 @@ pub enum CalendarError {
     /// An interval closes before it opens.
     #[error("an opening interval closes before it opens")]
     Inverted,
+    /// Two intervals of the same weekday overlap.
+    #[error("two opening intervals of a weekday overlap")]
+    Overlapping,
 }
 
 impl Calendar {
@@ -73,6 +76,12 @@ impl Calendar {
             return Err(CalendarError::Inverted);
         }
         openings.sort_by_key(|o| (o.weekday.num_days_from_monday(), o.open));
+        if openings
+            .windows(2)
+            .any(|w| w[0].weekday == w[1].weekday && w[1].open < w[0].close)
+        {
+            return Err(CalendarError::Overlapping);
+        }
         let mut closed = BTreeSet::new();
         let mut worked = BTreeSet::new();
         for (date, kind) in days {
@@ -233,6 +242,169 @@ impl Calendar {
     pub fn is_working_day(&self, date: NaiveDate) -> bool {
         !self.intervals(date).is_empty()
     }
+
+    /// The opening intervals, by weekday then time.
+    pub fn openings(&self) -> &[Opening] {
+        &self.openings
+    }
+}
+
+/// One interval of the opening-hours form as typed: weekday 1 (Monday) … 7
+/// (Sunday), its slot on that day, and the times (`HH:MM`, both empty for
+/// none).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HoursInput {
+    /// 1 (Monday) … 7 (Sunday).
+    pub weekday: u8,
+    /// 0, 1 … (morning, afternoon …).
+    pub slot: u8,
+    /// Opens.
+    pub open: String,
+    /// Closes.
+    pub close: String,
+}
+
+impl HoursInput {
+    /// The form field it is reported under.
+    pub fn field(&self) -> String {
+        format!("hours.{}.{}", self.weekday, self.slot)
+    }
+}
+
+/// Parses the opening-hours form into a week the calendar accepts; every
+/// bad interval is reported under its field.
+pub fn parse_hours(
+    rows: &[HoursInput],
+) -> Result<Vec<Opening>, Vec<(String, crate::domain::Invalid)>> {
+    use crate::domain::Invalid;
+    let mut errors = Vec::new();
+    let mut openings = Vec::new();
+    for row in rows {
+        let (open, close) = (row.open.trim(), row.close.trim());
+        if open.is_empty() && close.is_empty() {
+            continue;
+        }
+        let weekday = match row.weekday {
+            1 => Weekday::Mon,
+            2 => Weekday::Tue,
+            3 => Weekday::Wed,
+            4 => Weekday::Thu,
+            5 => Weekday::Fri,
+            6 => Weekday::Sat,
+            7 => Weekday::Sun,
+            _ => {
+                errors.push((
+                    row.field(),
+                    Invalid::new("weekday_invalid", "Thứ trong tuần không hợp lệ."),
+                ));
+                continue;
+            }
+        };
+        let time = |s: &str| NaiveTime::parse_from_str(s, "%H:%M").ok();
+        match (time(open), time(close)) {
+            (Some(open), Some(close)) if open < close => openings.push(Opening {
+                weekday,
+                open,
+                close,
+            }),
+            (Some(_), Some(_)) => errors.push((
+                row.field(),
+                Invalid::new("hours_inverted", "Giờ đóng cửa phải sau giờ mở cửa."),
+            )),
+            _ => errors.push((
+                row.field(),
+                Invalid::new(
+                    "hours_invalid",
+                    "Nhập cả giờ mở và giờ đóng cửa theo dạng GG:PP (ví dụ 07:30), hoặc để trống cả hai.",
+                ),
+            )),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    match Calendar::new(openings.clone(), []) {
+        Ok(_) => Ok(openings),
+        Err(CalendarError::NoOpenings) => Err(vec![(
+            "hours".into(),
+            Invalid::new(
+                "hours_empty",
+                "Đơn vị phải làm việc ít nhất một buổi trong tuần.",
+            ),
+        )]),
+        Err(CalendarError::Overlapping) => Err(vec![(
+            "hours".into(),
+            Invalid::new(
+                "hours_overlapping",
+                "Hai buổi làm việc trong cùng một ngày không được trùng giờ.",
+            ),
+        )]),
+        Err(CalendarError::Inverted) => Err(vec![(
+            "hours".into(),
+            Invalid::new("hours_inverted", "Giờ đóng cửa phải sau giờ mở cửa."),
+        )]),
+    }
+}
+
+/// A week's opening hours in a line people read: `T2 07:30–11:30, 13:00–17:00; T7 07:30–11:30`.
+pub fn week_summary(openings: &[Opening]) -> String {
+    let mut days: Vec<String> = Vec::new();
+    for n in 1..=7u32 {
+        let times: Vec<String> = openings
+            .iter()
+            .filter(|o| o.weekday.number_from_monday() == n)
+            .map(|o| format!("{}–{}", o.open.format("%H:%M"), o.close.format("%H:%M")))
+            .collect();
+        if !times.is_empty() {
+            let day = if n == 7 {
+                "CN".to_owned()
+            } else {
+                format!("T{}", n + 1)
+            };
+            days.push(format!("{day} {}", times.join(", ")));
+        }
+    }
+    days.join("; ")
+}
+
+/// How far ahead an agency may set its own days.
+pub const AGENCY_DAY_HORIZON_DAYS: i64 = 730;
+
+/// Checks a day an agency sets for itself against its calendar without that
+/// day (`base`): only days after `today` (working time already spent is
+/// history), within two years, and only a change: closing a day it would
+/// work, or working a day it would be closed. A worked day keeps Monday's
+/// hours.
+pub fn check_agency_day(
+    base: &Calendar,
+    day: NaiveDate,
+    kind: DayKind,
+    today: NaiveDate,
+) -> Result<(), crate::domain::Invalid> {
+    use crate::domain::Invalid;
+    if day <= today {
+        return Err(Invalid::new(
+            "day_not_in_future",
+            "Chỉ đặt được ngày từ ngày mai trở đi.",
+        ));
+    }
+    if day > today + Duration::days(AGENCY_DAY_HORIZON_DAYS) {
+        return Err(Invalid::new(
+            "day_too_far",
+            "Chỉ đặt được ngày trong vòng hai năm tới.",
+        ));
+    }
+    match (kind, base.is_working_day(day)) {
+        (DayKind::Closed, false) => Err(Invalid::new(
+            "day_already_closed",
+            "Ngày này vốn đã là ngày nghỉ của đơn vị.",
+        )),
+        (DayKind::Worked, true) => Err(Invalid::new(
+            "day_already_worked",
+            "Ngày này vốn đã là ngày làm việc của đơn vị.",
+        )),
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]
@@ -311,6 +483,77 @@ mod tests {
     }
 
     #[test]
+    fn an_agency_day_must_be_ahead_and_change_something() {
+        let calendar = city_2026();
+        let today = date(2026, 4, 20);
+        // A Monday that is worked anyway, a Saturday that is closed anyway.
+        let monday = date(2026, 5, 4);
+        let saturday = date(2026, 5, 9);
+        assert!(check_agency_day(&calendar, monday, DayKind::Closed, today).is_ok());
+        assert!(check_agency_day(&calendar, saturday, DayKind::Worked, today).is_ok());
+        let code = |d, k| check_agency_day(&calendar, d, k, today).map_err(|e| e.code);
+        assert_eq!(code(monday, DayKind::Worked), Err("day_already_worked"));
+        assert_eq!(code(saturday, DayKind::Closed), Err("day_already_closed"));
+        // The Hùng Kings' day off is a city holiday: closing it again changes nothing.
+        assert_eq!(
+            code(date(2026, 4, 27), DayKind::Closed),
+            Err("day_already_closed")
+        );
+        assert_eq!(code(today, DayKind::Closed), Err("day_not_in_future"));
+        assert_eq!(
+            code(date(2026, 4, 1), DayKind::Closed),
+            Err("day_not_in_future")
+        );
+        assert_eq!(code(date(2028, 5, 1), DayKind::Closed), Err("day_too_far"));
+    }
+
+    #[test]
+    fn the_hours_form_is_parsed_and_every_bad_row_named() {
+        let row = |weekday, slot, open: &str, close: &str| HoursInput {
+            weekday,
+            slot,
+            open: open.into(),
+            close: close.into(),
+        };
+        let week = parse_hours(&[
+            row(1, 0, "07:30", "11:30"),
+            row(1, 1, "13:00", "17:00"),
+            row(6, 0, " 07:30 ", "11:30"),
+            row(7, 0, "", ""),
+        ])
+        .expect("week");
+        assert_eq!(week.len(), 3);
+        assert_eq!(week[2].weekday, Weekday::Sat);
+        assert_eq!(
+            week_summary(&week),
+            "T2 07:30–11:30, 13:00–17:00; T7 07:30–11:30"
+        );
+        let errors = parse_hours(&[
+            row(1, 0, "07:30", ""),
+            row(2, 0, "17:00", "08:00"),
+            row(3, 1, "7h", "11:30"),
+            row(9, 0, "07:00", "11:00"),
+        ])
+        .expect_err("bad");
+        let fields: Vec<(&str, &str)> = errors.iter().map(|(f, e)| (f.as_str(), e.code)).collect();
+        assert_eq!(
+            fields,
+            vec![
+                ("hours.1.0", "hours_invalid"),
+                ("hours.2.0", "hours_inverted"),
+                ("hours.3.1", "hours_invalid"),
+                ("hours.9.0", "weekday_invalid"),
+            ]
+        );
+        let code = |rows: &[HoursInput]| parse_hours(rows).expect_err("bad")[0].1.code;
+        assert_eq!(code(&[row(1, 0, "", "")]), "hours_empty");
+        assert_eq!(
+            code(&[row(1, 0, "07:30", "12:00"), row(1, 1, "11:00", "17:00")]),
+            "hours_overlapping"
+        );
+    }
+
+    #[test]
     fn a_calendar_needs_sane_openings() {
         assert_eq!(
             Calendar::new(Vec::new(), []).expect_err("empty"),
@@ -329,5 +572,15 @@ mod tests {
             .expect_err("inverted"),
             CalendarError::Inverted
         );
+        let at = |open, close| Opening {
+            weekday: Weekday::Tue,
+            open: t(open),
+            close: t(close),
+        };
+        assert_eq!(
+            Calendar::new(vec![at(13, 17), at(8, 14)], []).expect_err("overlap"),
+            CalendarError::Overlapping
+        );
+        assert!(Calendar::new(vec![at(13, 17), at(8, 12)], []).is_ok());
     }
 }

@@ -17,6 +17,7 @@ pub mod phone;
 pub mod retry;
 pub mod search;
 pub mod staff;
+pub mod staff_event;
 pub mod tax_code;
 pub mod totp;
 pub mod vault;

@@ -19,9 +19,13 @@ use crate::{
         dossier::{self, Action, Status},
         form::{self, FormField},
         staff::StaffRole,
+        staff_event::StaffEvent,
     },
     error::{AppError, AppResult, ErrorKind},
-    identity::staff::StaffSession,
+    identity::{
+        staff::StaffSession,
+        staff_events::{self, Entry},
+    },
     startup::AppState,
     storage::{
         accounts, catalog as catalog_store,
@@ -249,6 +253,14 @@ pub async fn file(
         )
         .await?;
         emails::notify_applicant(state, c, &row, &service, Action::Submit, None, now).await?;
+        staff_events::record(
+            c,
+            &staff.into(),
+            Entry::dossier(StaffEvent::CounterFiled, row.id)
+                .with(serde_json::json!({ "service": service.code })),
+            now,
+        )
+        .await?;
         Ok(row.id)
     })
     .await

@@ -29,9 +29,13 @@ use crate::{
         dossier::{self, Action, Actor, EventDigest, Refusal, Status},
         form,
         staff::StaffRole,
+        staff_event::StaffEvent,
     },
     error::{AppError, AppResult, ErrorKind},
-    identity::staff::StaffSession,
+    identity::{
+        staff::StaffSession,
+        staff_events::{self, Entry},
+    },
     notify::{outbox::Envelope, queue_email},
     startup::AppState,
     storage::{
@@ -421,7 +425,7 @@ pub async fn create_draft(
             "agency_code",
             crate::domain::Invalid::new(
                 "agency_does_not_handle_service",
-                "Cơ quan này không giải quyết thủ tục đã chọn.",
+                "Cơ quan này không giải quyết hoặc đang tạm ngừng tiếp nhận thủ tục đã chọn.",
             ),
         );
     }
@@ -797,6 +801,11 @@ impl Step<'_> {
         };
         match action {
             Action::Submit => {
+                if !catalog_store::handles(c, &row.agency_code, &row.service_code).await? {
+                    return Err(AppError::conflict("service_not_offered").with_detail(
+                        "Cơ quan đang tạm ngừng tiếp nhận hồ sơ mới của thủ tục này. Hồ sơ vẫn được lưu ở dạng nháp.",
+                    ));
+                }
                 let fields = catalog::form_of(&service)?;
                 let values = row.form_values.as_object().cloned().unwrap_or_default();
                 form::check_values(&fields, &values, true).map_err(form_errors)?;
@@ -877,6 +886,16 @@ impl Step<'_> {
         )
         .await?;
         emails::notify_applicant(state, c, &updated, &service, action, note, now).await?;
+        if let Some(s) = staff {
+            staff_events::record(
+                c,
+                &s.into(),
+                Entry::dossier(StaffEvent::DossierAction(action), id)
+                    .with(serde_json::json!({ "from": from.as_str(), "to": to.as_str() })),
+                now,
+            )
+            .await?;
+        }
         let body = match staff {
             Some(s) => {
                 detailed(
@@ -1053,6 +1072,15 @@ pub async fn forward(
             true,
         )
         .await?;
+        staff_events::record(
+            c,
+            &staff.into(),
+            Entry::dossier(StaffEvent::DossierForwarded, id).with(
+                serde_json::json!({ "from_agency": row.agency_code, "to_agency": to_agency }),
+            ),
+            now,
+        )
+        .await?;
         view(c, &moved, Actor::Staff(StaffRole::Receiver), &staff.roles).await
     })
     .await
@@ -1087,12 +1115,20 @@ async fn staff_read(
         &staff.roles,
     )
     .await?;
+    let now = state.clock.now();
     results::log_staff_view(
         &mut conn,
         staff,
         &row,
         view.vault_documents.as_deref().unwrap_or_default(),
-        state.clock.now(),
+        now,
+    )
+    .await?;
+    staff_events::record(
+        &mut conn,
+        &staff.into(),
+        Entry::dossier(StaffEvent::DossierViewed, id),
+        now,
     )
     .await?;
     let log = store::events(&mut conn, id, false)

@@ -11,9 +11,12 @@ use uuid::Uuid;
 
 use crate::{
     catalog,
-    domain::{calendar::city_tz, staff::StaffRole},
+    domain::{calendar::city_tz, staff::StaffRole, staff_event::StaffEvent},
     error::{AppError, AppResult, ErrorKind},
-    identity::staff::StaffSession,
+    identity::{
+        staff::StaffSession,
+        staff_events::{self, Entry},
+    },
     notify::templates::email_template,
     startup::AppState,
     storage::{
@@ -227,6 +230,14 @@ pub async fn approve(
             None,
             Some(&note),
             true,
+        )
+        .await?;
+        staff_events::record(
+            c,
+            &staff.into(),
+            Entry::dossier(StaffEvent::ApologyApproved, dossier.id)
+                .with(serde_json::json!({ "letter": id, "new_due": new_due })),
+            now,
         )
         .await?;
         let service = catalog_store::service(c, &dossier.service_code).await?;

@@ -20,10 +20,14 @@ use crate::{
         AccountId, BusinessId,
         dossier::Status,
         staff::StaffRole,
+        staff_event::StaffEvent,
         vault::{Owner, Provenance, VaultKey},
     },
     error::{AppError, AppResult, ErrorKind},
-    identity::staff::StaffSession,
+    identity::{
+        staff::StaffSession,
+        staff_events::{self, Entry},
+    },
     startup::AppState,
     storage::{
         catalog::ServiceRow,
@@ -158,6 +162,14 @@ pub async fn stage(
                 None,
                 Some(&name),
                 false,
+            )
+            .await?;
+            staff_events::record(
+                c,
+                &staff.into(),
+                Entry::dossier(StaffEvent::ResultUploaded, dossier)
+                    .with(serde_json::json!({ "document": id, "replaced": replaced })),
+                now,
             )
             .await?;
             Ok(replaced)

@@ -9,9 +9,12 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
 use crate::{
-    domain::staff::StaffRole,
+    domain::{staff::StaffRole, staff_event::StaffEvent},
     error::{AppError, AppResult, ErrorKind},
-    identity::staff::StaffSession,
+    identity::{
+        staff::StaffSession,
+        staff_events::{self, Entry},
+    },
     startup::AppState,
     storage::{catalog as catalog_store, stats as store},
 };
@@ -110,15 +113,25 @@ fn keyed(r: &store::KeyedRow) -> Figures {
     }
 }
 
-/// Raw rows for the CSV export.
+/// Raw rows for the CSV export (`agency` as [`scope`] allowed it); the
+/// export is in the agency's audit trail.
 pub async fn rows(
     state: &AppState,
+    by: &StaffSession,
     year: i32,
     agency: Option<&str>,
 ) -> AppResult<Vec<store::StatRow>> {
     let (from, to) = year_bounds(year)?;
     let mut conn = state.db.get().await?;
     let mut rows = store::rows(&mut conn, from, to, agency).await?;
+    staff_events::record(
+        &mut conn,
+        &by.into(),
+        Entry::about(StaffEvent::ReportExported, agency.unwrap_or("city"))
+            .with(serde_json::json!({ "year": year, "rows": rows.len() })),
+        state.clock.now(),
+    )
+    .await?;
     rows.sort_by(|a, b| {
         (a.month, &a.agency_code, &a.service_code).cmp(&(b.month, &b.agency_code, &b.service_code))
     });

@@ -29,7 +29,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(pages::vneid::configure)
         .configure(pages::backoffice::configure)
         .configure(pages::desk::configure)
-        .configure(pages::dashboard::configure);
+        .configure(pages::dashboard::configure)
+        .configure(pages::agency::configure)
+        .configure(pages::staff_admin::configure);
 }
 
 /// The answer for routes that do not exist.

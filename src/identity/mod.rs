@@ -13,6 +13,7 @@ pub mod profile;
 pub mod registration;
 pub mod sessions;
 pub mod staff;
+pub mod staff_events;
 pub mod throttle;
 pub mod tokens;
 pub mod vneid;

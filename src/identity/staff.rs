@@ -17,11 +17,16 @@ use crate::{
         password_policy,
         person_name::PersonName,
         staff::{AgencyCode, StaffRole, StaffUsername},
+        staff_event::StaffEvent,
         totp::{self, TotpSecret},
     },
     error::{AppError, AppResult, ErrorKind, FieldErrors},
     identity::{
-        ClientInfo, audit, emails, password::Verification, sessions::SessionData, throttle, tokens,
+        ClientInfo, audit, emails,
+        password::Verification,
+        sessions::SessionData,
+        staff_events::{self, Doer, Entry},
+        throttle, tokens,
     },
     notify::{outbox::Envelope, queue_email},
     startup::AppState,
@@ -46,9 +51,9 @@ pub struct StaffSession {
     pub created_at: DateTime<Utc>,
     /// When it was last used.
     pub last_seen_at: DateTime<Utc>,
-    /// Client software.
+    /// Client software (at sign-in; once loaded for a request, the request's).
     pub user_agent: Option<String>,
-    /// Client address.
+    /// Client address (likewise).
     pub ip: Option<String>,
 }
 
@@ -56,6 +61,14 @@ impl StaffSession {
     /// Whether the session carries `role`.
     pub fn has(&self, role: StaffRole) -> bool {
         self.roles.contains(&role)
+    }
+
+    /// The session as used by this request's client (what the audit trail records).
+    #[must_use]
+    pub fn from_client(mut self, client: ClientInfo) -> Self {
+        self.ip = client.ip;
+        self.user_agent = client.user_agent;
+        self
     }
 }
 
@@ -300,12 +313,21 @@ pub async fn sign_in(
         Some(r) if password_ok => check_second_factor(state, r, second_factor, now).await?,
         _ => false,
     };
-    let Some(row) = row.filter(|_| second_ok) else {
+    let Some(row) = row.as_ref().filter(|_| second_ok).cloned() else {
         state
             .throttle
             .fail(&throttle::SIGN_IN_ACCOUNT, &subject)
             .await?;
         state.throttle.fail(&throttle::SIGN_IN_IP, &ip).await?;
+        if let Some(known) = &row {
+            // Which factor failed is not recorded: the trail is read by people too.
+            staff_events::record_now(
+                state,
+                &doer(known, client),
+                Entry::plain(StaffEvent::SignInFailed),
+            )
+            .await?;
+        }
         return Err(invalid_credentials());
     };
     state
@@ -342,7 +364,31 @@ async fn open_session(
         user_agent: client.user_agent.clone(),
         ip: client.ip.clone(),
     };
-    state.staff_sessions.create(&session).await
+    let token = state.staff_sessions.create(&session).await?;
+    staff_events::record_now(
+        state,
+        &doer(row, client),
+        Entry::plain(StaffEvent::SignedIn),
+    )
+    .await?;
+    Ok(token)
+}
+
+/// Ends a back-office session (sign-out).
+pub async fn sign_out(state: &AppState, session: &StaffSession, token: &str) -> AppResult<()> {
+    if state.staff_sessions.revoke(token).await?.is_some() {
+        staff_events::record_now(state, &session.into(), Entry::plain(StaffEvent::SignedOut))
+            .await?;
+    }
+    Ok(())
+}
+
+fn doer<'a>(row: &'a staff::StaffRow, client: &ClientInfo) -> Doer<'a> {
+    Doer {
+        staff_id: row.id,
+        agency_code: &row.agency_code,
+        client: client.clone(),
+    }
 }
 
 /// What is kept (in Redis, 10 minutes) while a civil servant sets up their authenticator.
@@ -471,7 +517,15 @@ pub async fn finish_enrolment(
                 ));
             }
             staff::insert_recovery_codes(c, pending.staff_id, &hashes).await?;
-            Ok(staff::find(c, pending.staff_id).await?)
+            let row = staff::find(c, pending.staff_id).await?;
+            staff_events::record(
+                c,
+                &doer(&row, client),
+                Entry::plain(StaffEvent::Enrolled),
+                now,
+            )
+            .await?;
+            Ok(row)
         })
         .await?;
     let mut kv = state.kv.conn().await?;
@@ -510,14 +564,144 @@ pub async fn create_by_agency_admin(
         updated_at: now,
     };
     let mut conn = state.db.get().await?;
-    if !staff::insert(&mut conn, &row).await? {
-        return Err(AppError::conflict("username_taken")
-            .with_detail("Tên đăng nhập này đã được dùng.")
-            .with_field(
-                "username",
-                "username_taken",
-                "Tên đăng nhập này đã được dùng.",
-            ));
+    conn.transaction::<_, AppError, _>(async |c| {
+        if !staff::insert(c, &row).await? {
+            return Err(AppError::conflict("username_taken")
+                .with_detail("Tên đăng nhập này đã được dùng.")
+                .with_field(
+                    "username",
+                    "username_taken",
+                    "Tên đăng nhập này đã được dùng.",
+                ));
+        }
+        staff_events::record(
+            c,
+            &admin.into(),
+            Entry::about(StaffEvent::StaffCreated, row.username.clone())
+                .with(serde_json::json!({ "roles": row.roles })),
+            now,
+        )
+        .await
+    })
+    .await?;
+    Ok(row)
+}
+
+/// What an agency admin changes about one of their civil servants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StaffChange {
+    /// Replace the roles (at least one).
+    Roles(Vec<String>),
+    /// Disable the account (sign-in refused, sessions ended).
+    Disable,
+    /// Enable it again.
+    Enable,
+    /// Forget the second factor: they enrol again at their next sign-in.
+    ResetSecondFactor,
+}
+
+/// Applies `change` to a civil servant of the admin's agency, records it in
+/// the agency's trail and ends the civil servant's sessions (they sign in
+/// again with what changed). An admin cannot lock themselves out.
+pub async fn change_by_agency_admin(
+    state: &AppState,
+    admin: &StaffSession,
+    target: Uuid,
+    change: StaffChange,
+) -> AppResult<staff::StaffRow> {
+    if !admin.has(StaffRole::AgencyAdmin) {
+        return Err(AppError::new(ErrorKind::Forbidden, "role_required")
+            .with_detail("Chỉ quản trị đơn vị được thay đổi tài khoản cán bộ."));
+    }
+    let roles = match &change {
+        StaffChange::Roles(raw) => {
+            let mut errors = FieldErrors::default();
+            let mut roles: Vec<StaffRole> = Vec::new();
+            for r in raw {
+                if let Some(role) = errors.take("roles", StaffRole::parse(r))
+                    && !roles.contains(&role)
+                {
+                    roles.push(role);
+                }
+            }
+            if raw.is_empty() {
+                errors.push(
+                    "roles",
+                    Invalid::new("staff_role_missing", "Cần ít nhất một vai trò."),
+                );
+            }
+            errors.into_result()?;
+            roles
+        }
+        _ => Vec::new(),
+    };
+    let self_lockout = target == admin.staff_id
+        && match &change {
+            StaffChange::Roles(_) => !roles.contains(&StaffRole::AgencyAdmin),
+            StaffChange::Disable | StaffChange::ResetSecondFactor => true,
+            StaffChange::Enable => false,
+        };
+    if self_lockout {
+        return Err(AppError::conflict("own_account")
+            .with_detail("Bạn không thể tự khóa, tự bỏ quyền quản trị hay tự đặt lại xác thực hai lớp của mình; hãy nhờ một quản trị khác của đơn vị."));
+    }
+    let now = state.clock.now();
+    let not_found = || {
+        AppError::not_found("staff_not_found")
+            .with_detail("Không tìm thấy cán bộ này trong đơn vị của bạn.")
+    };
+    let mut conn = state.db.get().await?;
+    let row = conn
+        .transaction::<_, AppError, _>(async |c| {
+            let before = staff::find_in_agency(c, &admin.agency_code, target)
+                .await?
+                .ok_or_else(not_found)?;
+            let (event, detail) = match &change {
+                StaffChange::Roles(_) => {
+                    let names: Vec<String> = roles.iter().map(|r| r.as_str().to_owned()).collect();
+                    staff::set_roles(c, &admin.agency_code, target, &names, now).await?;
+                    (
+                        StaffEvent::StaffRolesChanged,
+                        serde_json::json!({ "before": before.roles, "after": names }),
+                    )
+                }
+                StaffChange::Disable | StaffChange::Enable => {
+                    let status = if change == StaffChange::Disable {
+                        "disabled"
+                    } else {
+                        "active"
+                    };
+                    staff::set_status(c, &admin.agency_code, target, status, now).await?;
+                    let event = if change == StaffChange::Disable {
+                        StaffEvent::StaffDisabled
+                    } else {
+                        StaffEvent::StaffEnabled
+                    };
+                    (event, serde_json::json!({ "before": before.status }))
+                }
+                StaffChange::ResetSecondFactor => {
+                    staff::reset_second_factor(c, &admin.agency_code, target, now).await?;
+                    (
+                        StaffEvent::StaffSecondFactorReset,
+                        serde_json::json!({ "was_enrolled": before.totp_secret.is_some() }),
+                    )
+                }
+            };
+            staff_events::record(
+                c,
+                &admin.into(),
+                Entry::about(event, before.username.clone()).with(detail),
+                now,
+            )
+            .await?;
+            Ok(staff::find(c, target).await?)
+        })
+        .await?;
+    if change != StaffChange::Enable {
+        state
+            .staff_sessions
+            .revoke_all(&target.to_string(), None)
+            .await?;
     }
     Ok(row)
 }
@@ -616,6 +800,13 @@ pub async fn verify_identity_at_counter(
                 evidence: Some(&evidence),
                 created_at: now,
             },
+        )
+        .await?;
+        staff_events::record(
+            c,
+            &receiver.into(),
+            Entry::about(StaffEvent::IdentityVerified, account.id.to_string()),
+            now,
         )
         .await?;
         if account.assurance_level < 2 {

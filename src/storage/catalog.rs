@@ -1,11 +1,12 @@
 //! The catalog's tables: agencies, the city's calendar days, services and
-//! which agencies handle them.
+//! which agencies handle them; and what an agency's admin sets on top: its
+//! opening hours, its own days, which of its services it offers.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use super::schema::{agencies, calendar_days, service_agencies, services};
+use super::schema::{agencies, agency_days, calendar_days, service_agencies, services};
 
 /// An agency.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
@@ -67,14 +68,26 @@ pub struct ServiceRow {
     pub updated_at: DateTime<Utc>,
 }
 
-/// Inserts or updates agencies (parents before children).
+/// Inserts or updates agencies (parents before children). Opening hours an
+/// agency's admin set are kept.
 pub async fn upsert_agencies(conn: &mut AsyncPgConnection, rows: &[AgencyRow]) -> QueryResult<()> {
+    let kept: std::collections::HashMap<String, serde_json::Value> = agencies::table
+        .filter(agencies::hours_changed_at.is_not_null())
+        .select((agencies::code, agencies::working_hours))
+        .load(conn)
+        .await?
+        .into_iter()
+        .collect();
     for row in rows {
+        let mut row = row.clone();
+        if let Some(hours) = kept.get(&row.code) {
+            row.working_hours = hours.clone();
+        }
         diesel::insert_into(agencies::table)
-            .values(row)
+            .values(&row)
             .on_conflict(agencies::code)
             .do_update()
-            .set(row)
+            .set(&row)
             .execute(conn)
             .await?;
     }
@@ -126,8 +139,14 @@ pub async fn upsert_services(
             .set(row)
             .execute(conn)
             .await?;
+        // Links the catalog no longer names go; the others keep whether
+        // the agency offers the service.
         diesel::delete(
-            service_agencies::table.filter(service_agencies::service_code.eq(&row.code)),
+            service_agencies::table
+                .filter(service_agencies::service_code.eq(&row.code))
+                .filter(diesel::dsl::not(
+                    service_agencies::agency_code.eq_any(handled_by),
+                )),
         )
         .execute(conn)
         .await?;
@@ -192,24 +211,27 @@ pub async fn service(conn: &mut AsyncPgConnection, code: &str) -> QueryResult<Op
         .optional()
 }
 
-/// The agencies handling a service, by code.
+/// The agencies taking new dossiers for a service, by code.
 pub async fn agencies_of(conn: &mut AsyncPgConnection, service: &str) -> QueryResult<Vec<String>> {
     service_agencies::table
         .filter(service_agencies::service_code.eq(service))
+        .filter(service_agencies::offered)
         .order(service_agencies::agency_code)
         .select(service_agencies::agency_code)
         .load(conn)
         .await
 }
 
-/// Whether `agency` handles `service`.
+/// Whether `agency` handles `service` and takes new dossiers for it.
 pub async fn handles(
     conn: &mut AsyncPgConnection,
     agency: &str,
     service: &str,
 ) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
-        service_agencies::table.find((service, agency)),
+        service_agencies::table
+            .find((service, agency))
+            .filter(service_agencies::offered),
     ))
     .get_result(conn)
     .await
@@ -256,7 +278,8 @@ pub async fn search(
         query = query.filter(diesel::dsl::exists(
             service_agencies::table
                 .filter(service_agencies::service_code.eq(services::code))
-                .filter(service_agencies::agency_code.eq(agency.clone())),
+                .filter(service_agencies::agency_code.eq(agency.clone()))
+                .filter(service_agencies::offered),
         ));
     }
     query
@@ -292,7 +315,7 @@ pub async fn service_names(
         .await
 }
 
-/// `(code, name)` of the services an agency handles, by name.
+/// `(code, name)` of the services an agency takes new dossiers for, by name.
 pub async fn services_of(
     conn: &mut AsyncPgConnection,
     agency: &str,
@@ -300,6 +323,7 @@ pub async fn services_of(
     service_agencies::table
         .inner_join(services::table.on(services::code.eq(service_agencies::service_code)))
         .filter(service_agencies::agency_code.eq(agency))
+        .filter(service_agencies::offered)
         .select((services::code, services::name))
         .order(services::name.asc())
         .load(conn)
@@ -318,7 +342,8 @@ pub async fn agency_names(
         .await
 }
 
-/// `(code, name, field)` of the services an agency handles, by name.
+/// `(code, name, field)` of the services an agency handles, offered now or
+/// not (its queue may still hold their dossiers), by name.
 pub async fn services_with_fields(
     conn: &mut AsyncPgConnection,
     agency: &str,
@@ -330,4 +355,152 @@ pub async fn services_with_fields(
         .order(services::name.asc())
         .load(conn)
         .await
+}
+
+/// A service an agency handles, and whether it takes new dossiers for it.
+#[derive(Debug, Clone, Queryable)]
+pub struct OfferRow {
+    /// Service code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// Field (lĩnh vực).
+    pub field: String,
+    /// Taking new dossiers.
+    pub offered: bool,
+    /// When the agency's admin last changed it.
+    pub changed_at: Option<DateTime<Utc>>,
+}
+
+/// The services the catalog assigns to an agency, by field then name.
+pub async fn offers(conn: &mut AsyncPgConnection, agency: &str) -> QueryResult<Vec<OfferRow>> {
+    service_agencies::table
+        .inner_join(services::table.on(services::code.eq(service_agencies::service_code)))
+        .filter(service_agencies::agency_code.eq(agency))
+        .select((
+            services::code,
+            services::name,
+            services::field,
+            service_agencies::offered,
+            service_agencies::changed_at,
+        ))
+        .order((services::field.asc(), services::name.asc()))
+        .load(conn)
+        .await
+}
+
+/// Sets whether an agency takes new dossiers for a service it handles;
+/// false if the catalog does not assign the service to the agency.
+pub async fn set_offered(
+    conn: &mut AsyncPgConnection,
+    agency: &str,
+    service: &str,
+    offered: bool,
+    by: uuid::Uuid,
+    now: DateTime<Utc>,
+) -> QueryResult<bool> {
+    diesel::update(service_agencies::table.find((service, agency)))
+        .set((
+            service_agencies::offered.eq(offered),
+            service_agencies::changed_by.eq(by),
+            service_agencies::changed_at.eq(now),
+        ))
+        .execute(conn)
+        .await
+        .map(|n| n == 1)
+}
+
+/// Sets an agency's opening hours (they then survive catalog reloads).
+pub async fn set_working_hours(
+    conn: &mut AsyncPgConnection,
+    agency: &str,
+    hours: &serde_json::Value,
+    by: uuid::Uuid,
+    now: DateTime<Utc>,
+) -> QueryResult<bool> {
+    diesel::update(agencies::table.find(agency))
+        .set((
+            agencies::working_hours.eq(hours),
+            agencies::hours_changed_by.eq(by),
+            agencies::hours_changed_at.eq(now),
+        ))
+        .execute(conn)
+        .await
+        .map(|n| n == 1)
+}
+
+/// The city's calendar days between two dates, with their names, by date.
+pub async fn city_days(
+    conn: &mut AsyncPgConnection,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> QueryResult<Vec<(NaiveDate, String, String)>> {
+    calendar_days::table
+        .filter(calendar_days::day.ge(from))
+        .filter(calendar_days::day.le(to))
+        .select((calendar_days::day, calendar_days::kind, calendar_days::name))
+        .order(calendar_days::day)
+        .load(conn)
+        .await
+}
+
+/// A day one agency keeps differently from the city.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = agency_days)]
+pub struct AgencyDayRow {
+    /// The agency.
+    pub agency_code: String,
+    /// The date (local).
+    pub day: NaiveDate,
+    /// `closed` or `worked`.
+    pub kind: String,
+    /// Why (shown to staff).
+    pub name: String,
+    /// The admin who set it.
+    pub changed_by: uuid::Uuid,
+    /// When.
+    pub changed_at: DateTime<Utc>,
+}
+
+/// An agency's own days between two dates, by date.
+pub async fn agency_days(
+    conn: &mut AsyncPgConnection,
+    agency: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> QueryResult<Vec<AgencyDayRow>> {
+    agency_days::table
+        .filter(agency_days::agency_code.eq(agency))
+        .filter(agency_days::day.ge(from))
+        .filter(agency_days::day.le(to))
+        .select(AgencyDayRow::as_select())
+        .order(agency_days::day)
+        .load(conn)
+        .await
+}
+
+/// Adds an agency's day; false if the agency already set that date.
+pub async fn insert_agency_day(
+    conn: &mut AsyncPgConnection,
+    row: &AgencyDayRow,
+) -> QueryResult<bool> {
+    diesel::insert_into(agency_days::table)
+        .values(row)
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await
+        .map(|n| n == 1)
+}
+
+/// Removes an agency's day; the removed row, if there was one.
+pub async fn delete_agency_day(
+    conn: &mut AsyncPgConnection,
+    agency: &str,
+    day: NaiveDate,
+) -> QueryResult<Option<AgencyDayRow>> {
+    diesel::delete(agency_days::table.find((agency, day)))
+        .returning(AgencyDayRow::as_returning())
+        .get_result(conn)
+        .await
+        .optional()
 }

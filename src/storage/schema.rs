@@ -50,6 +50,19 @@ diesel::table! {
         working_hours -> Jsonb,
         sample -> Bool,
         updated_at -> Timestamptz,
+        hours_changed_by -> Nullable<Uuid>,
+        hours_changed_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    agency_days (agency_code, day) {
+        agency_code -> Text,
+        day -> Date,
+        kind -> Text,
+        name -> Text,
+        changed_by -> Uuid,
+        changed_at -> Timestamptz,
     }
 }
 
@@ -84,6 +97,9 @@ diesel::table! {
     service_agencies (service_code, agency_code) {
         service_code -> Text,
         agency_code -> Text,
+        offered -> Bool,
+        changed_by -> Nullable<Uuid>,
+        changed_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -560,8 +576,27 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    staff_events (id) {
+        id -> Uuid,
+        agency_code -> Text,
+        staff_id -> Uuid,
+        kind -> Text,
+        dossier_id -> Nullable<Uuid>,
+        subject -> Nullable<Text>,
+        detail -> Jsonb,
+        ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(staff_events -> staff (staff_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     account_addresses,
+    agency_days,
+    staff_events,
     account_devices,
     accounts,
     agencies,

@@ -1,11 +1,11 @@
-//! The `staff` and `staff_recovery_codes` tables.
+//! The `staff`, `staff_recovery_codes` and `staff_events` tables.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::schema::{staff, staff_recovery_codes};
+use super::schema::{staff, staff_events, staff_recovery_codes};
 
 /// A civil servant.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -52,6 +52,22 @@ pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<StaffRo
         .select(StaffRow::as_select())
         .first(conn)
         .await
+}
+
+/// A civil servant of this agency, locked for the change that follows.
+pub async fn find_in_agency(
+    conn: &mut AsyncPgConnection,
+    agency_code: &str,
+    id: Uuid,
+) -> QueryResult<Option<StaffRow>> {
+    staff::table
+        .find(id)
+        .filter(staff::agency_code.eq(agency_code))
+        .select(StaffRow::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()
 }
 
 /// The civil servant with this (lower-case) username.
@@ -169,6 +185,163 @@ pub async fn of_agency(
         .filter(staff::agency_code.eq(agency_code))
         .order(staff::username)
         .select(StaffRow::as_select())
+        .load(conn)
+        .await
+}
+
+/// Sets a civil servant's roles; false if not of this agency.
+pub async fn set_roles(
+    conn: &mut AsyncPgConnection,
+    agency_code: &str,
+    id: Uuid,
+    roles: &[String],
+    now: DateTime<Utc>,
+) -> QueryResult<bool> {
+    diesel::update(
+        staff::table
+            .find(id)
+            .filter(staff::agency_code.eq(agency_code)),
+    )
+    .set((staff::roles.eq(roles), staff::updated_at.eq(now)))
+    .execute(conn)
+    .await
+    .map(|n| n == 1)
+}
+
+/// Sets a civil servant's status (`active`, `disabled`); false if not of this agency.
+pub async fn set_status(
+    conn: &mut AsyncPgConnection,
+    agency_code: &str,
+    id: Uuid,
+    status: &str,
+    now: DateTime<Utc>,
+) -> QueryResult<bool> {
+    diesel::update(
+        staff::table
+            .find(id)
+            .filter(staff::agency_code.eq(agency_code)),
+    )
+    .set((staff::status.eq(status), staff::updated_at.eq(now)))
+    .execute(conn)
+    .await
+    .map(|n| n == 1)
+}
+
+/// Forgets a civil servant's second factor and recovery codes, so they
+/// enrol again at their next sign-in; false if not of this agency.
+pub async fn reset_second_factor(
+    conn: &mut AsyncPgConnection,
+    agency_code: &str,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> QueryResult<bool> {
+    let changed = diesel::update(
+        staff::table
+            .find(id)
+            .filter(staff::agency_code.eq(agency_code)),
+    )
+    .set((
+        staff::totp_secret.eq(None::<String>),
+        staff::totp_last_step.eq(None::<i64>),
+        staff::updated_at.eq(now),
+    ))
+    .execute(conn)
+    .await?;
+    if changed == 1 {
+        diesel::delete(staff_recovery_codes::table.filter(staff_recovery_codes::staff_id.eq(id)))
+            .execute(conn)
+            .await?;
+    }
+    Ok(changed == 1)
+}
+
+/// One civil servant's event.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = staff_events)]
+pub struct StaffEventRow {
+    /// UUIDv7.
+    pub id: Uuid,
+    /// The civil servant's agency.
+    pub agency_code: String,
+    /// The civil servant.
+    pub staff_id: Uuid,
+    /// `signed_in`, `dossier.accept` … (domain::staff_event).
+    pub kind: String,
+    /// The dossier concerned.
+    pub dossier_id: Option<Uuid>,
+    /// Another thing concerned (a username, a service code, a date).
+    pub subject: Option<String>,
+    /// Details without personal data.
+    pub detail: serde_json::Value,
+    /// Client address.
+    pub ip: Option<String>,
+    /// Client software.
+    pub user_agent: Option<String>,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Appends an event.
+pub async fn insert_event(conn: &mut AsyncPgConnection, row: &StaffEventRow) -> QueryResult<()> {
+    diesel::insert_into(staff_events::table)
+        .values(row)
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// What the audit page asks for.
+#[derive(Debug, Clone, Default)]
+pub struct EventQuery {
+    /// The agency (always set: admins see their own agency).
+    pub agency_code: String,
+    /// Only this civil servant.
+    pub staff_id: Option<Uuid>,
+    /// Only this kind.
+    pub kind: Option<String>,
+    /// Only this dossier.
+    pub dossier_id: Option<Uuid>,
+    /// From this instant on.
+    pub from: Option<DateTime<Utc>>,
+    /// Before this instant.
+    pub to: Option<DateTime<Utc>>,
+    /// Keyset: older than this id.
+    pub before: Option<Uuid>,
+    /// How many.
+    pub limit: i64,
+}
+
+/// An agency's events, newest first, with the civil servant's username.
+pub async fn events(
+    conn: &mut AsyncPgConnection,
+    q: &EventQuery,
+) -> QueryResult<Vec<(StaffEventRow, String)>> {
+    let mut query = staff_events::table
+        .inner_join(staff::table)
+        .filter(staff_events::agency_code.eq(&q.agency_code))
+        .select((StaffEventRow::as_select(), staff::username))
+        .into_boxed();
+    if let Some(id) = q.staff_id {
+        query = query.filter(staff_events::staff_id.eq(id));
+    }
+    if let Some(kind) = &q.kind {
+        query = query.filter(staff_events::kind.eq(kind.clone()));
+    }
+    if let Some(id) = q.dossier_id {
+        query = query.filter(staff_events::dossier_id.eq(id));
+    }
+    if let Some(from) = q.from {
+        query = query.filter(staff_events::created_at.ge(from));
+    }
+    if let Some(to) = q.to {
+        query = query.filter(staff_events::created_at.lt(to));
+    }
+    if let Some(before) = q.before {
+        query = query.filter(staff_events::id.lt(before));
+    }
+    query
+        .order(staff_events::id.desc())
+        .limit(q.limit)
         .load(conn)
         .await
 }

@@ -244,3 +244,110 @@ async fn a_civil_servant_works_a_dossier_in_chromium_and_the_applicant_sees_it()
     let (_, actions) = crate::dossiers::applicant_log(&app, &id).await;
     assert_eq!(actions, crate::dossiers::LIFE_WITH_SUPPLEMENT);
 }
+
+#[tokio::test]
+async fn an_agency_admin_sets_the_agencys_working_time_and_reads_its_trail_in_chromium() {
+    let app = TestApp::spawn().await;
+    let admin = app
+        .staff("bo.quantri", WARD, &["agency_admin", "approver"])
+        .await;
+    let driver = Driver::start().await;
+    let c = driver.browser().await;
+    c.goto(&app.url("/backoffice/login"))
+        .await
+        .expect("login page");
+    fill(&c, "input[name=username]", &admin.username).await;
+    fill(&c, "input[name=password]", &admin.password).await;
+    fill(&c, "input[name=totp]", &app.totp_now(&admin.secret)).await;
+    click(&c, "button[type=submit]").await;
+    c.wait()
+        .for_element(Locator::LinkText("Giờ làm việc và ngày nghỉ"))
+        .await
+        .expect("the home page")
+        .click()
+        .await
+        .expect("to the calendar");
+
+    // Sunday mornings open too. (How a time input takes keystrokes depends on
+    // the browser's locale, so the value is set as the picker would.)
+    c.wait()
+        .for_element(Locator::Css("input[name=open_7_0]"))
+        .await
+        .expect("the hours form");
+    for (name, value) in [("open_7_0", "07:30"), ("close_7_0", "11:30")] {
+        c.execute(
+            "document.querySelector(`input[name=${arguments[0]}]`).value = arguments[1];",
+            vec![json!(name), json!(value)],
+        )
+        .await
+        .expect("set the time");
+    }
+    click(
+        &c,
+        "form[action='/backoffice/agency/hours'] button[type=submit]",
+    )
+    .await;
+    c.wait()
+        .for_element(Locator::Css(".notice"))
+        .await
+        .expect("saved");
+    let hours: Value = {
+        use diesel::prelude::*;
+        use diesel_async::RunQueryDsl;
+        use eservices::storage::schema::agencies;
+        let mut conn = app.db().await;
+        agencies::table
+            .find(WARD)
+            .select(agencies::working_hours)
+            .first(&mut conn)
+            .await
+            .expect("hours")
+    };
+    assert!(
+        hours
+            .as_array()
+            .expect("list")
+            .contains(&json!({ "weekday": 7, "open": "07:30", "close": "11:30" })),
+        "{hours}"
+    );
+    shot(&c, "07-agency-calendar").await;
+
+    // A service suspended from its row.
+    c.goto(&app.url("/backoffice/agency/services?q=HGCS-001"))
+        .await
+        .expect("services");
+    click(&c, "#svc-HGCS-001 button[type=submit]").await;
+    c.wait()
+        .for_element(Locator::Css(".notice"))
+        .await
+        .expect("suspended");
+    assert!(
+        c.find(Locator::Css("#svc-HGCS-001"))
+            .await
+            .expect("row")
+            .text()
+            .await
+            .expect("text")
+            .contains("Tạm ngừng")
+    );
+    shot(&c, "08-agency-services").await;
+
+    // The trail names both changes and the sign-in.
+    c.goto(&app.url("/backoffice/audit")).await.expect("audit");
+    let trail = c
+        .find(Locator::Css("#audit"))
+        .await
+        .expect("the trail")
+        .text()
+        .await
+        .expect("text");
+    for label in [
+        "Đổi giờ làm việc",
+        "Tạm ngừng tiếp nhận thủ tục",
+        "Đăng nhập",
+    ] {
+        assert!(trail.contains(label), "{label} in {trail}");
+    }
+    shot(&c, "09-audit").await;
+    c.close().await.expect("close");
+}

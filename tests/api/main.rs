@@ -3,6 +3,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::print_stdout)]
 
 mod accounts;
+mod agency_admin;
 mod backoffice;
 mod browser;
 mod businesses;

@@ -54,7 +54,8 @@ impl FromRequest for StaffCaller {
                 .load(&token, state.clock.now())
                 .await?
                 .ok_or_else(unauthorized)?;
-            Ok(Self(session))
+            let client = ClientInfo::extract(&req).await?;
+            Ok(Self(session.from_client(client)))
         })
     }
 }

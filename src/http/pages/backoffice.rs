@@ -80,7 +80,8 @@ impl FromRequest for MaybeStaff {
                 )));
             };
             let session = state.staff_sessions.load(&token, state.clock.now()).await?;
-            Ok(Self(session.map(|s| (s, token))))
+            let client = ClientInfo::extract(&req).await?;
+            Ok(Self(session.map(|s| (s.from_client(client), token))))
         })
     }
 }
@@ -232,8 +233,8 @@ pub async fn logout(
     form: web::Form<CsrfForm>,
 ) -> PageResult {
     csrf::verify(&state, &req, &form.csrf_token)?;
-    if let Some((_, token)) = current.0 {
-        state.staff_sessions.revoke(&token).await?;
+    if let Some((session, token)) = current.0 {
+        staff::sign_out(&state, &session, &token).await?;
     }
     Ok(HttpResponse::SeeOther()
         .insert_header((header::LOCATION, "/backoffice/login"))
@@ -409,142 +410,6 @@ pub async fn enrol_submit(
     }
 }
 
-struct StaffLine {
-    username: String,
-    full_name: String,
-    roles: String,
-    enrolled: bool,
-}
-
-#[derive(Template)]
-#[template(path = "backoffice/staff.html")]
-struct StaffPage<'a> {
-    csrf_token: &'a str,
-    agency_code: &'a str,
-    staff: Vec<StaffLine>,
-    notice: Option<&'a str>,
-    error: Option<&'a str>,
-}
-
-async fn staff_page(
-    state: &AppState,
-    req: &HttpRequest,
-    session: &StaffSession,
-    status: StatusCode,
-    notice: Option<&str>,
-    error: Option<&str>,
-) -> PageResult {
-    let rows = staff::agency_staff(state, session).await?;
-    let (csrf_token, cookie) = csrf::token_for(state, req);
-    let body = render(&StaffPage {
-        csrf_token: &csrf_token,
-        agency_code: &session.agency_code,
-        staff: rows
-            .into_iter()
-            .map(|r| StaffLine {
-                enrolled: r.totp_secret.is_some(),
-                roles: r
-                    .roles
-                    .iter()
-                    .filter_map(|role| StaffRole::parse(role).ok())
-                    .map(StaffRole::label_vi)
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                username: r.username,
-                full_name: r.full_name,
-            })
-            .collect(),
-        notice,
-        error,
-    })?;
-    Ok(html(status, body, cookie))
-}
-
-/// `GET /backoffice/staff`: the agency admin's staff list and form.
-pub async fn staff_list(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    current: MaybeStaff,
-) -> PageResult {
-    let Some((session, _)) = current.0 else {
-        return Ok(to_login());
-    };
-    staff_page(&state, &req, &session, StatusCode::OK, None, None).await
-}
-
-/// `POST /backoffice/staff`: add a civil servant to my agency.
-pub async fn staff_create(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    current: MaybeStaff,
-    form: web::Form<Vec<(String, String)>>,
-) -> PageResult {
-    let field = |name: &str| {
-        form.iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
-    csrf::verify(&state, &req, &field("csrf_token"))?;
-    let Some((session, _)) = current.0 else {
-        return Ok(to_login());
-    };
-    let roles: Vec<String> = form
-        .iter()
-        .filter(|(k, _)| k == "role")
-        .map(|(_, v)| v.clone())
-        .collect();
-    match staff::create_by_agency_admin(
-        &state,
-        &session,
-        &field("username"),
-        &field("full_name"),
-        &roles,
-        SecretString::from(field("password")),
-    )
-    .await
-    {
-        Ok(row) => {
-            let notice = format!(
-                "Đã thêm cán bộ {}. Cán bộ sẽ thiết lập xác thực hai lớp khi đăng nhập lần đầu.",
-                row.username
-            );
-            staff_page(
-                &state,
-                &req,
-                &session,
-                StatusCode::CREATED,
-                Some(&notice),
-                None,
-            )
-            .await
-        }
-        Err(err) if shown_on_form(&err) && err.kind() != crate::error::ErrorKind::Forbidden => {
-            let message = err
-                .field_errors()
-                .iter()
-                .map(|f| f.message.as_str())
-                .collect::<Vec<_>>()
-                .join(" ");
-            let message = if message.is_empty() {
-                err.detail().to_owned()
-            } else {
-                message
-            };
-            staff_page(
-                &state,
-                &req,
-                &session,
-                err.kind().status(),
-                None,
-                Some(&message),
-            )
-            .await
-        }
-        Err(err) => Err(err.into()),
-    }
-}
-
 /// Registers the back-office routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -558,11 +423,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::resource("/backoffice/enrol")
             .route(web::get().to(enrol_form))
             .route(web::post().to(enrol_submit)),
-    )
-    .service(
-        web::resource("/backoffice/staff")
-            .route(web::get().to(staff_list))
-            .route(web::post().to(staff_create)),
     )
     .service(
         web::resource("/backoffice/identity-verifications")

@@ -103,7 +103,7 @@ pub async fn csv(
     };
     let agency = stats::scope(&session, agency_param(&query.agency))?;
     let year = year_of(&state, &query);
-    let rows = stats::rows(&state, year, agency.as_deref()).await?;
+    let rows = stats::rows(&state, &session, year, agency.as_deref()).await?;
     let mut out =
         String::from("agency_code,service_code,month,received,online,decided,on_time,overdue\n");
     for r in rows {

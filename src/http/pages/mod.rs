@@ -2,10 +2,12 @@
 //! capacity, sign-out, email verification. Vietnamese, CSRF-protected, usable
 //! without JavaScript. Failures render an HTML page, not JSON.
 
+pub mod agency;
 pub mod auth;
 pub mod backoffice;
 pub mod dashboard;
 pub mod desk;
+pub mod staff_admin;
 pub mod vneid;
 
 use actix_web::{HttpResponse, ResponseError, http::StatusCode};
