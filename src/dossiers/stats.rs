@@ -69,6 +69,8 @@ pub struct Dashboard {
     pub year: i32,
     /// The agency, or none for the city.
     pub agency: Option<String>,
+    /// Its name.
+    pub agency_name: Option<String>,
     /// Everything.
     pub total: Figures,
     /// By month 1–12.
@@ -81,10 +83,15 @@ pub struct Dashboard {
     pub refreshed_at: Option<DateTime<Utc>>,
 }
 
+/// Whether the civil servant sees the whole city's figures (the city's agency admins).
+pub fn sees_city(staff: &StaffSession) -> bool {
+    staff.agency_code == CITY && staff.has(StaffRole::AgencyAdmin)
+}
+
 /// Which agency's figures the civil servant may see: theirs, or, for the
 /// city's agency admins, any (`None`: the whole city).
 pub fn scope(staff: &StaffSession, asked: Option<&str>) -> AppResult<Option<String>> {
-    let city = staff.agency_code == CITY && staff.has(StaffRole::AgencyAdmin);
+    let city = sees_city(staff);
     if !(city || staff.has(StaffRole::AgencyAdmin) || staff.has(StaffRole::Approver)) {
         return Err(
             AppError::new(ErrorKind::Forbidden, "role_not_allowed").with_detail(
@@ -123,6 +130,9 @@ pub async fn rows(
 ) -> AppResult<Vec<store::StatRow>> {
     let (from, to) = year_bounds(year)?;
     let mut conn = state.db.get().await?;
+    if let Some(code) = agency {
+        known_agency(&mut conn, code).await?;
+    }
     let mut rows = store::rows(&mut conn, from, to, agency).await?;
     staff_events::record(
         &mut conn,
@@ -136,6 +146,16 @@ pub async fn rows(
         (a.month, &a.agency_code, &a.service_code).cmp(&(b.month, &b.agency_code, &b.service_code))
     });
     Ok(rows)
+}
+
+/// The name of an agency asked for by code; 404 for a code the catalog lacks.
+async fn known_agency(conn: &mut diesel_async::AsyncPgConnection, code: &str) -> AppResult<String> {
+    catalog_store::agency(conn, code)
+        .await?
+        .map(|a| a.name)
+        .ok_or_else(|| {
+            AppError::not_found("agency_not_found").with_detail("Không có đơn vị với mã này.")
+        })
 }
 
 fn year_bounds(year: i32) -> AppResult<(NaiveDate, NaiveDate)> {
@@ -153,6 +173,10 @@ fn year_bounds(year: i32) -> AppResult<(NaiveDate, NaiveDate)> {
 pub async fn dashboard(state: &AppState, year: i32, agency: Option<&str>) -> AppResult<Dashboard> {
     let (from, to) = year_bounds(year)?;
     let mut conn = state.db.get().await?;
+    let agency_name = match agency {
+        Some(code) => Some(known_agency(&mut conn, code).await?),
+        None => None,
+    };
     let refreshed_at = store::refreshed_at(&mut conn).await?;
     let mut total = Figures::default();
     let mut months: BTreeMap<u32, Figures> = (1..=12).map(|m| (m, Figures::default())).collect();
@@ -227,6 +251,7 @@ pub async fn dashboard(state: &AppState, year: i32, agency: Option<&str>) -> App
     Ok(Dashboard {
         year,
         agency: agency.map(str::to_owned),
+        agency_name,
         total,
         by_month: months.into_iter().collect(),
         by_service,

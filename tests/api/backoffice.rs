@@ -393,6 +393,25 @@ async fn the_dashboard_shows_an_agencys_figures_to_its_heads_and_the_city_to_cit
         html.contains(&format!("agency={WARD}")),
         "the ward in the city's table"
     );
+    // The city admin drills into the ward: its name, its months, a way back.
+    let (code, html) = page(&city, &app, &format!("/backoffice/dashboard?agency={WARD}")).await;
+    assert_eq!(code, 200);
+    assert!(html.contains("– Phường Bến Thành</h1>"), "{html}");
+    assert!(html.contains("‹ Toàn Thành phố"));
+    let totals = html
+        .split("<tr id=\"totals\">")
+        .nth(1)
+        .and_then(|t| t.split("</tr>").next())
+        .expect("totals row");
+    assert!(totals.starts_with("<td>2</td><td>1</td>"), "{totals}");
+    for path in [
+        "/backoffice/dashboard?agency=000.99.99.H29",
+        "/backoffice/dashboard.csv?agency=000.99.99.H29",
+    ] {
+        let (code, html) = page(&city, &app, path).await;
+        assert_eq!(code, 404, "{path}");
+        assert!(html.contains("Không có đơn vị với mã này."));
+    }
 }
 
 #[tokio::test]

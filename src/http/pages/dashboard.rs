@@ -28,6 +28,8 @@ struct DashboardPage<'a> {
     refreshed: String,
     csv: String,
     city: bool,
+    /// The viewer may see every agency (a city admin).
+    city_admin: bool,
 }
 
 impl DashboardPage<'_> {
@@ -79,6 +81,7 @@ pub async fn page(
         refreshed: d.refreshed_at.as_ref().map(local).unwrap_or_default(),
         csv,
         city: agency.is_none(),
+        city_admin: stats::sees_city(&session),
         d: &d,
     })?;
     Ok(html(StatusCode::OK, body, None))
