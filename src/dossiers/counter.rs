@@ -108,7 +108,7 @@ async fn find(
             "service_code",
             crate::domain::Invalid::new(
                 "agency_does_not_handle_service",
-                "Đơn vị của bạn không giải quyết thủ tục này.",
+                "Đơn vị của bạn không giải quyết hoặc đang tạm ngừng tiếp nhận thủ tục này.",
             ),
         );
     }

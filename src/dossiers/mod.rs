@@ -1050,11 +1050,11 @@ pub async fn forward(
         };
         if !handles {
             return Err(AppError::new(ErrorKind::Unprocessable, "validation_failed")
-                .with_detail("Cơ quan nhận không giải quyết thủ tục này.")
+                .with_detail("Cơ quan nhận không giải quyết hoặc đang tạm ngừng tiếp nhận thủ tục này.")
                 .with_field(
                     "to_agency",
                     "agency_does_not_handle_service",
-                    "Cơ quan nhận không giải quyết thủ tục này.",
+                    "Cơ quan nhận không giải quyết hoặc đang tạm ngừng tiếp nhận thủ tục này.",
                 ));
         }
         let moved = store::move_to_agency(c, id, to_agency, Status::Processing, now).await?;
