@@ -1050,7 +1050,9 @@ pub async fn forward(
         };
         if !handles {
             return Err(AppError::new(ErrorKind::Unprocessable, "validation_failed")
-                .with_detail("Cơ quan nhận không giải quyết hoặc đang tạm ngừng tiếp nhận thủ tục này.")
+                .with_detail(
+                    "Cơ quan nhận không giải quyết hoặc đang tạm ngừng tiếp nhận thủ tục này.",
+                )
                 .with_field(
                     "to_agency",
                     "agency_does_not_handle_service",
