@@ -10,7 +10,7 @@ use diesel_async::AsyncConnection;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::{emails, form_errors, log};
+use super::{LogLine, append_after, emails, form_errors};
 use crate::{
     catalog,
     domain::{
@@ -215,30 +215,36 @@ pub async fn file(
         };
         store::insert(c, &row).await?;
         vault_store::insert_refs(c, row.id, &prefilled.refs, now).await?;
-        log(
+        let created = append_after(
             c,
             row.id,
-            now,
-            "staff",
-            Some(staff.staff_id),
-            "create",
             None,
-            Some(Status::Draft),
-            Some("Tiếp nhận tại quầy"),
-            true,
+            LogLine {
+                at: now,
+                actor_kind: "staff",
+                actor_id: Some(staff.staff_id),
+                action: "create",
+                from: None,
+                to: Some(Status::Draft),
+                note: Some("Tiếp nhận tại quầy"),
+                visible: true,
+            },
         )
         .await?;
-        log(
+        append_after(
             c,
             row.id,
-            now,
-            "staff",
-            Some(staff.staff_id),
-            "counter_filing",
-            Some(Status::Draft),
-            Some(Status::Submitted),
-            None,
-            true,
+            Some(created),
+            LogLine {
+                at: now,
+                actor_kind: "staff",
+                actor_id: Some(staff.staff_id),
+                action: "counter_filing",
+                from: Some(Status::Draft),
+                to: Some(Status::Submitted),
+                note: None,
+                visible: true,
+            },
         )
         .await?;
         crate::vault::prefill::keep_declared(

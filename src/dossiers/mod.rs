@@ -245,6 +245,18 @@ fn stale(expected: Option<i32>, row: &DossierRow) -> AppResult<()> {
     }
 }
 
+/// What a progress-log row says.
+struct LogLine<'a> {
+    at: DateTime<Utc>,
+    actor_kind: &'a str,
+    actor_id: Option<Uuid>,
+    action: &'a str,
+    from: Option<Status>,
+    to: Option<Status>,
+    note: Option<&'a str>,
+    visible: bool,
+}
+
 /// Appends a progress-log row, chained to the previous one.
 #[allow(clippy::too_many_arguments)]
 async fn log(
@@ -259,21 +271,49 @@ async fn log(
     note: Option<&str>,
     visible: bool,
 ) -> AppResult<()> {
-    let (seq, previous) = match store::last_event(conn, dossier).await? {
+    let last = store::last_event(conn, dossier).await?;
+    append_after(
+        conn,
+        dossier,
+        last,
+        LogLine {
+            at,
+            actor_kind,
+            actor_id,
+            action,
+            from,
+            to,
+            note,
+            visible,
+        },
+    )
+    .await
+    .map(drop)
+}
+
+/// Appends a row after `last` (the previous row's seq and hash, none for a
+/// new dossier's first row), known to the caller; returns the new row's.
+async fn append_after(
+    conn: &mut AsyncPgConnection,
+    dossier: Uuid,
+    last: Option<(i32, Vec<u8>)>,
+    line: LogLine<'_>,
+) -> AppResult<(i32, Vec<u8>)> {
+    let (seq, previous) = match last {
         Some((seq, hash)) => (seq + 1, hash),
         None => (1, Vec::new()),
     };
     let digest = EventDigest {
         dossier_id: dossier,
         seq,
-        at: at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-        actor_kind,
-        actor_id,
-        action,
-        from_status: from.map(Status::as_str),
-        to_status: to.map(Status::as_str),
-        note,
-        visible,
+        at: line.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        actor_kind: line.actor_kind,
+        actor_id: line.actor_id,
+        action: line.action,
+        from_status: line.from.map(Status::as_str),
+        to_status: line.to.map(Status::as_str),
+        note: line.note,
+        visible: line.visible,
     };
     let hash = dossier::chain_hash(&previous, &digest);
     store::append_event(
@@ -281,19 +321,19 @@ async fn log(
         &EventRow {
             dossier_id: dossier,
             seq,
-            at,
-            actor_kind: actor_kind.to_owned(),
-            actor_id,
-            action: action.to_owned(),
-            from_status: from.map(|s| s.as_str().to_owned()),
-            to_status: to.map(|s| s.as_str().to_owned()),
-            note: note.map(str::to_owned),
-            visible,
-            hash,
+            at: line.at,
+            actor_kind: line.actor_kind.to_owned(),
+            actor_id: line.actor_id,
+            action: line.action.to_owned(),
+            from_status: line.from.map(|s| s.as_str().to_owned()),
+            to_status: line.to.map(|s| s.as_str().to_owned()),
+            note: line.note.map(str::to_owned),
+            visible: line.visible,
+            hash: hash.clone(),
         },
     )
     .await?;
-    Ok(())
+    Ok((seq, hash))
 }
 
 /// What a new draft is for.
@@ -401,7 +441,13 @@ pub async fn create_draft(
     let now = state.clock.now();
     let mut conn = state.db.get().await?;
     let mut errors = crate::error::FieldErrors::default();
-    let service = catalog_store::service(&mut conn, &new.service_code).await?;
+    let (service, offered) =
+        match catalog_store::service_offered_by(&mut conn, &new.service_code, &new.agency_code)
+            .await?
+        {
+            Some((service, offered)) => (Some(service), offered == Some(true)),
+            None => (None, false),
+        };
     let agency = catalog_store::agency(&mut conn, &new.agency_code).await?;
     if service.is_none() {
         errors.push(
@@ -418,9 +464,7 @@ pub async fn create_draft(
             crate::domain::Invalid::new("agency_unknown", "Không có cơ quan với mã này."),
         );
     }
-    if let (Some(s), Some(a)) = (&service, &agency)
-        && !catalog_store::handles(&mut conn, &a.code, &s.code).await?
-    {
+    if service.is_some() && agency.is_some() && !offered {
         errors.push(
             "agency_code",
             crate::domain::Invalid::new(
@@ -510,21 +554,30 @@ pub async fn create_draft(
             };
             store::insert(c, &row).await?;
             crate::storage::vault::insert_refs(c, row.id, &prefilled.refs, now).await?;
-            log(
+            append_after(
                 c,
                 row.id,
-                now,
-                "applicant",
-                Some(applicant.as_uuid()),
-                "create",
                 None,
-                Some(Status::Draft),
-                None,
-                true,
+                LogLine {
+                    at: now,
+                    actor_kind: "applicant",
+                    actor_id: Some(applicant.as_uuid()),
+                    action: "create",
+                    from: None,
+                    to: Some(Status::Draft),
+                    note: None,
+                    visible: true,
+                },
             )
             .await?;
-            let body = serde_json::to_value(detailed(state, c, &row, Actor::Applicant, &[]).await?)
-                .map_err(AppError::internal)?;
+            // A new draft uses exactly the vault documents just referenced.
+            let mut draft = view(c, &row, Actor::Applicant, &[]).await?;
+            draft.vault_documents = Some(if prefilled.refs.is_empty() {
+                Vec::new()
+            } else {
+                results::refs(state, c, row.id).await?
+            });
+            let body = serde_json::to_value(draft).map_err(AppError::internal)?;
             let answer = (201, body);
             remember(c, applicant, idempotency_key, &request, &answer, now).await?;
             Ok(answer)
@@ -791,9 +844,10 @@ impl Step<'_> {
         stale(if_match, &row)?;
         let from = status_of(&row)?;
         let to = dossier::check(from, action, actor, note).map_err(|r| refused(r, action))?;
-        let service = catalog_store::service(c, &row.service_code)
-            .await?
-            .ok_or_else(|| AppError::internal(anyhow::anyhow!("service vanished")))?;
+        let (service, offered) =
+            catalog_store::service_offered_by(c, &row.service_code, &row.agency_code)
+                .await?
+                .ok_or_else(|| AppError::internal(anyhow::anyhow!("service vanished")))?;
         let mut change = DossierChange {
             status: Some(to.as_str().into()),
             status_code: Some(to.national_code()),
@@ -801,7 +855,7 @@ impl Step<'_> {
         };
         match action {
             Action::Submit => {
-                if !catalog_store::handles(c, &row.agency_code, &row.service_code).await? {
+                if offered != Some(true) {
                     return Err(AppError::conflict("service_not_offered").with_detail(
                         "Cơ quan đang tạm ngừng tiếp nhận hồ sơ mới của thủ tục này. Hồ sơ vẫn được lưu ở dạng nháp.",
                     ));

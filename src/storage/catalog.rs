@@ -237,6 +237,29 @@ pub async fn handles(
     .await
 }
 
+/// A service, and whether `agency` takes new dossiers for it (`None`: the
+/// catalog does not assign it to the agency), in one read.
+pub async fn service_offered_by(
+    conn: &mut AsyncPgConnection,
+    service: &str,
+    agency: &str,
+) -> QueryResult<Option<(ServiceRow, Option<bool>)>> {
+    services::table
+        .left_join(
+            service_agencies::table.on(service_agencies::service_code
+                .eq(services::code)
+                .and(service_agencies::agency_code.eq(agency))),
+        )
+        .filter(services::code.eq(service))
+        .select((
+            ServiceRow::as_select(),
+            service_agencies::offered.nullable(),
+        ))
+        .first(conn)
+        .await
+        .optional()
+}
+
 /// What a search asks for.
 #[derive(Debug, Clone, Default)]
 pub struct ServiceQuery {
