@@ -562,14 +562,21 @@ async fn a_suspended_service_takes_no_new_dossiers_and_the_trail_shows_who_did_w
         &app,
         SERVICES,
         &format!("{SERVICES}/HGCS-001"),
-        &[("offered", "false")],
+        &[("offered", "false"), ("field", ""), ("q", "HGCS-001")],
     )
     .await;
     assert_eq!(code, 303);
+    let location = location.expect("location");
     assert_eq!(
-        location.as_deref(),
-        Some("/backoffice/agency/services?saved=off")
+        location,
+        "/backoffice/agency/services?saved=off&service=HGCS-001&field=&q=HGCS-001#svc-HGCS-001"
     );
+    let (_, html) = page(&browser, &app, &location).await;
+    assert!(
+        html.contains("tạm ngừng tiếp nhận hồ sơ mới của thủ tục HGCS-001"),
+        "{html}"
+    );
+    assert!(html.contains("<strong>Tạm ngừng</strong>"));
 
     // No new draft, no filing of the old draft; the catalog stops naming the ward.
     let (code, body) = draft_status(&app).await;

@@ -392,6 +392,9 @@ pub struct ServicesQuery {
     q: String,
     #[serde(default)]
     saved: String,
+    /// The service just changed (named in the notice).
+    #[serde(default)]
+    service: String,
 }
 
 /// `GET /backoffice/agency/services`.
@@ -428,11 +431,14 @@ pub async fn services(
             offered: o.offered,
         })
         .collect();
+    let service = query.service.trim();
     let notice = match query.saved.as_str() {
-        "on" => Some("Đơn vị đã tiếp nhận lại hồ sơ mới của thủ tục."),
-        "off" => Some(
-            "Đơn vị đã tạm ngừng tiếp nhận hồ sơ mới của thủ tục; hồ sơ đã nộp vẫn được giải quyết.",
-        ),
+        "on" => Some(format!(
+            "Đơn vị đã tiếp nhận lại hồ sơ mới của thủ tục {service}."
+        )),
+        "off" => Some(format!(
+            "Đơn vị đã tạm ngừng tiếp nhận hồ sơ mới của thủ tục {service}; hồ sơ đã nộp vẫn được giải quyết."
+        )),
         _ => None,
     };
     let (csrf_token, cookie) = csrf::token_for(&state, &req);
@@ -444,7 +450,7 @@ pub async fn services(
         lines,
         offered,
         total,
-        notice,
+        notice: notice.as_deref(),
     })?;
     Ok(html(StatusCode::OK, body, cookie))
 }
@@ -459,6 +465,8 @@ pub struct OfferForm {
     /// The filter to return to.
     #[serde(default)]
     field: String,
+    #[serde(default)]
+    q: String,
 }
 
 /// `POST /backoffice/agency/services/{code}`.
@@ -483,15 +491,17 @@ pub async fn set_offered(
         }
     };
     agency_admin::set_offered(&state, &session, &path, offered).await?;
-    let mut back = format!(
-        "/backoffice/agency/services?saved={}",
-        if offered { "on" } else { "off" }
-    );
-    if !form.field.is_empty() {
-        back.push_str("&field=");
-        back.extend(url::form_urlencoded::byte_serialize(form.field.as_bytes()));
-    }
-    Ok(see_other(&back))
+    // Back to the same filtered list, at the changed row.
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("saved", if offered { "on" } else { "off" })
+        .append_pair("service", &path)
+        .append_pair("field", &form.field)
+        .append_pair("q", &form.q)
+        .finish();
+    Ok(see_other(&format!(
+        "/backoffice/agency/services?{query}#svc-{}",
+        url::form_urlencoded::byte_serialize(path.as_bytes()).collect::<String>()
+    )))
 }
 
 struct AuditLine {
