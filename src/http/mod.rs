@@ -31,6 +31,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(pages::desk::configure)
         .configure(pages::dashboard::configure)
         .configure(pages::agency::configure)
+        .configure(pages::audit::configure)
         .configure(pages::staff_admin::configure);
 }
 

@@ -3,6 +3,7 @@
 //! without JavaScript. Failures render an HTML page, not JSON.
 
 pub mod agency;
+pub mod audit;
 pub mod auth;
 pub mod backoffice;
 pub mod dashboard;
