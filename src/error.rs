@@ -432,6 +432,19 @@ impl FieldErrors {
         self.0.iter().any(|(f, _)| f == field)
     }
 
+    /// The 422 problem of errors already collected (a list that may not be empty).
+    pub fn problem<F: Into<Cow<'static, str>>>(
+        errors: impl IntoIterator<Item = (F, crate::domain::Invalid)>,
+    ) -> AppError {
+        let mut all = Self::default();
+        for (field, invalid) in errors {
+            all.push(field, invalid);
+        }
+        all.into_result()
+            .err()
+            .unwrap_or_else(|| AppError::of_kind(ErrorKind::Unprocessable))
+    }
+
     /// The 422 problem, if any field failed.
     pub fn into_result(self) -> AppResult<()> {
         if self.0.is_empty() {

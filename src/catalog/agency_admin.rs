@@ -97,16 +97,7 @@ pub async fn set_hours(
     rows: &[HoursInput],
 ) -> AppResult<()> {
     admin_only(admin)?;
-    let week = calendar::parse_hours(rows).map_err(|errors| {
-        let mut out = FieldErrors::default();
-        for (field, invalid) in errors {
-            out.push(field, invalid);
-        }
-        match out.into_result() {
-            Err(err) => err,
-            Ok(()) => AppError::of_kind(ErrorKind::Unprocessable),
-        }
-    })?;
+    let week = calendar::parse_hours(rows).map_err(FieldErrors::problem)?;
     let hours = openings_json(&week);
     let now = state.clock.now();
     let mut conn = state.db.get().await?;
@@ -129,12 +120,7 @@ pub async fn set_hours(
 }
 
 fn day_field(invalid: Invalid, field: &'static str) -> AppError {
-    let mut errors = FieldErrors::default();
-    errors.push(field, invalid);
-    match errors.into_result() {
-        Err(err) => err,
-        Ok(()) => AppError::of_kind(ErrorKind::Unprocessable),
-    }
+    FieldErrors::problem([(field, invalid)])
 }
 
 /// Parses a date typed as `YYYY-MM-DD` (what a date input sends) or `DD/MM/YYYY`.
@@ -156,16 +142,12 @@ pub async fn add_day(
 ) -> AppResult<AgencyDayRow> {
     admin_only(admin)?;
     let day = parse_day(day).map_err(|e| day_field(e, "day"))?;
-    let kind = match kind {
-        "closed" => DayKind::Closed,
-        "worked" => DayKind::Worked,
-        _ => {
-            return Err(day_field(
-                Invalid::new("day_kind_invalid", "Chọn ngày nghỉ hoặc ngày làm việc."),
-                "kind",
-            ));
-        }
-    };
+    let kind = DayKind::parse(kind).ok_or_else(|| {
+        day_field(
+            Invalid::new("day_kind_invalid", "Chọn ngày nghỉ hoặc ngày làm việc."),
+            "kind",
+        )
+    })?;
     let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
     if !(3..=200).contains(&name.chars().count()) {
         return Err(day_field(
@@ -183,11 +165,7 @@ pub async fn add_day(
         let row = AgencyDayRow {
             agency_code: agency.code.clone(),
             day,
-            kind: match kind {
-                DayKind::Closed => "closed",
-                DayKind::Worked => "worked",
-            }
-            .into(),
+            kind: kind.as_str().into(),
             name,
             changed_by: admin.staff_id,
             changed_at: now,

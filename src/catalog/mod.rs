@@ -7,7 +7,7 @@
 pub mod agency_admin;
 pub mod loader;
 
-use chrono::{Datelike, NaiveTime, Weekday};
+use chrono::{Datelike, NaiveTime};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -263,20 +263,6 @@ pub fn required_documents(row: &ServiceRow) -> Vec<(String, bool)> {
         .unwrap_or_default()
 }
 
-/// A weekday from its number, 1 (Monday) … 7 (Sunday).
-pub fn weekday(n: u64) -> Option<Weekday> {
-    Some(match n {
-        1 => Weekday::Mon,
-        2 => Weekday::Tue,
-        3 => Weekday::Wed,
-        4 => Weekday::Thu,
-        5 => Weekday::Fri,
-        6 => Weekday::Sat,
-        7 => Weekday::Sun,
-        _ => return None,
-    })
-}
-
 /// Parses stored opening hours (`[{weekday, open, close}]`).
 pub fn openings(hours: &serde_json::Value) -> Result<Vec<Opening>, String> {
     let list = hours.as_array().ok_or("working_hours must be a list")?;
@@ -284,7 +270,7 @@ pub fn openings(hours: &serde_json::Value) -> Result<Vec<Opening>, String> {
         .map(|h| {
             let day = h["weekday"]
                 .as_u64()
-                .and_then(weekday)
+                .and_then(crate::domain::calendar::weekday)
                 .ok_or("weekday must be 1 (Monday) … 7 (Sunday)")?;
             let time = |key: &str| {
                 h[key]
@@ -324,13 +310,9 @@ pub async fn calendar_for(
     Calendar::new(openings, days).map_err(AppError::internal)
 }
 
-/// A stored day kind (`closed` or `worked`).
+/// A stored day kind (the tables' CHECK allows only the two).
 pub fn day_kind(kind: &str) -> DayKind {
-    if kind == "worked" {
-        DayKind::Worked
-    } else {
-        DayKind::Closed
-    }
+    DayKind::parse(kind).unwrap_or(DayKind::Closed)
 }
 
 /// Opening hours as stored (`[{weekday, open, close}]`).

@@ -41,6 +41,23 @@ pub enum DayKind {
     Worked,
 }
 
+impl DayKind {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Closed => "closed",
+            Self::Worked => "worked",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(raw: &str) -> Option<Self> {
+        [Self::Closed, Self::Worked]
+            .into_iter()
+            .find(|k| k.as_str() == raw)
+    }
+}
+
 /// An agency's working calendar.
 #[derive(Debug, Clone)]
 pub struct Calendar {
@@ -242,11 +259,20 @@ impl Calendar {
     pub fn is_working_day(&self, date: NaiveDate) -> bool {
         !self.intervals(date).is_empty()
     }
+}
 
-    /// The opening intervals, by weekday then time.
-    pub fn openings(&self) -> &[Opening] {
-        &self.openings
-    }
+/// A weekday from its number, 1 (Monday) … 7 (Sunday).
+pub fn weekday(n: u64) -> Option<Weekday> {
+    Some(match n {
+        1 => Weekday::Mon,
+        2 => Weekday::Tue,
+        3 => Weekday::Wed,
+        4 => Weekday::Thu,
+        5 => Weekday::Fri,
+        6 => Weekday::Sat,
+        7 => Weekday::Sun,
+        _ => return None,
+    })
 }
 
 /// One interval of the opening-hours form as typed: weekday 1 (Monday) … 7
@@ -284,21 +310,12 @@ pub fn parse_hours(
         if open.is_empty() && close.is_empty() {
             continue;
         }
-        let weekday = match row.weekday {
-            1 => Weekday::Mon,
-            2 => Weekday::Tue,
-            3 => Weekday::Wed,
-            4 => Weekday::Thu,
-            5 => Weekday::Fri,
-            6 => Weekday::Sat,
-            7 => Weekday::Sun,
-            _ => {
-                errors.push((
-                    row.field(),
-                    Invalid::new("weekday_invalid", "Thứ trong tuần không hợp lệ."),
-                ));
-                continue;
-            }
+        let Some(weekday) = weekday(u64::from(row.weekday)) else {
+            errors.push((
+                row.field(),
+                Invalid::new("weekday_invalid", "Thứ trong tuần không hợp lệ."),
+            ));
+            continue;
         };
         let time = |s: &str| NaiveTime::parse_from_str(s, "%H:%M").ok();
         match (time(open), time(close)) {

@@ -195,14 +195,11 @@ fn not_found() -> AppError {
 
 /// Form errors as the one 422 problem, each under `form_values.<field>`.
 fn form_errors(errors: Vec<(String, crate::domain::Invalid)>) -> AppError {
-    let mut all = crate::error::FieldErrors::default();
-    for (field, invalid) in errors {
-        all.push(format!("form_values.{field}"), invalid);
-    }
-    match all.into_result() {
-        Err(err) => err,
-        Ok(()) => AppError::internal(anyhow::anyhow!("form errors without an error")),
-    }
+    crate::error::FieldErrors::problem(
+        errors
+            .into_iter()
+            .map(|(field, invalid)| (format!("form_values.{field}"), invalid)),
+    )
 }
 
 fn refused(refusal: Refusal, action: Action) -> AppError {

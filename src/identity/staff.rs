@@ -62,14 +62,22 @@ impl StaffSession {
     pub fn has(&self, role: StaffRole) -> bool {
         self.roles.contains(&role)
     }
+}
 
-    /// The session as used by this request's client (what the audit trail records).
-    #[must_use]
-    pub fn from_client(mut self, client: ClientInfo) -> Self {
-        self.ip = client.ip;
-        self.user_agent = client.user_agent;
-        self
-    }
+/// The live back-office session of a token (pages' cookie or the staff
+/// API's bearer token), renewed, carrying this request's client: what the
+/// audit trail records.
+pub async fn session(
+    state: &AppState,
+    token: &str,
+    client: ClientInfo,
+) -> AppResult<Option<StaffSession>> {
+    let session = state.staff_sessions.load(token, state.clock.now()).await?;
+    Ok(session.map(|s| StaffSession {
+        ip: client.ip,
+        user_agent: client.user_agent,
+        ..s
+    }))
 }
 
 impl SessionData for StaffSession {
@@ -608,7 +616,7 @@ pub async fn change_by_agency_admin(
     admin: &StaffSession,
     target: Uuid,
     change: StaffChange,
-) -> AppResult<staff::StaffRow> {
+) -> AppResult<()> {
     if !admin.has(StaffRole::AgencyAdmin) {
         return Err(AppError::new(ErrorKind::Forbidden, "role_required")
             .with_detail("Chỉ quản trị đơn vị được thay đổi tài khoản cán bộ."));
@@ -651,59 +659,65 @@ pub async fn change_by_agency_admin(
             .with_detail("Không tìm thấy cán bộ này trong đơn vị của bạn.")
     };
     let mut conn = state.db.get().await?;
-    let row = conn
-        .transaction::<_, AppError, _>(async |c| {
-            let before = staff::find_in_agency(c, &admin.agency_code, target)
-                .await?
-                .ok_or_else(not_found)?;
-            let (event, detail) = match &change {
-                StaffChange::Roles(_) => {
-                    let names: Vec<String> = roles.iter().map(|r| r.as_str().to_owned()).collect();
-                    staff::set_roles(c, &admin.agency_code, target, &names, now).await?;
-                    (
-                        StaffEvent::StaffRolesChanged,
-                        serde_json::json!({ "before": before.roles, "after": names }),
-                    )
-                }
-                StaffChange::Disable | StaffChange::Enable => {
-                    let status = if change == StaffChange::Disable {
-                        "disabled"
-                    } else {
-                        "active"
-                    };
-                    staff::set_status(c, &admin.agency_code, target, status, now).await?;
-                    let event = if change == StaffChange::Disable {
-                        StaffEvent::StaffDisabled
-                    } else {
-                        StaffEvent::StaffEnabled
-                    };
-                    (event, serde_json::json!({ "before": before.status }))
-                }
-                StaffChange::ResetSecondFactor => {
-                    staff::reset_second_factor(c, &admin.agency_code, target, now).await?;
-                    (
-                        StaffEvent::StaffSecondFactorReset,
-                        serde_json::json!({ "was_enrolled": before.totp_secret.is_some() }),
-                    )
-                }
-            };
-            staff_events::record(
-                c,
-                &admin.into(),
-                Entry::about(event, before.username.clone()).with(detail),
-                now,
-            )
-            .await?;
-            Ok(staff::find(c, target).await?)
-        })
-        .await?;
+    conn.transaction::<_, AppError, _>(async |c| {
+        let before = staff::find_in_agency(c, &admin.agency_code, target)
+            .await?
+            .ok_or_else(not_found)?;
+        let mut update = staff::StaffUpdate {
+            roles: None,
+            status: None,
+            totp_secret: None,
+            totp_last_step: None,
+            updated_at: now,
+        };
+        let (event, detail) = match &change {
+            StaffChange::Roles(_) => {
+                let names: Vec<String> = roles.iter().map(|r| r.as_str().to_owned()).collect();
+                let detail = serde_json::json!({ "before": before.roles, "after": names });
+                update.roles = Some(names);
+                (StaffEvent::StaffRolesChanged, detail)
+            }
+            StaffChange::Disable => {
+                update.status = Some("disabled".into());
+                (
+                    StaffEvent::StaffDisabled,
+                    serde_json::json!({ "before": before.status }),
+                )
+            }
+            StaffChange::Enable => {
+                update.status = Some("active".into());
+                (
+                    StaffEvent::StaffEnabled,
+                    serde_json::json!({ "before": before.status }),
+                )
+            }
+            StaffChange::ResetSecondFactor => {
+                update.totp_secret = Some(None);
+                update.totp_last_step = Some(None);
+                staff::delete_recovery_codes(c, target).await?;
+                (
+                    StaffEvent::StaffSecondFactorReset,
+                    serde_json::json!({ "was_enrolled": before.totp_secret.is_some() }),
+                )
+            }
+        };
+        staff::update(c, target, &update).await?;
+        staff_events::record(
+            c,
+            &admin.into(),
+            Entry::about(event, before.username.clone()).with(detail),
+            now,
+        )
+        .await
+    })
+    .await?;
     if change != StaffChange::Enable {
         state
             .staff_sessions
             .revoke_all(&target.to_string(), None)
             .await?;
     }
-    Ok(row)
+    Ok(())
 }
 
 /// The civil servants of the admin's agency.

@@ -128,8 +128,6 @@ pub struct EventLine {
     pub at: DateTime<Utc>,
     /// Who (username).
     pub username: String,
-    /// The kind's stored name.
-    pub kind: String,
     /// What it says (Vietnamese).
     pub label: String,
     /// The dossier concerned.
@@ -174,8 +172,7 @@ pub async fn list(
             username,
             label: StaffEvent::parse(&row.kind)
                 .map(StaffEvent::label)
-                .unwrap_or_else(|| row.kind.clone()),
-            kind: row.kind,
+                .unwrap_or(row.kind),
             dossier: row.dossier_id,
             subject: row.subject,
             detail: row.detail,

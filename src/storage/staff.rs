@@ -189,70 +189,41 @@ pub async fn of_agency(
         .await
 }
 
-/// Sets a civil servant's roles; false if not of this agency.
-pub async fn set_roles(
-    conn: &mut AsyncPgConnection,
-    agency_code: &str,
-    id: Uuid,
-    roles: &[String],
-    now: DateTime<Utc>,
-) -> QueryResult<bool> {
-    diesel::update(
-        staff::table
-            .find(id)
-            .filter(staff::agency_code.eq(agency_code)),
-    )
-    .set((staff::roles.eq(roles), staff::updated_at.eq(now)))
-    .execute(conn)
-    .await
-    .map(|n| n == 1)
+/// What an agency admin changes about a civil servant (unset fields stay).
+#[derive(Debug, Clone, AsChangeset)]
+#[diesel(table_name = staff)]
+pub struct StaffUpdate {
+    /// New roles.
+    pub roles: Option<Vec<String>>,
+    /// New status (`active`, `disabled`).
+    pub status: Option<String>,
+    /// `Some(None)` forgets the second factor.
+    pub totp_secret: Option<Option<String>>,
+    /// `Some(None)` with it.
+    pub totp_last_step: Option<Option<i64>>,
+    /// Now.
+    pub updated_at: DateTime<Utc>,
 }
 
-/// Sets a civil servant's status (`active`, `disabled`); false if not of this agency.
-pub async fn set_status(
+/// Applies `change` to a civil servant (locked and checked by the caller).
+pub async fn update(
     conn: &mut AsyncPgConnection,
-    agency_code: &str,
     id: Uuid,
-    status: &str,
-    now: DateTime<Utc>,
-) -> QueryResult<bool> {
-    diesel::update(
-        staff::table
-            .find(id)
-            .filter(staff::agency_code.eq(agency_code)),
-    )
-    .set((staff::status.eq(status), staff::updated_at.eq(now)))
-    .execute(conn)
-    .await
-    .map(|n| n == 1)
+    change: &StaffUpdate,
+) -> QueryResult<()> {
+    diesel::update(staff::table.find(id))
+        .set(change)
+        .execute(conn)
+        .await
+        .map(drop)
 }
 
-/// Forgets a civil servant's second factor and recovery codes, so they
-/// enrol again at their next sign-in; false if not of this agency.
-pub async fn reset_second_factor(
-    conn: &mut AsyncPgConnection,
-    agency_code: &str,
-    id: Uuid,
-    now: DateTime<Utc>,
-) -> QueryResult<bool> {
-    let changed = diesel::update(
-        staff::table
-            .find(id)
-            .filter(staff::agency_code.eq(agency_code)),
-    )
-    .set((
-        staff::totp_secret.eq(None::<String>),
-        staff::totp_last_step.eq(None::<i64>),
-        staff::updated_at.eq(now),
-    ))
-    .execute(conn)
-    .await?;
-    if changed == 1 {
-        diesel::delete(staff_recovery_codes::table.filter(staff_recovery_codes::staff_id.eq(id)))
-            .execute(conn)
-            .await?;
-    }
-    Ok(changed == 1)
+/// Deletes a civil servant's recovery codes (with a forgotten second factor).
+pub async fn delete_recovery_codes(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<()> {
+    diesel::delete(staff_recovery_codes::table.filter(staff_recovery_codes::staff_id.eq(id)))
+        .execute(conn)
+        .await
+        .map(drop)
 }
 
 /// One civil servant's event.

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::{
     backoffice::filed,
     dossiers::{staff_act, staff_token},
-    helpers::{TestApp, TestStaff, input_value},
+    helpers::{TestApp, input_value},
 };
 
 const WARD: &str = "000.21.11.H29";
@@ -33,30 +33,6 @@ fn city(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
-async fn signed_in(app: &TestApp, staff: &TestStaff) -> reqwest::Client {
-    let browser = TestApp::fresh_client();
-    let res = app
-        .staff_sign_in(
-            &browser,
-            &staff.username,
-            &staff.password,
-            &app.totp_now(&staff.secret),
-        )
-        .await;
-    assert_eq!(
-        res.status(),
-        303,
-        "{}",
-        res.text().await.unwrap_or_default()
-    );
-    browser
-}
-
-async fn page(browser: &reqwest::Client, app: &TestApp, path: &str) -> (u16, String) {
-    let res = browser.get(app.url(path)).send().await.expect("get");
-    (res.status().as_u16(), res.text().await.expect("page"))
-}
-
 /// Posts a form with the CSRF token of the page at `from`.
 async fn post(
     browser: &reqwest::Client,
@@ -65,7 +41,7 @@ async fn post(
     to: &str,
     fields: &[(&str, &str)],
 ) -> (u16, String, Option<String>) {
-    let (_, html) = page(browser, app, from).await;
+    let (_, html) = app.page(browser, from).await;
     let csrf = input_value(&html, "csrf_token").expect("csrf");
     let mut form: Vec<(&str, String)> = vec![("csrf_token", csrf)];
     form.extend(fields.iter().map(|(k, v)| (*k, (*v).to_owned())));
@@ -121,13 +97,13 @@ async fn an_agency_admin_changes_roles_disables_and_resets_staff_but_never_their
     let admin = app.staff("qt.ward", WARD, &["agency_admin"]).await;
     let clerk = app.staff("tn.ward", WARD, &["receiver"]).await;
     let elsewhere = app.staff("tn.khac", "000.00.12.H29", &["receiver"]).await;
-    let browser = signed_in(&app, &admin).await;
-    let clerk_browser = signed_in(&app, &clerk).await;
+    let browser = app.backoffice(&admin).await;
+    let clerk_browser = app.backoffice(&clerk).await;
     let clerk_id = staff_id(&app, "tn.ward").await;
     let admin_id = staff_id(&app, "qt.ward").await;
     let member = format!("/backoffice/staff/{clerk_id}");
 
-    let (code, html) = page(&browser, &app, "/backoffice/staff").await;
+    let (code, html) = app.page(&browser, "/backoffice/staff").await;
     assert_eq!(code, 200);
     assert!(
         html.contains(&member),
@@ -211,6 +187,17 @@ async fn an_agency_admin_changes_roles_disables_and_resets_staff_but_never_their
     .await;
     assert_eq!(code, 303);
 
+    // An unknown change changes nothing.
+    let (code, _, _) = post(
+        &browser,
+        &app,
+        &member,
+        &member,
+        &[("change", "promote"), ("confirm", "yes")],
+    )
+    .await;
+    assert_eq!(code, 400);
+
     // A reset second factor: the next sign-in enrols again.
     let (code, _, _) = post(
         &browser,
@@ -239,7 +226,7 @@ async fn an_agency_admin_changes_roles_disables_and_resets_staff_but_never_their
 
     // The admin's own account: no lock-out, whatever the form says.
     let own = format!("/backoffice/staff/{admin_id}");
-    let (code, html) = page(&browser, &app, &own).await;
+    let (code, html) = app.page(&browser, &own).await;
     assert_eq!(code, 200);
     assert!(
         !html.contains("Khóa tài khoản</button>"),
@@ -268,7 +255,7 @@ async fn an_agency_admin_changes_roles_disables_and_resets_staff_but_never_their
         "/backoffice/staff/{}",
         staff_id(&app, &elsewhere.username).await
     );
-    let (code, _) = page(&browser, &app, &theirs).await;
+    let (code, _) = app.page(&browser, &theirs).await;
     assert_eq!(code, 404);
     let (code, _, _) = post(
         &browser,
@@ -287,8 +274,8 @@ async fn an_agency_admin_changes_roles_disables_and_resets_staff_but_never_their
         1
     );
     let processor = app.staff("xl.ward", WARD, &["processor"]).await;
-    let other = signed_in(&app, &processor).await;
-    let (code, _) = page(&other, &app, &member).await;
+    let other = app.backoffice(&processor).await;
+    let (code, _) = app.page(&other, &member).await;
     assert_eq!(code, 403);
 
     let trail = kinds_in_trail(&app, WARD).await;
@@ -330,11 +317,11 @@ async fn an_agencys_own_days_and_hours_move_the_due_dates_of_dossiers_accepted_a
     let app = TestApp::spawn().await;
     app.clock.set(monday_afternoon());
     let admin = app.staff("qt.lich", WARD, &["agency_admin"]).await;
-    let browser = signed_in(&app, &admin).await;
+    let browser = app.backoffice(&admin).await;
     let receiver = staff_token(&app, "tn.lich", WARD, "receiver").await;
     const CAL: &str = "/backoffice/agency/calendar";
 
-    let (code, html) = page(&browser, &app, CAL).await;
+    let (code, html) = app.page(&browser, CAL).await;
     assert_eq!(code, 200);
     assert!(
         html.contains("value=\"07:30\""),
@@ -416,6 +403,16 @@ async fn an_agencys_own_days_and_hours_move_the_due_dates_of_dossiers_accepted_a
             422,
             "Ngày không hợp lệ",
         ),
+        (
+            [("day", "2026-12-01"), ("kind", "closed"), ("name", "x")],
+            422,
+            "Ghi lý do (3–200 ký tự).",
+        ),
+        (
+            [("day", "2026-12-01"), ("kind", "holiday"), ("name", "Nghỉ")],
+            422,
+            "Chọn ngày nghỉ hoặc ngày làm việc.",
+        ),
     ] {
         let (code, html, _) = post(&browser, &app, CAL, "/backoffice/agency/days", &fields).await;
         assert_eq!(code, status, "{fields:?}");
@@ -492,7 +489,7 @@ async fn an_agencys_own_days_and_hours_move_the_due_dates_of_dossiers_accepted_a
     .await
     .expect("reload");
     drop(conn);
-    let (_, html) = page(&browser, &app, CAL).await;
+    let (_, html) = app.page(&browser, CAL).await;
     assert!(html.contains("value=\"07:00\"") && !html.contains("value=\"07:30\""));
 
     // The day can be removed while it is ahead.
@@ -514,6 +511,17 @@ async fn an_agencys_own_days_and_hours_move_the_due_dates_of_dossiers_accepted_a
     )
     .await;
     assert_eq!(code, 404);
+    // Days already lived through stay as they were.
+    let (code, html, _) = post(
+        &browser,
+        &app,
+        CAL,
+        "/backoffice/agency/days/2026-11-20/remove",
+        &[],
+    )
+    .await;
+    assert_eq!(code, 409);
+    assert!(html.contains("Không bỏ được ngày đã qua"), "{html}");
 
     let trail = kinds_in_trail(&app, WARD).await;
     for kind in [
@@ -545,7 +553,7 @@ async fn draft_status(app: &TestApp) -> (u16, Value) {
 async fn a_suspended_service_takes_no_new_dossiers_and_the_trail_shows_who_did_what() {
     let app = TestApp::spawn().await;
     let admin = app.staff("qt.dv", WARD, &["agency_admin"]).await;
-    let browser = signed_in(&app, &admin).await;
+    let browser = app.backoffice(&admin).await;
     const SERVICES: &str = "/backoffice/agency/services";
     // A dossier filed before the suspension, and a draft not yet filed.
     let (in_flight, _, _) = filed(&app, 91).await;
@@ -553,7 +561,7 @@ async fn a_suspended_service_takes_no_new_dossiers_and_the_trail_shows_who_did_w
     assert_eq!(code, 201);
     let draft_id = draft["id"].as_str().expect("id").to_owned();
 
-    let (code, html) = page(&browser, &app, &format!("{SERVICES}?q=HGCS-001")).await;
+    let (code, html) = app.page(&browser, &format!("{SERVICES}?q=HGCS-001")).await;
     assert_eq!(code, 200);
     assert!(html.contains("id=\"svc-HGCS-001\""), "{html}");
     assert!(html.contains("Đang tiếp nhận"));
@@ -571,7 +579,7 @@ async fn a_suspended_service_takes_no_new_dossiers_and_the_trail_shows_who_did_w
         location,
         "/backoffice/agency/services?saved=off&service=HGCS-001&field=&q=HGCS-001#svc-HGCS-001"
     );
-    let (_, html) = page(&browser, &app, &location).await;
+    let (_, html) = app.page(&browser, &location).await;
     assert!(
         html.contains("tạm ngừng tiếp nhận hồ sơ mới của thủ tục HGCS-001"),
         "{html}"
@@ -626,12 +634,21 @@ async fn a_suspended_service_takes_no_new_dossiers_and_the_trail_shows_who_did_w
     )
     .await;
     assert_eq!(code, 404);
+    let (code, _, _) = post(
+        &browser,
+        &app,
+        SERVICES,
+        &format!("{SERVICES}/HGCS-001"),
+        &[("offered", "maybe")],
+    )
+    .await;
+    assert_eq!(code, 400);
     // Another agency's admin does not touch the ward's offer.
     let theirs = app
         .staff("qt.khac", "000.00.12.H29", &["agency_admin"])
         .await;
-    let other = signed_in(&app, &theirs).await;
-    let (code, html) = page(&other, &app, &format!("{SERVICES}?q=HGCS-001")).await;
+    let other = app.backoffice(&theirs).await;
+    let (code, html) = app.page(&other, &format!("{SERVICES}?q=HGCS-001")).await;
     assert_eq!(code, 200);
     assert!(!html.contains("svc-HGCS-001"));
 
@@ -654,7 +671,7 @@ async fn a_suspended_service_takes_no_new_dossiers_and_the_trail_shows_who_did_w
 
     // The trail: the admin's own changes and the receiver's API action,
     // filtered by kind; only admins read it; nobody rewrites it.
-    let (code, html) = page(&browser, &app, "/backoffice/audit").await;
+    let (code, html) = app.page(&browser, "/backoffice/audit").await;
     assert_eq!(code, 200);
     for label in [
         "Tạm ngừng tiếp nhận thủ tục",
@@ -669,16 +686,22 @@ async fn a_suspended_service_takes_no_new_dossiers_and_the_trail_shows_who_did_w
         !html.contains("qt.khac"),
         "another agency's events stay there"
     );
-    let (code, html) = page(&browser, &app, "/backoffice/audit?kind=dossier.accept").await;
+    let (code, html) = app
+        .page(&browser, "/backoffice/audit?kind=dossier.accept")
+        .await;
     assert_eq!(code, 200);
     let rows = html.matches("<tr><td>").count();
     assert_eq!(rows, 1, "{html}");
     assert!(html.contains(&in_flight));
-    let (code, _) = page(&browser, &app, "/backoffice/audit?kind=nothing").await;
-    assert_eq!(code, 400);
+    for bad in ["kind=nothing", "dossier=HS-123", "from=31/02/2026"] {
+        let (code, _) = app
+            .page(&browser, &format!("/backoffice/audit?{bad}"))
+            .await;
+        assert_eq!(code, 400, "{bad}");
+    }
     let clerk = app.staff("tn.dv2", WARD, &["receiver"]).await;
-    let clerk = signed_in(&app, &clerk).await;
-    let (code, _) = page(&clerk, &app, "/backoffice/audit").await;
+    let clerk = app.backoffice(&clerk).await;
+    let (code, _) = app.page(&clerk, "/backoffice/audit").await;
     assert_eq!(code, 403);
     let mut conn = app.db().await;
     use diesel_async::RunQueryDsl;

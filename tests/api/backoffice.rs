@@ -13,28 +13,8 @@ const WARD: &str = "000.21.11.H29";
 
 /// A civil servant's browser, signed in to the back office.
 async fn desk(app: &TestApp, username: &str, agency: &str, role: &str) -> reqwest::Client {
-    let staff = app.staff(username, agency, &[role]).await;
-    let browser = TestApp::fresh_client();
-    let res = app
-        .staff_sign_in(
-            &browser,
-            &staff.username,
-            &staff.password,
-            &app.totp_now(&staff.secret),
-        )
-        .await;
-    assert_eq!(
-        res.status(),
-        303,
-        "{}",
-        res.text().await.unwrap_or_default()
-    );
-    browser
-}
-
-async fn page(browser: &reqwest::Client, app: &TestApp, path: &str) -> (u16, String) {
-    let res = browser.get(app.url(path)).send().await.expect("get");
-    (res.status().as_u16(), res.text().await.expect("page"))
+    app.backoffice(&app.staff(username, agency, &[role]).await)
+        .await
 }
 
 /// Posts the form of `action` found on the dossier page, with `changes`.
@@ -117,41 +97,47 @@ async fn a_dossier_is_worked_from_the_queue_to_its_result_in_the_back_office() {
     let receiver = desk(&app, "bo.tiepnhan", WARD, "receiver").await;
 
     // The queue: filed dossiers, searchable by receipt code, ID number and name.
-    let (code, html) = page(&receiver, &app, "/backoffice/queue").await;
+    let (code, html) = app.page(&receiver, "/backoffice/queue").await;
     assert_eq!(code, 200);
     assert!(html.contains(&receipt), "{html}");
     for q in [receipt.as_str(), citizen.national_id.as_str(), "Văn An"] {
         let enc: String = url::form_urlencoded::byte_serialize(q.as_bytes()).collect();
-        let (code, html) = page(&receiver, &app, &format!("/backoffice/queue?q={enc}")).await;
+        let (code, html) = app
+            .page(&receiver, &format!("/backoffice/queue?q={enc}"))
+            .await;
         assert_eq!(code, 200);
         assert!(html.contains(&receipt), "search {q}");
     }
-    let (code, html) = page(&receiver, &app, "/backoffice/queue?channel=counter").await;
+    let (code, html) = app
+        .page(&receiver, "/backoffice/queue?channel=counter")
+        .await;
     assert_eq!(code, 200);
     assert!(!html.contains(&receipt), "filed online, not at the counter");
     let field = |name: &str| {
         let enc: String = url::form_urlencoded::byte_serialize(name.as_bytes()).collect();
         format!("/backoffice/queue?field={enc}")
     };
-    let (code, html) = page(&receiver, &app, &field("Hòa giải ở cơ sở")).await;
+    let (code, html) = app.page(&receiver, &field("Hòa giải ở cơ sở")).await;
     assert_eq!(code, 200);
     assert!(
         html.contains(&receipt),
         "HGCS-001 is in the field Hòa giải ở cơ sở"
     );
-    let (code, html) = page(&receiver, &app, &field("Hộ tịch")).await;
+    let (code, html) = app.page(&receiver, &field("Hộ tịch")).await;
     assert_eq!(code, 200);
     assert!(!html.contains(&receipt), "another field");
-    let (code, html) = page(&receiver, &app, "/backoffice/queue?status=bogus").await;
+    let (code, html) = app.page(&receiver, "/backoffice/queue?status=bogus").await;
     assert_eq!(code, 400);
     assert!(html.contains("Trạng thái không hợp lệ."));
-    let (code, html) = page(&receiver, &app, "/backoffice/queue?from=2026-13-40").await;
+    let (code, html) = app
+        .page(&receiver, "/backoffice/queue?from=2026-13-40")
+        .await;
     assert_eq!(code, 400);
     assert!(html.contains("Từ ngày"));
 
     // The dossier page: values with their source, the intake with its due date.
     let path = format!("/backoffice/dossiers/{id}");
-    let (code, html) = page(&receiver, &app, &path).await;
+    let (code, html) = app.page(&receiver, &path).await;
     assert_eq!(code, 200);
     assert!(
         html.contains("Kho dữ liệu"),
@@ -216,23 +202,23 @@ async fn a_dossier_is_worked_from_the_queue_to_its_result_in_the_back_office() {
     )
     .await;
     assert_eq!(res.status(), 303);
-    let (_, html) = page(
-        &receiver,
-        &app,
-        res.headers()["location"].to_str().expect("ascii"),
-    )
-    .await;
+    let (_, html) = app
+        .page(
+            &receiver,
+            res.headers()["location"].to_str().expect("ascii"),
+        )
+        .await;
     assert!(html.contains("Đã thực hiện: Tiếp nhận hồ sơ."), "{html}");
     assert_eq!(status(&app, &id).await, "accepted");
 
     // Another agency's civil servant does not see it.
     let elsewhere = desk(&app, "bo.khac", "000.00.12.H29", "receiver").await;
-    let (code, _) = page(&elsewhere, &app, &path).await;
+    let (code, _) = app.page(&elsewhere, &path).await;
     assert_eq!(code, 404);
 
     // A supplement request needs what is missing.
     let processor = desk(&app, "bo.xuly", WARD, "processor").await;
-    let (_, html) = page(&processor, &app, &path).await;
+    let (_, html) = app.page(&processor, &path).await;
     let res = post_action(
         &processor,
         &app,
@@ -289,7 +275,7 @@ async fn a_dossier_is_worked_from_the_queue_to_its_result_in_the_back_office() {
     assert_eq!(res.status(), 415);
 
     let approver = desk(&app, "bo.pheduyet", WARD, "approver").await;
-    let (_, html) = page(&approver, &app, &path).await;
+    let (_, html) = app.page(&approver, &path).await;
     assert!(html.contains("ket-qua.pdf"), "the staged paper is named");
     let res = post_action(
         &approver,
@@ -300,7 +286,7 @@ async fn a_dossier_is_worked_from_the_queue_to_its_result_in_the_back_office() {
     )
     .await;
     assert_eq!(res.status(), 303);
-    let (_, html) = page(&receiver, &app, &path).await;
+    let (_, html) = app.page(&receiver, &path).await;
     assert!(html.contains("Kết quả đã cấp"));
     let res = post_action(
         &receiver,
@@ -326,7 +312,7 @@ async fn a_dossier_is_worked_from_the_queue_to_its_result_in_the_back_office() {
     assert_eq!(body["status"], "returned");
     assert_eq!(body["decision"], "approved");
     assert!(body["result_document"]["id"].is_string());
-    let (_, html) = page(&receiver, &app, &path).await;
+    let (_, html) = app.page(&receiver, &path).await;
     assert!(
         html.contains("Quá trình xử lý") && html.contains("Trả kết quả"),
         "{html}"
@@ -353,7 +339,7 @@ async fn the_dashboard_shows_an_agencys_figures_to_its_heads_and_the_city_to_cit
         .expect("refresh");
 
     let head = desk(&app, "db.lanhdao", WARD, "approver").await;
-    let (code, html) = page(&head, &app, "/backoffice/dashboard").await;
+    let (code, html) = app.page(&head, "/backoffice/dashboard").await;
     assert_eq!(code, 200);
     let totals = html
         .split("<tr id=\"totals\">")
@@ -365,7 +351,7 @@ async fn the_dashboard_shows_an_agencys_figures_to_its_heads_and_the_city_to_cit
         "<td>2</td><td>1</td><td>100.0 %</td><td>0</td><td>100.0 % ✓</td>"
     );
     assert!(html.contains("<svg"), "a chart drawn on the server");
-    let (code, csv) = page(&head, &app, "/backoffice/dashboard.csv").await;
+    let (code, csv) = app.page(&head, "/backoffice/dashboard.csv").await;
     assert_eq!(code, 200);
     let month = app
         .now()
@@ -379,14 +365,16 @@ async fn the_dashboard_shows_an_agencys_figures_to_its_heads_and_the_city_to_cit
              {WARD},HGCS-001,{month},2,2,1,1,0\n"
         )
     );
-    let (code, _) = page(&head, &app, "/backoffice/dashboard?agency=000.00.12.H29").await;
+    let (code, _) = app
+        .page(&head, "/backoffice/dashboard?agency=000.00.12.H29")
+        .await;
     assert_eq!(code, 403, "another agency's figures");
     let clerk = desk(&app, "db.tiepnhan", WARD, "receiver").await;
-    let (code, _) = page(&clerk, &app, "/backoffice/dashboard").await;
+    let (code, _) = app.page(&clerk, "/backoffice/dashboard").await;
     assert_eq!(code, 403, "not a head of the agency");
 
     let city = desk(&app, "db.thanhpho", "000.00.00.H29", "agency_admin").await;
-    let (code, html) = page(&city, &app, "/backoffice/dashboard").await;
+    let (code, html) = app.page(&city, "/backoffice/dashboard").await;
     assert_eq!(code, 200);
     assert!(html.contains("toàn Thành phố"));
     assert!(
@@ -394,7 +382,9 @@ async fn the_dashboard_shows_an_agencys_figures_to_its_heads_and_the_city_to_cit
         "the ward in the city's table"
     );
     // The city admin drills into the ward: its name, its months, a way back.
-    let (code, html) = page(&city, &app, &format!("/backoffice/dashboard?agency={WARD}")).await;
+    let (code, html) = app
+        .page(&city, &format!("/backoffice/dashboard?agency={WARD}"))
+        .await;
     assert_eq!(code, 200);
     assert!(html.contains("– Phường Bến Thành</h1>"), "{html}");
     assert!(html.contains("‹ Toàn Thành phố"));
@@ -408,7 +398,7 @@ async fn the_dashboard_shows_an_agencys_figures_to_its_heads_and_the_city_to_cit
         "/backoffice/dashboard?agency=000.99.99.H29",
         "/backoffice/dashboard.csv?agency=000.99.99.H29",
     ] {
-        let (code, html) = page(&city, &app, path).await;
+        let (code, html) = app.page(&city, path).await;
         assert_eq!(code, 404, "{path}");
         assert!(html.contains("Không có đơn vị với mã này."));
     }
@@ -428,12 +418,12 @@ async fn an_approver_sends_an_overdue_dossiers_apology_from_the_back_office() {
 
     // A receiver sees the letter but cannot approve it.
     let clerk = desk(&app, "ap.tiepnhan", WARD, "receiver").await;
-    let (code, html) = page(&clerk, &app, "/backoffice/apologies").await;
+    let (code, html) = app.page(&clerk, "/backoffice/apologies").await;
     assert_eq!(code, 200);
     assert!(html.contains(&id) && html.contains("Chờ cán bộ phê duyệt"));
 
     let approver = desk(&app, "ap.pheduyet", WARD, "approver").await;
-    let (_, html) = page(&approver, &app, "/backoffice/apologies").await;
+    let (_, html) = app.page(&approver, "/backoffice/apologies").await;
     let action = html
         .split("action=\"")
         .find_map(|s| {
@@ -467,7 +457,7 @@ async fn an_approver_sends_an_overdue_dossiers_apology_from_the_back_office() {
     .await
     .expect("post");
     assert_eq!(res.status(), 303);
-    let (_, html) = page(&approver, &app, "/backoffice/apologies?sent=1").await;
+    let (_, html) = app.page(&approver, "/backoffice/apologies?sent=1").await;
     assert!(html.contains("Đã duyệt và gửi thư xin lỗi") && html.contains("Không có thư nào"));
     // Ten days on, the applicant signs in again.
     app.sign_in(&citizen.national_id, &citizen.password).await;
@@ -485,7 +475,7 @@ async fn a_receiver_files_a_dossier_for_a_citizen_at_the_counter() {
     let app = TestApp::spawn().await;
     let citizen = signed_in(&app, 75).await;
     let receiver = desk(&app, "qt.tiepnhan", WARD, "receiver").await;
-    let (code, html) = page(&receiver, &app, "/backoffice/counter").await;
+    let (code, html) = app.page(&receiver, "/backoffice/counter").await;
     assert_eq!(code, 200);
     assert!(
         html.contains("HGCS-001"),
@@ -494,12 +484,12 @@ async fn a_receiver_files_a_dossier_for_a_citizen_at_the_counter() {
 
     // Someone without an account, a service the ward does not handle.
     let stranger = crate::helpers::Citizen::sample(76).national_id;
-    let (code, html) = page(
-        &receiver,
-        &app,
-        &format!("/backoffice/counter?national_id={stranger}&service=LLTP-001"),
-    )
-    .await;
+    let (code, html) = app
+        .page(
+            &receiver,
+            &format!("/backoffice/counter?national_id={stranger}&service=LLTP-001"),
+        )
+        .await;
     assert_eq!(code, 422);
     assert!(html.contains("chưa có tài khoản") && html.contains("không giải quyết"));
 
@@ -508,7 +498,7 @@ async fn a_receiver_files_a_dossier_for_a_citizen_at_the_counter() {
         "/backoffice/counter?national_id={}&service=HGCS-001",
         citizen.national_id
     );
-    let (code, html) = page(&receiver, &app, &path).await;
+    let (code, html) = app.page(&receiver, &path).await;
     assert_eq!(code, 200);
     assert!(
         html.contains(&format!("value=\"{}\"", citizen.full_name)),
@@ -554,7 +544,7 @@ async fn a_receiver_files_a_dossier_for_a_citizen_at_the_counter() {
         .to_str()
         .expect("ascii")
         .to_owned();
-    let (_, html) = page(&receiver, &app, &location).await;
+    let (_, html) = app.page(&receiver, &location).await;
     assert!(html.contains("Đã nộp hồ sơ tại quầy") && html.contains("Tại quầy"));
 
     // The citizen follows it like any other.
@@ -579,10 +569,12 @@ async fn a_receiver_files_a_dossier_for_a_citizen_at_the_counter() {
         .await
         .expect("json");
     assert_eq!(events["items"][1]["label"], "Nộp hồ sơ tại bộ phận một cửa");
-    let (_, html) = page(&receiver, &app, "/backoffice/queue?channel=counter").await;
+    let (_, html) = app
+        .page(&receiver, "/backoffice/queue?channel=counter")
+        .await;
     assert!(html.contains(dossier["receipt_code"].as_str().expect("code")));
 
     let processor = desk(&app, "qt.xuly", WARD, "processor").await;
-    let (code, _) = page(&processor, &app, "/backoffice/counter").await;
+    let (code, _) = app.page(&processor, "/backoffice/counter").await;
     assert_eq!(code, 403);
 }

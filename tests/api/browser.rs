@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use crate::{
     backoffice::filed,
     dossiers::pdf,
-    helpers::{TestApp, free_port, wait_until},
+    helpers::{TestApp, TestStaff, free_port, wait_until},
 };
 
 const WARD: &str = "000.21.11.H29";
@@ -101,6 +101,20 @@ async fn click(c: &Client, css: &str) {
         .expect("click");
 }
 
+/// Signs in at /backoffice/login with password and TOTP (a screenshot of the form first if named).
+async fn sign_in(c: &Client, app: &TestApp, staff: &TestStaff, screenshot: Option<&str>) {
+    c.goto(&app.url("/backoffice/login"))
+        .await
+        .expect("login page");
+    if let Some(name) = screenshot {
+        shot(c, name).await;
+    }
+    fill(c, "input[name=username]", &staff.username).await;
+    fill(c, "input[name=password]", &staff.password).await;
+    fill(c, "input[name=totp]", &app.totp_now(&staff.secret)).await;
+    click(c, "button[type=submit]").await;
+}
+
 /// Waits for the dossier page the server redirected to after `done`.
 async fn landed(c: &Client, app: &TestApp, id: &str, done: &str) {
     let url =
@@ -149,14 +163,7 @@ async fn a_civil_servant_works_a_dossier_in_chromium_and_the_applicant_sees_it()
     let c = driver.browser().await;
 
     // Sign-in with password and TOTP.
-    c.goto(&app.url("/backoffice/login"))
-        .await
-        .expect("login page");
-    shot(&c, "01-login").await;
-    fill(&c, "input[name=username]", &staff.username).await;
-    fill(&c, "input[name=password]", &staff.password).await;
-    fill(&c, "input[name=totp]", &app.totp_now(&staff.secret)).await;
-    click(&c, "button[type=submit]").await;
+    sign_in(&c, &app, &staff, Some("01-login")).await;
     c.wait()
         .for_element(Locator::LinkText("Hồ sơ cần xử lý"))
         .await
@@ -253,13 +260,7 @@ async fn an_agency_admin_sets_the_agencys_working_time_and_reads_its_trail_in_ch
         .await;
     let driver = Driver::start().await;
     let c = driver.browser().await;
-    c.goto(&app.url("/backoffice/login"))
-        .await
-        .expect("login page");
-    fill(&c, "input[name=username]", &admin.username).await;
-    fill(&c, "input[name=password]", &admin.password).await;
-    fill(&c, "input[name=totp]", &app.totp_now(&admin.secret)).await;
-    click(&c, "button[type=submit]").await;
+    sign_in(&c, &app, &admin, None).await;
     c.wait()
         .for_element(Locator::LinkText("Giờ làm việc và ngày nghỉ"))
         .await

@@ -969,6 +969,34 @@ impl TestApp {
 }
 
 impl TestApp {
+    /// A civil servant's browser, signed in to the back office with a fresh TOTP code.
+    pub async fn backoffice(&self, staff: &TestStaff) -> reqwest::Client {
+        let browser = Self::fresh_client();
+        let res = self
+            .staff_sign_in(
+                &browser,
+                &staff.username,
+                &staff.password,
+                &self.totp_now(&staff.secret),
+            )
+            .await;
+        assert_eq!(
+            res.status(),
+            303,
+            "{}",
+            res.text().await.unwrap_or_default()
+        );
+        browser
+    }
+
+    /// A page as `browser` gets it: status and body.
+    pub async fn page(&self, browser: &reqwest::Client, path: &str) -> (u16, String) {
+        let res = browser.get(self.url(path)).send().await.expect("get");
+        (res.status().as_u16(), res.text().await.expect("page"))
+    }
+}
+
+impl TestApp {
     /// The SMS the app sent (its file transport), as `(to, text)`, oldest first.
     pub fn sms_messages(&self) -> Vec<(String, String)> {
         let Ok(entries) = std::fs::read_dir(&self.sms_dir) else {

@@ -49,13 +49,11 @@ impl FromRequest for StaffCaller {
                     "application state missing"
                 )));
             };
-            let session = state
-                .staff_sessions
-                .load(&token, state.clock.now())
+            let client = ClientInfo::extract(&req).await?;
+            let session = staff::session(state, &token, client)
                 .await?
                 .ok_or_else(unauthorized)?;
-            let client = ClientInfo::extract(&req).await?;
-            Ok(Self(session.from_client(client)))
+            Ok(Self(session))
         })
     }
 }

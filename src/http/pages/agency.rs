@@ -49,7 +49,7 @@ fn see_other(location: &str) -> HttpResponse {
 /// Field errors as lines a person reads, naming the weekday and session.
 fn messages(err: &AppError) -> Vec<String> {
     if err.field_errors().is_empty() {
-        return vec![err.detail().to_owned()];
+        return super::form_messages(err);
     }
     err.field_errors()
         .iter()

@@ -79,9 +79,9 @@ impl FromRequest for MaybeStaff {
                     "application state missing"
                 )));
             };
-            let session = state.staff_sessions.load(&token, state.clock.now()).await?;
             let client = ClientInfo::extract(&req).await?;
-            Ok(Self(session.map(|s| (s.from_client(client), token))))
+            let session = staff::session(state, &token, client).await?;
+            Ok(Self(session.map(|s| (s, token))))
         })
     }
 }

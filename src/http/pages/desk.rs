@@ -680,17 +680,6 @@ impl CounterPage<'_> {
     }
 }
 
-fn messages(err: &AppError) -> Vec<String> {
-    if err.field_errors().is_empty() {
-        vec![err.detail().to_owned()]
-    } else {
-        err.field_errors()
-            .iter()
-            .map(|f| f.message.clone())
-            .collect()
-    }
-}
-
 #[allow(clippy::too_many_arguments)]
 async fn counter_page(
     state: &AppState,
@@ -775,7 +764,7 @@ pub async fn counter(
         }
         Err(err) if super::shown_on_form(&err) => {
             let status = err.kind().status();
-            let errors = messages(&err);
+            let errors = super::form_messages(&err);
             counter_page(
                 &state,
                 &req,
@@ -832,7 +821,7 @@ pub async fn counter_file(
         Ok(id) => Ok(done(id, "counter_filing")),
         Err(err) if super::shown_on_form(&err) => {
             let status = err.kind().status();
-            let errors = messages(&err);
+            let errors = super::form_messages(&err);
             // The form again, with what was typed.
             let form = crate::dossiers::counter::start(&state, &session, &national_id, &service)
                 .await

@@ -132,6 +132,18 @@ pub fn shown_on_form(err: &AppError) -> bool {
     )
 }
 
+/// What a refused form says: each field's message, or the error's detail.
+pub fn form_messages(err: &AppError) -> Vec<String> {
+    if err.field_errors().is_empty() {
+        vec![err.detail().to_owned()]
+    } else {
+        err.field_errors()
+            .iter()
+            .map(|f| f.message.clone())
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::safe_return_to;

@@ -136,17 +136,7 @@ pub async fn staff_create(
             .await
         }
         Err(err) if shown_on_form(&err) && err.kind() != crate::error::ErrorKind::Forbidden => {
-            let message = err
-                .field_errors()
-                .iter()
-                .map(|f| f.message.as_str())
-                .collect::<Vec<_>>()
-                .join(" ");
-            let message = if message.is_empty() {
-                err.detail().to_owned()
-            } else {
-                message
-            };
+            let message = super::form_messages(&err).join(" ");
             staff_page(
                 &state,
                 &req,
