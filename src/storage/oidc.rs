@@ -353,6 +353,24 @@ pub async fn revoke_grant(
     .await
 }
 
+/// Revokes every refresh-token family of an account, at every client: its
+/// access must end (password reset or change, account locked, identity taken
+/// over by the proven person). Call it in the transaction that made the change.
+pub async fn revoke_account_refresh_tokens(
+    conn: &mut AsyncPgConnection,
+    account: uuid::Uuid,
+    now: DateTime<Utc>,
+) -> QueryResult<usize> {
+    diesel::update(
+        oidc_refresh_tokens::table
+            .filter(oidc_refresh_tokens::account_id.eq(account))
+            .filter(oidc_refresh_tokens::revoked_at.is_null()),
+    )
+    .set(oidc_refresh_tokens::revoked_at.eq(now))
+    .execute(conn)
+    .await
+}
+
 /// A refresh token by hash.
 pub async fn refresh_by_hash(
     conn: &mut AsyncPgConnection,
