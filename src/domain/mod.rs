@@ -14,6 +14,7 @@ pub mod national_id;
 pub mod password_policy;
 pub mod person_name;
 pub mod phone;
+pub mod proofing;
 pub mod retry;
 pub mod search;
 pub mod staff;

@@ -27,6 +27,8 @@ pub enum StaffEvent {
     CounterFiled,
     /// Raised a citizen to level 2 after checking the ID card.
     IdentityVerified,
+    /// Looked up the account holding a national ID at the counter.
+    IdentityLookedUp,
     /// Approved an apology letter for an overdue dossier.
     ApologyApproved,
     /// Exported the dashboard's figures.
@@ -53,7 +55,7 @@ pub enum StaffEvent {
     ServiceSuspended,
 }
 
-const SIMPLE: [(StaffEvent, &str, &str); 21] = [
+const SIMPLE: [(StaffEvent, &str, &str); 22] = [
     (StaffEvent::SignedIn, "signed_in", "Đăng nhập"),
     (
         StaffEvent::SignInFailed,
@@ -86,6 +88,11 @@ const SIMPLE: [(StaffEvent, &str, &str); 21] = [
         StaffEvent::IdentityVerified,
         "citizen.identity_verified",
         "Xác thực danh tính công dân tại quầy",
+    ),
+    (
+        StaffEvent::IdentityLookedUp,
+        "citizen.identity_looked_up",
+        "Tra cứu tài khoản theo số định danh tại quầy",
     ),
     (
         StaffEvent::ApologyApproved,

@@ -84,6 +84,72 @@ email_template!(
     html = "email/level_raised/body.html"
 );
 
+/// Someone tried to register a national ID that already has an account: the
+/// address they gave learns it, and how the ID's real owner takes it over.
+#[derive(Debug, Clone)]
+pub struct RegistrationIdTaken {
+    /// The name typed in the form.
+    pub full_name: String,
+    /// The last three digits of the national ID.
+    pub national_id_tail: String,
+    /// The sign-in page.
+    pub login_link: String,
+}
+
+email_template!(
+    RegistrationIdTaken,
+    name = "registration_id_taken",
+    sensitive = false,
+    subject = "email/registration_id_taken/subject.txt",
+    text = "email/registration_id_taken/body.txt",
+    html = "email/registration_id_taken/body.html"
+);
+
+/// The proven owner of a national ID replaced the account's earlier holder:
+/// that holder's verified address is told.
+#[derive(Debug, Clone)]
+pub struct IdentityReclaimed {
+    /// The last three digits of the national ID.
+    pub national_id_tail: String,
+    /// How the owner proved it, in Vietnamese.
+    pub method: String,
+    /// When, formatted for people (Vietnam time).
+    pub at: String,
+}
+
+email_template!(
+    IdentityReclaimed,
+    name = "identity_reclaimed",
+    sensitive = false,
+    subject = "email/identity_reclaimed/subject.txt",
+    text = "email/identity_reclaimed/body.txt",
+    html = "email/identity_reclaimed/body.html"
+);
+
+/// A citizen proven at the counter sets the password of their account.
+#[derive(Debug, Clone)]
+pub struct AccountSetup {
+    /// Name to greet.
+    pub full_name: String,
+    /// Where they were proven (the agency).
+    pub place: String,
+    /// When, formatted for people (Vietnam time).
+    pub at: String,
+    /// The link that sets the password (carries the token).
+    pub link: String,
+    /// Expiry, formatted for people.
+    pub expires_at: String,
+}
+
+email_template!(
+    AccountSetup,
+    name = "account_setup",
+    sensitive = true,
+    subject = "email/account_setup/subject.txt",
+    text = "email/account_setup/body.txt",
+    html = "email/account_setup/body.html"
+);
+
 /// A citizen was authorised to act for a business.
 #[derive(Debug, Clone)]
 pub struct BusinessAuthorizationGranted {

@@ -4,12 +4,14 @@
 
 pub mod audit;
 pub mod businesses;
+pub mod counter_check;
 pub mod credentials;
 pub mod emails;
 pub mod login;
 pub mod password;
 pub mod phone;
 pub mod profile;
+pub mod proofing;
 pub mod registration;
 pub mod sessions;
 pub mod staff;

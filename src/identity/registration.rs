@@ -3,7 +3,10 @@
 //! A registration creates a `pending` account at level 1 and emails a
 //! single-use verification link; redeeming it activates the account. One
 //! account per national ID is enforced by the database, also under concurrent
-//! registrations. Whether an email address is already in use is never
+//! registrations; a registration of a taken ID answers like any other and
+//! tells the typed address by email. Such an account proves nothing about
+//! its holder: a counter check or a VNeID sign-in replaces it
+//! (`identity::proofing`). Whether an email address is already in use is never
 //! revealed: the verification of an address another account has verified fails.
 
 use chrono::{Datelike, NaiveDate};
@@ -192,11 +195,18 @@ pub fn verification_link(state: &AppState, token: &str) -> String {
 }
 
 /// Registers a citizen: a pending level-1 account and a verification email.
+///
+/// A national ID that already has an account answers exactly like a free one
+/// (so the form tells nobody whose ID is registered, in the same time: the
+/// password is hashed either way); the address typed learns it by email,
+/// with how the ID's real owner takes the account over (a counter check or a
+/// VNeID sign-in, see `identity::proofing`), and the holder's own audit trail
+/// shows the attempt. Returns the new account, if one was made.
 pub async fn register(
     state: &AppState,
     registration: CitizenRegistration,
     client: &ClientInfo,
-) -> AppResult<AccountId> {
+) -> AppResult<Option<AccountId>> {
     spend_quota(
         state,
         &throttle::EMAIL_SENDING_IP,
@@ -224,13 +234,13 @@ pub async fn register(
         updated_at: now,
         phone_verified_at: None,
     };
+    // Decided before the transaction (Redis is not part of it): whether the
+    // typed address may get one more email now.
+    let recipient = registration.email.as_str().to_lowercase();
     let mut conn = state.db.get().await?;
     conn.transaction::<_, AppError, _>(async |c| {
         if !accounts::insert(c, &row).await? {
-            return Err(AppError::conflict("national_id_taken").with_detail(
-                "Số định danh cá nhân này đã có tài khoản. Nếu đó là bạn, hãy đăng nhập \
-                 hoặc dùng chức năng quên mật khẩu.",
-            ));
+            return id_taken(state, c, &registration, &recipient, client, now).await;
         }
         let token = issue_email_token(
             c,
@@ -257,10 +267,61 @@ pub async fn register(
             },
         )
         .await?;
-        Ok(())
+        Ok(Some(id))
     })
+    .await
+}
+
+/// The registration of a national ID that has an account: nothing is made;
+/// the typed address is told (unless it had its share of emails), and the
+/// holder's audit trail records the attempt.
+async fn id_taken(
+    state: &AppState,
+    c: &mut diesel_async::AsyncPgConnection,
+    registration: &CitizenRegistration,
+    recipient: &str,
+    client: &ClientInfo,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<Option<AccountId>> {
+    let Some(holder) = accounts::find_by_national_id(c, registration.national_id.as_str()).await?
+    else {
+        return Ok(None);
+    };
+    audit::record(
+        c,
+        AccountId::from(holder.id),
+        "registration_refused_id_taken",
+        client,
+        serde_json::json!({}),
+        now,
+    )
     .await?;
-    Ok(id)
+    if state
+        .throttle
+        .spend(&throttle::EMAIL_SENDING_RECIPIENT, recipient)
+        .await?
+        .is_some()
+    {
+        return Ok(None);
+    }
+    let domain = state.settings.mail_domain();
+    let national_id = registration.national_id.as_str();
+    queue_email(
+        c,
+        now,
+        &Envelope {
+            to: &registration.email,
+            account_id: None,
+            mail_domain: &domain,
+        },
+        &emails::RegistrationIdTaken {
+            full_name: registration.full_name.as_str().to_owned(),
+            national_id_tail: format!("***{}", &national_id[national_id.len().saturating_sub(3)..]),
+            login_link: format!("{}/login", state.settings.issuer()),
+        },
+    )
+    .await?;
+    Ok(None)
 }
 
 fn invalid_token() -> AppError {

@@ -1,6 +1,6 @@
 //! Civil servants: creation with second-factor enrolment, sign-in with
-//! password and TOTP (or a single-use recovery code), back-office sessions,
-//! and the counter check that raises a citizen to assurance level 2.
+//! password and TOTP (or a single-use recovery code) and back-office
+//! sessions. The counter identity check is `identity::counter_check`.
 
 use std::time::Duration;
 
@@ -12,9 +12,7 @@ use uuid::Uuid;
 
 use crate::{
     domain::{
-        AccountId, Invalid,
-        national_id::NationalId,
-        password_policy,
+        Invalid, password_policy,
         person_name::PersonName,
         staff::{AgencyCode, StaffRole, StaffUsername},
         staff_event::StaffEvent,
@@ -22,15 +20,14 @@ use crate::{
     },
     error::{AppError, AppResult, ErrorKind, FieldErrors},
     identity::{
-        ClientInfo, audit, emails,
+        ClientInfo,
         password::Verification,
         sessions::SessionData,
         staff_events::{self, Doer, Entry},
         throttle, tokens,
     },
-    notify::{outbox::Envelope, queue_email},
     startup::AppState,
-    storage::{accounts, staff},
+    storage::staff,
 };
 
 /// The issuer name shown in authenticator apps.
@@ -763,97 +760,4 @@ async fn check_second_factor(
         }
         None => Ok(false),
     }
-}
-
-/// Raises a citizen to level 2 after a receiver checked the chip ID card at
-/// the counter; recorded with who, where and when.
-pub async fn verify_identity_at_counter(
-    state: &AppState,
-    receiver: &StaffSession,
-    national_id: &str,
-    evidence: &str,
-    client: &ClientInfo,
-) -> AppResult<AccountId> {
-    if !receiver.has(StaffRole::Receiver) {
-        return Err(AppError::new(ErrorKind::Forbidden, "role_required")
-            .with_detail("Chỉ cán bộ tiếp nhận được xác thực danh tính công dân tại quầy."));
-    }
-    let national_id = NationalId::parse(national_id).map_err(|e| {
-        AppError::new(ErrorKind::Unprocessable, "validation_failed")
-            .with_detail(e.message.to_string())
-            .with_field("national_id", e.code, e.message)
-    })?;
-    let evidence = evidence.split_whitespace().collect::<Vec<_>>().join(" ");
-    if evidence.chars().count() < 3 || evidence.chars().count() > 500 {
-        return Err(AppError::new(ErrorKind::Unprocessable, "validation_failed")
-            .with_detail("Vui lòng ghi giấy tờ đã kiểm tra (3–500 ký tự).")
-            .with_field(
-                "evidence",
-                "evidence_length",
-                "Vui lòng ghi giấy tờ đã kiểm tra (3–500 ký tự).",
-            ));
-    }
-    let now = state.clock.now();
-    let domain = state.settings.mail_domain();
-    let mut conn = state.db.get().await?;
-    let id = conn.transaction::<_, AppError, _>(async |c| {
-        let Some(account) = accounts::find_by_national_id(c, national_id.as_str()).await? else {
-            return Err(AppError::not_found("account_not_found")
-                .with_detail("Công dân này chưa có tài khoản Dịch vụ công."));
-        };
-        let account = accounts::find_for_update(c, account.id).await?;
-        let id = AccountId::from(account.id);
-        accounts::insert_verification(
-            c,
-            &accounts::NewVerification {
-                id: Uuid::now_v7(),
-                account_id: account.id,
-                method: "counter",
-                verified_by: Some(receiver.staff_id),
-                agency_code: Some(&receiver.agency_code),
-                evidence: Some(&evidence),
-                created_at: now,
-            },
-        )
-        .await?;
-        staff_events::record(
-            c,
-            &receiver.into(),
-            Entry::about(StaffEvent::IdentityVerified, account.id.to_string()),
-            now,
-        )
-        .await?;
-        if account.assurance_level < 2 {
-            accounts::raise_to_level_2(c, account.id, now).await?;
-            audit::record(
-                c,
-                id,
-                "level_raised",
-                client,
-                serde_json::json!({ "method": "counter", "level": 2, "agency": receiver.agency_code }),
-                now,
-            )
-            .await?;
-            let email = crate::identity::verified_email(&account);
-            if let Some(email) = email {
-                queue_email(
-                    c,
-                    now,
-                    &Envelope { to: &email, account_id: Some(account.id), mail_domain: &domain },
-                    &emails::LevelRaised {
-                        full_name: account.full_name.clone(),
-                        method: "xác thực căn cước tại bộ phận một cửa".into(),
-                        at: emails::vietnam_time(now),
-                    },
-                )
-                .await?;
-            }
-        }
-        Ok(id)
-    })
-    .await?;
-    // Sessions carry the level they were opened at: the citizen signs in again at level 2.
-    let ended = state.sessions.revoke_all(&id.to_string(), None).await?;
-    crate::oidc::backchannel::sessions_ended(state, &ended).await?;
-    Ok(id)
 }

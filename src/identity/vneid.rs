@@ -3,9 +3,11 @@
 //! and nonce, ID token validation (signature, issuer, audience, expiry, nonce).
 //!
 //! The verified claims (national ID, name, date of birth, sex; claim names
-//! configurable) map to one citizen: an existing account with that national
-//! ID is linked and raised to level 2, never duplicated; a first sign-in
-//! creates the account at level 2.
+//! configurable) map to one citizen through `identity::proofing`: a first
+//! sign-in creates the account at level 2; a proven account is linked; an
+//! unproven account holding the national ID (anyone can type a stranger's ID
+//! into the registration form) is replaced, never raised with the claimant's
+//! credentials.
 
 use std::{collections::HashMap, time::Duration};
 
@@ -32,12 +34,15 @@ use unicode_normalization::UnicodeNormalization;
 use crate::{
     config::VneidSettings,
     domain::{
-        AccountId,
         national_id::{NationalId, Sex},
         person_name::PersonName,
+        proofing::{Binding, Recognised},
     },
     error::{AppError, AppResult, ErrorKind},
-    identity::{ClientInfo, audit, emails},
+    identity::{
+        ClientInfo, emails,
+        proofing::{self, Proof, ProofMethod, ProvenIdentity},
+    },
     kv::Kv,
     notify::{outbox::Envelope, queue_email},
     startup::AppState,
@@ -372,9 +377,10 @@ impl VerifiedIdentity {
     }
 }
 
-/// The account a verified identity belongs to, created or linked as needed
-/// (one transaction; the national ID's uniqueness settles races), and whether
-/// an existing account was raised to level 2 by it.
+/// The account a verified identity belongs to (see `identity::proofing`:
+/// created, or the holder of the national ID raised, or a claimant's
+/// unproven account replaced) and whether access opened before must end.
+/// One transaction; the national ID's uniqueness settles races.
 pub async fn account_for(
     state: &AppState,
     identity: &VerifiedIdentity,
@@ -382,96 +388,79 @@ pub async fn account_for(
 ) -> AppResult<(AccountRow, bool)> {
     let now = state.clock.now();
     let domain = state.settings.mail_domain();
-    let mut conn = state.db.get().await?;
-    conn.transaction::<_, AppError, _>(async |c| {
-        let candidate = AccountRow {
-            id: AccountId::generate().as_uuid(),
-            national_id: identity.national_id.as_str().to_owned(),
-            full_name: identity.full_name.as_str().to_owned(),
+    let proof = Proof {
+        national_id: identity.national_id.clone(),
+        identity: Some(ProvenIdentity {
+            national_id: identity.national_id.clone(),
+            full_name: identity.full_name.clone(),
             date_of_birth: identity.date_of_birth,
-            sex: identity.sex.as_str().to_owned(),
-            email: None,
-            email_verified_at: None,
-            phone: None,
-            password_hash: None,
-            password_changed_at: None,
-            assurance_level: 2,
-            status: "active".into(),
-            created_at: now,
-            updated_at: now,
-            phone_verified_at: None,
-        };
-        let created = accounts::insert(c, &candidate).await?;
-        let existing = accounts::find_by_national_id(c, identity.national_id.as_str())
-            .await?
-            .ok_or_else(|| AppError::internal(anyhow::anyhow!("account vanished")))?;
-        let account = accounts::find_for_update(c, existing.id).await?;
-        if let Some(linked) = accounts::find_federated(c, &identity.issuer, &identity.subject).await?
-            && linked != account.id
-        {
-            return Err(AppError::new(ErrorKind::Conflict, "vneid_identity_conflict").with_detail(
-                "Tài khoản VNeID này đã liên kết với một tài khoản khác. Vui lòng liên hệ bộ phận hỗ trợ.",
-            ));
-        }
-        if account.status == "disabled" {
-            return Err(AppError::new(ErrorKind::Forbidden, "account_disabled")
-                .with_detail("Tài khoản đã bị khóa. Vui lòng liên hệ bộ phận hỗ trợ."));
-        }
-        accounts::link_federated(c, &identity.issuer, &identity.subject, account.id, now).await?;
-        if let Some(address) = &identity.address {
-            accounts::set_address(c, account.id, address, "vneid", now).await?;
-        }
-        let id = AccountId::from(account.id);
-        let raised = !created && account.assurance_level < 2;
-        if created || account.assurance_level < 2 {
-            accounts::raise_to_level_2(c, account.id, now).await?;
-            accounts::update_identity(
-                c,
-                account.id,
-                identity.full_name.as_str(),
-                identity.date_of_birth,
-                identity.sex.as_str(),
-                now,
-            )
-            .await?;
-            accounts::insert_verification(
-                c,
-                &accounts::NewVerification {
-                    id: uuid::Uuid::now_v7(),
-                    account_id: account.id,
-                    method: "vneid",
-                    verified_by: None,
-                    agency_code: None,
-                    evidence: Some(&identity.issuer),
-                    created_at: now,
-                },
-            )
-            .await?;
-            audit::record(
-                c,
-                id,
-                if created { "registered_with_vneid" } else { "level_raised" },
-                client,
-                serde_json::json!({ "method": "vneid", "level": 2 }),
-                now,
-            )
-            .await?;
-            let email = crate::identity::verified_email(&account);
-            if !created && let Some(email) = email {
+            sex: identity.sex,
+        }),
+        method: ProofMethod::Vneid {
+            issuer: identity.issuer.clone(),
+        },
+        // Nobody can ask the person whether the account's details are theirs.
+        recognised: Recognised::No,
+        expected_account: None,
+    };
+    let mut conn = state.db.get().await?;
+    let bound = conn
+        .transaction::<_, AppError, _>(async |c| {
+            // A VNeID identity already linked to another account is a conflict
+            // for the support desk, whatever the national ID says.
+            if let Some(linked) =
+                accounts::find_federated(c, &identity.issuer, &identity.subject).await?
+                && let Some(holder) = proofing::holder(c, &identity.national_id).await?
+                && linked != holder.id
+            {
+                return Err(AppError::new(ErrorKind::Conflict, "vneid_identity_conflict").with_detail(
+                    "Tài khoản VNeID này đã liên kết với một tài khoản khác. Vui lòng liên hệ bộ phận hỗ trợ.",
+                ));
+            }
+            let bound = proofing::bind(c, &proof, client, now).await?;
+            let id = bound.account.id;
+            accounts::link_federated(c, &identity.issuer, &identity.subject, id, now).await?;
+            if let Some(address) = &identity.address {
+                accounts::set_address(c, id, address, "vneid", now).await?;
+            }
+            let method = "đăng nhập bằng tài khoản định danh điện tử VNeID";
+            if let Some(old) = &bound.replaced_email {
                 queue_email(
                     c,
                     now,
-                    &Envelope { to: &email, account_id: Some(account.id), mail_domain: &domain },
-                    &emails::LevelRaised {
-                        full_name: identity.full_name.as_str().to_owned(),
-                        method: "đăng nhập bằng tài khoản định danh điện tử VNeID".into(),
+                    &Envelope { to: old, account_id: None, mail_domain: &domain },
+                    &emails::IdentityReclaimed {
+                        national_id_tail: national_id_tail(&identity.national_id),
+                        method: method.into(),
                         at: emails::vietnam_time(now),
                     },
                 )
                 .await?;
             }
-        }
-        Ok((accounts::find(c, account.id).await?, raised))
-    })
-    .await
+            if bound.binding == Binding::Raise
+                && let Some(email) = crate::identity::verified_email(&bound.account)
+            {
+                queue_email(
+                    c,
+                    now,
+                    &Envelope { to: &email, account_id: Some(id), mail_domain: &domain },
+                    &emails::LevelRaised {
+                        full_name: identity.full_name.as_str().to_owned(),
+                        method: method.into(),
+                        at: emails::vietnam_time(now),
+                    },
+                )
+                .await?;
+            }
+            Ok(bound)
+        })
+        .await?;
+    let ends = bound.end_sessions;
+    Ok((bound.account, ends))
+}
+
+/// The last three digits of a national ID, the most a message may show.
+pub fn national_id_tail(id: &NationalId) -> String {
+    let s = id.as_str();
+    format!("***{}", &s[s.len().saturating_sub(3)..])
 }

@@ -183,7 +183,8 @@ pub async fn set_password_hash(
     }
 }
 
-/// Raises an account to level 2 (and activates it).
+/// Raises an account to level 2. Its status is left as it is: a proof never
+/// activates a registration nobody has used (see `domain::proofing`).
 pub async fn raise_to_level_2(
     conn: &mut AsyncPgConnection,
     id: Uuid,
@@ -192,9 +193,84 @@ pub async fn raise_to_level_2(
     diesel::update(accounts::table.find(id))
         .set((
             accounts::assurance_level.eq(2),
-            accounts::status.eq(diesel::dsl::sql::<diesel::sql_types::Text>(
-                "CASE WHEN status = 'pending' THEN 'active' ELSE status END",
-            )),
+            accounts::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Deletes an unused registration (`pending`) so the proven person can have
+/// the national ID; `Ok(false)` when it is not pending.
+pub async fn delete_pending(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<bool> {
+    diesel::delete(
+        accounts::table
+            .find(id)
+            .filter(accounts::status.eq("pending")),
+    )
+    .execute(conn)
+    .await
+    .map(|n| n == 1)
+}
+
+/// Clears everything a claimant put on an unproven account: password, email,
+/// phone (and their verifications), known devices, its address and unused
+/// email links; the account becomes active for the proven person, who sets
+/// their own credentials. `password_changed_at` moves to `now` so anything
+/// begun before (refresh-token families) is stale.
+pub async fn clear_claimant_credentials(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    use super::schema::{account_addresses, account_devices, email_tokens, phone_verifications};
+    diesel::update(accounts::table.find(id))
+        .set((
+            accounts::password_hash.eq(None::<String>),
+            accounts::password_changed_at.eq(Some(now)),
+            accounts::email.eq(None::<String>),
+            accounts::email_verified_at.eq(None::<DateTime<Utc>>),
+            accounts::phone.eq(None::<String>),
+            accounts::phone_verified_at.eq(None::<DateTime<Utc>>),
+            accounts::status.eq("active"),
+            accounts::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .await?;
+    diesel::delete(account_devices::table.filter(account_devices::account_id.eq(id)))
+        .execute(conn)
+        .await?;
+    diesel::delete(phone_verifications::table.filter(phone_verifications::account_id.eq(id)))
+        .execute(conn)
+        .await?;
+    diesel::delete(account_addresses::table.filter(account_addresses::account_id.eq(id)))
+        .execute(conn)
+        .await?;
+    diesel::delete(
+        email_tokens::table
+            .filter(email_tokens::account_id.eq(id))
+            .filter(email_tokens::used_at.is_null()),
+    )
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// Gives an account an email address that is not verified yet (the proven
+/// person's, typed by a receiver at the counter; its link verifies it).
+pub async fn set_unverified_email(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    email: &str,
+    phone: Option<&str>,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::update(accounts::table.find(id))
+        .set((
+            accounts::email.eq(Some(email)),
+            accounts::email_verified_at.eq(None::<DateTime<Utc>>),
+            accounts::phone.eq(phone),
+            accounts::phone_verified_at.eq(None::<DateTime<Utc>>),
             accounts::updated_at.eq(now),
         ))
         .execute(conn)

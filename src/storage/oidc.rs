@@ -371,6 +371,17 @@ pub async fn revoke_account_refresh_tokens(
     .await
 }
 
+/// Forgets every consent an account gave (the person behind it changed:
+/// the proven holder of the national ID replaced a claimant).
+pub async fn forget_account_consents(
+    conn: &mut AsyncPgConnection,
+    account: uuid::Uuid,
+) -> QueryResult<usize> {
+    diesel::delete(oidc_consents::table.filter(oidc_consents::account_id.eq(account)))
+        .execute(conn)
+        .await
+}
+
 /// A refresh token by hash.
 pub async fn refresh_by_hash(
     conn: &mut AsyncPgConnection,

@@ -292,12 +292,32 @@ async fn a_receiver_raises_a_citizen_to_level_2_at_the_counter() {
             .contains("chưa có tài khoản")
     );
 
+    // Step one shows the account holding the ID, its contact details masked.
     let res = counter
         .post(app.url("/backoffice/identity-verifications"))
         .form(&[
             ("national_id", citizen.national_id.as_str()),
             ("evidence", "Thẻ căn cước gắn chip, đọc chip thành công"),
             ("csrf_token", csrf.as_str()),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), 200);
+    let page = res.text().await.expect("page");
+    assert!(!page.contains(&citizen.email), "the email is masked");
+    let account_id = input_value(&page, "account_id").expect("the account shown");
+    // The citizen recognises it: it is raised with its credentials.
+    let res = counter
+        .post(app.url("/backoffice/identity-verifications"))
+        .form(&[
+            ("national_id", citizen.national_id.as_str()),
+            ("evidence", "Thẻ căn cước gắn chip, đọc chip thành công"),
+            ("csrf_token", csrf.as_str()),
+            ("step", "confirm"),
+            ("account_id", account_id.as_str()),
+            ("recognised", "yes"),
+            ("confirm", "yes"),
         ])
         .send()
         .await

@@ -62,48 +62,70 @@ async fn a_first_vneid_sign_in_creates_a_level_2_account_and_later_ones_reuse_it
     );
 }
 
+/// Anyone can self-register a stranger's national ID (it is printed on every
+/// card). When the ID's owner proves themself with VNeID, they get the
+/// account, and nothing of the claimant's survives: not the password, not the
+/// email or phone, not a session.
 #[tokio::test]
-async fn an_existing_account_with_that_national_id_is_linked_and_raised_to_level_2() {
-    let mut citizen = Citizen::sample(1);
-    citizen.national_id = "079090000001".into();
+async fn an_unproven_account_with_that_national_id_is_replaced_never_raised_for_its_claimant() {
+    let mut squatter = Citizen::sample(1);
+    squatter.national_id = "079090000001".into();
     let app = app_with(vec![an()], None).await;
-    app.active_citizen(&citizen).await;
+    app.active_citizen(&squatter).await;
+    let squatters_browser = TestApp::fresh_client();
+    assert_eq!(
+        app.sign_in_with(
+            &squatters_browser,
+            &squatter.national_id,
+            &squatter.password
+        )
+        .await
+        .status(),
+        303
+    );
 
     let res = app.sign_in_with_vneid("an").await;
     assert_eq!(res.status(), 303);
     let me: Value = app.get("/api/v1/me").await.json().await.expect("json");
     assert_eq!(me["assurance_level"], 2);
-    assert_eq!(
-        me["email"],
-        citizen.email.as_str(),
-        "the registered account, not a new one"
-    );
+    assert_eq!(me["full_name"], "Nguyễn Văn An", "the proven identity");
+    assert!(me["email"].is_null(), "the claimant's email is gone: {me}");
+    assert!(me["phone"].is_null(), "the claimant's phone is gone: {me}");
     assert_eq!(app.count("SELECT count(*) AS n FROM accounts").await, 1);
 
-    app.run_jobs().await;
-    let raised: Vec<_> = app
-        .smtp
-        .messages_to(&citizen.email)
-        .into_iter()
-        .filter(|m| m.subject() == "Tài khoản của bạn đã được định danh mức độ 2")
-        .collect();
-    assert_eq!(raised.len(), 1);
-
-    // The password keeps working, now at level 2.
+    // The claimant's password and session no longer open anything.
     let other = TestApp::fresh_client();
-    let res = app
-        .sign_in_with(&other, &citizen.national_id, &citizen.password)
-        .await;
-    assert_eq!(res.status(), 303);
-    let me: Value = other
+    assert_eq!(
+        app.sign_in_with(&other, &squatter.national_id, &squatter.password)
+            .await
+            .status(),
+        401
+    );
+    let res = squatters_browser
         .get(app.url("/api/v1/me"))
         .send()
         .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(me["assurance_level"], 2);
+        .expect("get");
+    assert_eq!(res.status(), 401);
+
+    // The claimant's address is told, and is not congratulated on level 2.
+    app.run_jobs().await;
+    let mails = app.smtp.messages_to(&squatter.email);
+    assert!(
+        mails
+            .iter()
+            .any(|m| m.subject() == "Tài khoản Dịch vụ công đã được chủ số định danh nhận lại")
+    );
+    assert!(
+        !mails
+            .iter()
+            .any(|m| m.subject() == "Tài khoản của bạn đã được định danh mức độ 2")
+    );
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM auth_events WHERE kind = 'identity_reclaimed'")
+            .await,
+        1
+    );
 }
 
 #[tokio::test]

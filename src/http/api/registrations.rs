@@ -15,8 +15,7 @@ use crate::{
 #[utoipa::path(post, path = "/api/v1/registrations/citizens", tag = "accounts",
     request_body = registration::RegistrationRequest,
     responses(
-        (status = 202, description = "Pending: a verification link was emailed", body = crate::http::api::openapi::StatusMessage),
-        (status = 409, description = "The national ID already has an account", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+        (status = 202, description = "Accepted: a verification link was emailed (or, when the national ID already has an account, an email saying so and how its owner takes it over; the answer is the same)", body = crate::http::api::openapi::StatusMessage),
         (status = 422, description = "Invalid fields, each named in `errors`", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many registrations from this address", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
     ))]
@@ -30,7 +29,7 @@ pub async fn register_citizen(
     registration::register(&state, parsed, &client).await?;
     Ok(HttpResponse::Accepted().json(json!({
         "status": "pending_verification",
-        "message": "Đăng ký thành công. Vui lòng mở liên kết xác minh đã gửi tới email của bạn để kích hoạt tài khoản.",
+        "message": "Đã nhận đăng ký. Vui lòng mở thư đã gửi tới email của bạn để tiếp tục.",
     })))
 }
 

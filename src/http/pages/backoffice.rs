@@ -1,4 +1,4 @@
-//! The back office's sign-in (password + TOTP), home and counter identity check.
+//! The back office's sign-in (password + TOTP) and home.
 
 use actix_web::{
     FromRequest, HttpRequest, HttpResponse,
@@ -17,7 +17,7 @@ use crate::{
     error::AppError,
     http::{
         csrf,
-        pages::{PageError, PageResult, html, render, shown_on_form},
+        pages::{PageResult, html, render, shown_on_form},
     },
     identity::{
         ClientInfo,
@@ -243,93 +243,6 @@ pub async fn logout(
 }
 
 #[derive(Template)]
-#[template(path = "backoffice/verify_identity.html")]
-struct VerifyIdentityPage<'a> {
-    csrf_token: &'a str,
-    national_id: &'a str,
-    evidence: &'a str,
-    error: Option<&'a str>,
-}
-
-/// `GET /backoffice/identity-verifications`.
-pub async fn verify_identity_form(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    current: MaybeStaff,
-) -> PageResult {
-    let Some((session, _)) = current.0 else {
-        return Ok(to_login());
-    };
-    if !session.has(StaffRole::Receiver) {
-        return Err(PageError(
-            AppError::new(crate::error::ErrorKind::Forbidden, "role_required")
-                .with_detail("Chỉ cán bộ tiếp nhận được xác thực danh tính công dân tại quầy."),
-        ));
-    }
-    let (csrf_token, cookie) = csrf::token_for(&state, &req);
-    let body = render(&VerifyIdentityPage {
-        csrf_token: &csrf_token,
-        national_id: "",
-        evidence: "",
-        error: None,
-    })?;
-    Ok(html(StatusCode::OK, body, cookie))
-}
-
-/// The counter check form.
-#[derive(Debug, Deserialize)]
-pub struct VerifyIdentityForm {
-    #[serde(default)]
-    national_id: String,
-    #[serde(default)]
-    evidence: String,
-    #[serde(default)]
-    csrf_token: String,
-}
-
-/// `POST /backoffice/identity-verifications`.
-pub async fn verify_identity_submit(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    client: ClientInfo,
-    current: MaybeStaff,
-    form: web::Form<VerifyIdentityForm>,
-) -> PageResult {
-    csrf::verify(&state, &req, &form.csrf_token)?;
-    let Some((session, _)) = current.0 else {
-        return Ok(to_login());
-    };
-    match staff::verify_identity_at_counter(
-        &state,
-        &session,
-        &form.national_id,
-        &form.evidence,
-        &client,
-    )
-    .await
-    {
-        Ok(_) => Ok(HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, "/backoffice/?verified=1"))
-            .finish()),
-        Err(err) if shown_on_form(&err) || err.kind() == crate::error::ErrorKind::NotFound => {
-            let (csrf_token, cookie) = csrf::token_for(&state, &req);
-            let message = err
-                .field_errors()
-                .first()
-                .map_or(err.detail(), |f| f.message.as_str());
-            let body = render(&VerifyIdentityPage {
-                csrf_token: &csrf_token,
-                national_id: form.national_id.trim(),
-                evidence: form.evidence.trim(),
-                error: Some(message),
-            })?;
-            Ok(html(err.kind().status(), body, cookie))
-        }
-        Err(err) => Err(err.into()),
-    }
-}
-
-#[derive(Template)]
 #[template(path = "backoffice/enrol.html")]
 struct EnrolPage<'a> {
     csrf_token: &'a str,
@@ -424,9 +337,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(enrol_form))
             .route(web::post().to(enrol_submit)),
     )
-    .service(
-        web::resource("/backoffice/identity-verifications")
-            .route(web::get().to(verify_identity_form))
-            .route(web::post().to(verify_identity_submit)),
-    );
+    .configure(super::counter_check::configure);
 }
