@@ -192,7 +192,11 @@ enum ClientCommand {
         /// Registers the client as a resource server with this audience URI:
         /// clients get tokens for it with RFC 8707 `resource`, and it
         /// introspects only tokens whose audience it is.
-        #[arg(long = "resource-server", value_name = "AUDIENCE", conflicts_with = "public")]
+        #[arg(
+            long = "resource-server",
+            value_name = "AUDIENCE",
+            conflicts_with = "public"
+        )]
         resource_server: Option<String>,
     },
     /// List the clients.

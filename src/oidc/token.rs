@@ -16,11 +16,12 @@ use crate::{
     error::AppError,
     identity::{ClientInfo, audit, tokens},
     oidc::{
+        audience,
         client_auth::is_confidential,
         flow,
         jwt::{self, ACCESS_TOKEN_TTL, AccessClaims, ID_TOKEN_TTL, IdClaims, acr_for},
         keys::Alg,
-        audience, subject,
+        subject,
         token_context::{self, TokenContext},
     },
     startup::AppState,
@@ -521,9 +522,9 @@ pub async fn client_credentials(
             requested
         }
     };
-    let aud = audience::resolve(state, resource)
-        .await?
-        .ok_or_else(|| audience::invalid_target("no resource server is registered for this resource"))?;
+    let aud = audience::resolve(state, resource).await?.ok_or_else(|| {
+        audience::invalid_target("no resource server is registered for this resource")
+    })?;
     let now = state.clock.now();
     let claims = AccessClaims {
         iss: state.settings.issuer(),

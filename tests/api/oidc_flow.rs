@@ -470,7 +470,10 @@ async fn the_api_takes_bearer_tokens_by_scope_and_connected_apps_can_be_revoked(
     let me: Value = res.json().await.expect("json");
     // Scope `account` alone: the subject and level, no national ID (that
     // needs scope `national_id` at level 2, as in UserInfo).
-    assert!(me["sub"].is_string() && me.get("national_id").is_none(), "{me}");
+    assert!(
+        me["sub"].is_string() && me.get("national_id").is_none(),
+        "{me}"
+    );
     assert_eq!(me["assurance_level"], 1);
     let res = api
         .get(app.url("/api/v1/me"))
