@@ -145,6 +145,8 @@ enum KeysCommand {
     },
 }
 
+// Parsed once per run of the command line: the size of a variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum ClientCommand {
     /// Register a client.
