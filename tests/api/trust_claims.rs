@@ -348,6 +348,24 @@ async fn introspection_and_the_api_take_only_tokens_for_their_own_audience() {
     let (_, info) = introspect(&app, "cong-api", access(&t)).await;
     assert_eq!(info["active"], true);
     assert_eq!(info["aud"], api.as_str());
+    // A refresh gives API tokens; asking it for another resource is refused.
+    let res = app
+        .client
+        .post(app.url("/oauth2/token"))
+        .basic_auth("ung-dung", Some(SECRET))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh),
+            ("resource", KHO_BAC),
+        ])
+        .send()
+        .await
+        .expect("refresh");
+    assert_eq!(res.status(), 400);
+    assert_eq!(
+        res.json::<Value>().await.expect("json")["error"],
+        "invalid_target"
+    );
     assert_eq!(bearer_get(&app, "/api/v1/me", access(&t)).await.0, 200);
 
     // A token for the treasury's system (RFC 8707 `resource` at authorize).
