@@ -145,6 +145,8 @@ enum KeysCommand {
     },
 }
 
+// Parsed once per run of the command line: the size of a variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum ClientCommand {
     /// Register a client.
@@ -189,6 +191,15 @@ enum ClientCommand {
         /// Where logout tokens are posted when a session it joined ends.
         #[arg(long)]
         backchannel_logout_uri: Option<String>,
+        /// Registers the client as a resource server with this audience URI:
+        /// clients get tokens for it with RFC 8707 `resource`, and it
+        /// introspects only tokens whose audience it is.
+        #[arg(
+            long = "resource-server",
+            value_name = "AUDIENCE",
+            conflicts_with = "public"
+        )]
+        resource_server: Option<String>,
     },
     /// List the clients.
     List,
@@ -441,6 +452,7 @@ async fn admin_command(command: AdminCommand) -> anyhow::Result<()> {
                 require_par,
                 sector_identifier,
                 backchannel_logout_uri,
+                resource_server,
             } => {
                 let jwks = match jwks {
                     None => None,
@@ -473,6 +485,7 @@ async fn admin_command(command: AdminCommand) -> anyhow::Result<()> {
                         require_par,
                         sector_identifier,
                         backchannel_logout_uri,
+                        resource_audience: resource_server,
                     },
                 )
                 .await
@@ -485,6 +498,9 @@ async fn admin_command(command: AdminCommand) -> anyhow::Result<()> {
                     c.subject_type,
                     c.scopes.join(" ")
                 );
+                if let Some(audience) = &c.resource_audience {
+                    println!("resource server of audience {audience}");
+                }
                 if let Some(secret) = registered.secret {
                     println!("client secret (shown once): {secret}");
                 }

@@ -154,6 +154,7 @@ async fn seed_demo_clients(state: &AppState, report: &mut SeedReport) -> anyhow:
                 "business",
                 "account",
                 "dossiers",
+                "vault",
                 "offline_access",
             ]
             .map(str::to_owned)
@@ -173,7 +174,12 @@ async fn seed_demo_clients(state: &AppState, report: &mut SeedReport) -> anyhow:
     report.lines.push("Demo OpenID clients:".into());
     for client in demo {
         let id = client.client_id.clone();
-        if !existing.contains(&id) {
+        if existing.contains(&id) {
+            // Seeded before: give it the scopes added since (the app's `vault`).
+            let mut conn = state.db.get().await?;
+            crate::storage::oidc::add_client_scopes(&mut conn, &id, &client.scopes).await?;
+            state.client_cache.forget(&id);
+        } else {
             register(state, client)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -158,6 +158,9 @@ pub struct ApiCaller {
     pub acting_for: Option<crate::domain::BusinessId>,
     /// The token's scopes; `None` for a browser session (all of the person's own).
     pub scopes: Option<Vec<String>>,
+    /// The token's subject (as its client knows the person) and `acr`;
+    /// `None` for a browser session.
+    pub token: Option<(String, String)>,
 }
 
 impl ApiCaller {
@@ -196,8 +199,9 @@ impl FromRequest for ApiCaller {
                         "application state missing"
                     )));
                 };
+                // Only tokens whose audience is this API (RFC 8707), never another resource server's.
                 let claims =
-                    crate::oidc::jwt::verify_access_token(state, &token, state.clock.now()).await?;
+                    crate::oidc::jwt::verify_api_token(state, &token, state.clock.now()).await?;
                 let Some(account) = claims.account_id else {
                     return Err(AppError::new(ErrorKind::Forbidden, "no_person").with_detail(
                         "Mã truy cập của hệ thống (client credentials) không đại diện cho công dân nào.",
@@ -207,6 +211,7 @@ impl FromRequest for ApiCaller {
                     account_id: account.into(),
                     acting_for: claims.acting_for.map(Into::into),
                     scopes: Some(claims.scope.split_whitespace().map(str::to_owned).collect()),
+                    token: Some((claims.sub, claims.acr)),
                 });
             }
             let current = load(&req).await?.ok_or_else(|| {
@@ -218,6 +223,7 @@ impl FromRequest for ApiCaller {
                 account_id: current.session.account_id,
                 acting_for: current.session.acting_for,
                 scopes: None,
+                token: None,
             })
         })
     }

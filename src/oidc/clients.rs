@@ -13,7 +13,7 @@ use crate::{
 };
 
 /// Scopes a client may be given.
-pub const KNOWN_SCOPES: [&str; 10] = [
+pub const KNOWN_SCOPES: [&str; 11] = [
     "openid",
     "profile",
     "email",
@@ -23,6 +23,7 @@ pub const KNOWN_SCOPES: [&str; 10] = [
     "business",
     "account",
     "dossiers",
+    "vault",
     "offline_access",
 ];
 
@@ -75,6 +76,9 @@ pub struct NewClient {
     pub sector_identifier: Option<String>,
     /// Where to post logout tokens when a session it joined ends.
     pub backchannel_logout_uri: Option<String>,
+    /// Registers the client as the resource server of this audience URI
+    /// (tokens asked for it with RFC 8707 `resource`; the only ones it may introspect).
+    pub resource_audience: Option<String>,
 }
 
 fn valid_redirect(raw: &str) -> bool {
@@ -251,6 +255,26 @@ pub async fn register(state: &AppState, new: NewClient) -> AppResult<Registered>
             ),
         );
     }
+    if let Some(audience) = &new.resource_audience {
+        if !crate::oidc::audience::valid_audience(audience) {
+            errors.push(
+                "resource_server",
+                crate::domain::Invalid::new(
+                    "resource_audience_invalid",
+                    format!("Định danh máy chủ tài nguyên không hợp lệ: {audience} (URI https, hoặc http://127.0.0.1 khi phát triển; không có #)."),
+                ),
+            );
+        }
+        if new.public {
+            errors.push(
+                "resource_server",
+                crate::domain::Invalid::new(
+                    "resource_server_public",
+                    "Máy chủ tài nguyên phải là client bảo mật (có secret hoặc khóa) để tra cứu mã truy cập.",
+                ),
+            );
+        }
+    }
     if let Some(secret) = &new.secret
         && secret.len() < 32
     {
@@ -288,6 +312,7 @@ pub async fn register(state: &AppState, new: NewClient) -> AppResult<Registered>
         require_par: new.require_par,
         sector_identifier: new.sector_identifier,
         backchannel_logout_uri: new.backchannel_logout_uri,
+        resource_audience: new.resource_audience,
     };
     let mut conn = state.db.get().await?;
     if !store::insert_client(&mut conn, &row).await? {

@@ -16,11 +16,7 @@ use url::Url;
 use crate::{
     error::{AppError, AppResult, ErrorKind},
     identity::{sessions::Session, tokens},
-    oidc::{
-        clients,
-        jwt::{ACR_LEVEL_2, acr_for},
-        par,
-    },
+    oidc::{clients, jwt::ACR_LEVEL_2, par},
     startup::AppState,
     storage::oidc::{self as store, ClientRow},
 };
@@ -63,6 +59,8 @@ pub struct AuthorizeRequest {
     pub request_uri: Option<String>,
     /// A request object (not supported).
     pub request: Option<String>,
+    /// The resource server the access token is for (RFC 8707); the API when absent.
+    pub resource: Option<String>,
 }
 
 /// What the endpoint does next.
@@ -126,6 +124,8 @@ pub struct CodeGrant {
     /// The business the person acts for.
     #[serde(default)]
     pub acting_for: Option<uuid::Uuid>,
+    /// The resource server asked for (RFC 8707), checked at the request.
+    pub resource: Option<String>,
 }
 
 /// The `sid` of a browser session, as its ID tokens and logout tokens carry it.
@@ -376,6 +376,17 @@ pub async fn authorize(
             "this client must push its authorization requests (PAR)",
         ));
     }
+    let target = crate::oidc::audience::resolve(state, req.resource.as_deref()).await?;
+    if target.is_none() {
+        let why = "no resource server is registered for this resource";
+        return Ok(error_redirect(
+            state,
+            redirect_uri,
+            req,
+            "invalid_target",
+            why,
+        ));
+    }
     let scopes = checked.scopes;
     let prompt = checked.prompt;
     let max_age = checked.max_age;
@@ -495,6 +506,7 @@ async fn issue_code(
         amr: session.methods.clone(),
         sid: session_sid(session),
         acting_for: session.acting_for.map(|b| b.as_uuid()),
+        resource: req.resource.clone(),
     };
     let body = serde_json::to_string(&grant).map_err(AppError::internal)?;
     let mut kv = state.kv.conn().await?;
@@ -584,9 +596,4 @@ pub async fn take_code(state: &AppState, code: &str) -> AppResult<Option<CodeGra
         .query_async(&mut kv)
         .await?;
     Ok(raw.and_then(|r| serde_json::from_str(&r).ok()))
-}
-
-/// The acr of a grant.
-pub fn grant_acr(grant: &CodeGrant) -> &'static str {
-    acr_for(grant.level)
 }

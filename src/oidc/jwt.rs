@@ -90,11 +90,16 @@ pub struct AccessClaims {
     pub scope: String,
     /// Assurance.
     pub acr: String,
-    /// Account id (internal, for our own API); absent for client credentials.
+    /// The account and business of the grant, sealed for this server only
+    /// (`oidc::token_context`); absent for client credentials.
     #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub ctx: Option<String>,
+    /// Account id: never in the token, recovered from `ctx` on verification.
+    #[serde(skip)]
     pub account_id: Option<uuid::Uuid>,
-    /// The business the person acts for in this grant (internal id, for our own API and UserInfo).
-    #[serde(skip_serializing_if = "Option::is_none", default)]
+    /// The business the person acts for in this grant: never in the token,
+    /// recovered from `ctx` on verification.
+    #[serde(skip)]
     pub acting_for: Option<uuid::Uuid>,
     /// Token id.
     pub jti: String,
@@ -200,7 +205,22 @@ pub async fn verify_access_token(
     Ok(claims)
 }
 
-/// The signature, header and fixed claims of an access token (not its expiry).
+/// Verifies an access token for our own JSON API (and UserInfo): one of
+/// ours, whose audience is the API (not another resource server's).
+pub async fn verify_api_token(
+    state: &AppState,
+    token: &str,
+    now: DateTime<Utc>,
+) -> AppResult<AccessClaims> {
+    let claims = verify_access_token(state, token, now).await?;
+    if claims.aud != api_audience(state) {
+        return Err(invalid_token("not for this audience"));
+    }
+    Ok(claims)
+}
+
+/// The signature, header and fixed claims of an access token (not its
+/// expiry, nor its audience: the callers check it), with its sealed context opened.
 async fn verify_signature_and_claims(state: &AppState, token: &str) -> AppResult<AccessClaims> {
     let header = jsonwebtoken::decode_header(token).map_err(|_| invalid_token("malformed"))?;
     if header.typ.as_deref() != Some("at+jwt") {
@@ -218,12 +238,22 @@ async fn verify_signature_and_claims(state: &AppState, token: &str) -> AppResult
     }
     let mut validation = Validation::new(header.alg);
     validation.set_issuer(&[state.settings.issuer()]);
-    validation.set_audience(&[api_audience(state)]);
+    // The audience is the API's or a registered resource server's: callers check it.
+    validation.validate_aud = false;
+    validation.set_required_spec_claims(&["exp", "iss", "aud"]);
     // Expiry is checked against our clock (tests move it), not the system's.
     validation.validate_exp = false;
     let data = jsonwebtoken::decode::<AccessClaims>(token, &key, &validation)
         .map_err(|_| invalid_token("signature or claims invalid"))?;
-    Ok(data.claims)
+    let mut claims = data.claims;
+    if let Some(sealed) = &claims.ctx {
+        let context = crate::oidc::token_context::open(state, sealed, &claims.jti)
+            .await?
+            .ok_or_else(|| invalid_token("context invalid"))?;
+        claims.account_id = Some(context.account);
+        claims.acting_for = context.acting_for;
+    }
+    Ok(claims)
 }
 
 fn revoked_key(state: &AppState, jti: &str) -> String {

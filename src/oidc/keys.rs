@@ -219,6 +219,8 @@ pub struct KeyCache {
     verifiers: std::sync::RwLock<Option<CachedVerifiers>>,
     /// The pairwise subject salt (never changes once generated).
     pub(crate) pairwise_salt: tokio::sync::OnceCell<crate::oidc::subject::PairwiseSalt>,
+    /// The key sealing access tokens' context (never changes once generated).
+    pub(crate) token_context_key: tokio::sync::OnceCell<crate::vault::crypto::DataKey>,
 }
 
 impl std::fmt::Debug for KeyCache {

@@ -1,6 +1,7 @@
 //! The city's OpenID provider: signing keys and clients, the authorization
 //! code flow with PKCE, tokens (RFC 9068 access tokens, ID tokens), UserInfo.
 
+pub mod audience;
 pub mod backchannel;
 pub mod client_auth;
 pub mod clients;
@@ -13,4 +14,5 @@ pub mod par;
 pub mod revocation;
 pub mod subject;
 pub mod token;
+pub mod token_context;
 pub mod userinfo;

@@ -58,7 +58,11 @@ async fn audit_revocation(
     Ok(())
 }
 
-/// What a resource server learns about a token (RFC 7662).
+/// What a resource server learns about a token (RFC 7662). Only a client
+/// registered as a resource server learns anything, and only about access
+/// tokens whose audience is its own; every other token (another resource
+/// server's, a refresh token, garbage) is `{"active": false}`. The answer
+/// names the subject as the token's client sees it, never an internal id.
 pub async fn introspect(
     state: &AppState,
     client: &ClientRow,
@@ -71,8 +75,12 @@ pub async fn introspect(
             "introspection needs a confidential client",
         ));
     }
-    if let Ok(claims) = jwt::verify_access_token(state, token, now).await {
-        return Ok(json!({
+    let inactive = json!({ "active": false });
+    let Some(audience) = client.resource_audience.as_deref() else {
+        return Ok(inactive);
+    };
+    match jwt::verify_access_token(state, token, now).await {
+        Ok(claims) if claims.aud == audience => Ok(json!({
             "active": true,
             "token_type": "Bearer",
             "scope": claims.scope,
@@ -84,23 +92,7 @@ pub async fn introspect(
             "iat": claims.iat,
             "acr": claims.acr,
             "jti": claims.jti,
-        }));
+        })),
+        _ => Ok(inactive),
     }
-    let mut conn = state.db.get().await.map_err(crate::error::AppError::from)?;
-    if let Some(row) = store::refresh_by_hash(&mut conn, &tokens::hash(token)).await?
-        && row.client_id == client.client_id
-        && row.revoked_at.is_none()
-        && row.used_at.is_none()
-        && row.expires_at > now
-    {
-        return Ok(json!({
-            "active": true,
-            "token_type": "refresh_token",
-            "scope": row.scopes.join(" "),
-            "client_id": row.client_id,
-            "exp": row.expires_at.timestamp(),
-            "iat": row.created_at.timestamp(),
-        }));
-    }
-    Ok(json!({ "active": false }))
 }

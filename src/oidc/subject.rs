@@ -103,6 +103,7 @@ mod tests {
             require_par: false,
             sector_identifier: sector.map(str::to_owned),
             backchannel_logout_uri: None,
+            resource_audience: None,
         }
     }
 

@@ -16,11 +16,13 @@ use crate::{
     error::AppError,
     identity::{ClientInfo, audit, tokens},
     oidc::{
+        audience,
         client_auth::is_confidential,
         flow,
         jwt::{self, ACCESS_TOKEN_TTL, AccessClaims, ID_TOKEN_TTL, IdClaims, acr_for},
         keys::Alg,
         subject,
+        token_context::{self, TokenContext},
     },
     startup::AppState,
     storage::oidc::{self as store, ClientRow, RefreshTokenRow},
@@ -115,6 +117,8 @@ struct Grant<'a> {
     sid: &'a str,
     nonce: Option<&'a str>,
     acting_for: Option<Uuid>,
+    /// The token's audience; the API's when `None`.
+    audience: Option<String>,
 }
 
 /// The algorithm of a client's ID tokens (and logout tokens).
@@ -161,16 +165,31 @@ async fn mint(
     let now = state.clock.now();
     let issuer = state.settings.issuer();
     let sub = subject::subject(state, client, grant.account).await?;
+    let jti = tokens::generate();
+    // No internal id in the token: the account and business are sealed for us alone.
+    let ctx = token_context::seal(
+        state,
+        TokenContext {
+            account: grant.account,
+            acting_for: grant.acting_for,
+        },
+        &jti,
+    )
+    .await?;
     let access = AccessClaims {
         iss: issuer.clone(),
         sub: sub.clone(),
-        aud: jwt::api_audience(state),
+        aud: grant
+            .audience
+            .clone()
+            .unwrap_or_else(|| jwt::api_audience(state)),
         client_id: client.client_id.clone(),
         scope: grant.scopes.join(" "),
         acr: acr_for(grant.level).to_owned(),
-        account_id: Some(grant.account),
-        acting_for: grant.acting_for,
-        jti: tokens::generate(),
+        ctx: Some(ctx),
+        account_id: None,
+        acting_for: None,
+        jti,
         iat: now.timestamp(),
         exp: (now + ACCESS_TOKEN_TTL).timestamp(),
     };
@@ -241,6 +260,7 @@ pub async fn authorization_code(
     code: Option<&str>,
     redirect_uri: Option<&str>,
     code_verifier: Option<&str>,
+    resource: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
     let code = code.ok_or_else(|| OAuthError::new("invalid_request", "code is required"))?;
     let Some(grant) = flow::take_code(state, code).await? else {
@@ -298,6 +318,7 @@ pub async fn authorization_code(
         sid: &grant.sid,
         nonce: grant.nonce.as_deref(),
         acting_for: grant.acting_for,
+        audience: Some(audience::for_code(state, grant.resource.as_deref(), resource).await?),
     };
     let (access_token, id_token) = mint(state, client, &minting, true).await?;
     let now = state.clock.now();
@@ -430,6 +451,7 @@ pub async fn refresh(
                 sid: &row.sid,
                 nonce: None,
                 acting_for: row.acting_for,
+                audience: None,
             };
             let successor = new_refresh_token(c, row.family_id, client, &grant, now).await?;
             audit_token(
@@ -454,6 +476,7 @@ pub async fn refresh(
         sid: &row.sid,
         nonce: None,
         acting_for: row.acting_for,
+        audience: None,
     };
     let (access_token, _) = mint(state, client, &grant, false).await?;
     Ok(TokenResponse {
@@ -471,6 +494,7 @@ pub async fn client_credentials(
     state: &AppState,
     client: &ClientRow,
     scope: Option<&str>,
+    resource: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
     if !is_confidential(client) {
         return Err(OAuthError::new(
@@ -481,7 +505,9 @@ pub async fn client_credentials(
     let allowed: Vec<&String> = client
         .scopes
         .iter()
-        .filter(|s| !PERSON_SCOPES.contains(&s.as_str()) && !s.starts_with("vault:"))
+        .filter(|s| {
+            !PERSON_SCOPES.contains(&s.as_str()) && *s != "vault" && !s.starts_with("vault:")
+        })
         .collect();
     let scopes: Vec<String> = match scope {
         None => allowed.iter().map(|s| (*s).clone()).collect(),
@@ -496,14 +522,18 @@ pub async fn client_credentials(
             requested
         }
     };
+    let aud = audience::resolve(state, resource).await?.ok_or_else(|| {
+        audience::invalid_target("no resource server is registered for this resource")
+    })?;
     let now = state.clock.now();
     let claims = AccessClaims {
         iss: state.settings.issuer(),
         sub: client.client_id.clone(),
-        aud: jwt::api_audience(state),
+        aud,
         client_id: client.client_id.clone(),
         scope: scopes.join(" "),
         acr: "urn:vn:hcm:eservices:client".into(),
+        ctx: None,
         account_id: None,
         acting_for: None,
         jti: tokens::generate(),

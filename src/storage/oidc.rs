@@ -133,6 +133,9 @@ pub struct ClientRow {
     pub sector_identifier: Option<String>,
     /// Where logout tokens are posted (back-channel logout).
     pub backchannel_logout_uri: Option<String>,
+    /// The audience URI when the client is a resource server: access tokens
+    /// asked for it (RFC 8707 `resource`) carry it, and it introspects only those.
+    pub resource_audience: Option<String>,
 }
 
 /// Registers a client; `Ok(false)` if the id is taken.
@@ -173,6 +176,33 @@ pub async fn client(
         .first(conn)
         .await
         .optional()
+}
+
+/// Whether some client is registered as the resource server of `audience`.
+pub async fn resource_audience_exists(
+    conn: &mut AsyncPgConnection,
+    audience: &str,
+) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        oidc_clients::table.filter(oidc_clients::resource_audience.eq(audience)),
+    ))
+    .get_result(conn)
+    .await
+}
+
+/// Adds `scopes` a client does not have yet (the demo seed, run again).
+pub async fn add_client_scopes(
+    conn: &mut AsyncPgConnection,
+    client_id: &str,
+    scopes: &[String],
+) -> QueryResult<usize> {
+    diesel::sql_query(
+        "UPDATE oidc_clients SET scopes = scopes || ARRAY(SELECT s FROM unnest($2::text[]) s WHERE s <> ALL(scopes)) WHERE client_id = $1 AND NOT (scopes @> $2::text[])",
+    )
+    .bind::<diesel::sql_types::Text, _>(client_id)
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(scopes)
+    .execute(conn)
+    .await
 }
 
 /// The scopes `account` already allowed `client`.

@@ -349,6 +349,7 @@ diesel::table! {
         require_par -> Bool,
         sector_identifier -> Nullable<Text>,
         backchannel_logout_uri -> Nullable<Text>,
+        resource_audience -> Nullable<Text>,
     }
 }
 

@@ -337,6 +337,8 @@ async fn private_key_jwt_clients_authenticate_with_signed_assertions_once() {
             redirect_uris: vec![REDIRECT.into()],
             scopes: vec!["openid".into(), "dossiers".into()],
             jwks: Some(jwks.clone()),
+            // It introspects API tokens below: a resource server of the API.
+            resource_audience: Some(eservices::oidc::jwt::api_audience(&app.state)),
             ..NewClient::default()
         },
     )

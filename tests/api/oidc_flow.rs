@@ -468,7 +468,13 @@ async fn the_api_takes_bearer_tokens_by_scope_and_connected_apps_can_be_revoked(
         .expect("me");
     assert_eq!(res.status(), 200);
     let me: Value = res.json().await.expect("json");
-    assert_eq!(me["national_id"], citizen.national_id.as_str());
+    // Scope `account` alone: the subject and level, no national ID (that
+    // needs scope `national_id` at level 2, as in UserInfo).
+    assert!(
+        me["sub"].is_string() && me.get("national_id").is_none(),
+        "{me}"
+    );
+    assert_eq!(me["assurance_level"], 1);
     let res = api
         .get(app.url("/api/v1/me"))
         .bearer_auth("eyJhbGciOiJub25lIn0.e30.")
@@ -765,13 +771,26 @@ async fn revoked_tokens_are_refused_and_introspection_tells_resource_servers() {
     let access = tokens["access_token"].as_str().expect("at").to_owned();
     let refresh_token = tokens["refresh_token"].as_str().expect("rt").to_owned();
 
+    // Introspection is for resource servers: one registered for the API's audience.
+    eservices::oidc::clients::register(
+        &app.state,
+        eservices::oidc::clients::NewClient {
+            client_id: "cong-api".into(),
+            redirect_uris: vec![REDIRECT.into()],
+            secret: Some(SECRET.into()),
+            resource_audience: Some(eservices::oidc::jwt::api_audience(&app.state)),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("resource server");
     let introspect = |token: String| {
         let app = &app;
         async move {
             let res = app
                 .client
                 .post(app.url("/oauth2/introspect"))
-                .basic_auth("cong-thong-tin", Some(SECRET))
+                .basic_auth("cong-api", Some(SECRET))
                 .form(&[("token", token.as_str())])
                 .send()
                 .await

@@ -25,6 +25,8 @@ async fn openid_client_from_npm_runs_a_whole_sign_in_life_against_us() {
             scopes: ["openid", "profile", "email", "account", "offline_access"]
                 .map(str::to_owned)
                 .to_vec(),
+            // The script introspects its API tokens: only a resource server of the API may.
+            resource_audience: Some(eservices::oidc::jwt::api_audience(&app.state)),
             ..Default::default()
         },
     )

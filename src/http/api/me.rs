@@ -14,16 +14,26 @@ use crate::{
     startup::AppState,
 };
 
-/// `GET /api/v1/me`: profile, assurance level, businesses.
+/// `GET /api/v1/me`: profile, assurance level, businesses. A browser
+/// session sees all of its own; a bearer token sees what its scopes grant,
+/// as UserInfo does (`profile`, `email`, `phone`, `national_id` at level 2,
+/// `business`), with `sub` instead of the account id.
 #[utoipa::path(get, path = "/api/v1/me", tag = "account", security(("session" = []), ("bearer" = ["account"])),
     responses(
-        (status = 200, description = "The signed-in person", body = crate::identity::profile::Profile),
+        (status = 200, description = "The signed-in person (for a bearer token: `sub`, `assurance_level` and the fields its scopes grant, businesses by tax code)", body = crate::identity::profile::Profile),
         (status = 401, description = "Not signed in", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn me(state: web::Data<AppState>, caller: ApiCaller) -> Result<HttpResponse, AppError> {
     caller.require_scope("account")?;
     let profile = profile::profile(&state, caller.account_id, caller.acting_for).await?;
-    Ok(HttpResponse::Ok().json(profile))
+    match (&caller.scopes, &caller.token) {
+        (Some(scopes), Some((sub, acr))) => {
+            let scopes: Vec<&str> = scopes.iter().map(String::as_str).collect();
+            let disclose = crate::oidc::userinfo::Disclosure::of(&scopes, acr);
+            Ok(HttpResponse::Ok().json(disclose.profile(profile, sub)))
+        }
+        _ => Ok(HttpResponse::Ok().json(profile)),
+    }
 }
 
 /// `GET /api/v1/me/sessions`.

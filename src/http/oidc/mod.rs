@@ -144,6 +144,7 @@ fn describe_scope_en(scope: &str) -> Option<&'static str> {
         "business" => "The businesses you represent or are authorised to act for",
         "account" => "Your account's profile",
         "dossiers" => "Your administrative dossiers",
+        "vault" => "Your data vault: records, documents, its access log and export",
         "offline_access" => "Access while you are not online",
         _ => return None,
     })
@@ -160,6 +161,7 @@ fn describe_scope(scope: &str) -> Option<&'static str> {
         "business" => "Các doanh nghiệp bạn đại diện hoặc được ủy quyền",
         "account" => "Xem hồ sơ tài khoản của bạn",
         "dossiers" => "Hồ sơ thủ tục hành chính của bạn",
+        "vault" => "Kho dữ liệu điện tử của bạn: thông tin, giấy tờ, nhật ký truy cập và bản xuất",
         "offline_access" => "Truy cập khi bạn không trực tuyến",
         _ => return None,
     })
@@ -299,6 +301,8 @@ pub struct TokenForm {
     code_verifier: Option<String>,
     refresh_token: Option<String>,
     scope: Option<String>,
+    /// RFC 8707: the resource server the access token is for.
+    resource: Option<String>,
     #[serde(flatten)]
     client: ClientFields,
 }
@@ -334,9 +338,14 @@ pub async fn token(
                     form.code.as_deref(),
                     form.redirect_uri.as_deref(),
                     form.code_verifier.as_deref(),
+                    form.resource.as_deref(),
                 )
                 .await
             }
+            Some("refresh_token") if form.resource.is_some() => Err(OAuthError::new(
+                "invalid_target",
+                "refreshed tokens are for the API; ask for another resource in the authorization request",
+            )),
             Some("refresh_token") => {
                 token::refresh(
                     &state,
@@ -347,7 +356,13 @@ pub async fn token(
                 .await
             }
             Some("client_credentials") => {
-                token::client_credentials(&state, &client, form.scope.as_deref()).await
+                token::client_credentials(
+                    &state,
+                    &client,
+                    form.scope.as_deref(),
+                    form.resource.as_deref(),
+                )
+                .await
             }
             Some(_) => Err(OAuthError::new(
                 "unsupported_grant_type",
@@ -593,7 +608,7 @@ pub async fn userinfo(
                 .with_header(header::WWW_AUTHENTICATE, "Bearer")
         })?;
     let claims =
-        crate::oidc::jwt::verify_access_token(&state, token.trim(), state.clock.now()).await?;
+        crate::oidc::jwt::verify_api_token(&state, token.trim(), state.clock.now()).await?;
     let body = userinfo::claims(&state, &claims).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))

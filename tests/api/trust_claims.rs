@@ -1,0 +1,756 @@
+//! What tokens say and to whom: no internal id in any token or
+//! introspection answer, audiences per resource server (RFC 8707),
+//! introspection only for the token's own resource server, `/api/v1/me` by
+//! scope for bearer callers, and the `vault` scope for the mobile app.
+
+use std::process::Command;
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use eservices::oidc::clients::{NewClient, register};
+use serde_json::{Value, json};
+use sha2::Digest;
+
+use crate::helpers::{Citizen, TestApp, TestOptions, VneidOptions, input_value, vneid_account};
+use crate::oidc_flow::{REDIRECT, SECRET, query};
+
+const VERIFIER: &str = "trust-claims-verifier-0123456789-0123456789-abcdef";
+const KHO_BAC: &str = "https://khobac.example.vn/api";
+
+fn enc(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// The decoded payload of a JWT, as text (to search) and as JSON.
+fn payload(jwt: &str) -> (String, Value) {
+    let part = jwt.split('.').nth(1).expect("a JWT");
+    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(part).expect("base64url")).expect("utf-8");
+    let json = serde_json::from_str(&text).expect("json");
+    (text, json)
+}
+
+/// Runs `eservices admin …` against the test's database.
+fn admin(app: &TestApp, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_eservices"))
+        .current_dir(std::env::temp_dir())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", app.database_url())
+        .env("REDIS_URL", "redis://127.0.0.1:1/")
+        .env("PUBLIC_URL", &app.address)
+        .env("VAULT_MASTER_KEY", &app.master_key)
+        .arg("admin")
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
+async fn confidential(app: &TestApp, id: &str, scopes: &[&str], audience: Option<&str>) {
+    register(
+        &app.state,
+        NewClient {
+            client_id: id.into(),
+            redirect_uris: vec![REDIRECT.into()],
+            secret: Some(SECRET.into()),
+            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+            resource_audience: audience.map(str::to_owned),
+            ..NewClient::default()
+        },
+    )
+    .await
+    .expect("client");
+}
+
+/// The authorization request of the browser signed in on `app` (consenting
+/// if asked); the redirect's location.
+async fn authorize(
+    app: &TestApp,
+    client_id: &str,
+    redirect: &str,
+    scope: &str,
+    extra: &str,
+) -> String {
+    let challenge = URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(VERIFIER.as_bytes()));
+    let url = format!(
+        "/oauth2/authorize?response_type=code&client_id={client_id}&redirect_uri={}&scope={}&state=st&nonce=n1&code_challenge={challenge}&code_challenge_method=S256{extra}",
+        enc(redirect),
+        enc(scope)
+    );
+    let mut res = app.get(&url).await;
+    if res.status() == 200 {
+        let page = res.text().await.expect("consent page");
+        res = app
+            .client
+            .post(app.url("/oauth2/consent"))
+            .form(&[
+                (
+                    "consent_id",
+                    input_value(&page, "consent_id").expect("id").as_str(),
+                ),
+                (
+                    "csrf_token",
+                    input_value(&page, "csrf_token").expect("csrf").as_str(),
+                ),
+                ("decision", "allow"),
+            ])
+            .send()
+            .await
+            .expect("consent");
+    }
+    assert_eq!(res.status(), 303);
+    res.headers()["location"]
+        .to_str()
+        .expect("ascii")
+        .to_owned()
+}
+
+/// Exchanges the code of `location`; `secret` `None` for a public client.
+async fn exchange(
+    app: &TestApp,
+    client_id: &str,
+    secret: Option<&str>,
+    redirect: &str,
+    location: &str,
+    extra: &[(&str, &str)],
+) -> (u16, Value) {
+    let code = query(location, "code").expect("a code");
+    let mut form = vec![
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", redirect),
+        ("code_verifier", VERIFIER),
+        ("client_id", client_id),
+    ];
+    if let Some(secret) = secret {
+        form.push(("client_secret", secret));
+    }
+    form.extend_from_slice(extra);
+    let res = app
+        .client
+        .post(app.url("/oauth2/token"))
+        .form(&form)
+        .send()
+        .await
+        .expect("token");
+    (res.status().as_u16(), res.json().await.expect("json"))
+}
+
+/// Tokens of a confidential client registered with `SECRET` at `REDIRECT`.
+async fn tokens(app: &TestApp, client_id: &str, scope: &str) -> Value {
+    let location = authorize(app, client_id, REDIRECT, scope, "").await;
+    let (status, body) = exchange(app, client_id, Some(SECRET), REDIRECT, &location, &[]).await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+async fn introspect(app: &TestApp, client_id: &str, token: &str) -> (String, Value) {
+    let res = app
+        .client
+        .post(app.url("/oauth2/introspect"))
+        .basic_auth(client_id, Some(SECRET))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .expect("introspect");
+    assert_eq!(res.status(), 200);
+    let text = res.text().await.expect("body");
+    let json = serde_json::from_str(&text).expect("json");
+    (text, json)
+}
+
+async fn bearer_get(app: &TestApp, path: &str, token: &str) -> (u16, String) {
+    let res = TestApp::fresh_client()
+        .get(app.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("get");
+    (res.status().as_u16(), res.text().await.expect("body"))
+}
+
+fn access(tokens: &Value) -> &str {
+    tokens["access_token"].as_str().expect("access token")
+}
+
+#[tokio::test]
+async fn tokens_of_pairwise_clients_name_no_internal_account_and_the_api_still_works() {
+    let app = TestApp::spawn().await;
+    eservices::oidc::keys::ensure(&app.state)
+        .await
+        .expect("keys");
+    let api = eservices::oidc::jwt::api_audience(&app.state);
+    let scopes = ["openid", "profile", "account"];
+    confidential(&app, "so-giao-thong", &scopes, None).await;
+    confidential(&app, "so-y-te", &scopes, None).await;
+    confidential(&app, "cong-api", &[], Some(&api)).await;
+    let citizen = Citizen::sample(41);
+    app.active_citizen(&citizen).await;
+    assert_eq!(
+        app.sign_in(&citizen.national_id, &citizen.password)
+            .await
+            .status(),
+        303
+    );
+    let account = app.state_account(&citizen.national_id).await.as_uuid();
+    let needles = [account.to_string(), account.simple().to_string()];
+    let leaks = |text: &str| needles.iter().any(|n| text.to_lowercase().contains(n));
+
+    let mut seen = Vec::new();
+    for client in ["so-giao-thong", "so-y-te", "so-giao-thong"] {
+        let t = tokens(&app, client, "openid profile account").await;
+        let (at_text, at) = payload(access(&t));
+        let (id_text, id) = payload(t["id_token"].as_str().expect("id token"));
+        assert!(
+            !leaks(&at_text),
+            "access token names the account: {at_text}"
+        );
+        assert!(!leaks(&id_text), "ID token names the account: {id_text}");
+        assert!(
+            at.get("account_id").is_none() && at.get("acting_for").is_none(),
+            "{at}"
+        );
+        assert!(at["ctx"].is_string(), "the account travels sealed: {at}");
+        assert_eq!(at["sub"], id["sub"]);
+
+        let (info_text, info) = introspect(&app, "cong-api", access(&t)).await;
+        assert_eq!(info["active"], true, "{info}");
+        assert_eq!(info["sub"], id["sub"]);
+        assert!(
+            !leaks(&info_text),
+            "introspection names the account: {info_text}"
+        );
+
+        // The API still finds the person behind the token.
+        let (status, me) = bearer_get(&app, "/api/v1/me", access(&t)).await;
+        assert_eq!(status, 200, "{me}");
+        assert!(!leaks(&me), "/me names the account to a client: {me}");
+        let me: Value = serde_json::from_str(&me).expect("json");
+        assert_eq!(me["sub"], id["sub"]);
+        assert_eq!(me["full_name"], citizen.full_name.as_str());
+        seen.push((client, at["sub"].clone(), at["ctx"].clone()));
+    }
+    assert_ne!(
+        seen[0].1, seen[1].1,
+        "pairwise: each client its own subject"
+    );
+    assert_eq!(seen[0].1, seen[2].1, "stable per client");
+    assert_ne!(seen[0].2, seen[2].2, "every token's sealed blob differs");
+    assert_ne!(seen[0].2, seen[1].2);
+
+    // A client an administrator trusts with public subjects keeps sub = id.
+    register(
+        &app.state,
+        NewClient {
+            client_id: "cong-tin-cay".into(),
+            redirect_uris: vec![REDIRECT.into()],
+            secret: Some(SECRET.into()),
+            scopes: vec!["openid".into()],
+            public_subject: true,
+            ..NewClient::default()
+        },
+    )
+    .await
+    .expect("trusted client");
+    let t = tokens(&app, "cong-tin-cay", "openid").await;
+    let (_, id) = payload(t["id_token"].as_str().expect("id token"));
+    assert_eq!(id["sub"], account.to_string());
+}
+
+#[tokio::test]
+async fn introspection_and_the_api_take_only_tokens_for_their_own_audience() {
+    let app = TestApp::spawn().await;
+    eservices::oidc::keys::ensure(&app.state)
+        .await
+        .expect("keys");
+    let api = eservices::oidc::jwt::api_audience(&app.state);
+    // Resource servers are registered by the administrator.
+    for (id, audience) in [("cong-api", api.as_str()), ("kho-bac", KHO_BAC)] {
+        let out = admin(
+            &app,
+            &[
+                "client",
+                "create",
+                "--client-id",
+                id,
+                "--redirect-uri",
+                REDIRECT,
+                "--secret",
+                SECRET,
+                "--resource-server",
+                audience,
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stdout)
+                .contains(&format!("resource server of audience {audience}")),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    let out = admin(
+        &app,
+        &[
+            "client",
+            "create",
+            "--client-id",
+            "sai",
+            "--redirect-uri",
+            REDIRECT,
+            "--resource-server",
+            "ftp://x.example/api",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ftp://x.example/api"));
+
+    confidential(
+        &app,
+        "ung-dung",
+        &["openid", "account", "offline_access"],
+        None,
+    )
+    .await;
+    let citizen = Citizen::sample(42);
+    app.active_citizen(&citizen).await;
+    assert_eq!(
+        app.sign_in(&citizen.national_id, &citizen.password)
+            .await
+            .status(),
+        303
+    );
+
+    // A token for the API (the default).
+    let t = tokens(&app, "ung-dung", "openid account offline_access").await;
+    assert_eq!(payload(access(&t)).1["aud"], api.as_str());
+    // The attack: a client that is no resource server (here the token's own
+    // client) or another resource server asks about the token.
+    assert_eq!(
+        introspect(&app, "ung-dung", access(&t)).await.1,
+        json!({ "active": false })
+    );
+    assert_eq!(
+        introspect(&app, "kho-bac", access(&t)).await.1,
+        json!({ "active": false })
+    );
+    let refresh = t["refresh_token"].as_str().expect("refresh token");
+    assert_eq!(
+        introspect(&app, "ung-dung", refresh).await.1,
+        json!({ "active": false })
+    );
+    assert_eq!(
+        introspect(&app, "cong-api", refresh).await.1,
+        json!({ "active": false })
+    );
+    let (_, info) = introspect(&app, "cong-api", access(&t)).await;
+    assert_eq!(info["active"], true);
+    assert_eq!(info["aud"], api.as_str());
+    // A refresh gives API tokens; asking it for another resource is refused.
+    let res = app
+        .client
+        .post(app.url("/oauth2/token"))
+        .basic_auth("ung-dung", Some(SECRET))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh),
+            ("resource", KHO_BAC),
+        ])
+        .send()
+        .await
+        .expect("refresh");
+    assert_eq!(res.status(), 400);
+    assert_eq!(
+        res.json::<Value>().await.expect("json")["error"],
+        "invalid_target"
+    );
+    assert_eq!(bearer_get(&app, "/api/v1/me", access(&t)).await.0, 200);
+
+    // A token for the treasury's system (RFC 8707 `resource` at authorize).
+    let location = authorize(
+        &app,
+        "ung-dung",
+        REDIRECT,
+        "openid account",
+        &format!("&resource={}", enc(KHO_BAC)),
+    )
+    .await;
+    let (status, t) = exchange(&app, "ung-dung", Some(SECRET), REDIRECT, &location, &[]).await;
+    assert_eq!(status, 200, "{t}");
+    assert_eq!(payload(access(&t)).1["aud"], KHO_BAC);
+    assert_eq!(
+        introspect(&app, "kho-bac", access(&t)).await.1["active"],
+        true
+    );
+    assert_eq!(
+        introspect(&app, "cong-api", access(&t)).await.1,
+        json!({ "active": false })
+    );
+    // Our API and UserInfo refuse a token meant for someone else.
+    assert_eq!(bearer_get(&app, "/api/v1/me", access(&t)).await.0, 401);
+    assert_eq!(
+        bearer_get(&app, "/oauth2/userinfo", access(&t)).await.0,
+        401
+    );
+
+    // `resource` at the token endpoint.
+    let location = authorize(&app, "ung-dung", REDIRECT, "openid account", "").await;
+    let (status, t) = exchange(
+        &app,
+        "ung-dung",
+        Some(SECRET),
+        REDIRECT,
+        &location,
+        &[("resource", KHO_BAC)],
+    )
+    .await;
+    assert_eq!(status, 200, "{t}");
+    assert_eq!(payload(access(&t)).1["aud"], KHO_BAC);
+    // … must agree with the authorization request's.
+    let location = authorize(
+        &app,
+        "ung-dung",
+        REDIRECT,
+        "openid account",
+        &format!("&resource={}", enc(KHO_BAC)),
+    )
+    .await;
+    let (status, body) = exchange(
+        &app,
+        "ung-dung",
+        Some(SECRET),
+        REDIRECT,
+        &location,
+        &[("resource", &api)],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_target")),
+        "{body}"
+    );
+
+    // Unknown resources are refused everywhere.
+    let unknown = "https://la.example.vn/api";
+    let location = authorize(
+        &app,
+        "ung-dung",
+        REDIRECT,
+        "openid account",
+        &format!("&resource={}", enc(unknown)),
+    )
+    .await;
+    assert_eq!(
+        query(&location, "error").as_deref(),
+        Some("invalid_target"),
+        "{location}"
+    );
+    assert!(query(&location, "code").is_none());
+    let location = authorize(&app, "ung-dung", REDIRECT, "openid account", "").await;
+    let (status, body) = exchange(
+        &app,
+        "ung-dung",
+        Some(SECRET),
+        REDIRECT,
+        &location,
+        &[("resource", unknown)],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_target")),
+        "{body}"
+    );
+    let cc = |resource: &'static str| {
+        app.client
+            .post(app.url("/oauth2/token"))
+            .basic_auth("kho-bac", Some(SECRET))
+            .form(&[("grant_type", "client_credentials"), ("resource", resource)])
+            .send()
+    };
+    let res = cc(unknown).await.expect("token");
+    assert_eq!(res.status(), 400);
+    assert_eq!(
+        res.json::<Value>().await.expect("json")["error"],
+        "invalid_target"
+    );
+    let body: Value = cc(KHO_BAC)
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(payload(access(&body)).1["aud"], KHO_BAC, "{body}");
+}
+
+#[tokio::test]
+async fn bearer_callers_of_me_get_only_what_their_scopes_grant() {
+    let rep = vneid_account(
+        "rep",
+        "vneid-sub-trust",
+        "079188000007",
+        "Trần Thị Đại Diện",
+        "1988-04-04",
+        "female",
+    );
+    let app = TestApp::spawn_with(TestOptions {
+        vneid: Some(VneidOptions {
+            accounts: vec![rep],
+            fail_with: None,
+        }),
+        env: vec![("VNEID_SCOPES", "openid profile national_id".to_owned())],
+        ..TestOptions::default()
+    })
+    .await;
+    eservices::oidc::keys::ensure(&app.state)
+        .await
+        .expect("keys");
+    let all = [
+        "openid",
+        "account",
+        "profile",
+        "email",
+        "phone",
+        "national_id",
+        "business",
+    ];
+    confidential(&app, "cong-dan-so", &all, None).await;
+
+    // A level-2 sign-in (VNeID), acting for a business it represents.
+    assert_eq!(app.sign_in_with_vneid("rep").await.status(), 303);
+    let res = app
+        .post_json(
+            "/api/v1/businesses",
+            &json!({ "tax_code": "0100109106", "name": "Công ty TNHH Bến Nghé", "address": "1 Nguyễn Huệ, Phường Sài Gòn" }),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let business = res.json::<Value>().await.expect("json")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let page = app
+        .get("/login/choose?return_to=/api/v1/me")
+        .await
+        .text()
+        .await
+        .expect("page");
+    let res = app
+        .client
+        .post(app.url("/login/choose"))
+        .form(&[
+            ("acting_for", business.as_str()),
+            (
+                "csrf_token",
+                input_value(&page, "csrf_token").expect("csrf").as_str(),
+            ),
+            ("return_to", "/api/v1/me"),
+        ])
+        .send()
+        .await
+        .expect("choose");
+    assert_eq!(res.status(), 303);
+    let session_me: Value = app.get("/api/v1/me").await.json().await.expect("json");
+    let account = session_me["id"]
+        .as_str()
+        .expect("the session sees its id")
+        .to_owned();
+    assert_eq!(
+        session_me["national_id"], "079188000007",
+        "a session sees all of its own"
+    );
+
+    // The attack: a token with scope `account` alone read everything.
+    let narrow = tokens(&app, "cong-dan-so", "openid account").await;
+    let (status, text) = bearer_get(&app, "/api/v1/me", access(&narrow)).await;
+    assert_eq!(status, 200);
+    assert!(
+        !text.contains(&account) && !text.contains(&business),
+        "{text}"
+    );
+    let me: Value = serde_json::from_str(&text).expect("json");
+    for field in [
+        "id",
+        "national_id",
+        "full_name",
+        "date_of_birth",
+        "email",
+        "phone",
+        "businesses",
+        "acting_for",
+    ] {
+        assert!(me.get(field).is_none(), "{field} without its scope: {me}");
+    }
+    assert_eq!(me["assurance_level"], 2);
+    assert!(me["sub"].is_string());
+
+    let wide = tokens(
+        &app,
+        "cong-dan-so",
+        "openid account profile national_id business",
+    )
+    .await;
+    let (at_text, _) = payload(access(&wide));
+    assert!(
+        !at_text.contains(&account) && !at_text.contains(&business),
+        "{at_text}"
+    );
+    let (status, text) = bearer_get(&app, "/api/v1/me", access(&wide)).await;
+    assert_eq!(status, 200);
+    assert!(
+        !text.contains(&account) && !text.contains(&business),
+        "{text}"
+    );
+    let me: Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(
+        me["national_id"], "079188000007",
+        "level 2 and scope national_id"
+    );
+    assert_eq!(me["full_name"], "Trần Thị Đại Diện");
+    assert_eq!(me["businesses"][0]["tax_code"], "0100109106");
+    assert_eq!(
+        me["acting_for"]["tax_code"], "0100109106",
+        "the sealed business is recovered"
+    );
+    assert!(
+        me.get("email").is_none() && me.get("phone").is_none(),
+        "{me}"
+    );
+    // UserInfo, with the same token, agrees.
+    let (_, info) = bearer_get(&app, "/oauth2/userinfo", access(&wide)).await;
+    let info: Value = serde_json::from_str(&info).expect("json");
+    assert_eq!(info["national_id"], me["national_id"]);
+    assert_eq!(info["sub"], me["sub"]);
+
+    // A level-1 account: scope national_id is not enough.
+    let citizen = Citizen::sample(43);
+    app.active_citizen(&citizen).await;
+    assert_eq!(
+        app.sign_in(&citizen.national_id, &citizen.password)
+            .await
+            .status(),
+        303
+    );
+    let t = tokens(&app, "cong-dan-so", "openid account national_id email").await;
+    let (status, text) = bearer_get(&app, "/api/v1/me", access(&t)).await;
+    assert_eq!(status, 200);
+    let me: Value = serde_json::from_str(&text).expect("json");
+    assert!(me.get("national_id").is_none(), "{me}");
+    assert_eq!(me["email"], citizen.email.as_str());
+}
+
+#[tokio::test]
+async fn a_client_registered_with_scope_vault_reads_the_vault_with_its_tokens() {
+    let app = TestApp::spawn().await;
+    eservices::oidc::keys::ensure(&app.state)
+        .await
+        .expect("keys");
+    // The administrator's command path, as for the mobile app (public, PKCE).
+    let out = admin(
+        &app,
+        &[
+            "client",
+            "create",
+            "--client-id",
+            "so-tay-cong-dan",
+            "--public",
+            "--redirect-uri",
+            REDIRECT,
+            "--scope",
+            "openid account vault",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let citizen = Citizen::sample(44);
+    app.active_citizen(&citizen).await;
+    assert_eq!(
+        app.sign_in(&citizen.national_id, &citizen.password)
+            .await
+            .status(),
+        303
+    );
+
+    let location = authorize(&app, "so-tay-cong-dan", REDIRECT, "openid vault", "").await;
+    assert!(query(&location, "code").is_some(), "{location}");
+    let (status, t) = exchange(&app, "so-tay-cong-dan", None, REDIRECT, &location, &[]).await;
+    assert_eq!(status, 200, "{t}");
+    let (status, body) = bearer_get(&app, "/api/v1/vault/records", access(&t)).await;
+    assert_eq!(status, 200, "{body}");
+    let records: Value = serde_json::from_str(&body).expect("json");
+    assert!(records["items"].is_array(), "{records}");
+    assert_eq!(
+        bearer_get(&app, "/api/v1/vault/access-log", access(&t))
+            .await
+            .0,
+        200
+    );
+
+    // Without the scope, the vault stays closed.
+    let location = authorize(&app, "so-tay-cong-dan", REDIRECT, "openid account", "").await;
+    let (_, t) = exchange(&app, "so-tay-cong-dan", None, REDIRECT, &location, &[]).await;
+    assert_eq!(
+        bearer_get(&app, "/api/v1/vault/records", access(&t))
+            .await
+            .0,
+        403
+    );
+}
+
+#[tokio::test]
+async fn the_demo_app_gets_the_vault_scope_also_when_it_was_seeded_before() {
+    let app = TestApp::spawn().await;
+    eservices::oidc::keys::ensure(&app.state)
+        .await
+        .expect("keys");
+    let callback = "http://127.0.0.1:8765/callback";
+    // As an earlier seed registered it.
+    register(
+        &app.state,
+        NewClient {
+            client_id: "dichvucong-app".into(),
+            redirect_uris: vec![callback.into()],
+            public: true,
+            scopes: vec!["openid".into(), "account".into()],
+            ..NewClient::default()
+        },
+    )
+    .await
+    .expect("old demo app");
+    let catalog =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(eservices::seed::CATALOG_DIR);
+    eservices::seed::run(&app.state, &catalog, true)
+        .await
+        .expect("seed");
+    let mut conn = app.db().await;
+    let row = eservices::storage::oidc::client(&mut conn, "dichvucong-app")
+        .await
+        .expect("query")
+        .expect("client");
+    assert!(row.scopes.iter().any(|s| s == "vault"), "{:?}", row.scopes);
+    assert!(row.scopes.iter().any(|s| s == "account"));
+    drop(conn);
+
+    let citizen = Citizen::sample(45);
+    app.active_citizen(&citizen).await;
+    assert_eq!(
+        app.sign_in(&citizen.national_id, &citizen.password)
+            .await
+            .status(),
+        303
+    );
+    let location = authorize(&app, "dichvucong-app", callback, "openid vault", "").await;
+    let (status, t) = exchange(&app, "dichvucong-app", None, callback, &location, &[]).await;
+    assert_eq!(status, 200, "{t}");
+    assert_eq!(
+        bearer_get(&app, "/api/v1/vault/records", access(&t))
+            .await
+            .0,
+        200
+    );
+}
