@@ -460,6 +460,9 @@ pub async fn refresh(
             Ok(Ok((row, scopes, successor)))
         })
         .await?;
+    // Give the connection back before signing: concurrent refreshes of one
+    // family wait for its lock holding theirs, and minting may need one.
+    drop(conn);
     let (row, scopes, successor) = outcome?;
     let grant = Grant {
         account: row.account_id,

@@ -508,11 +508,7 @@ async fn private_key_jwt_clients_authenticate_with_signed_assertions_once() {
             ),
             (
                 "client_assertion",
-                &assertion(
-                    &key,
-                    "k1",
-                    &claims("j11", &format!("{issuer}/oauth2/introspect"), now + 60),
-                ),
+                &assertion(&key, "k1", &claims("j11", &issuer, now + 60)),
             ),
         ])
         .send()
