@@ -303,13 +303,23 @@ impl Worker {
                     detail: format!("database unavailable: {e}"),
                     retryable: true,
                 })?;
-                crate::storage::oidc::purge_session_clients(&mut conn, before)
+                let sessions = crate::storage::oidc::purge_session_clients(&mut conn, before)
                     .await
-                    .map(|n| format!("forgot {n} ended sessions"))
                     .map_err(|e| Failure {
                         detail: format!("purging: {e}"),
                         retryable: true,
-                    })
+                    })?;
+                // Expired revocation and replay records guard nothing any more.
+                let records =
+                    crate::storage::revocations::purge_expired(&mut conn, self.clock.now())
+                        .await
+                        .map_err(|e| Failure {
+                            detail: format!("purging: {e}"),
+                            retryable: true,
+                        })?;
+                Ok(format!(
+                    "forgot {sessions} ended sessions and {records} expired revocation records"
+                ))
             }
             Job::RefreshStats => crate::dossiers::stats::refresh(&self.app)
                 .await

@@ -2,7 +2,8 @@
 //! endpoints (RFC 6749 §2.3, OpenID Connect Core §9): `client_secret_basic`
 //! and `client_secret_post` (secrets stored as SHA-256, compared in constant
 //! time), `private_key_jwt` (RFC 7523: an assertion signed with a key the
-//! client registered; each `jti` is accepted once), and `none` for public
+//! client registered, for our issuer identifier; each `jti` is accepted once,
+//! remembered in PostgreSQL and cached in Redis), and `none` for public
 //! clients. Each client has exactly one method.
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
@@ -14,7 +15,7 @@ use crate::{
     identity::tokens,
     oidc::{clients, token::OAuthError},
     startup::AppState,
-    storage::oidc::ClientRow,
+    storage::{oidc::ClientRow, revocations},
 };
 
 /// The only assertion type we accept (RFC 7523 §2.2).
@@ -142,25 +143,57 @@ pub async fn authenticate(
 #[derive(Deserialize)]
 struct AssertionClaims {
     exp: i64,
+    aud: serde_json::Value,
     iat: Option<i64>,
     nbf: Option<i64>,
     jti: Option<String>,
 }
 
-/// Audiences an assertion may name: our issuer or one of the endpoints that accept it.
-fn accepted_audiences(issuer: &str) -> Vec<String> {
-    let mut list = vec![issuer.to_owned()];
-    for endpoint in ["token", "par", "revoke", "introspect"] {
-        list.push(format!("{issuer}/oauth2/{endpoint}"));
-    }
-    list
+fn replay_key(state: &AppState, jti_hash: &[u8]) -> String {
+    let hex: String = jti_hash.iter().map(|b| format!("{b:02x}")).collect();
+    state.kv.key(&format!("oidc_assertion_jti:{hex}"))
 }
 
-fn replay_key(state: &AppState, client_id: &str, jti: &str) -> String {
-    state.kv.key(&format!(
-        "oidc_assertion_jti:{}",
-        tokens::hash_hex(&format!("{client_id}\n{jti}"))
-    ))
+/// Accepts an assertion's jti once until `expires_at`: Redis first (a replay
+/// it still remembers is refused at once), then PostgreSQL, which decides,
+/// so a Redis flush or outage does not make an assertion replayable.
+async fn accept_once(
+    state: &AppState,
+    client: &ClientRow,
+    jti: &str,
+    ttl: i64,
+) -> Result<bool, OAuthError> {
+    let now = state.clock.now();
+    let jti_hash = tokens::hash(&format!("{}\n{jti}", client.client_id));
+    let ttl_secs = u64::try_from(ttl).unwrap_or(1).max(1);
+    let cached: redis::RedisResult<Option<String>> = match state.kv.conn().await {
+        Ok(mut kv) => {
+            redis::cmd("SET")
+                .arg(replay_key(state, &jti_hash))
+                .arg(1)
+                .arg("NX")
+                .arg("EX")
+                .arg(ttl_secs)
+                .query_async(&mut kv)
+                .await
+        }
+        Err(err) => Err(err),
+    };
+    match cached {
+        Ok(None) => return Ok(false),
+        Ok(Some(_)) => {}
+        Err(err) => {
+            tracing::warn!(error = %err, "assertion replay cache unavailable; asking the database");
+        }
+    }
+    let mut conn = state.db.get().await.map_err(AppError::from)?;
+    Ok(revocations::remember_assertion(
+        &mut conn,
+        &jti_hash,
+        now + chrono::Duration::seconds(ttl.max(1)),
+        now,
+    )
+    .await?)
 }
 
 async fn verify_assertion(
@@ -187,7 +220,8 @@ async fn verify_assertion(
     validation.algorithms = vec![header.alg];
     validation.set_issuer(&[&client.client_id]);
     validation.sub = Some(client.client_id.clone());
-    validation.set_audience(&accepted_audiences(&state.settings.issuer()));
+    // The audience is checked below: our issuer identifier, as a string.
+    validation.validate_aud = false;
     validation.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
     // Time is checked below against our clock (tests move it), not the system's.
     validation.validate_exp = false;
@@ -212,6 +246,14 @@ async fn verify_assertion(
     }
     let claims = claims
         .ok_or_else(|| unauthenticated("the client assertion's signature or claims are invalid"))?;
+    // RFC 7523bis and FAPI 2.0: the audience is the issuer identifier alone,
+    // so an assertion made for another server (or another endpoint) cannot
+    // be replayed here.
+    if claims.aud.as_str() != Some(state.settings.issuer().as_str()) {
+        return Err(unauthenticated(
+            "the client assertion's audience is invalid: it must be the issuer identifier",
+        ));
+    }
     let now = state.clock.now().timestamp();
     if claims.exp <= now {
         return Err(unauthenticated("the client assertion has expired"));
@@ -231,18 +273,7 @@ async fn verify_assertion(
         .filter(|j| (1..=256).contains(&j.len()))
         .ok_or_else(|| unauthenticated("the client assertion needs a jti"))?;
     // Remember the jti until the assertion expires (and a little longer): once only.
-    let ttl = u64::try_from(claims.exp - now + SKEW_SECS).unwrap_or(1);
-    let mut kv = state.kv.conn().await.map_err(AppError::from)?;
-    let fresh: Option<String> = redis::cmd("SET")
-        .arg(replay_key(state, &client.client_id, &jti))
-        .arg(1)
-        .arg("NX")
-        .arg("EX")
-        .arg(ttl)
-        .query_async(&mut kv)
-        .await
-        .map_err(AppError::from)?;
-    if fresh.is_none() {
+    if !accept_once(state, client, &jti, claims.exp - now + SKEW_SECS).await? {
         return Err(unauthenticated("the client assertion was already used"));
     }
     Ok(())

@@ -256,31 +256,77 @@ async fn verify_signature_and_claims(state: &AppState, token: &str) -> AppResult
     Ok(claims)
 }
 
-fn revoked_key(state: &AppState, jti: &str) -> String {
-    state.kv.key(&format!(
-        "oidc_revoked_jti:{}",
-        crate::identity::tokens::hash_hex(jti)
-    ))
+/// The Redis key caching the revocation of the access token whose jti has
+/// this SHA-256 (the same digest keys the database row).
+fn revoked_key(state: &AppState, jti_hash: &[u8]) -> String {
+    let hex: String = jti_hash.iter().map(|b| format!("{b:02x}")).collect();
+    state.kv.key(&format!("oidc_revoked_jti:{hex}"))
 }
 
-/// Whether an access token was revoked (RFC 7009) before it expired.
+/// Whether an access token was revoked (RFC 7009) before it expired. Redis
+/// is read first (a cache of revocations); on a miss, or when Redis fails,
+/// PostgreSQL decides, so neither a flush nor an outage of Redis makes a
+/// revoked token valid again.
 pub async fn is_revoked(state: &AppState, jti: &str) -> AppResult<bool> {
     use redis::AsyncCommands;
-    let mut kv = state.kv.conn().await?;
-    Ok(kv.exists(revoked_key(state, jti)).await?)
+    let jti_hash = crate::identity::tokens::hash(jti);
+    match state.kv.conn().await {
+        Ok(mut kv) => match kv.exists::<_, bool>(revoked_key(state, &jti_hash)).await {
+            Ok(true) => return Ok(true),
+            Ok(false) => {}
+            Err(err) => {
+                tracing::warn!(error = %err, "revocation cache unavailable; asking the database");
+            }
+        },
+        Err(err) => {
+            tracing::warn!(error = %err, "revocation cache unavailable; asking the database");
+        }
+    }
+    let mut conn = state.db.get().await?;
+    let until =
+        crate::storage::revocations::access_token_revoked_until(&mut conn, &jti_hash).await?;
+    drop(conn);
+    let Some(until) = until else {
+        return Ok(false);
+    };
+    // Put it back in the cache (it was flushed or never written there).
+    let ttl = u64::try_from(until.timestamp() - state.clock.now().timestamp()).unwrap_or(0);
+    if ttl > 0 {
+        cache_revocation(state, &jti_hash, ttl).await;
+    }
+    Ok(true)
 }
 
-/// Revokes an access token until it would have expired anyway.
+/// Revokes an access token until it would have expired anyway: durably in
+/// PostgreSQL first, then in the Redis cache (best effort: a failure there is
+/// covered by the database).
 pub async fn revoke_access_token(
     state: &AppState,
     claims: &AccessClaims,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    use redis::AsyncCommands;
     let ttl = u64::try_from(claims.exp - now.timestamp()).unwrap_or(0);
-    if ttl > 0 {
-        let mut kv = state.kv.conn().await?;
-        let _: () = kv.set_ex(revoked_key(state, &claims.jti), 1, ttl).await?;
+    if ttl == 0 {
+        return Ok(());
     }
+    let jti_hash = crate::identity::tokens::hash(&claims.jti);
+    let expires_at = DateTime::from_timestamp(claims.exp, 0).unwrap_or(now);
+    let mut conn = state.db.get().await?;
+    crate::storage::revocations::revoke_access_token(&mut conn, &jti_hash, expires_at).await?;
+    drop(conn);
+    cache_revocation(state, &jti_hash, ttl).await;
     Ok(())
+}
+
+/// Caches for `ttl` seconds the revocation of the access token whose jti has
+/// this SHA-256 (best effort: the database holds the revocation).
+pub(crate) async fn cache_revocation(state: &AppState, jti_hash: &[u8], ttl: u64) {
+    use redis::AsyncCommands;
+    let cached: redis::RedisResult<()> = match state.kv.conn().await {
+        Ok(mut kv) => kv.set_ex(revoked_key(state, jti_hash), 1, ttl).await,
+        Err(err) => Err(err),
+    };
+    if let Err(err) = cached {
+        tracing::warn!(error = %err, "could not cache a revocation; the database has it");
+    }
 }

@@ -7,6 +7,7 @@ pub mod client_auth;
 pub mod clients;
 pub mod connected_apps;
 pub mod flow;
+pub mod grant_guard;
 pub mod jwt;
 pub mod keys;
 pub mod logout;

@@ -5,7 +5,6 @@
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Duration, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
-use redis::AsyncCommands;
 use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -18,20 +17,24 @@ use crate::{
     oidc::{
         audience,
         client_auth::is_confidential,
-        flow,
+        flow, grant_guard,
         jwt::{self, ACCESS_TOKEN_TTL, AccessClaims, ID_TOKEN_TTL, IdClaims, acr_for},
         keys::Alg,
         subject,
         token_context::{self, TokenContext},
     },
     startup::AppState,
-    storage::oidc::{self as store, ClientRow, RefreshTokenRow},
+    storage::{
+        oidc::{self as store, ClientRow, RefreshTokenRow},
+        revocations::{self, UsedCodeRow},
+    },
 };
 
 /// How long a refresh token lives unused (each use issues a new one).
 pub const REFRESH_TOKEN_TTL: Duration = Duration::days(30);
 /// A rotated refresh token presented again within this window (concurrent
-/// requests of the same client) is honoured; later, it revokes its family.
+/// requests of the same client) is honoured, and the successor issued before
+/// is revoked (one live token per family); later, it revokes its family.
 pub const REFRESH_REUSE_GRACE: Duration = Duration::seconds(10);
 /// Scopes that concern a person, meaningless for client credentials.
 const PERSON_SCOPES: [&str; 8] = [
@@ -131,7 +134,7 @@ pub(crate) fn id_token_alg(client: &ClientRow) -> Alg {
 }
 
 /// Records a token event in the account's audit trail (which its owner reads).
-async fn audit_token(
+pub(crate) async fn audit_token(
     conn: &mut AsyncPgConnection,
     account: Uuid,
     kind: &str,
@@ -246,14 +249,8 @@ async fn new_refresh_token(
     Ok(token)
 }
 
-fn used_code_key(state: &AppState, code: &str) -> String {
-    state
-        .kv
-        .key(&format!("oidc_code_used:{}", tokens::hash_hex(code)))
-}
-
 /// Exchanges an authorization code. A code presented again revokes the
-/// refresh tokens issued from it.
+/// refresh tokens and the access token issued from it.
 pub async fn authorization_code(
     state: &AppState,
     client: &ClientRow,
@@ -264,25 +261,7 @@ pub async fn authorization_code(
 ) -> Result<TokenResponse, OAuthError> {
     let code = code.ok_or_else(|| OAuthError::new("invalid_request", "code is required"))?;
     let Some(grant) = flow::take_code(state, code).await? else {
-        let mut kv = state.kv.conn().await.map_err(AppError::from)?;
-        let family: Option<String> = kv
-            .get(used_code_key(state, code))
-            .await
-            .map_err(AppError::from)?;
-        if let Some((family, account)) = family
-            .as_deref()
-            .and_then(|f| f.split_once(':'))
-            .and_then(|(f, a)| Some((f.parse::<Uuid>().ok()?, a.parse::<Uuid>().ok()?)))
-        {
-            let now = state.clock.now();
-            let mut conn = state.db.get().await.map_err(AppError::from)?;
-            conn.transaction::<_, OAuthError, _>(async |c| {
-                store::revoke_family(c, family, now).await?;
-                audit_token(c, account, "oidc_code_replayed", client, json!({}), now).await
-            })
-            .await?;
-            tracing::warn!(client_id = %client.client_id, "authorization code replayed; its tokens are revoked");
-        }
+        grant_guard::revoke_replayed_code(state, client, code).await?;
         return Err(OAuthError::new(
             "invalid_grant",
             "the code is invalid, expired or already used",
@@ -321,6 +300,8 @@ pub async fn authorization_code(
         audience: Some(audience::for_code(state, grant.resource.as_deref(), resource).await?),
     };
     let (access_token, id_token) = mint(state, client, &minting, true).await?;
+    let (jti, exp) = grant_guard::issued_jti(&access_token)
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("minted access token unreadable")))?;
     let now = state.clock.now();
     let family = Uuid::now_v7();
     let offline = grant.scopes.iter().any(|s| s == "offline_access");
@@ -342,6 +323,18 @@ pub async fn authorization_code(
                 )
                 .await?;
             }
+            revocations::record_used_code(
+                c,
+                &UsedCodeRow {
+                    code_hash: tokens::hash(code),
+                    family_id: family,
+                    account_id: grant.account_id,
+                    access_jti_hash: tokens::hash(&jti),
+                    access_expires_at: DateTime::from_timestamp(exp, 0).unwrap_or(now),
+                    expires_at: now + grant_guard::CODE_REPLAY_MEMORY,
+                },
+            )
+            .await?;
             audit_token(
                 c,
                 grant.account_id,
@@ -355,15 +348,6 @@ pub async fn authorization_code(
         })
         .await?;
     drop(conn);
-    let mut kv = state.kv.conn().await.map_err(AppError::from)?;
-    let _: () = kv
-        .set_ex(
-            used_code_key(state, code),
-            format!("{family}:{}", grant.account_id),
-            600,
-        )
-        .await
-        .map_err(AppError::from)?;
     Ok(TokenResponse {
         access_token,
         token_type: "Bearer",
@@ -388,6 +372,16 @@ pub async fn refresh(
     let mut conn = state.db.get().await.map_err(AppError::from)?;
     let outcome = conn
         .transaction::<_, OAuthError, _>(async |c| {
+            // The family's lock first, then the token's row: concurrent
+            // refreshes of one family (of the same token or of several) run
+            // one after the other, so the family never grows two live branches.
+            let Some(family) = store::refresh_by_hash(c, &hash).await?.map(|r| r.family_id) else {
+                return Ok(Err(OAuthError::new(
+                    "invalid_grant",
+                    "unknown refresh token",
+                )));
+            };
+            store::lock_family(c, family).await?;
             let Some(row) = store::refresh_for_update(c, &hash).await? else {
                 return Ok(Err(OAuthError::new(
                     "invalid_grant",
@@ -425,6 +419,24 @@ pub async fn refresh(
                     "refresh token reuse detected; the grant is revoked",
                 )));
             }
+            if let Some(why) = grant_guard::holder_refusal(c, &row).await? {
+                // Access must end: the person may no longer use the account,
+                // or the grant began before the password changed.
+                store::revoke_family(c, row.family_id, now).await?;
+                audit_token(
+                    c,
+                    row.account_id,
+                    "oidc_refresh_refused",
+                    client,
+                    json!({ "reason": why }),
+                    now,
+                )
+                .await?;
+                return Ok(Err(OAuthError::new(
+                    "invalid_grant",
+                    "the grant has ended; sign in again",
+                )));
+            }
             let scopes: Vec<String> = match scope {
                 None => row.scopes.clone(),
                 Some(requested) => {
@@ -441,6 +453,10 @@ pub async fn refresh(
             };
             if row.used_at.is_none() {
                 store::mark_refresh_used(c, row.id, now).await?;
+            } else {
+                // A repeat within the grace window: its earlier successor
+                // ends, the new one is the family's only live token.
+                store::revoke_live_successors(c, row.family_id, row.id, now).await?;
             }
             let grant = Grant {
                 account: row.account_id,
@@ -466,6 +482,9 @@ pub async fn refresh(
             Ok(Ok((row, scopes, successor)))
         })
         .await?;
+    // Give the connection back before signing: concurrent refreshes of one
+    // family wait for its lock holding theirs, and minting may need one.
+    drop(conn);
     let (row, scopes, successor) = outcome?;
     let grant = Grant {
         account: row.account_id,

@@ -10,6 +10,7 @@ pub mod email_tokens;
 pub mod emails;
 pub mod jobs;
 pub mod oidc;
+pub mod revocations;
 #[allow(missing_docs)]
 pub mod schema;
 pub mod sms;

@@ -1,4 +1,5 @@
-//! The OpenID provider's tables: signing keys and registered clients.
+//! The OpenID provider's tables: signing keys, registered clients, consents,
+//! refresh tokens and the clients of browser sessions.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -363,6 +364,56 @@ pub async fn revoke_family(
     .set(oidc_refresh_tokens::revoked_at.eq(now))
     .execute(conn)
     .await
+}
+
+/// The first key of the refresh families' advisory locks ("RFAM").
+const REFRESH_FAMILY_LOCK: i32 = 0x5246_414D;
+
+/// Serialises the refresh grants of one family until this transaction ends
+/// (a transaction-level advisory lock, in the two-key space the migration
+/// lock does not use). Take it before locking any token of the family.
+pub async fn lock_family(conn: &mut AsyncPgConnection, family: uuid::Uuid) -> QueryResult<()> {
+    let bytes = family.as_bytes();
+    let key = i32::from_be_bytes([bytes[12], bytes[13], bytes[14], bytes[15]]);
+    diesel::sql_query("SELECT pg_advisory_xact_lock($1, $2)")
+        .bind::<diesel::sql_types::Integer, _>(REFRESH_FAMILY_LOCK)
+        .bind::<diesel::sql_types::Integer, _>(key)
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Revokes the live (unused, unrevoked) tokens of a family other than
+/// `except`: an earlier successor, when a token is rotated again within the
+/// grace window, so the family keeps a single live branch.
+pub async fn revoke_live_successors(
+    conn: &mut AsyncPgConnection,
+    family: uuid::Uuid,
+    except: uuid::Uuid,
+    now: DateTime<Utc>,
+) -> QueryResult<usize> {
+    diesel::update(
+        oidc_refresh_tokens::table
+            .filter(oidc_refresh_tokens::family_id.eq(family))
+            .filter(oidc_refresh_tokens::id.ne(except))
+            .filter(oidc_refresh_tokens::used_at.is_null())
+            .filter(oidc_refresh_tokens::revoked_at.is_null()),
+    )
+    .set(oidc_refresh_tokens::revoked_at.eq(now))
+    .execute(conn)
+    .await
+}
+
+/// When a family began: the creation of its first token.
+pub async fn family_started_at(
+    conn: &mut AsyncPgConnection,
+    family: uuid::Uuid,
+) -> QueryResult<Option<DateTime<Utc>>> {
+    oidc_refresh_tokens::table
+        .filter(oidc_refresh_tokens::family_id.eq(family))
+        .select(diesel::dsl::min(oidc_refresh_tokens::created_at))
+        .first(conn)
+        .await
 }
 
 /// Revokes every refresh token of an account at a client (consent withdrawn).

@@ -383,6 +383,31 @@ diesel::table! {
 }
 
 diesel::table! {
+    oidc_revoked_access_tokens (jti_hash) {
+        jti_hash -> Bytea,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    oidc_used_codes (code_hash) {
+        code_hash -> Bytea,
+        family_id -> Uuid,
+        account_id -> Uuid,
+        access_jti_hash -> Bytea,
+        access_expires_at -> Timestamptz,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    oidc_assertion_jtis (jti_hash) {
+        jti_hash -> Bytea,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     oidc_session_clients (sid, client_id) {
         sid -> Text,
         client_id -> Text,
@@ -459,6 +484,7 @@ diesel::joinable!(oidc_consents -> oidc_clients (client_id));
 diesel::joinable!(oidc_refresh_tokens -> accounts (account_id));
 diesel::joinable!(oidc_refresh_tokens -> oidc_clients (client_id));
 diesel::joinable!(oidc_session_clients -> oidc_clients (client_id));
+diesel::joinable!(oidc_used_codes -> accounts (account_id));
 diesel::joinable!(phone_verifications -> accounts (account_id));
 diesel::joinable!(staff_recovery_codes -> staff (staff_id));
 
@@ -625,6 +651,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     oidc_session_clients,
     oidc_provider_secrets,
     oidc_signing_keys,
+    oidc_revoked_access_tokens,
+    oidc_used_codes,
+    oidc_assertion_jtis,
     phone_verifications,
     sms_messages,
     staff,

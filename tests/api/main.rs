@@ -22,5 +22,6 @@ mod outbox;
 mod staff;
 mod trust_claims;
 mod trust_identity;
+mod trust_tokens;
 mod vault;
 mod vneid;

@@ -360,7 +360,8 @@ async fn private_key_jwt_clients_authenticate_with_signed_assertions_once() {
         "{}",
         res.text().await.unwrap_or_default()
     );
-    // The token endpoint's URL is an accepted audience too.
+    // Only the issuer identifier is an accepted audience (RFC 7523bis, FAPI 2.0),
+    // not the token endpoint's URL.
     let res = with_assertion(
         &app,
         &assertion(
@@ -370,7 +371,7 @@ async fn private_key_jwt_clients_authenticate_with_signed_assertions_once() {
         ),
     )
     .await;
-    assert_eq!(res.status(), 200);
+    assert_eq!(res.status(), 401);
 
     let refused = [
         (good.clone(), "already used"),
@@ -509,11 +510,7 @@ async fn private_key_jwt_clients_authenticate_with_signed_assertions_once() {
             ),
             (
                 "client_assertion",
-                &assertion(
-                    &key,
-                    "k1",
-                    &claims("j11", &format!("{issuer}/oauth2/introspect"), now + 60),
-                ),
+                &assertion(&key, "k1", &claims("j11", &issuer, now + 60)),
             ),
         ])
         .send()

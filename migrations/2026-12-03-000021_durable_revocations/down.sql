@@ -1,0 +1,3 @@
+DROP TABLE oidc_assertion_jtis;
+DROP TABLE oidc_used_codes;
+DROP TABLE oidc_revoked_access_tokens;
