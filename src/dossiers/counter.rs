@@ -28,12 +28,12 @@ use crate::{
         staff_events::{self, Entry},
     },
     startup::AppState,
-    vault::access::Reader,
     storage::{
         accounts, catalog as catalog_store,
         dossiers::{self as store, DossierRow},
         vault as vault_store,
     },
+    vault::access::Reader,
 };
 
 /// The citizen at the counter and the form of the service they ask for,
@@ -172,9 +172,8 @@ pub async fn start(
         staff_events::record(
             c,
             &staff.into(),
-            Entry::about(StaffEvent::CounterPrefilled, account.to_string()).with(
-                serde_json::json!({ "service": found.service.code, "items": items }),
-            ),
+            Entry::about(StaffEvent::CounterPrefilled, account.to_string())
+                .with(serde_json::json!({ "service": found.service.code, "items": items })),
             now,
         )
         .await

@@ -95,7 +95,10 @@ fn not_found() -> AppError {
 }
 
 /// The registrations waiting for the receiver's desk (naming it, or no desk), oldest first.
-pub async fn pending(state: &AppState, staff: &StaffSession) -> AppResult<Vec<PendingRegistration>> {
+pub async fn pending(
+    state: &AppState,
+    staff: &StaffSession,
+) -> AppResult<Vec<PendingRegistration>> {
     receiver_only(staff)?;
     let mut conn = state.db.get().await?;
     Ok(
@@ -149,9 +152,9 @@ pub async fn decide(
         }
         let current = RegistrationStatus::parse(&row.status)
             .ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown business status")))?;
-        let next = decision.apply(current).map_err(|e| {
-            AppError::conflict(e.code).with_detail(e.message.to_string())
-        })?;
+        let next = decision
+            .apply(current)
+            .map_err(|e| AppError::conflict(e.code).with_detail(e.message.to_string()))?;
         let decided = Decided {
             status: next,
             at: now,

@@ -149,7 +149,10 @@ async fn a_claimed_tax_code_gives_no_power_until_a_receiver_confirms_it() {
     let res = file_for_business(&app).await;
     assert_eq!(res.status(), 422);
     let body: Value = res.json().await.expect("json");
-    assert_eq!(body["errors"][0]["code"], "not_acting_for_business", "{body}");
+    assert_eq!(
+        body["errors"][0]["code"], "not_acting_for_business",
+        "{body}"
+    );
     let stranger = Citizen::sample(32);
     app.active_citizen(&stranger).await;
     let res = app
@@ -215,7 +218,11 @@ async fn a_claimed_tax_code_gives_no_power_until_a_receiver_confirms_it() {
         &app,
         &receiver,
         &business_id,
-        &[("decision", "confirm"), ("evidence", ""), ("confirm", "yes")],
+        &[
+            ("decision", "confirm"),
+            ("evidence", ""),
+            ("confirm", "yes"),
+        ],
     )
     .await;
     assert_eq!(res.status(), 422, "no evidence");
@@ -239,7 +246,10 @@ async fn a_claimed_tax_code_gives_no_power_until_a_receiver_confirms_it() {
         &business_id,
         &[
             ("decision", "confirm"),
-            ("evidence", "Giấy ĐKKD bản gốc số 0100109106, căn cước gắn chip"),
+            (
+                "evidence",
+                "Giấy ĐKKD bản gốc số 0100109106, căn cước gắn chip",
+            ),
             ("confirm", "yes"),
         ],
     )
@@ -320,10 +330,7 @@ async fn a_second_claim_on_a_held_tax_code_takes_nothing_over() {
         .await,
         1
     );
-    assert_eq!(
-        app.count("SELECT count(*) AS n FROM businesses").await,
-        1
-    );
+    assert_eq!(app.count("SELECT count(*) AS n FROM businesses").await, 1);
 
     // The papers show the first claimant is not the representative: rejected, told why.
     decide_business(&app, &claimed_id, "reject").await;
@@ -350,10 +357,7 @@ async fn a_second_claim_on_a_held_tax_code_takes_nothing_over() {
 
     // Once confirmed, a new claim is refused too, and gives the claimant nothing.
     level_2(&mut app, "an").await;
-    assert_eq!(
-        register(&app, "Công ty TNHH An Bình").await.status(),
-        409
-    );
+    assert_eq!(register(&app, "Công ty TNHH An Bình").await.status(), 409);
     assert_eq!(file_for_business(&app).await.status(), 422);
     let me: Value = app.get("/api/v1/me").await.json().await.expect("json");
     assert_eq!(me["businesses"], json!([]));

@@ -118,8 +118,9 @@ pub async fn decide(
     let outcome = async {
         if form.confirm != "yes" {
             return Err(
-                AppError::new(ErrorKind::Unprocessable, "confirmation_required")
-                    .with_detail("Vui lòng đánh dấu xác nhận đã kiểm tra giấy tờ trước khi thực hiện."),
+                AppError::new(ErrorKind::Unprocessable, "confirmation_required").with_detail(
+                    "Vui lòng đánh dấu xác nhận đã kiểm tra giấy tờ trước khi thực hiện.",
+                ),
             );
         }
         let id = Uuid::parse_str(path.trim()).map_err(|_| {
@@ -155,7 +156,5 @@ pub async fn decide(
 /// Registers the routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/backoffice/businesses").route(web::get().to(list)))
-        .service(
-            web::resource("/backoffice/businesses/{id}/decide").route(web::post().to(decide)),
-        );
+        .service(web::resource("/backoffice/businesses/{id}/decide").route(web::post().to(decide)));
 }
