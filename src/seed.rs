@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::{
-    domain::TotpSecret,
+    domain::{TotpSecret, business::RegistrationStatus},
     error::AppError,
     identity::staff::{self as staff_service, NewStaff},
     startup::AppState,
@@ -270,6 +270,12 @@ async fn seed_demo(state: &AppState, report: &mut SeedReport) -> anyhow::Result<
             address: "86 Lê Thánh Tôn, phường Sài Gòn, TP. Hồ Chí Minh".into(),
             representative_id: ids[0],
             created_at: now,
+            status: RegistrationStatus::Confirmed.as_str().into(),
+            desk_agency_code: None,
+            decided_at: Some(now),
+            decided_by: None,
+            decided_agency_code: None,
+            decision_evidence: Some("Dữ liệu mẫu (seed --demo)".into()),
         },
     )
     .await?;

@@ -53,9 +53,15 @@ pub enum StaffEvent {
     ServiceOffered,
     /// Stopped taking new dossiers for a service.
     ServiceSuspended,
+    /// Confirmed a citizen represents a business (papers seen at the counter).
+    BusinessConfirmed,
+    /// Rejected a citizen's claim to represent a business.
+    BusinessRejected,
+    /// Read a citizen's vault to prefill a form at the counter.
+    CounterPrefilled,
 }
 
-const SIMPLE: [(StaffEvent, &str, &str); 22] = [
+const SIMPLE: [(StaffEvent, &str, &str); 25] = [
     (StaffEvent::SignedIn, "signed_in", "Đăng nhập"),
     (
         StaffEvent::SignInFailed,
@@ -150,6 +156,21 @@ const SIMPLE: [(StaffEvent, &str, &str); 22] = [
         "agency.service_suspended",
         "Tạm ngừng tiếp nhận thủ tục",
     ),
+    (
+        StaffEvent::BusinessConfirmed,
+        "business.confirmed",
+        "Xác nhận người đại diện doanh nghiệp",
+    ),
+    (
+        StaffEvent::BusinessRejected,
+        "business.rejected",
+        "Từ chối đăng ký doanh nghiệp",
+    ),
+    (
+        StaffEvent::CounterPrefilled,
+        "vault.counter_prefilled",
+        "Tra cứu kho dữ liệu của công dân tại quầy",
+    ),
 ];
 
 const ACTION_PREFIX: &str = "dossier.";
@@ -209,7 +230,7 @@ mod tests {
     #[test]
     fn every_kind_round_trips_with_a_label() {
         let all = StaffEvent::all();
-        assert_eq!(all.len(), 21 + 10);
+        assert_eq!(all.len(), 24 + 10);
         for event in all {
             let name = event.as_str();
             assert!(

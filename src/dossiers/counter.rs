@@ -20,6 +20,7 @@ use crate::{
         form::{self, FormField},
         staff::StaffRole,
         staff_event::StaffEvent,
+        vault::Owner,
     },
     error::{AppError, AppResult, ErrorKind},
     identity::{
@@ -32,6 +33,7 @@ use crate::{
         dossiers::{self as store, DossierRow},
         vault as vault_store,
     },
+    vault::access::Reader,
 };
 
 /// The citizen at the counter and the form of the service they ask for,
@@ -48,6 +50,11 @@ pub struct CounterForm {
     pub fields: Vec<FormField>,
     /// Values known already (from the vault).
     pub values: Map<String, Value>,
+}
+
+/// Why a receiver reads a citizen's vault at the counter (the access log's purpose).
+pub fn counter_purpose(service_name: &str) -> String {
+    format!("Tiếp nhận hồ sơ tại quầy: {service_name}")
 }
 
 fn receiver_only(staff: &StaffSession) -> AppResult<()> {
@@ -131,18 +138,46 @@ pub async fn start(
     national_id: &str,
     service_code: &str,
 ) -> AppResult<CounterForm> {
+    let now = state.clock.now();
     let mut conn = state.db.get().await?;
     let found = find(&mut conn, staff, national_id, service_code).await?;
+    let account = AccountId::from(found.account.id);
     let prefilled = crate::vault::prefill::prefill(
         state,
         &mut conn,
-        AccountId::from(found.account.id),
+        account,
         None,
         &found.fields,
         Map::new(),
         &[],
-        state.clock.now(),
+        now,
     )
+    .await?;
+    // The look-up is a read of the citizen's vault by someone else: the
+    // citizen's access log and the agency's trail say who, where and why.
+    let items = prefilled.vault_items();
+    conn.transaction::<_, AppError, _>(async |c| {
+        crate::vault::access::record(
+            c,
+            Owner::Account(account),
+            Reader::Counter {
+                staff_id: staff.staff_id,
+                agency_code: &staff.agency_code,
+            },
+            items.clone(),
+            counter_purpose(&found.service.name),
+            now,
+        )
+        .await?;
+        staff_events::record(
+            c,
+            &staff.into(),
+            Entry::about(StaffEvent::CounterPrefilled, account.to_string())
+                .with(serde_json::json!({ "service": found.service.code, "items": items })),
+            now,
+        )
+        .await
+    })
     .await?;
     Ok(CounterForm {
         account: AccountId::from(found.account.id),
@@ -215,6 +250,22 @@ pub async fn file(
         };
         store::insert(c, &row).await?;
         vault_store::insert_refs(c, row.id, &prefilled.refs, now).await?;
+        let items = prefilled.vault_items();
+        if !items.is_empty() {
+            crate::vault::access::record(
+                c,
+                Owner::Account(account),
+                Reader::Staff {
+                    staff_id: staff.staff_id,
+                    agency_code: &staff.agency_code,
+                    dossier_id: row.id,
+                },
+                items,
+                counter_purpose(&service.name),
+                now,
+            )
+            .await?;
+        }
         let created = append_after(
             c,
             row.id,

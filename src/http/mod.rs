@@ -29,6 +29,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(pages::vneid::configure)
         .configure(pages::backoffice::configure)
         .configure(pages::desk::configure)
+        .configure(pages::business_desk::configure)
         .configure(pages::dashboard::configure)
         .configure(pages::agency::configure)
         .configure(pages::audit::configure)

@@ -1,6 +1,9 @@
 //! Business accounts: one per tax code, registered by an identity-verified
-//! citizen who becomes its representative; the representative authorises
-//! other citizens to act for it (with an optional expiry) and revokes them.
+//! citizen who claims to represent it. The claim stays `pending` (nobody acts
+//! for the business) until a receiver confirms it after checking the papers
+//! (identity::business_registrations). The confirmed representative
+//! authorises other citizens to act for it (with an optional expiry) and
+//! revokes them.
 
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
@@ -8,12 +11,15 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::{
-    domain::{AccountId, BusinessId, Invalid, national_id::NationalId, tax_code::TaxCode},
+    domain::{
+        AccountId, BusinessId, Invalid, business::RegistrationStatus, national_id::NationalId,
+        tax_code::TaxCode,
+    },
     error::{AppError, AppResult, ErrorKind, FieldErrors},
     identity::{ClientInfo, audit, emails},
     notify::{outbox::Envelope, queue_email},
     startup::AppState,
-    storage::{accounts, businesses},
+    storage::{accounts, businesses, catalog as catalog_store},
 };
 
 /// A business as the API shows it.
@@ -29,6 +35,12 @@ pub struct BusinessView {
     pub name: String,
     /// Address.
     pub address: String,
+    /// `pending` (waiting for a receiver to see the papers), `confirmed` or `rejected`.
+    pub status: String,
+    /// The status in Vietnamese.
+    pub status_label: String,
+    /// The one-stop desk where the papers will be shown, if chosen.
+    pub desk_agency_code: Option<String>,
     /// Registered.
     pub created_at: DateTime<Utc>,
 }
@@ -40,6 +52,12 @@ impl From<businesses::BusinessRow> for BusinessView {
             tax_code: b.tax_code,
             name: b.name,
             address: b.address,
+            status_label: RegistrationStatus::parse(&b.status)
+                .map(RegistrationStatus::label)
+                .unwrap_or_default()
+                .to_owned(),
+            status: b.status,
+            desk_agency_code: b.desk_agency_code,
             created_at: b.created_at,
         }
     }
@@ -72,16 +90,35 @@ fn require_level_2(level: u8) -> AppResult<()> {
     Ok(())
 }
 
-/// Registers a business with the caller as its representative.
+/// What a citizen registers.
+#[derive(Debug, Clone, Copy)]
+pub struct Registration<'a> {
+    /// The tax code.
+    pub tax_code: &'a str,
+    /// The registered name.
+    pub name: &'a str,
+    /// The head office's address.
+    pub address: &'a str,
+    /// The one-stop desk (agency code) where the papers will be shown, if chosen.
+    pub desk_agency_code: Option<&'a str>,
+}
+
+/// Registers a business claimed by the caller, `pending` until a receiver
+/// confirms the representation. A tax code held by a pending or confirmed
+/// registration answers 409 and changes nothing.
 pub async fn register(
     state: &AppState,
     representative: AccountId,
     level: u8,
-    tax_code: &str,
-    name: &str,
-    address: &str,
+    registration: Registration<'_>,
     client: &ClientInfo,
 ) -> AppResult<BusinessView> {
+    let Registration {
+        tax_code,
+        name,
+        address,
+        desk_agency_code,
+    } = registration;
     let mut errors = FieldErrors::default();
     let tax_code = errors.take("tax_code", TaxCode::parse(tax_code));
     let name = errors.take(
@@ -98,6 +135,22 @@ pub async fn register(
         return Err(AppError::of_kind(ErrorKind::Unprocessable));
     };
     let now = state.clock.now();
+    let mut conn = state.db.get().await?;
+    let desk = match desk_agency_code.map(str::trim).filter(|c| !c.is_empty()) {
+        None => None,
+        Some(code) => match catalog_store::agency(&mut conn, code).await? {
+            Some(agency) => Some(agency.code),
+            None => {
+                return Err(AppError::new(ErrorKind::Unprocessable, "validation_failed")
+                    .with_detail("Không tìm thấy đơn vị tiếp nhận.")
+                    .with_field(
+                        "desk_agency_code",
+                        "agency_unknown",
+                        "Không tìm thấy đơn vị tiếp nhận.",
+                    ));
+            }
+        },
+    };
     let row = businesses::BusinessRow {
         id: BusinessId::generate().as_uuid(),
         tax_code: tax_code.as_str().to_owned(),
@@ -105,12 +158,17 @@ pub async fn register(
         address,
         representative_id: representative.as_uuid(),
         created_at: now,
+        status: RegistrationStatus::Pending.as_str().to_owned(),
+        desk_agency_code: desk,
+        decided_at: None,
+        decided_by: None,
+        decided_agency_code: None,
+        decision_evidence: None,
     };
-    let mut conn = state.db.get().await?;
     conn.transaction::<_, AppError, _>(async |c| {
         if !businesses::insert(c, &row).await? {
             return Err(AppError::conflict("tax_code_taken").with_detail(
-                "Mã số thuế này đã có tài khoản doanh nghiệp. Nếu bạn là người đại diện mới, vui lòng liên hệ bộ phận hỗ trợ.",
+                "Mã số thuế này đã được đăng ký (đang chờ xác nhận hoặc đã xác nhận). Nếu bạn là người đại diện theo pháp luật, vui lòng mang Giấy chứng nhận đăng ký doanh nghiệp và căn cước đến bộ phận một cửa.",
             ));
         }
         audit::record(
@@ -118,7 +176,7 @@ pub async fn register(
             representative,
             "business_registered",
             client,
-            serde_json::json!({ "tax_code": row.tax_code }),
+            serde_json::json!({ "tax_code": row.tax_code, "status": row.status }),
             now,
         )
         .await?;
@@ -128,7 +186,8 @@ pub async fn register(
     Ok(row.into())
 }
 
-/// The business, if `account` is its representative (404 otherwise: others' businesses do not exist).
+/// The business, if `account` is its confirmed representative (404
+/// otherwise: others' businesses, and claims not yet confirmed, do not exist).
 async fn represented(
     conn: &mut diesel_async::AsyncPgConnection,
     business: BusinessId,
@@ -139,7 +198,8 @@ async fn represented(
         .map_err(|_| {
             AppError::not_found("business_not_found").with_detail("Không tìm thấy doanh nghiệp.")
         })?;
-    if row.representative_id != account.as_uuid() {
+    let confirmed = RegistrationStatus::parse(&row.status).is_some_and(RegistrationStatus::may_act);
+    if row.representative_id != account.as_uuid() || !confirmed {
         return Err(
             AppError::not_found("business_not_found").with_detail("Không tìm thấy doanh nghiệp.")
         );

@@ -3,6 +3,7 @@
 //! the national identity provider (VNeID).
 
 pub mod audit;
+pub mod business_registrations;
 pub mod businesses;
 pub mod counter_check;
 pub mod credentials;

@@ -6,6 +6,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::schema::{accounts, business_authorizations, businesses};
+use crate::domain::business::RegistrationStatus;
 
 /// A business row.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -23,17 +24,100 @@ pub struct BusinessRow {
     pub representative_id: Uuid,
     /// Created.
     pub created_at: DateTime<Utc>,
+    /// `pending`, `confirmed` or `rejected` (`domain::business::RegistrationStatus`).
+    pub status: String,
+    /// The one-stop desk where the citizen will show the papers.
+    pub desk_agency_code: Option<String>,
+    /// When a receiver decided.
+    pub decided_at: Option<DateTime<Utc>>,
+    /// The receiver who decided.
+    pub decided_by: Option<Uuid>,
+    /// Their agency.
+    pub decided_agency_code: Option<String>,
+    /// What the receiver checked, or why they refused.
+    pub decision_evidence: Option<String>,
 }
 
-/// Inserts a business; `Ok(false)` when the tax code already has an account.
+/// Inserts a business; `Ok(false)` when a pending or confirmed registration
+/// already holds the tax code (nothing changes for it).
 pub async fn insert(conn: &mut AsyncPgConnection, row: &BusinessRow) -> QueryResult<bool> {
     diesel::insert_into(businesses::table)
         .values(row)
-        .on_conflict(businesses::tax_code)
-        .do_nothing()
+        .on_conflict_do_nothing()
         .execute(conn)
         .await
         .map(|n| n == 1)
+}
+
+/// Loads a business and locks its row.
+pub async fn find_for_update(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<BusinessRow> {
+    businesses::table
+        .find(id)
+        .select(BusinessRow::as_select())
+        .for_update()
+        .first(conn)
+        .await
+}
+
+/// Pending registrations a receiver of `agency` handles (those naming its
+/// desk, or no desk), oldest first, with the claimant's name.
+pub async fn pending_for_desk(
+    conn: &mut AsyncPgConnection,
+    agency: &str,
+    limit: i64,
+) -> QueryResult<Vec<(BusinessRow, String)>> {
+    businesses::table
+        .inner_join(accounts::table.on(accounts::id.eq(businesses::representative_id)))
+        .filter(businesses::status.eq(RegistrationStatus::Pending.as_str()))
+        .filter(
+            businesses::desk_agency_code
+                .eq(agency)
+                .or(businesses::desk_agency_code.is_null()),
+        )
+        .order((businesses::created_at, businesses::id))
+        .limit(limit)
+        .select((BusinessRow::as_select(), accounts::full_name))
+        .load(conn)
+        .await
+}
+
+/// What a receiver decided about a pending registration.
+#[derive(Debug, Clone)]
+pub struct Decided<'a> {
+    /// The new status (`confirmed` or `rejected`).
+    pub status: RegistrationStatus,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The receiver.
+    pub by: Uuid,
+    /// Their agency.
+    pub agency_code: &'a str,
+    /// What they checked or why they refused.
+    pub evidence: &'a str,
+}
+
+/// Records the decision on a registration that is still pending; `Ok(false)`
+/// if it was not.
+pub async fn decide(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    decided: &Decided<'_>,
+) -> QueryResult<bool> {
+    diesel::update(
+        businesses::table
+            .find(id)
+            .filter(businesses::status.eq(RegistrationStatus::Pending.as_str())),
+    )
+    .set((
+        businesses::status.eq(decided.status.as_str()),
+        businesses::decided_at.eq(decided.at),
+        businesses::decided_by.eq(decided.by),
+        businesses::decided_agency_code.eq(decided.agency_code),
+        businesses::decision_evidence.eq(decided.evidence),
+    ))
+    .execute(conn)
+    .await
+    .map(|n| n == 1)
 }
 
 /// Loads a business.
@@ -54,7 +138,8 @@ pub enum Capacity {
     Authorized(Option<DateTime<Utc>>),
 }
 
-/// The businesses `account` may act for at `now`, with how, by name.
+/// The businesses `account` may act for at `now`, with how, by name. Only
+/// confirmed registrations count: a pending or rejected claim gives nothing.
 pub async fn acting_for(
     conn: &mut AsyncPgConnection,
     account: Uuid,
@@ -62,6 +147,7 @@ pub async fn acting_for(
 ) -> QueryResult<Vec<(BusinessRow, Capacity)>> {
     let mut list: Vec<(BusinessRow, Capacity)> = businesses::table
         .filter(businesses::representative_id.eq(account))
+        .filter(businesses::status.eq(RegistrationStatus::Confirmed.as_str()))
         .select(BusinessRow::as_select())
         .load(conn)
         .await?
@@ -71,6 +157,7 @@ pub async fn acting_for(
     let authorized: Vec<(BusinessRow, Option<DateTime<Utc>>)> = business_authorizations::table
         .inner_join(businesses::table)
         .filter(business_authorizations::account_id.eq(account))
+        .filter(businesses::status.eq(RegistrationStatus::Confirmed.as_str()))
         .filter(business_authorizations::revoked_at.is_null())
         .filter(
             business_authorizations::valid_until

@@ -224,6 +224,12 @@ diesel::table! {
         address -> Text,
         representative_id -> Uuid,
         created_at -> Timestamptz,
+        status -> Text,
+        desk_agency_code -> Nullable<Text>,
+        decided_at -> Nullable<Timestamptz>,
+        decided_by -> Nullable<Uuid>,
+        decided_agency_code -> Nullable<Text>,
+        decision_evidence -> Nullable<Text>,
     }
 }
 

@@ -30,6 +30,13 @@ pub enum Reader<'a> {
         /// The dossier that justified it.
         dossier_id: Uuid,
     },
+    /// A receiver at the counter, before any dossier exists (intake prefill).
+    Counter {
+        /// The civil servant.
+        staff_id: Uuid,
+        /// Their agency.
+        agency_code: &'a str,
+    },
     /// An integrator, with a scope the owner consented to.
     Client {
         /// The client.
@@ -64,6 +71,22 @@ pub async fn record(
             client_id: None,
             scope: None,
             dossier_id: Some(dossier_id),
+            items,
+            purpose,
+        },
+        Reader::Counter {
+            staff_id,
+            agency_code,
+        } => NewAccess {
+            account_id,
+            business_id,
+            at: now,
+            reader_kind: "staff".into(),
+            staff_id: Some(staff_id),
+            agency_code: Some(agency_code.to_owned()),
+            client_id: None,
+            scope: None,
+            dossier_id: None,
             items,
             purpose,
         },

@@ -119,6 +119,24 @@ pub async fn prefill(
     Ok(out)
 }
 
+impl Prefilled {
+    /// What the prefill read from the vault, as the access log names it:
+    /// the vault keys of prefilled values, then `document:<id>` of attached
+    /// documents.
+    pub fn vault_items(&self) -> Vec<String> {
+        let mut items: Vec<String> = self
+            .sources
+            .values()
+            .filter(|s| s["source"] == "vault")
+            .filter_map(|s| s["vault_key"].as_str().map(str::to_owned))
+            .collect();
+        items.sort();
+        items.dedup();
+        items.extend(self.refs.iter().map(|(id, _)| format!("document:{id}")));
+        items
+    }
+}
+
 /// Sources after the applicant changed `changes`: a changed vault value
 /// becomes self-declared; a removed value has no source.
 pub fn after_edit(

@@ -73,9 +73,12 @@ async fn a_representative_registers_authorises_and_revokes() {
     let res = app
         .post_json("/api/v1/businesses", &json!({ "tax_code": "0100109106", "name": "Công ty TNHH Sao Mai", "address": "12 Lê Lợi, Quận 1, TP. Hồ Chí Minh" }))
         .await;
-    assert_eq!(res.status(), 201);
+    // Pending until a receiver has seen the papers (proof of representation).
+    assert_eq!(res.status(), 202);
     let business: Value = res.json().await.expect("json");
+    assert_eq!(business["status"], "pending");
     let business_id = business["id"].as_str().expect("id").to_owned();
+    crate::trust_business::confirm_business(&app, &business_id).await;
     let again = app
         .post_json("/api/v1/businesses", &json!({ "tax_code": "0100109106", "name": "Công ty khác", "address": "1 Nguyễn Huệ, Quận 1" }))
         .await;

@@ -892,12 +892,13 @@ async fn business_and_address_claims_come_from_verified_data_and_tokens_are_audi
         .await;
     assert_eq!(
         res.status(),
-        201,
+        202,
         "{}",
         res.text().await.unwrap_or_default()
     );
     let business: Value = res.json().await.expect("json");
     let business_id = business["id"].as_str().expect("id").to_owned();
+    crate::trust_business::confirm_business(&app, &business_id).await;
     // Choose to act for it in this session.
     let page = app
         .get("/login/choose?return_to=/api/v1/me")

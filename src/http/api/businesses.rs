@@ -20,16 +20,21 @@ pub struct NewBusiness {
     tax_code: String,
     name: String,
     address: String,
+    /// The one-stop desk (agency code) where the papers will be shown; any desk if absent.
+    #[serde(default)]
+    desk_agency_code: Option<String>,
 }
 
-/// `POST /api/v1/businesses`: 201 with the business; the caller is its representative.
+/// `POST /api/v1/businesses`: 202 with the registration, `pending` until a
+/// receiver has seen the business registration certificate and the caller's
+/// ID; until then nobody can act for the business.
 #[utoipa::path(post, path = "/api/v1/businesses", tag = "businesses",
     request_body = NewBusiness, security(("session" = [])),
     responses(
-        (status = 201, description = "Registered", body = crate::identity::businesses::BusinessView),
+        (status = 202, description = "Registered, pending: show the business registration certificate and your ID at a one-stop desk", body = crate::identity::businesses::BusinessView),
         (status = 401, description = "Not signed in", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
         (status = 403, description = "Assurance level 2 required", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The tax code already has an account", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A pending or confirmed registration holds the tax code", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn register(
@@ -44,13 +49,16 @@ pub async fn register(
         &state,
         current.session.account_id,
         current.session.level,
-        &body.tax_code,
-        &body.name,
-        &body.address,
+        businesses::Registration {
+            tax_code: &body.tax_code,
+            name: &body.name,
+            address: &body.address,
+            desk_agency_code: body.desk_agency_code.as_deref(),
+        },
         &client,
     )
     .await?;
-    Ok(HttpResponse::Created()
+    Ok(HttpResponse::Accepted()
         .insert_header((
             actix_web::http::header::LOCATION,
             format!("/api/v1/businesses/{}", view.id),

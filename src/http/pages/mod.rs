@@ -6,6 +6,7 @@ pub mod agency;
 pub mod audit;
 pub mod auth;
 pub mod backoffice;
+pub mod business_desk;
 pub mod counter_check;
 pub mod dashboard;
 pub mod desk;
