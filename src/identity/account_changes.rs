@@ -232,7 +232,10 @@ async fn lock_in(
 
 /// Ends every session of the account (and tells the relying parties).
 pub async fn end_sessions(state: &AppState, account: AccountId) -> AppResult<()> {
-    let ended = state.sessions.revoke_all(&account.to_string(), None).await?;
+    let ended = state
+        .sessions
+        .revoke_all(&account.to_string(), None)
+        .await?;
     crate::oidc::backchannel::sessions_ended(state, &ended).await?;
     Ok(())
 }
@@ -342,8 +345,9 @@ pub async fn undo_change(state: &AppState, token: &str, client: &ClientInfo) -> 
             // Lock the row first: the restore and the lock are one change.
             accounts::find_for_update(c, undo.account_id).await?;
             let restored = if undo.purpose == UNDO_EMAIL {
-                let email = EmailAddress::parse(&undo.email)
-                    .map_err(|_| AppError::internal(anyhow::anyhow!("a stored undo address does not parse")))?;
+                let email = EmailAddress::parse(&undo.email).map_err(|_| {
+                    AppError::internal(anyhow::anyhow!("a stored undo address does not parse"))
+                })?;
                 account_changes::restore_email(c, undo.account_id, email.as_str(), now).await?
             } else {
                 account_changes::restore_phone(

@@ -187,17 +187,16 @@ pub async fn change_password(
     client: &ClientInfo,
 ) -> AppResult<()> {
     let (current_token, authenticated_at) = current;
-    let row = match account_changes::check_current_password(state, account, current_password)
-        .await?
-    {
-        Some(row) => row,
-        // No password yet (VNeID only): setting one needs a fresh sign-in.
-        None if account_changes::recently_signed_in(authenticated_at, state.clock.now()) => {
-            let mut conn = state.db.get().await?;
-            accounts::find(&mut conn, account.as_uuid()).await?
-        }
-        None => return Err(account_changes::reauthentication_required()),
-    };
+    let row =
+        match account_changes::check_current_password(state, account, current_password).await? {
+            Some(row) => row,
+            // No password yet (VNeID only): setting one needs a fresh sign-in.
+            None if account_changes::recently_signed_in(authenticated_at, state.clock.now()) => {
+                let mut conn = state.db.get().await?;
+                accounts::find(&mut conn, account.as_uuid()).await?
+            }
+            None => return Err(account_changes::reauthentication_required()),
+        };
     password_policy::check_password(
         new_password.expose_secret(),
         &[

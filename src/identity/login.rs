@@ -7,12 +7,7 @@ use secrecy::SecretString;
 use crate::{
     domain::{AccountId, EmailAddress, national_id::NationalId},
     error::{AppError, AppResult, ErrorKind},
-    identity::{
-        ClientInfo, audit, emails,
-        password::Verification,
-        sessions::Session,
-        throttle,
-    },
+    identity::{ClientInfo, audit, emails, password::Verification, sessions::Session, throttle},
     notify::{outbox::Envelope, queue_email},
     startup::AppState,
     storage::accounts::{self, AccountRow},

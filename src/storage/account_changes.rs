@@ -38,7 +38,10 @@ pub struct UndoTokenRow {
 }
 
 /// Stores an undo link.
-pub async fn insert_undo_token(conn: &mut AsyncPgConnection, row: &UndoTokenRow) -> QueryResult<()> {
+pub async fn insert_undo_token(
+    conn: &mut AsyncPgConnection,
+    row: &UndoTokenRow,
+) -> QueryResult<()> {
     diesel::insert_into(email_tokens::table)
         .values(row)
         .execute(conn)
@@ -84,10 +87,7 @@ pub async fn void_tokens(
     if let Some(since) = since {
         query = query.filter(email_tokens::created_at.ge(since));
     }
-    query
-        .set(email_tokens::used_at.eq(now))
-        .execute(conn)
-        .await
+    query.set(email_tokens::used_at.eq(now)).execute(conn).await
 }
 
 /// Sets the account's status (`active` or `disabled`).
