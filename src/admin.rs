@@ -46,3 +46,46 @@ pub async fn retry_dead(state: &AppState, kind: Option<&str>) -> anyhow::Result<
     let mut conn = state.db.get().await?;
     Ok(jobs::requeue_dead(&mut conn, kind, state.clock.now()).await?)
 }
+
+/// What `admin account lock|unlock` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountLockOutcome {
+    /// The account changed state.
+    Changed,
+    /// It already was in that state (a lock still ends every session).
+    Unchanged,
+}
+
+/// Locks (`lock` = true) or reopens the citizen account of `national_id`
+/// for the support desk. A lock disables the account, revokes its refresh
+/// tokens in the same transaction and ends its sessions.
+pub async fn set_account_lock(
+    state: &AppState,
+    national_id: &str,
+    lock: bool,
+) -> anyhow::Result<AccountLockOutcome> {
+    use crate::identity::account_changes;
+    let id = crate::domain::national_id::NationalId::parse(national_id)
+        .map_err(|e| anyhow::anyhow!("--national-id: {e}"))?;
+    let mut conn = state.db.get().await?;
+    let account = crate::storage::accounts::find_by_national_id(&mut conn, id.as_str())
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no account with national ID {}", id.as_str()))?;
+    drop(conn);
+    let account = crate::domain::AccountId::from(account.id);
+    let client = crate::identity::ClientInfo {
+        ip: None,
+        user_agent: Some("eservices admin account".into()),
+    };
+    let changed = if lock {
+        account_changes::lock(state, account, account_changes::LockedBy::Support, &client).await
+    } else {
+        account_changes::unlock(state, account, &client).await
+    }
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(if changed {
+        AccountLockOutcome::Changed
+    } else {
+        AccountLockOutcome::Unchanged
+    })
+}

@@ -106,6 +106,27 @@ enum AdminCommand {
         #[command(subcommand)]
         command: DossiersCommand,
     },
+    /// Citizen accounts (the support desk): lock or reopen.
+    Account {
+        #[command(subcommand)]
+        command: AccountCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AccountCommand {
+    /// Locks an account: disabled, every session and refresh token ended.
+    Lock {
+        /// The holder's 12-digit national ID.
+        #[arg(long)]
+        national_id: String,
+    },
+    /// Reopens a locked account.
+    Unlock {
+        /// The holder's 12-digit national ID.
+        #[arg(long)]
+        national_id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -406,6 +427,18 @@ async fn admin_command(command: AdminCommand) -> anyhow::Result<()> {
                 .await
                 .map_err(describe_invalid)?;
             println!("agency {agency} signs with key {id} from now on");
+        }
+        AdminCommand::Account { command } => {
+            let (national_id, lock) = match command {
+                AccountCommand::Lock { national_id } => (national_id, true),
+                AccountCommand::Unlock { national_id } => (national_id, false),
+            };
+            let outcome = admin::set_account_lock(&state, &national_id, lock).await?;
+            let verb = if lock { "locked" } else { "unlocked" };
+            match outcome {
+                admin::AccountLockOutcome::Changed => println!("account {verb}"),
+                admin::AccountLockOutcome::Unchanged => println!("account was already {verb}"),
+            }
         }
         AdminCommand::Dossiers {
             command: DossiersCommand::VerifyLog { id },

@@ -26,6 +26,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(verify::configure)
         .configure(oidc::configure)
         .configure(pages::auth::configure)
+        .configure(pages::account_undo::configure)
         .configure(pages::vneid::configure)
         .configure(pages::backoffice::configure)
         .configure(pages::desk::configure)

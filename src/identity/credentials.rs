@@ -1,4 +1,5 @@
-//! Password reset by email and password change. Both end every other session.
+//! Password reset by email and password change. Both revoke every refresh
+//! token of the account in the change's transaction and end the other sessions.
 
 use diesel_async::AsyncConnection;
 use secrecy::{ExposeSecret, SecretString};
@@ -7,14 +8,15 @@ use crate::{
     domain::{AccountId, EmailAddress, national_id::NationalId, password_policy},
     error::{AppError, AppResult, ErrorKind},
     identity::{
-        ClientInfo, audit, emails,
-        password::Verification,
+        ClientInfo,
+        account_changes::{self, Change},
+        audit, emails,
         registration::{issue_email_token, spend_quota},
         throttle, tokens,
     },
     notify::{outbox::Envelope, queue_email},
     startup::AppState,
-    storage::{accounts, email_tokens},
+    storage::{accounts, email_tokens, oidc},
 };
 
 /// How long a reset link works.
@@ -43,9 +45,13 @@ pub async fn request_reset(state: &AppState, username: &str, client: &ClientInfo
     } else {
         None
     };
-    let Some(account) = account.filter(|a| a.status == "active") else {
+    let Some(account) = account else {
         return Ok(());
     };
+    // An active account, or one its holder locked (a reset reopens it).
+    if !account_changes::reset_may_reopen(&mut conn, &account).await? {
+        return Ok(());
+    }
     let Some(email) = crate::identity::verified_email(&account) else {
         return Ok(());
     };
@@ -140,8 +146,19 @@ pub async fn confirm_reset(
             {
                 return Ok(false);
             }
+            let row = accounts::find_for_update(c, account.id).await?;
             accounts::set_password_hash(c, account.id, &new_hash, true, now).await?;
-            audit::record(c, id, "password_reset", client, serde_json::json!({}), now).await?;
+            let revoked = oidc::revoke_account_refresh_tokens(c, account.id, now).await?;
+            audit::record(
+                c,
+                id,
+                "password_reset",
+                client,
+                serde_json::json!({ "refresh_tokens_revoked": revoked }),
+                now,
+            )
+            .await?;
+            account_changes::reopen_after_reset(c, &row, client, now).await?;
             Ok(true)
         })
         .await?;
@@ -152,45 +169,34 @@ pub async fn confirm_reset(
     crate::oidc::backchannel::sessions_ended(state, &ended).await?;
     state
         .throttle
-        .reset(&throttle::SIGN_IN_ACCOUNT, &account.national_id)
+        .reset(&throttle::SIGN_IN_ACCOUNT, &throttle::account_subject(id))
         .await?;
     Ok(())
 }
 
-/// Changes the password of a signed-in person; ends their other sessions.
+/// Changes the password of a signed-in person: the current password is
+/// checked against the account's sign-in counter (an account without one
+/// needs a sign-in in the last five minutes); every refresh token is revoked
+/// with the change and the other sessions end.
 pub async fn change_password(
     state: &AppState,
     account: AccountId,
-    current_token: &str,
+    current: (&str, chrono::DateTime<chrono::Utc>),
     current_password: SecretString,
     new_password: SecretString,
     client: &ClientInfo,
 ) -> AppResult<()> {
-    let subject = format!("change:{account}");
-    state
-        .throttle
-        .check(&throttle::SIGN_IN_ACCOUNT, &subject)
-        .await?;
-    let mut conn = state.db.get().await?;
-    let row = accounts::find(&mut conn, account.as_uuid()).await?;
-    drop(conn);
-    let verification = state
-        .hasher
-        .verify(row.password_hash.clone(), current_password)
-        .await?;
-    if verification == Verification::Mismatch && row.password_hash.is_some() {
-        state
-            .throttle
-            .fail(&throttle::SIGN_IN_ACCOUNT, &subject)
-            .await?;
-        return Err(AppError::new(ErrorKind::Unprocessable, "validation_failed")
-            .with_detail("Mật khẩu hiện tại không đúng.")
-            .with_field(
-                "current_password",
-                "wrong_password",
-                "Mật khẩu hiện tại không đúng.",
-            ));
-    }
+    let (current_token, authenticated_at) = current;
+    let row =
+        match account_changes::check_current_password(state, account, current_password).await? {
+            Some(row) => row,
+            // No password yet (VNeID only): setting one needs a fresh sign-in.
+            None if account_changes::recently_signed_in(authenticated_at, state.clock.now()) => {
+                let mut conn = state.db.get().await?;
+                accounts::find(&mut conn, account.as_uuid()).await?
+            }
+            None => return Err(account_changes::reauthentication_required()),
+        };
     password_policy::check_password(
         new_password.expose_secret(),
         &[
@@ -204,12 +210,13 @@ pub async fn change_password(
     let mut conn = state.db.get().await?;
     conn.transaction::<_, AppError, _>(async |c| {
         accounts::set_password_hash(c, row.id, &new_hash, true, now).await?;
+        let revoked = oidc::revoke_account_refresh_tokens(c, row.id, now).await?;
         audit::record(
             c,
             account,
             "password_changed",
             client,
-            serde_json::json!({}),
+            serde_json::json!({ "refresh_tokens_revoked": revoked }),
             now,
         )
         .await?;
@@ -225,13 +232,18 @@ pub async fn change_password(
 }
 
 /// Starts a change of email: a verification link goes to the new address,
-/// and the account's address changes only when it is followed.
+/// and the account's address changes only when it is followed. The
+/// holder is confirmed first ([`account_changes::confirm_holder`]: `holder`
+/// is the session's sign-in time and the password if given); the old
+/// verified address is told, with a link that undoes the change and locks.
 pub async fn request_email_change(
     state: &AppState,
     account: AccountId,
+    holder: (chrono::DateTime<chrono::Utc>, Option<SecretString>),
     new_email: &EmailAddress,
     client: &ClientInfo,
 ) -> AppResult<()> {
+    account_changes::confirm_holder(state, account, holder.0, holder.1).await?;
     spend_quota(
         state,
         &throttle::EMAIL_SENDING_IP,
@@ -261,6 +273,7 @@ pub async fn request_email_change(
             now,
         )
         .await?;
+        account_changes::notify_old_address(c, state, &row, Change::Email, now).await?;
         queue_email(
             c,
             now,
@@ -270,7 +283,7 @@ pub async fn request_email_change(
                 mail_domain: &domain,
             },
             &emails::VerifyEmail {
-                full_name: row.full_name,
+                full_name: row.full_name.clone(),
                 link: crate::identity::registration::verification_link(state, &token),
                 expires_at: emails::vietnam_time(
                     now + crate::identity::registration::VERIFY_TOKEN_TTL,

@@ -196,6 +196,31 @@ email_template!(
     html = "email/business_authorization_revoked/body.html"
 );
 
+/// A change of the account's email or phone was asked for: the old address
+/// is told, with a link that undoes it and locks the account.
+#[derive(Debug, Clone)]
+pub struct AccountChange {
+    /// Name to greet.
+    pub full_name: String,
+    /// What is changing, in Vietnamese (`địa chỉ email`, `số điện thoại`).
+    pub what: String,
+    /// When, formatted for people (Vietnam time).
+    pub at: String,
+    /// The undo link (carries the token).
+    pub link: String,
+    /// Expiry of the link, formatted for people (Vietnam time).
+    pub expires_at: String,
+}
+
+email_template!(
+    AccountChange,
+    name = "account_change",
+    sensitive = true,
+    subject = "email/account_change/subject.txt",
+    text = "email/account_change/body.txt",
+    html = "email/account_change/body.html"
+);
+
 /// Formats an instant for people: Vietnam time (UTC+7, no daylight saving).
 pub fn vietnam_time(at: chrono::DateTime<chrono::Utc>) -> String {
     let vietnam = chrono::FixedOffset::east_opt(7 * 3600).unwrap_or_else(|| chrono::Utc.fix());

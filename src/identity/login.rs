@@ -7,12 +7,7 @@ use secrecy::SecretString;
 use crate::{
     domain::{AccountId, EmailAddress, national_id::NationalId},
     error::{AppError, AppResult, ErrorKind},
-    identity::{
-        ClientInfo, audit, emails,
-        password::Verification,
-        sessions::Session,
-        throttle::{self, Rule},
-    },
+    identity::{ClientInfo, audit, emails, password::Verification, sessions::Session, throttle},
     notify::{outbox::Envelope, queue_email},
     startup::AppState,
     storage::accounts::{self, AccountRow},
@@ -33,13 +28,23 @@ pub fn invalid_credentials() -> AppError {
         .with_detail("Tên đăng nhập hoặc mật khẩu không đúng.")
 }
 
-/// The normalised account name used for throttling (so `A@x.vn` and `a@x.vn` share a counter).
-fn throttle_subject(username: &str) -> String {
-    username.trim().to_lowercase()
+/// The counter a sign-in name uses: the account's own when the name designates
+/// one (so its national ID and its email share it), else the normalised name.
+fn throttle_subject(account: Option<&AccountRow>, username: &str) -> String {
+    match account {
+        Some(account) => throttle::account_subject(AccountId::from(account.id)),
+        None => throttle::name_subject(username),
+    }
 }
 
-async fn check_locks(state: &AppState, rules: &[(&Rule, &str)]) -> AppResult<()> {
-    match state.throttle.locked_for_any(rules).await? {
+/// Reserves one password check for `subject` (atomically, before hashing):
+/// 429 while it is locked. A success must reset the counter.
+pub async fn reserve_attempt(state: &AppState, subject: &str) -> AppResult<()> {
+    match state
+        .throttle
+        .reserve(&throttle::SIGN_IN_ACCOUNT, subject)
+        .await?
+    {
         Some(wait) => Err(throttle::sign_in_locked(wait)),
         None => Ok(()),
     }
@@ -64,17 +69,20 @@ pub async fn sign_in(
     password: SecretString,
     client: &ClientInfo,
 ) -> AppResult<SignedIn> {
-    let subject = throttle_subject(username);
     let ip = client.ip.clone().unwrap_or_else(|| "-".into());
-    check_locks(
-        state,
-        &[
-            (&throttle::SIGN_IN_ACCOUNT, &subject),
-            (&throttle::SIGN_IN_IP, &ip),
-        ],
-    )
-    .await?;
+    if let Some(wait) = state
+        .throttle
+        .locked_for(&throttle::SIGN_IN_IP, &ip)
+        .await?
+    {
+        return Err(throttle::sign_in_locked(wait));
+    }
+    // Resolve the name first, so every name of one account counts together,
+    // then reserve the attempt before any hashing: parallel guesses cannot
+    // all pass a check made before the first of them failed.
     let account = find_account(state, username).await?;
+    let subject = throttle_subject(account.as_ref(), username);
+    reserve_attempt(state, &subject).await?;
     let verification = state
         .hasher
         .verify(
@@ -86,10 +94,7 @@ pub async fn sign_in(
     let (account, upgraded) = match (account, verification) {
         (Some(account), Verification::Match { upgraded }) => (account, upgraded),
         (account, _) => {
-            state
-                .throttle
-                .fail(&throttle::SIGN_IN_ACCOUNT, &subject)
-                .await?;
+            // The reservation already counted this failure for the account.
             state.throttle.fail(&throttle::SIGN_IN_IP, &ip).await?;
             if let Some(account) = account {
                 let mut conn = state.db.get().await?;
@@ -106,7 +111,12 @@ pub async fn sign_in(
             return Err(invalid_credentials());
         }
     };
-    // The password is right: from here on the answer may say what is wrong.
+    // The password is right: forget the failures, and from here on the
+    // answer may say what is wrong.
+    state
+        .throttle
+        .reset(&throttle::SIGN_IN_ACCOUNT, &subject)
+        .await?;
     match account.status.as_str() {
         "pending" => {
             return Err(AppError::new(ErrorKind::Forbidden, "email_not_verified").with_detail(
@@ -119,10 +129,6 @@ pub async fn sign_in(
         }
         _ => {}
     }
-    state
-        .throttle
-        .reset(&throttle::SIGN_IN_ACCOUNT, &subject)
-        .await?;
     let id = AccountId::from(account.id);
     let session = Session {
         account_id: id,

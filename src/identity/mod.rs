@@ -2,6 +2,7 @@
 //! verification, passwords (argon2id), sessions, throttling, and sign-in with
 //! the national identity provider (VNeID).
 
+pub mod account_changes;
 pub mod audit;
 pub mod business_registrations;
 pub mod businesses;

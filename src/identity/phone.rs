@@ -1,5 +1,6 @@
 //! Phone numbers: a new number is verified by a 6-digit code sent by SMS
-//! (10 minutes, 5 tries), and replaces the old one only then.
+//! (10 minutes, 5 tries), and replaces the old one only then. The verified
+//! email is told of the request, with a link that undoes it and locks.
 
 use chrono::Duration;
 use diesel_async::AsyncConnection;
@@ -9,7 +10,13 @@ use sha2::{Digest, Sha256};
 use crate::{
     domain::{AccountId, PhoneNumber},
     error::{AppError, AppResult, ErrorKind},
-    identity::{ClientInfo, audit, registration::spend_quota, throttle, tokens},
+    identity::{
+        ClientInfo,
+        account_changes::{self, Change},
+        audit,
+        registration::spend_quota,
+        throttle, tokens,
+    },
     notify::outbox::queue_sms,
     startup::AppState,
     storage::{accounts, sms},
@@ -24,13 +31,17 @@ fn code_hash(account: AccountId, code: &str) -> Vec<u8> {
     Sha256::digest(format!("{account}:{code}").as_bytes()).to_vec()
 }
 
-/// Sends a verification code to `phone` for `account`.
+/// Sends a verification code to `phone` for `account`, once the holder is
+/// confirmed ([`account_changes::confirm_holder`]: `holder` is the
+/// session's sign-in time and the password if given).
 pub async fn request_change(
     state: &AppState,
     account: AccountId,
+    holder: (chrono::DateTime<chrono::Utc>, Option<secrecy::SecretString>),
     phone: &PhoneNumber,
     client: &ClientInfo,
 ) -> AppResult<()> {
+    account_changes::confirm_holder(state, account, holder.0, holder.1).await?;
     spend_quota(
         state,
         &throttle::EMAIL_SENDING_RECIPIENT,
@@ -54,6 +65,18 @@ pub async fn request_change(
         )
         .await?;
         audit::record(c, account, "phone_change_requested", client, serde_json::json!({}), now).await?;
+        let row = accounts::find(c, account.as_uuid()).await?;
+        account_changes::notify_old_address(
+            c,
+            state,
+            &row,
+            Change::Phone {
+                previous: row.phone.as_deref(),
+                verified_at: row.phone_verified_at,
+            },
+            now,
+        )
+        .await?;
         queue_sms(
             c,
             now,

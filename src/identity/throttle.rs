@@ -175,6 +175,33 @@ impl Throttle {
         Ok(())
     }
 
+    /// Reserves one attempt under `rule` before the guess is checked, in one
+    /// atomic step (a Lua script): refused while `subject` is locked;
+    /// otherwise the attempt is counted as a failure now, and the attempt
+    /// that would lock on failure sets the lock at once, so attempts racing it
+    /// are refused instead of being checked. Returns the wait when refused.
+    /// A success must call [`Throttle::reset`]; a failure needs nothing more.
+    pub async fn reserve(&self, rule: &Rule, subject: &str) -> AppResult<Option<u64>> {
+        let (count_key, lock_key) = self.keys(rule, subject);
+        let mut conn = self.kv.conn().await?;
+        let (granted, value): (i64, i64) = redis::cmd("EVAL")
+            .arg(RESERVE_SCRIPT)
+            .arg(2)
+            .arg(&count_key)
+            .arg(&lock_key)
+            .arg(rule.window.as_secs())
+            .arg(rule.free_failures)
+            .arg(rule.base_lock.as_secs().max(1))
+            .arg(rule.max_lock.as_secs().max(1))
+            .query_async(&mut conn)
+            .await?;
+        if granted == 1 {
+            Ok(None)
+        } else {
+            Ok(Some(u64::try_from(value).unwrap_or(1).max(1)))
+        }
+    }
+
     /// Counts one use of a quota (not a failure): locks once the quota is spent.
     pub async fn spend(&self, rule: &Rule, subject: &str) -> AppResult<Option<u64>> {
         if let Some(wait) = self.locked_for(rule, subject).await? {
@@ -183,6 +210,42 @@ impl Throttle {
         self.fail(rule, subject).await?;
         Ok(None)
     }
+}
+
+/// Reserves an attempt (see [`Throttle::reserve`]). KEYS: the count, the
+/// lock. ARGV: window, free failures, base lock, longest lock (seconds).
+/// Answers `{1, slot}` when granted, `{0, wait}` when locked.
+const RESERVE_SCRIPT: &str = r"
+local ttl = redis.call('TTL', KEYS[2])
+if ttl ~= -2 then
+  return {0, ttl}
+end
+local n = redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+local free = tonumber(ARGV[2])
+if n > free then
+  local lock = tonumber(ARGV[3])
+  local doublings = math.min(n - free - 1, 20)
+  for _ = 1, doublings do
+    lock = lock * 2
+    if lock >= tonumber(ARGV[4]) then break end
+  end
+  lock = math.min(lock, tonumber(ARGV[4]))
+  redis.call('SET', KEYS[2], '1', 'EX', string.format('%d', lock))
+end
+return {1, n}
+";
+
+/// The throttling subject of an account: every name of it (national ID,
+/// email) and the password checks of its own pages share one counter.
+pub fn account_subject(account: crate::domain::AccountId) -> String {
+    format!("account:{account}")
+}
+
+/// The throttling subject of a sign-in name that designates no account
+/// (normalised, so `A@x.vn` and `a@x.vn` share a counter).
+pub fn name_subject(username: &str) -> String {
+    format!("name:{}", username.trim().to_lowercase())
 }
 
 /// Public look-ups by receipt code that found nothing, per client address:

@@ -2,6 +2,7 @@
 //! repository module per aggregate. All SQL of the application lives below
 //! this module; callers get plain row structs and `QueryResult`s.
 
+pub mod account_changes;
 pub mod accounts;
 pub mod businesses;
 pub mod catalog;

@@ -242,6 +242,8 @@ diesel::table! {
         expires_at -> Timestamptz,
         used_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
+        previous_phone -> Nullable<Text>,
+        previous_phone_verified_at -> Nullable<Timestamptz>,
     }
 }
 

@@ -1,4 +1,6 @@
-//! Password reset and password change.
+//! Password reset and change, email and phone changes (which need the
+//! holder: a recent sign-in or the password) and the undo link that takes
+//! such a change back and locks the account.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use secrecy::SecretString;
@@ -82,10 +84,11 @@ pub struct PasswordChange {
 #[utoipa::path(post, path = "/api/v1/me/password", tag = "account",
     request_body = PasswordChange, security(("session" = [])),
     responses(
-        (status = 200, description = "Changed; other sessions ended", body = crate::http::api::openapi::StatusMessage),
+        (status = 200, description = "Changed; other sessions and every refresh token ended", body = crate::http::api::openapi::StatusMessage),
         (status = 401, description = "Not signed in", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Cross-site request", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Cross-site request, or an account without a password and no recent sign-in (`reauthentication_required`)", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Wrong current password or a weak new one", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many wrong passwords for this account (`sign_in_locked`)", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn change_password(
     state: web::Data<AppState>,
@@ -99,7 +102,7 @@ pub async fn change_password(
     credentials::change_password(
         &state,
         current.session.account_id,
-        &current.token,
+        (&current.token, current.session.authenticated_at),
         body.current_password,
         body.new_password,
         &client,
@@ -116,15 +119,22 @@ pub async fn change_password(
 #[serde(deny_unknown_fields)]
 pub struct EmailChange {
     email: String,
+    /// The current password; needed unless the session signed in within
+    /// the last five minutes.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = Password)]
+    current_password: Option<SecretString>,
 }
 
 /// `POST /api/v1/me/email`: 202; the address changes once the link sent to it is followed.
 #[utoipa::path(post, path = "/api/v1/me/email", tag = "account",
     request_body = EmailChange, security(("session" = [])),
     responses(
-        (status = 202, description = "A verification link went to the new address", body = crate::http::api::openapi::StatusMessage),
+        (status = 202, description = "A verification link went to the new address; the old one is told, with an undo link", body = crate::http::api::openapi::StatusMessage),
         (status = 401, description = "Not signed in", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Not an email address", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Cross-site request, or neither a sign-in in the last five minutes nor the current password (`reauthentication_required`)", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not an email address, or a wrong current password", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many wrong passwords for this account (`sign_in_locked`)", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn change_email(
     state: web::Data<AppState>,
@@ -139,7 +149,15 @@ pub async fn change_email(
             .with_detail(e.to_string())
             .with_field("email", "email_format", e.to_string())
     })?;
-    credentials::request_email_change(&state, current.session.account_id, &email, &client).await?;
+    let body = body.into_inner();
+    credentials::request_email_change(
+        &state,
+        current.session.account_id,
+        (current.session.authenticated_at, body.current_password),
+        &email,
+        &client,
+    )
+    .await?;
     Ok(HttpResponse::Accepted().json(json!({
         "status": "pending_verification",
         "message": "Một liên kết xác minh đã được gửi tới địa chỉ email mới. Địa chỉ sẽ được thay đổi khi bạn mở liên kết đó.",
@@ -152,16 +170,22 @@ pub async fn change_email(
 pub struct PhoneChange {
     /// Vietnamese mobile number (0912 345 678, +84912345678, …).
     phone: String,
+    /// The current password; needed unless the session signed in within
+    /// the last five minutes.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = Password)]
+    current_password: Option<SecretString>,
 }
 
 /// `POST /api/v1/me/phone`: 202; a code is sent by SMS to the new number.
 #[utoipa::path(post, path = "/api/v1/me/phone", tag = "account",
     request_body = PhoneChange, security(("session" = [])),
     responses(
-        (status = 202, description = "A 6-digit code went to the new number by SMS", body = crate::http::api::openapi::StatusMessage),
+        (status = 202, description = "A 6-digit code went to the new number by SMS; the verified email is told, with an undo link", body = crate::http::api::openapi::StatusMessage),
         (status = 401, description = "Not signed in", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Not a Vietnamese mobile number", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many codes requested", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Cross-site request, or neither a sign-in in the last five minutes nor the current password (`reauthentication_required`)", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a Vietnamese mobile number, or a wrong current password", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many codes requested, or too many wrong passwords", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn change_phone(
     state: web::Data<AppState>,
@@ -176,8 +200,15 @@ pub async fn change_phone(
             .with_detail(e.message.to_string())
             .with_field("phone", e.code, e.message)
     })?;
-    crate::identity::phone::request_change(&state, current.session.account_id, &phone, &client)
-        .await?;
+    let body = body.into_inner();
+    crate::identity::phone::request_change(
+        &state,
+        current.session.account_id,
+        (current.session.authenticated_at, body.current_password),
+        &phone,
+        &client,
+    )
+    .await?;
     Ok(HttpResponse::Accepted().json(json!({
         "status": "pending_verification",
         "message": "Mã xác minh đã được gửi tới số điện thoại mới. Số sẽ được thay đổi khi bạn nhập đúng mã.",
@@ -216,6 +247,35 @@ pub async fn verify_phone(
     })))
 }
 
+/// Body of an undo.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UndoChange {
+    /// The token of the link sent to the old address.
+    token: String,
+}
+
+/// `POST /api/v1/account-changes/undo`: the holder takes back an email or
+/// phone change from the link sent to the old address; the account is locked.
+#[utoipa::path(post, path = "/api/v1/account-changes/undo", tag = "accounts",
+    request_body = UndoChange,
+    responses(
+        (status = 200, description = "The previous value is back; the account is locked and all its access ended", body = crate::http::api::openapi::StatusMessage),
+        (status = 400, description = "Unknown, used or expired link", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many bad links from this address", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn undo_change(
+    state: web::Data<AppState>,
+    client: ClientInfo,
+    body: web::Json<UndoChange>,
+) -> Result<HttpResponse, AppError> {
+    crate::identity::account_changes::undo_change(&state, body.token.trim(), &client).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "status": "account_locked",
+        "message": crate::identity::account_changes::UNDONE_MESSAGE,
+    })))
+}
+
 /// Registers the routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/password-resets").route(web::post().to(request_reset)))
@@ -223,5 +283,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/me/password").route(web::post().to(change_password)))
         .service(web::resource("/me/email").route(web::post().to(change_email)))
         .service(web::resource("/me/phone").route(web::post().to(change_phone)))
-        .service(web::resource("/me/phone/verify").route(web::post().to(verify_phone)));
+        .service(web::resource("/me/phone/verify").route(web::post().to(verify_phone)))
+        .service(web::resource("/account-changes/undo").route(web::post().to(undo_change)));
 }

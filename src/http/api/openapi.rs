@@ -137,6 +137,7 @@ impl Modify for SessionCookie {
         credentials::change_email,
         credentials::change_phone,
         credentials::verify_phone,
+        credentials::undo_change,
         me::me,
         me::sessions,
         me::revoke_session,
