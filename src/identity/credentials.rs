@@ -140,14 +140,23 @@ pub async fn confirm_reset(
     let id = AccountId::from(account.id);
     let redeemed = conn
         .transaction::<_, AppError, _>(async |c| {
-            if email_tokens::redeem(c, &hash_of_token, "reset_password", now)
-                .await?
-                .is_none()
-            {
+            let Some(token) =
+                email_tokens::redeem(c, &hash_of_token, "reset_password", now).await?
+            else {
                 return Ok(false);
-            }
+            };
             let row = accounts::find_for_update(c, account.id).await?;
             accounts::set_password_hash(c, account.id, &new_hash, true, now).await?;
+            // The link proves the address it was sent to: the one a receiver
+            // typed for a citizen proven at the counter is verified by it.
+            if row.email_verified_at.is_none()
+                && row
+                    .email
+                    .as_deref()
+                    .is_some_and(|e| e.eq_ignore_ascii_case(&token.email))
+            {
+                accounts::mark_email_verified(c, account.id, &token.email, now).await?;
+            }
             let revoked = oidc::revoke_account_refresh_tokens(c, account.id, now).await?;
             audit::record(
                 c,

@@ -182,6 +182,11 @@ async fn a_counter_check_replaces_a_squatters_account_and_the_owner_sets_their_o
         .await
         .expect("json");
     assert_eq!(me["assurance_level"], 2);
+    assert_eq!(
+        account(&app, &squatter.national_id).await["email_verified"],
+        true,
+        "the set-up link proved the owner's address"
+    );
 
     // The claimant's address learns it, and the agency's trail shows the check.
     assert!(
