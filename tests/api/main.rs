@@ -20,5 +20,6 @@ mod oidc_flow;
 mod oidc_independent;
 mod outbox;
 mod staff;
+mod trust_hardening;
 mod vault;
 mod vneid;
