@@ -40,14 +40,14 @@ impl Malformed {
     /// What is wrong, in Vietnamese, for the person who uploaded the file.
     pub fn detail(self) -> &'static str {
         match self {
-            Self::PdfHeader => {
-                "Nội dung tệp không phải là tệp PDF hợp lệ (thiếu phần đầu %PDF-)."
-            }
+            Self::PdfHeader => "Nội dung tệp không phải là tệp PDF hợp lệ (thiếu phần đầu %PDF-).",
             Self::PdfTrailer => {
                 "Nội dung tệp không phải là tệp PDF hợp lệ (thiếu phần kết thúc %%EOF)."
             }
             Self::PngSignature => "Nội dung tệp không phải là ảnh PNG hợp lệ (sai chữ ký PNG).",
-            Self::PngHeader => "Nội dung tệp không phải là ảnh PNG hợp lệ (phần IHDR không hợp lệ).",
+            Self::PngHeader => {
+                "Nội dung tệp không phải là ảnh PNG hợp lệ (phần IHDR không hợp lệ)."
+            }
             Self::PngEnd => "Nội dung tệp không phải là ảnh PNG hợp lệ (thiếu phần kết thúc IEND).",
             Self::JpegStart => {
                 "Nội dung tệp không phải là ảnh JPEG hợp lệ (thiếu dấu bắt đầu SOI)."
@@ -64,9 +64,7 @@ impl fmt::Display for Malformed {
 }
 
 const PNG_SIGNATURE: [u8; 8] = [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
-const PNG_IEND: [u8; 12] = [
-    0, 0, 0, 0, b'I', b'E', b'N', b'D', 0xAE, 0x42, 0x60, 0x82,
-];
+const PNG_IEND: [u8; 12] = [0, 0, 0, 0, b'I', b'E', b'N', b'D', 0xAE, 0x42, 0x60, 0x82];
 
 impl FileKind {
     /// The kind a media type (parameters ignored, any case) names, if one we take.
@@ -241,7 +239,10 @@ mod tests {
             Some(FileKind::Pdf)
         );
         assert_eq!(FileKind::from_media_type("image/png"), Some(FileKind::Png));
-        assert_eq!(FileKind::from_media_type(" image/jpeg "), Some(FileKind::Jpeg));
+        assert_eq!(
+            FileKind::from_media_type(" image/jpeg "),
+            Some(FileKind::Jpeg)
+        );
         assert_eq!(FileKind::from_media_type("text/html"), None);
         assert_eq!(FileKind::from_media_type("image/svg+xml"), None);
         assert_eq!(FileKind::from_media_type(""), None);
@@ -347,7 +348,10 @@ mod tests {
         for (bytes, why) in [
             (&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10][..], Malformed::JpegEnd),
             (&[0xFF, 0xD8, 0xFF, 0xD9][..], Malformed::JpegEnd),
-            (&[0xFF, 0xD8, 0x3C, 0x68, 0xFF, 0xD9][..], Malformed::JpegStart),
+            (
+                &[0xFF, 0xD8, 0x3C, 0x68, 0xFF, 0xD9][..],
+                Malformed::JpegStart,
+            ),
             (&b"GIF89a"[..], Malformed::JpegStart),
             (&[][..], Malformed::JpegStart),
         ] {

@@ -90,9 +90,11 @@ fn check_scraper(state: &AppState, req: &HttpRequest) -> Result<(), AppError> {
     if given.is_some_and(|g| token_matches(g, expected.expose_secret())) {
         Ok(())
     } else {
-        Err(AppError::new(ErrorKind::Unauthorized, "metrics_token_invalid")
-            .with_detail("Cần mã truy cập hợp lệ để đọc số liệu vận hành.")
-            .with_header(header::WWW_AUTHENTICATE, "Bearer realm=\"metrics\""))
+        Err(
+            AppError::new(ErrorKind::Unauthorized, "metrics_token_invalid")
+                .with_detail("Cần mã truy cập hợp lệ để đọc số liệu vận hành.")
+                .with_header(header::WWW_AUTHENTICATE, "Bearer realm=\"metrics\""),
+        )
     }
 }
 

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod businesses;
 pub mod catalog;
+pub mod demo;
 pub mod dossiers;
 pub mod email_tokens;
 pub mod emails;
