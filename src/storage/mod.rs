@@ -17,6 +17,7 @@ pub mod sms;
 pub mod staff;
 pub mod stats;
 pub mod vault;
+pub mod vault_formats;
 
 use std::time::Duration;
 

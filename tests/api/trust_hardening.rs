@@ -558,6 +558,38 @@ async fn a_vault_item_moved_to_another_owner_does_not_open_and_old_items_still_d
         .expect("the old record")
         .clone();
     assert_eq!(legacy["data"]["level"], "Đại học");
+
+    // A rotation moves it to the owner-bound format: it still opens for A,
+    // and no longer for anyone else.
+    let mut db = app.db().await;
+    eservices::vault::keys::rotate(&ring, &mut db)
+        .await
+        .expect("rotation");
+    drop(db);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) AS n FROM vault_records \
+             WHERE length(payload) > 0 AND substring(payload from 1 for 4) <> 'EO2.'::bytea"
+        ))
+        .await,
+        0,
+        "every payload is owner-bound now"
+    );
+    let mine = json_of(app.get("/api/v1/vault/records").await, 200).await;
+    assert!(
+        mine["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .any(|r| r["id"] == legacy_id.to_string().as_str() && r["data"]["level"] == "Đại học")
+    );
+    sql(
+        &app,
+        format!("UPDATE vault_records SET account_id = '{b_id}' WHERE id = '{legacy_id}'"),
+    )
+    .await;
+    let res = b_get("/api/v1/vault/records".into()).await.expect("get");
+    assert_eq!(res.status(), 409);
 }
 
 // ---- seed --demo never over real data -------------------------------------
