@@ -567,10 +567,10 @@ async fn a_vault_item_moved_to_another_owner_does_not_open_and_old_items_still_d
         .expect("rotation");
     drop(db);
     assert_eq!(
-        app.count(&format!(
+        app.count(
             "SELECT count(*) AS n FROM vault_records \
              WHERE length(payload) > 0 AND substring(payload from 1 for 4) <> 'EO2.'::bytea"
-        ))
+        )
         .await,
         0,
         "every payload is owner-bound now"
