@@ -156,6 +156,9 @@ pub struct Settings {
     /// `file:///srv/files` or `memory:///`) or else the folder `FILES_DIR`
     /// (default `.data/files`).
     pub files: FilesSettings,
+    /// `METRICS_TOKEN`: the bearer token `/metrics` requires (at least 32
+    /// characters); unset, `/metrics` answers 404.
+    pub metrics_token: Option<SecretString>,
 }
 
 /// Where files are kept.
@@ -405,7 +408,17 @@ impl Settings {
             ),
         };
 
+        let metrics_token = match env.get("METRICS_TOKEN") {
+            Some(t) if t.chars().count() < 32 => {
+                return Err(ConfigError::new(
+                    "METRICS_TOKEN",
+                    "must be at least 32 characters (generate one with: head -c 32 /dev/urandom | base64)",
+                ));
+            }
+            t => t.map(SecretString::from),
+        };
         Ok(Self {
+            metrics_token,
             public_url,
             bind_addr,
             database: DatabaseSettings::from_env(env)?,
@@ -542,6 +555,7 @@ mod tests {
             ("VNEID_ISSUER", "ftp://vneid.example"),
             ("VAULT_MASTER_KEY", "c2hvcnQ="),
             ("VAULT_RETIRED_KEYS", "bad"),
+            ("METRICS_TOKEN", "short"),
         ] {
             let mut env = base();
             env.insert(var.into(), value.into());

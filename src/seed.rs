@@ -92,8 +92,43 @@ fn demo_totp_secret(username: &str) -> TotpSecret {
 /// Where the catalog files are, from the project root.
 pub const CATALOG_DIR: &str = "data/catalog";
 
-/// Runs the loaders (the catalog from `catalog_dir`); `demo` adds the demonstration data.
+/// The usernames of the demo civil servants.
+fn demo_usernames() -> Vec<String> {
+    DEMO_AGENCIES
+        .iter()
+        .flat_map(|(_, slug, _)| {
+            ["receiver", "processor", "approver", "agency_admin"]
+                .map(|role| format!("{slug}.{}", role.replace('_', "")))
+        })
+        .collect()
+}
+
+/// Refuses to add demo data (known passwords, TOTP secrets and client
+/// secrets) to a database that holds real accounts. There is no override:
+/// demo data belongs in development and test databases only.
+async fn refuse_real_data(state: &AppState) -> anyhow::Result<()> {
+    let ids: Vec<&str> = DEMO_CITIZENS.iter().map(|c| c.national_id).collect();
+    let mut conn = state.db.get().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (citizens, civil_servants) =
+        crate::storage::demo::accounts_other_than(&mut conn, &ids, &demo_usernames()).await?;
+    let real = citizens + civil_servants;
+    if real > 0 {
+        anyhow::bail!(
+            "refusing to add demo data: this database holds {real} real account(s) \
+             ({citizens} citizen(s), {civil_servants} civil servant(s)) besides the demo ones, \
+             and demo accounts have published passwords. Use `eservices seed` (without --demo) \
+             here; seed demo data only into a development or test database"
+        );
+    }
+    Ok(())
+}
+
+/// Runs the loaders (the catalog from `catalog_dir`); `demo` adds the
+/// demonstration data, only to a database without real accounts.
 pub async fn run(state: &AppState, catalog_dir: &Path, demo: bool) -> anyhow::Result<SeedReport> {
+    if demo {
+        refuse_real_data(state).await?;
+    }
     let mut report = SeedReport::default();
     let depth = crate::admin::job_stats(state).await?;
     report.lines.push(format!(

@@ -176,6 +176,7 @@ impl Application {
                 .wrap(from_fn(http::middleware::catch_panic))
                 .wrap(from_fn(http::middleware::track_metrics))
                 .wrap(from_fn(http::request_id::middleware))
+                .wrap(from_fn(http::middleware::security_headers))
                 .configure(http::configure)
                 .configure(|cfg| {
                     if let Some(extra) = extra {

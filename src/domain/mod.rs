@@ -9,6 +9,7 @@ pub mod calendar;
 pub mod chart;
 pub mod dossier;
 pub mod email_address;
+pub mod file_kind;
 pub mod form;
 pub mod ids;
 pub mod national_id;

@@ -1,5 +1,6 @@
-//! Files attached to dossiers: PDF, JPEG and PNG recognised by their content
-//! (a name or declared type that disagrees is refused), limits per file and
+//! Files attached to dossiers: PDF, JPEG and PNG, the bytes checked to be a
+//! well-formed file of the declared type (`domain::file_kind`; bytes that are
+//! not are refused with 422, a name or type we do not take with 415), limits per file and
 //! per dossier, safe names, SHA-256 stored and checked on every read. The
 //! applicant uploads while the dossier is a draft or waits for a supplement;
 //! the applicant and the staff of its agency read them, each staff read
@@ -16,7 +17,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
-    domain::{AccountId, dossier::Status},
+    domain::{AccountId, dossier::Status, file_kind::FileKind},
     error::{AppError, AppResult, ErrorKind},
     identity::staff::StaffSession,
     startup::AppState,
@@ -83,29 +84,6 @@ impl From<FileRow> for FileView {
     }
 }
 
-/// The type the bytes are, if one we take.
-pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
-    if bytes.starts_with(b"%PDF-") {
-        Some("application/pdf")
-    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        Some("image/jpeg")
-    } else if bytes.starts_with(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A]) {
-        Some("image/png")
-    } else {
-        None
-    }
-}
-
-fn extension_ok(name: &str, content_type: &str) -> bool {
-    let lower = name.to_lowercase();
-    match content_type {
-        "application/pdf" => lower.ends_with(".pdf"),
-        "image/jpeg" => lower.ends_with(".jpg") || lower.ends_with(".jpeg"),
-        "image/png" => lower.ends_with(".png"),
-        _ => false,
-    }
-}
-
 /// A safe display name: no path, no control characters, NFC, at most 150 characters.
 pub fn safe_name(raw: &str) -> Option<String> {
     let base = raw.rsplit(['/', '\\']).next().unwrap_or_default();
@@ -159,18 +137,24 @@ pub fn check_upload(upload: &Upload) -> AppResult<(String, &'static str)> {
         return Err(AppError::new(ErrorKind::PayloadTooLarge, "file_too_large")
             .with_detail("Mỗi tệp tối đa 10 MB."));
     }
-    let content_type =
-        sniff(&upload.bytes).ok_or_else(|| unsupported("Chỉ nhận tệp PDF, JPEG hoặc PNG."))?;
-    if upload
-        .declared_type
-        .as_deref()
-        .is_some_and(|d| d.split(';').next().unwrap_or_default().trim() != content_type)
-        || !extension_ok(&name, content_type)
-    {
+    // The declared type when there is one (it is what a browser would go
+    // by), else what the first bytes announce; then the whole structure.
+    let kind = match upload.declared_type.as_deref() {
+        Some(declared) => FileKind::from_media_type(declared),
+        None => FileKind::sniff(&upload.bytes),
+    }
+    .ok_or_else(|| unsupported("Chỉ nhận tệp PDF, JPEG hoặc PNG."))?;
+    kind.check(&upload.bytes).map_err(|why| {
+        AppError::new(ErrorKind::Unprocessable, "file_content_invalid")
+            .with_detail(why.detail())
+            .with_field("file", "file_content_invalid", why.detail())
+    })?;
+    if !kind.extension_fits(&name) {
         return Err(unsupported(
             "Nội dung tệp không khớp với tên hoặc loại tệp đã khai báo.",
         ));
     }
+    let content_type = kind.media_type();
     Ok((name, content_type))
 }
 

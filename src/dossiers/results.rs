@@ -111,8 +111,9 @@ pub async fn stage(
     })?;
     drop(conn);
     let id = Uuid::now_v7();
-    let (data_key, sha256) = documents::put(state, id, &upload.bytes).await?;
-    let (account_id, business_id) = owner_of(&row).columns();
+    let owner = owner_of(&row);
+    let (data_key, sha256) = documents::put(state, id, owner, &upload.bytes).await?;
+    let (account_id, business_id) = owner.columns();
     let doc = DocumentRow {
         id,
         account_id,

@@ -2,10 +2,17 @@
 
 use std::time::Duration;
 
-use actix_web::{HttpResponse, http::header, web};
+use actix_web::{HttpRequest, HttpResponse, http::header, web};
+use secrecy::ExposeSecret;
 use serde_json::json;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 
-use crate::{startup::AppState, storage};
+use crate::{
+    error::{AppError, ErrorKind},
+    startup::AppState,
+    storage,
+};
 
 /// How long a readiness check waits for each dependency.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
@@ -59,8 +66,45 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         .json(body)
 }
 
-/// `GET /metrics`: Prometheus text; samples queue depth and pool usage first.
-pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+/// Whether `given` is the configured token: both hashed first, then compared
+/// in constant time, so neither the content nor the length leaks by timing.
+fn token_matches(given: &str, expected: &str) -> bool {
+    Sha256::digest(given.as_bytes())
+        .ct_eq(&Sha256::digest(expected.as_bytes()))
+        .into()
+}
+
+/// Refuses a scrape without `Authorization: Bearer <METRICS_TOKEN>`; with no
+/// token configured the endpoint does not exist (404).
+fn check_scraper(state: &AppState, req: &HttpRequest) -> Result<(), AppError> {
+    let Some(expected) = &state.settings.metrics_token else {
+        return Err(AppError::new(ErrorKind::NotFound, "route_not_found")
+            .with_detail("Đường dẫn không tồn tại."));
+    };
+    let given = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    if given.is_some_and(|g| token_matches(g, expected.expose_secret())) {
+        Ok(())
+    } else {
+        Err(
+            AppError::new(ErrorKind::Unauthorized, "metrics_token_invalid")
+                .with_detail("Cần mã truy cập hợp lệ để đọc số liệu vận hành.")
+                .with_header(header::WWW_AUTHENTICATE, "Bearer realm=\"metrics\""),
+        )
+    }
+}
+
+/// `GET /metrics`: Prometheus text for a scraper holding `METRICS_TOKEN`;
+/// samples queue depth and pool usage first.
+pub async fn metrics(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    check_scraper(&state, &req)?;
     let status = state.db.status();
     let m = &state.metrics;
     let in_use = i64::try_from(status.size.saturating_sub(status.available)).unwrap_or(0);
@@ -91,7 +135,22 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         ),
         Err(_) => tracing::warn!("metrics: queue depth timed out"),
     }
-    HttpResponse::Ok()
+    Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(m.render())
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(m.render()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::token_matches;
+
+    #[test]
+    fn only_the_exact_token_matches() {
+        let token = "0123456789abcdef0123456789abcdef";
+        assert!(token_matches(token, token));
+        assert!(!token_matches("0123456789abcdef0123456789abcdeX", token));
+        assert!(!token_matches("0123456789abcdef", token));
+        assert!(!token_matches("", token));
+    }
 }

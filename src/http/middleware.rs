@@ -1,5 +1,6 @@
-//! Middleware: metrics and access log, panic containment, and problem+json
-//! for errors the framework produces itself (unknown method, bad path, …).
+//! Middleware: security headers on every response, metrics and access log,
+//! panic containment, and problem+json for errors the framework produces
+//! itself (unknown method, bad path, …).
 
 use std::{panic::AssertUnwindSafe, time::Instant};
 
@@ -7,7 +8,7 @@ use actix_web::{
     Error, ResponseError,
     body::MessageBody,
     dev::{ServiceRequest, ServiceResponse},
-    http::header,
+    http::header::{self, HeaderMap, HeaderValue},
     middleware::{ErrorHandlerResponse, ErrorHandlers, Next},
     web,
 };
@@ -18,6 +19,61 @@ use crate::{
     startup::AppState,
     telemetry::panic_message,
 };
+
+/// `Strict-Transport-Security` sent when `PUBLIC_URL` is https.
+pub const HSTS: &str = "max-age=31536000; includeSubDomains";
+/// `Referrer-Policy`: the origin at most, never a path (paths carry ids);
+/// `no-referrer` would make browsers send `Origin: null` on our own forms.
+pub const REFERRER_POLICY: &str = "strict-origin";
+/// The policy of responses that set none of their own: never framed.
+pub const DEFAULT_CSP: &str = "frame-ancestors 'none'";
+
+/// Adds the headers every response carries, keeping those a handler chose
+/// (a page's or a download's own `Content-Security-Policy`).
+pub fn add_security_headers(headers: &mut HeaderMap, https: bool) {
+    let defaults = [
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, REFERRER_POLICY),
+        (header::CONTENT_SECURITY_POLICY, DEFAULT_CSP),
+    ];
+    for (name, value) in defaults {
+        if !headers.contains_key(&name) {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
+    }
+    if https {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(HSTS),
+        );
+    }
+}
+
+/// The outermost layer: security headers on every response, errors that
+/// escaped the inner layers (a contained panic, a middleware's refusal)
+/// included.
+pub async fn security_headers(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let https = req
+        .app_data::<web::Data<AppState>>()
+        .is_some_and(|s| s.settings.public_url.scheme() == "https");
+    match next.call(req).await {
+        Ok(mut res) => {
+            add_security_headers(res.headers_mut(), https);
+            Ok(res)
+        }
+        Err(err) => {
+            // The server renders an escaped error by itself; render it here
+            // instead, so it carries the headers too.
+            let mut response = err.error_response();
+            add_security_headers(response.headers_mut(), https);
+            Err(actix_web::error::InternalError::from_response("request failed", response).into())
+        }
+    }
+}
 
 /// Counts and times every request by route pattern (never by raw path, which
 /// may carry personal data) and writes one access-log line.

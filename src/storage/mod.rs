@@ -6,6 +6,7 @@ pub mod account_changes;
 pub mod accounts;
 pub mod businesses;
 pub mod catalog;
+pub mod demo;
 pub mod dossiers;
 pub mod email_tokens;
 pub mod emails;
@@ -18,6 +19,7 @@ pub mod sms;
 pub mod staff;
 pub mod stats;
 pub mod vault;
+pub mod vault_formats;
 
 use std::time::Duration;
 

@@ -172,6 +172,12 @@ impl Keyring {
     }
 }
 
+/// The first bytes of a payload in the owner-bound format: the associated
+/// data names the item's owner as well as the item, so a payload moved to
+/// another owner's row does not open. Payloads without it are the first
+/// format (the item alone), still read.
+pub const OWNER_BOUND_PREFIX: &[u8; 4] = b"EO2.";
+
 /// A per-item data key (envelope encryption): an item's payload is encrypted
 /// under its own random key, and that key is sealed under the master key. A
 /// rotation of the master key re-seals the small data keys, never the payloads.
@@ -217,6 +223,32 @@ impl DataKey {
         out.extend_from_slice(&nonce);
         out.extend_from_slice(&body);
         out
+    }
+
+    /// `encrypt` in the owner-bound format: the prefix, then `nonce ||
+    /// ciphertext+tag` bound to `bound_aad` (which names the owner).
+    pub fn encrypt_bound(&self, plaintext: &[u8], bound_aad: &str) -> Vec<u8> {
+        let mut out = OWNER_BOUND_PREFIX.to_vec();
+        out.extend_from_slice(&self.encrypt(plaintext, bound_aad));
+        out
+    }
+
+    /// The plaintext of a payload of either format: an owner-bound one opens
+    /// only with `bound_aad`, one of the first format with `legacy_aad`.
+    /// (A first-format payload that happens to begin with the prefix is
+    /// still read; no payload opens under associated data it was not made with.)
+    pub fn decrypt_versioned(
+        &self,
+        sealed: &[u8],
+        bound_aad: &str,
+        legacy_aad: &str,
+    ) -> Result<Vec<u8>, CryptoError> {
+        match sealed.strip_prefix(OWNER_BOUND_PREFIX.as_slice()) {
+            Some(rest) => self
+                .decrypt(rest, bound_aad)
+                .or_else(|bound_err| self.decrypt(sealed, legacy_aad).map_err(|_| bound_err)),
+            None => self.decrypt(sealed, legacy_aad),
+        }
     }
 
     /// The plaintext of `encrypt`'s output; `Tampered` if anything changed.
@@ -317,6 +349,52 @@ mod tests {
         assert_eq!(
             reopened.decrypt(&body[..10], "vault.record:1"),
             Err(CryptoError::Malformed)
+        );
+    }
+
+    #[test]
+    fn owner_bound_payloads_open_only_for_their_owner_and_old_ones_still_open() {
+        let ring = Keyring::new(key(1), vec![]);
+        let (dek, _) = DataKey::generate(&ring, "vault.record:1");
+        let mine = "vault.record:1;owner=account:a";
+        let theirs = "vault.record:1;owner=account:b";
+        let bound = dek.encrypt_bound(b"{}", mine);
+        assert!(bound.starts_with(OWNER_BOUND_PREFIX));
+        assert_eq!(
+            dek.decrypt_versioned(&bound, mine, "vault.record:1"),
+            Ok(b"{}".to_vec())
+        );
+        assert_eq!(
+            dek.decrypt_versioned(&bound, theirs, "vault.record:1"),
+            Err(CryptoError::Tampered),
+            "moved to another owner, it does not open, not even as the first format"
+        );
+        // The first format (the item alone) still opens, whoever the owner.
+        let legacy = dek.encrypt(b"{\"a\":1}", "vault.record:1");
+        assert_eq!(
+            dek.decrypt_versioned(&legacy, mine, "vault.record:1"),
+            Ok(b"{\"a\":1}".to_vec())
+        );
+        assert_eq!(
+            dek.decrypt_versioned(&legacy, mine, "vault.record:2"),
+            Err(CryptoError::Tampered)
+        );
+        // A first-format payload whose random nonce begins like the prefix.
+        let nonce: [u8; 12] = *b"EO2.abcdefgh";
+        let body = dek
+            .0
+            .encrypt(
+                &Nonce::from(nonce),
+                Payload {
+                    msg: b"x",
+                    aad: b"vault.record:1",
+                },
+            )
+            .expect("encrypts");
+        let lookalike = [&nonce[..], &body].concat();
+        assert_eq!(
+            dek.decrypt_versioned(&lookalike, mine, "vault.record:1"),
+            Ok(b"x".to_vec())
         );
     }
 

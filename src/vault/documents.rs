@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{crypto::DataKey, document_context, object_path, signing};
+use super::{crypto::DataKey, document_context, object_path, owner_bound, signing};
 use crate::{
     domain::{
         AccountId,
@@ -86,17 +86,23 @@ impl DocumentView {
     }
 }
 
-/// Encrypts `bytes` under a new data key for document `id` and stores them;
-/// the sealed data key and the plaintext's SHA-256.
-pub async fn put(state: &AppState, id: Uuid, bytes: &[u8]) -> AppResult<(String, Vec<u8>)> {
+/// Encrypts `bytes` under a new data key for document `id` of `owner` (bound
+/// to both) and stores them; the sealed data key and the plaintext's SHA-256.
+pub async fn put(
+    state: &AppState,
+    id: Uuid,
+    owner: Owner,
+    bytes: &[u8],
+) -> AppResult<(String, Vec<u8>)> {
     let context = document_context(id);
+    let (account, business) = owner.columns();
     let (key, sealed) = DataKey::generate(&state.settings.keyring, &context);
     let digest = Sha256::digest(bytes).to_vec();
     state
         .files
         .put(
             &object_path(id),
-            PutPayload::from(key.encrypt(bytes, &context)),
+            PutPayload::from(key.encrypt_bound(bytes, &owner_bound(&context, account, business))),
         )
         .await
         .map_err(|e| {
@@ -133,8 +139,9 @@ pub async fn bytes(state: &AppState, row: &DocumentRow) -> AppResult<Bytes> {
     let context = document_context(row.id);
     let key = DataKey::open(&state.settings.keyring, &row.data_key, &context)
         .map_err(|_| tampered(row.id, "data key"))?;
+    let bound = owner_bound(&context, row.account_id, row.business_id);
     let plain = key
-        .decrypt(&stored, &context)
+        .decrypt_versioned(&stored, &bound, &context)
         .map_err(|_| tampered(row.id, "ciphertext"))?;
     if Sha256::digest(&plain)[..] != row.sha256[..] {
         return Err(tampered(row.id, "sha256"));

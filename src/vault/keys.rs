@@ -3,12 +3,21 @@
 //! that re-seals every value under the active key, so a retired key can be
 //! dropped. Rotation runs while the service serves: values sealed under
 //! either key open throughout, and each value is swapped only if unchanged.
+//! Rotation also moves record payloads of the first format to the
+//! owner-bound one.
 
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
+use uuid::Uuid;
 
-use super::crypto::Keyring;
-use crate::storage::vault::{self as store, SealedColumn};
+use super::{
+    crypto::{DataKey, Keyring, OWNER_BOUND_PREFIX},
+    owner_bound, record_context,
+};
+use crate::storage::{
+    vault::{self as store, SealedColumn},
+    vault_formats,
+};
 
 const CANARY: &str = "vault.canary";
 
@@ -97,6 +106,10 @@ pub async fn rotate(ring: &Keyring, conn: &mut AsyncPgConnection) -> anyhow::Res
         }
         report.resealed.push((column.name(), count));
     }
+    report.resealed.push((
+        "vault_records payloads (owner-bound)",
+        bind_owners(ring, conn).await?,
+    ));
     let in_use = store::key_ids_in_use(conn).await?;
     for (kid, _) in store::key_checks(conn).await? {
         if kid != ring.active_id() && !in_use.contains(&kid) {
@@ -105,4 +118,37 @@ pub async fn rotate(ring: &Keyring, conn: &mut AsyncPgConnection) -> anyhow::Res
         }
     }
     Ok(report)
+}
+
+/// Moves record payloads of the first format (the record id alone as
+/// associated data) to the owner-bound one, each swap only if unchanged; a
+/// payload that does not open is left as it is (and logged by id). Returns
+/// how many moved. Documents' files keep their format: they open either way.
+async fn bind_owners(ring: &Keyring, conn: &mut AsyncPgConnection) -> anyhow::Result<usize> {
+    let mut after = Uuid::nil();
+    let mut moved = 0;
+    loop {
+        let batch =
+            vault_formats::records_without_prefix(conn, OWNER_BOUND_PREFIX, after, 500).await?;
+        let Some(last) = batch.last() else {
+            return Ok(moved);
+        };
+        after = last.id;
+        for row in &batch {
+            let context = record_context(row.id);
+            let opened = DataKey::open(ring, &row.data_key, &context)
+                .and_then(|key| Ok((key.decrypt(&row.payload, &context)?, key)));
+            let Ok((plain, key)) = opened else {
+                tracing::warn!(record = %row.id, "a vault record does not open; left in its format");
+                continue;
+            };
+            let bound = key.encrypt_bound(
+                &plain,
+                &owner_bound(&context, row.account_id, row.business_id),
+            );
+            if vault_formats::replace_payload(conn, row.id, &row.payload, &bound).await? {
+                moved += 1;
+            }
+        }
+    }
 }

@@ -23,12 +23,26 @@ pub mod signing;
 
 use uuid::Uuid;
 
-/// The associated data binding a record's payload (and its data key) to it.
+/// The associated data binding an item's payload to its owner too (the
+/// owner-bound format of `crypto::DataKey::encrypt_bound`): `context` (the
+/// item's) and the owner columns of its row.
+pub(crate) fn owner_bound(context: &str, account: Option<Uuid>, business: Option<Uuid>) -> String {
+    match (account, business) {
+        (Some(a), None) => format!("{context};owner=account:{a}"),
+        (None, Some(b)) => format!("{context};owner=business:{b}"),
+        (Some(a), Some(b)) => format!("{context};owner=account:{a},business:{b}"),
+        (None, None) => format!("{context};owner=none"),
+    }
+}
+
+/// The associated data binding a record's data key (and its payload of the
+/// first format) to it.
 pub(crate) fn record_context(id: Uuid) -> String {
     format!("vault.record:{id}")
 }
 
-/// The associated data binding a document's file (and its data key) to it.
+/// The associated data binding a document's data key (and its file of the
+/// first format) to it.
 pub(crate) fn document_context(id: Uuid) -> String {
     format!("vault.document:{id}")
 }

@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{crypto::DataKey, record_context};
+use super::{crypto::DataKey, owner_bound, record_context};
 use crate::{
     domain::{
         AccountId,
@@ -78,9 +78,10 @@ fn sex_label(sex: &str) -> &'static str {
 /// Opens a stored record.
 fn open(state: &AppState, row: &RecordRow) -> AppResult<Candidate> {
     let context = record_context(row.id);
+    let bound = owner_bound(&context, row.account_id, row.business_id);
     let key = DataKey::open(&state.settings.keyring, &row.data_key, &context);
     let plain = key
-        .and_then(|k| k.decrypt(&row.payload, &context))
+        .and_then(|k| k.decrypt_versioned(&row.payload, &bound, &context))
         .map_err(|e| {
             tracing::error!(record = %row.id, error = %e, "a vault record does not open");
             AppError::conflict("vault_integrity_failed")
@@ -254,7 +255,7 @@ pub async fn store(
             business_id,
             record_type: new.record_type.to_owned(),
             data_key: sealed,
-            payload: key.encrypt(&plain, &context),
+            payload: key.encrypt_bound(&plain, &owner_bound(&context, account_id, business_id)),
             provenance: new.provenance.as_str().into(),
             source_agency_code: new.source_agency_code.map(str::to_owned),
             source_dossier_id: new.source_dossier_id,

@@ -272,7 +272,8 @@ async fn a_dossier_is_worked_from_the_queue_to_its_result_in_the_back_office() {
         .send()
         .await
         .expect("upload");
-    assert_eq!(res.status(), 415);
+    // Bytes that are not a well-formed file of the declared type.
+    assert_eq!(res.status(), 422);
 
     let approver = desk(&app, "bo.pheduyet", WARD, "approver").await;
     let (_, html) = app.page(&approver, &path).await;

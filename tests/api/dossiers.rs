@@ -934,11 +934,7 @@ async fn files_are_checked_by_content_kept_intact_and_staff_reads_are_logged() {
     let file: Value = res.json().await.expect("json");
     assert_eq!(file["name"], "căn cước.pdf", "no path in a name");
     assert_eq!(file["content_type"], "application/pdf");
-    let png = [
-        &[0x89_u8, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A][..],
-        &[0; 16],
-    ]
-    .concat();
+    let png = eservices::domain::file_kind::png_skeleton(2, 2);
     assert_eq!(
         upload(&app, &id, "anh.png", "image/png", png.clone())
             .await
@@ -948,14 +944,18 @@ async fn files_are_checked_by_content_kept_intact_and_staff_reads_are_logged() {
 
     // Lying names and types, unknown content, oversize: refused, nothing stored.
     for (name, content_type, bytes, status) in [
-        ("anh.pdf", "application/pdf", png.clone(), 415),
-        ("giay.pdf", "image/png", pdf("x"), 415),
+        // Bytes that are not a well-formed file of the declared type: 422.
+        ("anh.pdf", "application/pdf", png.clone(), 422),
+        ("giay.pdf", "image/png", pdf("x"), 422),
         (
             "script.pdf",
             "application/pdf",
             b"#!/bin/sh\necho".to_vec(),
-            415,
+            422,
         ),
+        // A type we do not take, or a name that disagrees: 415.
+        ("trang.html", "text/html", b"<html></html>".to_vec(), 415),
+        ("giay.png", "application/pdf", pdf("x"), 415),
         ("rong.pdf", "application/pdf", Vec::new(), 422),
         (
             "lon.pdf",

@@ -136,7 +136,7 @@ async fn losing_redis_makes_the_app_unready_until_redis_is_back() {
 
 #[tokio::test]
 async fn losing_postgres_makes_the_app_unready_and_it_recovers_without_restart() {
-    let app = TestApp::spawn().await;
+    let app = crate::trust_hardening::app_with_metrics().await;
     // Hold pooled connections so the outage breaks live ones, as a restart does.
     assert_eq!(ready(&app).await.0, 200);
     app.queue("h@example.vn", &email(&app)).await;
@@ -157,7 +157,7 @@ async fn losing_postgres_makes_the_app_unready_and_it_recovers_without_restart()
     let (status, body) = ready(&app).await;
     assert_eq!(status, 503);
     assert_eq!(body["checks"]["database"], "unavailable");
-    let res = app.get("/metrics").await;
+    let res = crate::trust_hardening::scrape(&app).await;
     assert_eq!(
         res.status(),
         200,

@@ -54,7 +54,7 @@ async fn every_response_carries_a_request_id_and_keeps_a_sane_incoming_one() {
 
 #[tokio::test]
 async fn metrics_count_requests_by_route_and_show_queue_and_pool() {
-    let app = TestApp::spawn().await;
+    let app = crate::trust_hardening::app_with_metrics().await;
     for _ in 0..3 {
         assert_eq!(app.get("/healthz").await.status(), 200);
     }
@@ -68,7 +68,7 @@ async fn metrics_count_requests_by_route_and_show_queue_and_pool() {
     )
     .await;
 
-    let res = app.get("/metrics").await;
+    let res = crate::trust_hardening::scrape(&app).await;
     assert_eq!(res.status(), 200);
     assert!(
         res.headers()["content-type"]

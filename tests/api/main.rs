@@ -23,6 +23,7 @@ mod staff;
 mod trust_account;
 mod trust_business;
 mod trust_claims;
+mod trust_hardening;
 mod trust_identity;
 mod trust_tokens;
 mod vault;

@@ -340,6 +340,7 @@ pub struct UploadQuery {
         (status = 201, description = "Attached", body = crate::dossiers::files::FileView),
         (status = 413, description = "Too large (file or dossier)", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not a PDF, JPEG or PNG, or not what its name says", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`file_content_invalid`: the bytes are not a well-formed file of the declared type", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn attach(
     state: web::Data<AppState>,
@@ -393,16 +394,23 @@ pub fn file_response(row: &crate::storage::dossiers::FileRow, bytes: web::Bytes)
     bytes_response(&row.name, &row.content_type, bytes)
 }
 
-/// A file's bytes under `name`, of `content_type`, not sniffed nor cached.
+/// The policy of every uploaded file and vault document we serve: a
+/// sandboxed document that loads nothing, so a file that a browser renders
+/// anyway cannot run script in our origin nor be framed.
+pub const FILE_CSP: &str = "sandbox; default-src 'none'; frame-ancestors 'none'";
+
+/// A file's bytes under `name`, of `content_type`: a download (attachment),
+/// sandboxed, not sniffed nor cached.
 pub fn bytes_response(name: &str, content_type: &str, bytes: web::Bytes) -> HttpResponse {
     let encoded: String = url::form_urlencoded::byte_serialize(name.as_bytes()).collect();
     HttpResponse::Ok()
         .content_type(content_type.to_owned())
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
-        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((header::CONTENT_SECURITY_POLICY, FILE_CSP))
         .insert_header((
             header::CONTENT_DISPOSITION,
-            format!("inline; filename=\"attachment\"; filename*=UTF-8''{encoded}"),
+            format!("attachment; filename=\"attachment\"; filename*=UTF-8''{encoded}"),
         ))
         .body(bytes)
 }

@@ -164,6 +164,10 @@ pub async fn export(
         .content_type("application/zip")
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
         .insert_header((
+            header::CONTENT_SECURITY_POLICY,
+            crate::http::api::dossiers::FILE_CSP,
+        ))
+        .insert_header((
             header::CONTENT_DISPOSITION,
             "attachment; filename=\"kho-du-lieu.zip\"",
         ))

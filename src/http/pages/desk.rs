@@ -457,7 +457,7 @@ pub async fn stage_result(
     }
 }
 
-/// `GET /backoffice/dossiers/{id}/files/{file}`: an attachment, inline (the read is logged).
+/// `GET /backoffice/dossiers/{id}/files/{file}`: an attachment, as a sandboxed download (the read is logged).
 pub async fn file(
     state: web::Data<AppState>,
     current: MaybeStaff,
@@ -477,7 +477,7 @@ pub async fn file(
     Ok(crate::http::api::dossiers::file_response(&row, bytes))
 }
 
-/// `GET /backoffice/dossiers/{id}/documents/{doc}`: a vault document or the result, inline.
+/// `GET /backoffice/dossiers/{id}/documents/{doc}`: a vault document or the result, as a sandboxed download.
 pub async fn document(
     state: web::Data<AppState>,
     current: MaybeStaff,
