@@ -230,7 +230,7 @@ mod tests {
     #[test]
     fn every_kind_round_trips_with_a_label() {
         let all = StaffEvent::all();
-        assert_eq!(all.len(), 24 + 10);
+        assert_eq!(all.len(), 25 + 10);
         for event in all {
             let name = event.as_str();
             assert!(

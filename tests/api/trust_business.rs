@@ -92,7 +92,20 @@ async fn app_with(citizens: &[(&str, u32)]) -> TestApp {
     })
     .await;
     for (_, seq) in citizens {
-        app.active_citizen(&Citizen::sample(*seq)).await;
+        let citizen = Citizen::sample(*seq);
+        app.active_citizen(&citizen).await;
+        // Proven earlier (as at a counter, keeping their email): the VNeID
+        // sign-in below links the account instead of replacing a claimant's.
+        let mut db = app.db().await;
+        diesel_async::RunQueryDsl::execute(
+            diesel::sql_query(format!(
+                "UPDATE accounts SET assurance_level = 2 WHERE national_id = '{}'",
+                citizen.national_id
+            )),
+            &mut db,
+        )
+        .await
+        .expect("raised");
     }
     app
 }
