@@ -104,11 +104,6 @@ pub async fn set_status(
         .map(drop)
 }
 
-diesel::define_sql_function!(
-    /// SQL `lower()`, matching the case-insensitive unique index on emails.
-    fn lower(x: diesel::sql_types::Nullable<diesel::sql_types::Text>) -> diesel::sql_types::Nullable<diesel::sql_types::Text>
-);
-
 /// Puts back a previous verified email address; `false` (and nothing
 /// changed) when another account has verified it since.
 pub async fn restore_email(
@@ -117,15 +112,7 @@ pub async fn restore_email(
     email: &str,
     now: DateTime<Utc>,
 ) -> QueryResult<bool> {
-    let taken = accounts::table
-        .filter(lower(accounts::email).eq(email.to_lowercase()))
-        .filter(accounts::email_verified_at.is_not_null())
-        .filter(accounts::id.ne(account))
-        .select(accounts::id)
-        .first::<Uuid>(conn)
-        .await
-        .optional()?;
-    if taken.is_some() {
+    if super::accounts::verified_elsewhere(conn, account, email).await? {
         return Ok(false);
     }
     diesel::update(accounts::table.find(account))

@@ -121,6 +121,24 @@ pub async fn find_pending_by_email(
         .optional()
 }
 
+/// Whether an account other than `id` has verified `email` (addresses are
+/// unique, case-insensitively, once verified).
+pub async fn verified_elsewhere(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    email: &str,
+) -> QueryResult<bool> {
+    accounts::table
+        .filter(lower(accounts::email).eq(email.to_lowercase()))
+        .filter(accounts::email_verified_at.is_not_null())
+        .filter(accounts::id.ne(id))
+        .select(accounts::id)
+        .first::<Uuid>(conn)
+        .await
+        .optional()
+        .map(|found| found.is_some())
+}
+
 /// Marks the email verified and the account active, unless another account
 /// verified the same address first (`Ok(false)`).
 pub async fn mark_email_verified(
@@ -129,15 +147,7 @@ pub async fn mark_email_verified(
     email: &str,
     now: DateTime<Utc>,
 ) -> QueryResult<bool> {
-    let taken = accounts::table
-        .filter(lower(accounts::email).eq(email.to_lowercase()))
-        .filter(accounts::email_verified_at.is_not_null())
-        .filter(accounts::id.ne(id))
-        .select(accounts::id)
-        .first::<Uuid>(conn)
-        .await
-        .optional()?;
-    if taken.is_some() {
+    if verified_elsewhere(conn, id, email).await? {
         return Ok(false);
     }
     diesel::update(accounts::table.find(id))

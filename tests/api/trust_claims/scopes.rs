@@ -1,0 +1,276 @@
+//! Scopes: `/api/v1/me` discloses to a bearer only what its scopes grant, and
+//! scope `vault` is registrable and reaches the vault API.
+
+use super::*;
+
+#[tokio::test]
+async fn bearer_callers_of_me_get_only_what_their_scopes_grant() {
+    let rep = vneid_account(
+        "rep",
+        "vneid-sub-trust",
+        "079188000007",
+        "Trần Thị Đại Diện",
+        "1988-04-04",
+        "female",
+    );
+    let app = TestApp::spawn_with(TestOptions {
+        vneid: Some(VneidOptions {
+            accounts: vec![rep],
+            fail_with: None,
+        }),
+        env: vec![("VNEID_SCOPES", "openid profile national_id".to_owned())],
+        ..TestOptions::default()
+    })
+    .await;
+    eservices::oidc::keys::ensure(&app.state)
+        .await
+        .expect("keys");
+    let all = [
+        "openid",
+        "account",
+        "profile",
+        "email",
+        "phone",
+        "national_id",
+        "business",
+    ];
+    confidential(&app, "cong-dan-so", &all, None).await;
+
+    // A level-2 sign-in (VNeID), acting for a business it represents.
+    assert_eq!(app.sign_in_with_vneid("rep").await.status(), 303);
+    let res = app
+        .post_json(
+            "/api/v1/businesses",
+            &json!({ "tax_code": "0100109106", "name": "Công ty TNHH Bến Nghé", "address": "1 Nguyễn Huệ, Phường Sài Gòn" }),
+        )
+        .await;
+    assert_eq!(res.status(), 202);
+    let business = res.json::<Value>().await.expect("json")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    // A receiver checks the papers before anyone acts for it.
+    crate::trust_business::confirm_business(&app, &business).await;
+    let page = app
+        .get("/login/choose?return_to=/api/v1/me")
+        .await
+        .text()
+        .await
+        .expect("page");
+    let res = app
+        .client
+        .post(app.url("/login/choose"))
+        .form(&[
+            ("acting_for", business.as_str()),
+            (
+                "csrf_token",
+                input_value(&page, "csrf_token").expect("csrf").as_str(),
+            ),
+            ("return_to", "/api/v1/me"),
+        ])
+        .send()
+        .await
+        .expect("choose");
+    assert_eq!(res.status(), 303);
+    let session_me: Value = app.get("/api/v1/me").await.json().await.expect("json");
+    let account = session_me["id"]
+        .as_str()
+        .expect("the session sees its id")
+        .to_owned();
+    assert_eq!(
+        session_me["national_id"], "079188000007",
+        "a session sees all of its own"
+    );
+
+    // The attack: a token with scope `account` alone read everything.
+    let narrow = tokens(&app, "cong-dan-so", "openid account").await;
+    let (status, text) = bearer_get(&app, "/api/v1/me", access(&narrow)).await;
+    assert_eq!(status, 200);
+    assert!(
+        !text.contains(&account) && !text.contains(&business),
+        "{text}"
+    );
+    let me: Value = serde_json::from_str(&text).expect("json");
+    for field in [
+        "id",
+        "national_id",
+        "full_name",
+        "date_of_birth",
+        "email",
+        "phone",
+        "businesses",
+        "acting_for",
+    ] {
+        assert!(me.get(field).is_none(), "{field} without its scope: {me}");
+    }
+    assert_eq!(me["assurance_level"], 2);
+    assert!(me["sub"].is_string());
+
+    let wide = tokens(
+        &app,
+        "cong-dan-so",
+        "openid account profile national_id business",
+    )
+    .await;
+    let (at_text, _) = payload(access(&wide));
+    assert!(
+        !at_text.contains(&account) && !at_text.contains(&business),
+        "{at_text}"
+    );
+    let (status, text) = bearer_get(&app, "/api/v1/me", access(&wide)).await;
+    assert_eq!(status, 200);
+    assert!(
+        !text.contains(&account) && !text.contains(&business),
+        "{text}"
+    );
+    let me: Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(
+        me["national_id"], "079188000007",
+        "level 2 and scope national_id"
+    );
+    assert_eq!(me["full_name"], "Trần Thị Đại Diện");
+    assert_eq!(me["businesses"][0]["tax_code"], "0100109106");
+    assert_eq!(
+        me["acting_for"]["tax_code"], "0100109106",
+        "the sealed business is recovered"
+    );
+    assert!(
+        me.get("email").is_none() && me.get("phone").is_none(),
+        "{me}"
+    );
+    // UserInfo, with the same token, agrees.
+    let (_, info) = bearer_get(&app, "/oauth2/userinfo", access(&wide)).await;
+    let info: Value = serde_json::from_str(&info).expect("json");
+    assert_eq!(info["national_id"], me["national_id"]);
+    assert_eq!(info["sub"], me["sub"]);
+
+    // A level-1 account: scope national_id is not enough.
+    let citizen = Citizen::sample(43);
+    app.active_citizen(&citizen).await;
+    assert_eq!(
+        app.sign_in(&citizen.national_id, &citizen.password)
+            .await
+            .status(),
+        303
+    );
+    let t = tokens(&app, "cong-dan-so", "openid account national_id email").await;
+    let (status, text) = bearer_get(&app, "/api/v1/me", access(&t)).await;
+    assert_eq!(status, 200);
+    let me: Value = serde_json::from_str(&text).expect("json");
+    assert!(me.get("national_id").is_none(), "{me}");
+    assert_eq!(me["email"], citizen.email.as_str());
+}
+
+#[tokio::test]
+async fn a_client_registered_with_scope_vault_reads_the_vault_with_its_tokens() {
+    let app = TestApp::spawn().await;
+    eservices::oidc::keys::ensure(&app.state)
+        .await
+        .expect("keys");
+    // The administrator's command path, as for the mobile app (public, PKCE).
+    let out = admin(
+        &app,
+        &[
+            "client",
+            "create",
+            "--client-id",
+            "so-tay-cong-dan",
+            "--public",
+            "--redirect-uri",
+            REDIRECT,
+            "--scope",
+            "openid account vault",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let citizen = Citizen::sample(44);
+    app.active_citizen(&citizen).await;
+    assert_eq!(
+        app.sign_in(&citizen.national_id, &citizen.password)
+            .await
+            .status(),
+        303
+    );
+
+    let location = authorize(&app, "so-tay-cong-dan", REDIRECT, "openid vault", "").await;
+    assert!(query(&location, "code").is_some(), "{location}");
+    let (status, t) = exchange(&app, "so-tay-cong-dan", None, REDIRECT, &location, &[]).await;
+    assert_eq!(status, 200, "{t}");
+    let (status, body) = bearer_get(&app, "/api/v1/vault/records", access(&t)).await;
+    assert_eq!(status, 200, "{body}");
+    let records: Value = serde_json::from_str(&body).expect("json");
+    assert!(records["items"].is_array(), "{records}");
+    assert_eq!(
+        bearer_get(&app, "/api/v1/vault/access-log", access(&t))
+            .await
+            .0,
+        200
+    );
+
+    // Without the scope, the vault stays closed.
+    let location = authorize(&app, "so-tay-cong-dan", REDIRECT, "openid account", "").await;
+    let (_, t) = exchange(&app, "so-tay-cong-dan", None, REDIRECT, &location, &[]).await;
+    assert_eq!(
+        bearer_get(&app, "/api/v1/vault/records", access(&t))
+            .await
+            .0,
+        403
+    );
+}
+
+#[tokio::test]
+async fn the_demo_app_gets_the_vault_scope_also_when_it_was_seeded_before() {
+    let app = TestApp::spawn().await;
+    eservices::oidc::keys::ensure(&app.state)
+        .await
+        .expect("keys");
+    let callback = "http://127.0.0.1:8765/callback";
+    // As an earlier seed registered it.
+    register(
+        &app.state,
+        NewClient {
+            client_id: "dichvucong-app".into(),
+            redirect_uris: vec![callback.into()],
+            public: true,
+            scopes: vec!["openid".into(), "account".into()],
+            ..NewClient::default()
+        },
+    )
+    .await
+    .expect("old demo app");
+    let catalog =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(eservices::seed::CATALOG_DIR);
+    eservices::seed::run(&app.state, &catalog, true)
+        .await
+        .expect("seed");
+    let mut conn = app.db().await;
+    let row = eservices::storage::oidc::client(&mut conn, "dichvucong-app")
+        .await
+        .expect("query")
+        .expect("client");
+    assert!(row.scopes.iter().any(|s| s == "vault"), "{:?}", row.scopes);
+    assert!(row.scopes.iter().any(|s| s == "account"));
+    drop(conn);
+
+    let citizen = Citizen::sample(45);
+    app.active_citizen(&citizen).await;
+    assert_eq!(
+        app.sign_in(&citizen.national_id, &citizen.password)
+            .await
+            .status(),
+        303
+    );
+    let location = authorize(&app, "dichvucong-app", callback, "openid vault", "").await;
+    let (status, t) = exchange(&app, "dichvucong-app", None, callback, &location, &[]).await;
+    assert_eq!(status, 200, "{t}");
+    assert_eq!(
+        bearer_get(&app, "/api/v1/vault/records", access(&t))
+            .await
+            .0,
+        200
+    );
+}
