@@ -263,38 +263,80 @@ fn revoked_key(state: &AppState, jti_hash: &[u8]) -> String {
     state.kv.key(&format!("oidc_revoked_jti:{hex}"))
 }
 
-/// Whether an access token was revoked (RFC 7009) before it expired. Redis
-/// is read first (a cache of revocations); on a miss, or when Redis fails,
-/// PostgreSQL decides, so neither a flush nor an outage of Redis makes a
-/// revoked token valid again.
+/// How long the cache may vouch for being complete before it is rebuilt
+/// from the database: it bounds how long a revocation whose cache write was
+/// lost (Redis unreachable for a moment, then back with its old data) goes
+/// unseen.
+const COMPLETE_FOR_SECONDS: u64 = 60;
+
+fn complete_key(state: &AppState) -> String {
+    state.kv.key("oidc_revoked_jti:complete")
+}
+
+/// Whether an access token was revoked (RFC 7009) before it expired.
+///
+/// PostgreSQL holds every revocation; Redis holds a copy of them and a
+/// marker saying the copy is complete. One Redis round trip answers: the
+/// token's key (revoked), or the marker without it (not revoked). Without the
+/// marker (Redis was flushed or restarted, or the marker aged out) the copy is
+/// rebuilt from the database first; if Redis fails, the database answers.
+/// So neither a flush nor an outage makes a revoked token valid again, and a
+/// valid token costs no database read.
 pub async fn is_revoked(state: &AppState, jti: &str) -> AppResult<bool> {
-    use redis::AsyncCommands;
     let jti_hash = crate::identity::tokens::hash(jti);
-    match state.kv.conn().await {
-        Ok(mut kv) => match kv.exists::<_, bool>(revoked_key(state, &jti_hash)).await {
-            Ok(true) => return Ok(true),
-            Ok(false) => {}
-            Err(err) => {
-                tracing::warn!(error = %err, "revocation cache unavailable; asking the database");
+    let cached: redis::RedisResult<(bool, bool)> = match state.kv.conn().await {
+        Ok(mut kv) => {
+            redis::pipe()
+                .exists(revoked_key(state, &jti_hash))
+                .exists(complete_key(state))
+                .query_async(&mut kv)
+                .await
+        }
+        Err(err) => Err(err),
+    };
+    match cached {
+        Ok((true, _)) => return Ok(true),
+        Ok((false, true)) => return Ok(false),
+        Ok((false, false)) => {
+            if rebuild_cache(state).await.is_ok() {
+                return revoked_in_database(state, &jti_hash).await;
             }
-        },
+        }
         Err(err) => {
             tracing::warn!(error = %err, "revocation cache unavailable; asking the database");
         }
     }
+    revoked_in_database(state, &jti_hash).await
+}
+
+async fn revoked_in_database(state: &AppState, jti_hash: &[u8]) -> AppResult<bool> {
     let mut conn = state.db.get().await?;
-    let until =
-        crate::storage::revocations::access_token_revoked_until(&mut conn, &jti_hash).await?;
+    Ok(
+        crate::storage::revocations::access_token_revoked_until(&mut conn, jti_hash)
+            .await?
+            .is_some(),
+    )
+}
+
+/// Copies every revocation in force into Redis, then marks the copy
+/// complete (revocations made meanwhile write their own key, so none is lost).
+async fn rebuild_cache(state: &AppState) -> AppResult<()> {
+    let now = state.clock.now();
+    let mut conn = state.db.get().await?;
+    let revoked = crate::storage::revocations::access_tokens_revoked_at(&mut conn, now).await?;
     drop(conn);
-    let Some(until) = until else {
-        return Ok(false);
-    };
-    // Put it back in the cache (it was flushed or never written there).
-    let ttl = u64::try_from(until.timestamp() - state.clock.now().timestamp()).unwrap_or(0);
-    if ttl > 0 {
-        cache_revocation(state, &jti_hash, ttl).await;
+    let mut pipe = redis::pipe();
+    for (jti_hash, until) in &revoked {
+        let ttl = u64::try_from(until.timestamp() - now.timestamp()).unwrap_or(0);
+        if ttl > 0 {
+            pipe.set_ex(revoked_key(state, jti_hash), 1, ttl).ignore();
+        }
     }
-    Ok(true)
+    pipe.set_ex(complete_key(state), 1, COMPLETE_FOR_SECONDS)
+        .ignore();
+    let mut kv = state.kv.conn().await?;
+    let _: () = pipe.query_async(&mut kv).await?;
+    Ok(())
 }
 
 /// Revokes an access token until it would have expired anyway: durably in

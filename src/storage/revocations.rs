@@ -42,6 +42,22 @@ pub async fn access_token_revoked_until(
         .optional()
 }
 
+/// Every access-token revocation still in force at `now` (SHA-256 of the
+/// jti, until when): what the Redis cache is rebuilt from.
+pub async fn access_tokens_revoked_at(
+    conn: &mut AsyncPgConnection,
+    now: DateTime<Utc>,
+) -> QueryResult<Vec<(Vec<u8>, DateTime<Utc>)>> {
+    oidc_revoked_access_tokens::table
+        .filter(oidc_revoked_access_tokens::expires_at.gt(now))
+        .select((
+            oidc_revoked_access_tokens::jti_hash,
+            oidc_revoked_access_tokens::expires_at,
+        ))
+        .load(conn)
+        .await
+}
+
 /// An exchanged authorization code and what it issued.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = oidc_used_codes)]
