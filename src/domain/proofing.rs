@@ -105,6 +105,13 @@ pub fn mask_email(email: &str) -> String {
     }
 }
 
+/// A national ID as a message may show it: its last three digits, `***789`.
+pub fn mask_national_id(id: &str) -> String {
+    let digits: Vec<char> = id.chars().collect();
+    let tail: String = digits[digits.len().saturating_sub(3)..].iter().collect();
+    format!("***{tail}")
+}
+
 /// A phone number as it may be shown: its last three digits only,
 /// `+84 *** *** 789`.
 pub fn mask_phone(e164: &str) -> String {
@@ -141,6 +148,7 @@ mod tests {
         assert_eq!(mask_email("an@x.vn"), "a***@x***.vn");
         assert_eq!(mask_email("broken"), "***");
         assert_eq!(mask_phone("+84912345789"), "*** *** 789");
+        assert_eq!(mask_national_id("079090000046"), "***046");
         assert!(!mask_phone("+84912345789").contains("912"));
     }
 }

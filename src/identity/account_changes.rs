@@ -230,16 +230,6 @@ async fn lock_in(
     Ok(true)
 }
 
-/// Ends every session of the account (and tells the relying parties).
-pub async fn end_sessions(state: &AppState, account: AccountId) -> AppResult<()> {
-    let ended = state
-        .sessions
-        .revoke_all(&account.to_string(), None)
-        .await?;
-    crate::oidc::backchannel::sessions_ended(state, &ended).await?;
-    Ok(())
-}
-
 /// Locks an account: disabled, refresh tokens revoked (one transaction),
 /// then every session ended. `false` when it was already locked.
 pub async fn lock(
@@ -254,7 +244,7 @@ pub async fn lock(
         .transaction::<_, AppError, _>(async |c| lock_in(c, account, by, client, now).await)
         .await?;
     // Even when it was locked already: no session may outlive a lock.
-    end_sessions(state, account).await?;
+    crate::identity::end_sessions(state, account, None).await?;
     Ok(locked)
 }
 
@@ -396,5 +386,5 @@ pub async fn undo_change(state: &AppState, token: &str, client: &ClientInfo) -> 
         state.throttle.fail(&throttle::TOKEN_IP, ip).await?;
         return Err(invalid_link());
     };
-    end_sessions(state, account).await
+    crate::identity::end_sessions(state, account, None).await
 }

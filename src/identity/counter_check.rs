@@ -8,7 +8,7 @@
 //! replaced: the citizen gives their own email at the counter and sets their
 //! password through the link sent to it.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use diesel_async::AsyncConnection;
 use uuid::Uuid;
 
@@ -26,7 +26,6 @@ use crate::{
         registration::{issue_email_token, parse_date_of_birth},
         staff::StaffSession,
         staff_events::{self, Entry},
-        vneid::national_id_tail,
     },
     notify::{outbox::Envelope, queue_email},
     startup::AppState,
@@ -78,7 +77,9 @@ impl HolderSummary {
                 .as_deref()
                 .map(|e| (proofing::mask_email(e), row.email_verified_at.is_some())),
             phone: row.phone.as_deref().map(proofing::mask_phone),
-            created_on: vietnam_date(row.created_at),
+            created_on: emails::vietnam_date(row.created_at)
+                .format("%d/%m/%Y")
+                .to_string(),
             level: row.assurance_level,
             pending: row.status == "pending",
             disabled: row.status == "disabled",
@@ -302,7 +303,7 @@ pub async fn confirm(
                         mail_domain: &domain,
                     },
                     &emails::IdentityReclaimed {
-                        national_id_tail: national_id_tail(&national_id),
+                        national_id_tail: proofing::mask_national_id(national_id.as_str()),
                         method: "xác thực căn cước tại bộ phận một cửa".into(),
                         at: emails::vietnam_time(now),
                     },
@@ -368,11 +369,4 @@ fn stale() -> AppError {
     AppError::new(ErrorKind::Conflict, "account_changed").with_detail(
         "Tài khoản của số định danh này vừa thay đổi. Vui lòng tra cứu và kiểm tra lại với công dân.",
     )
-}
-
-/// `dd/mm/yyyy` of a time, in Vietnam.
-pub fn vietnam_date(at: DateTime<Utc>) -> String {
-    use chrono::Offset as _;
-    let vietnam = chrono::FixedOffset::east_opt(7 * 3600).unwrap_or_else(|| Utc.fix());
-    at.with_timezone(&vietnam).format("%d/%m/%Y").to_string()
 }

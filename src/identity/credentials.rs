@@ -174,8 +174,7 @@ pub async fn confirm_reset(
     if !redeemed {
         return Err(invalid());
     }
-    let ended = state.sessions.revoke_all(&id.to_string(), None).await?;
-    crate::oidc::backchannel::sessions_ended(state, &ended).await?;
+    crate::identity::end_sessions(state, id, None).await?;
     state
         .throttle
         .reset(&throttle::SIGN_IN_ACCOUNT, &throttle::account_subject(id))
@@ -232,12 +231,7 @@ pub async fn change_password(
         Ok(())
     })
     .await?;
-    let ended = state
-        .sessions
-        .revoke_all(&account.to_string(), Some(current_token))
-        .await?;
-    crate::oidc::backchannel::sessions_ended(state, &ended).await?;
-    Ok(())
+    crate::identity::end_sessions(state, account, Some(current_token)).await
 }
 
 /// Starts a change of email: a verification link goes to the new address,

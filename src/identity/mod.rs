@@ -31,6 +31,23 @@ pub struct ClientInfo {
     pub user_agent: Option<String>,
 }
 
+/// Ends every browser session of `account` (but `keep`, the caller's own)
+/// and tells the clients that joined them (back-channel logout). Called
+/// after the transaction that made the change has committed: sessions live
+/// in Redis.
+pub async fn end_sessions(
+    state: &crate::startup::AppState,
+    account: crate::domain::AccountId,
+    keep: Option<&str>,
+) -> crate::error::AppResult<()> {
+    let ended = state
+        .sessions
+        .revoke_all(&account.to_string(), keep)
+        .await?;
+    crate::oidc::backchannel::sessions_ended(state, &ended).await?;
+    Ok(())
+}
+
 /// The account's email address if it is verified (the only one we write to
 /// about the account's security).
 pub fn verified_email(

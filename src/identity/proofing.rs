@@ -322,11 +322,7 @@ fn holder_changed() -> AppError {
 /// person behind the account (after the transaction committed).
 pub async fn end_sessions(state: &AppState, bound: &Bound) -> AppResult<()> {
     if bound.end_sessions {
-        let ended = state
-            .sessions
-            .revoke_all(&bound.account.id.to_string(), None)
-            .await?;
-        crate::oidc::backchannel::sessions_ended(state, &ended).await?;
+        crate::identity::end_sessions(state, AccountId::from(bound.account.id), None).await?;
     }
     Ok(())
 }

@@ -305,7 +305,6 @@ async fn id_taken(
         return Ok(None);
     }
     let domain = state.settings.mail_domain();
-    let national_id = registration.national_id.as_str();
     queue_email(
         c,
         now,
@@ -316,7 +315,9 @@ async fn id_taken(
         },
         &emails::RegistrationIdTaken {
             full_name: registration.full_name.as_str().to_owned(),
-            national_id_tail: format!("***{}", &national_id[national_id.len().saturating_sub(3)..]),
+            national_id_tail: crate::domain::proofing::mask_national_id(
+                registration.national_id.as_str(),
+            ),
             login_link: format!("{}/login", state.settings.issuer()),
         },
     )

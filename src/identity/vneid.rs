@@ -430,7 +430,7 @@ pub async fn account_for(
                     now,
                     &Envelope { to: old, account_id: None, mail_domain: &domain },
                     &emails::IdentityReclaimed {
-                        national_id_tail: national_id_tail(&identity.national_id),
+                        national_id_tail: crate::domain::proofing::mask_national_id(identity.national_id.as_str()),
                         method: method.into(),
                         at: emails::vietnam_time(now),
                     },
@@ -457,10 +457,4 @@ pub async fn account_for(
         .await?;
     let ends = bound.end_sessions;
     Ok((bound.account, ends))
-}
-
-/// The last three digits of a national ID, the most a message may show.
-pub fn national_id_tail(id: &NationalId) -> String {
-    let s = id.as_str();
-    format!("***{}", &s[s.len().saturating_sub(3)..])
 }

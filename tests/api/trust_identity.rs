@@ -197,8 +197,8 @@ async fn a_counter_check_replaces_a_squatters_account_and_the_owner_sets_their_o
     );
     assert_eq!(
         app.count("SELECT count(*) AS n FROM staff_events WHERE kind IN ('citizen.identity_looked_up', 'citizen.identity_verified')").await,
-        3,
-        "two look-ups (each step shows the account) and the check"
+        2,
+        "one look-up (the page the receiver saw) and the check"
     );
 }
 
@@ -316,6 +316,39 @@ async fn a_counter_confirmation_for_an_account_not_shown_changes_nothing() {
     .await;
     assert_eq!(status, 409, "{page}");
     assert!(page.contains("vừa thay đổi"));
+
+    // Without the account shown: refused, on the page, as HTML.
+    let (status, page) = post(
+        &app,
+        &browser,
+        &[
+            ("national_id", citizen.national_id.as_str()),
+            ("evidence", EVIDENCE),
+            ("csrf_token", csrf.as_str()),
+            ("step", "confirm"),
+            ("recognised", "yes"),
+            ("confirm", "yes"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 400, "{page}");
+    assert!(page.contains("Vui lòng tra cứu tài khoản"), "{page}");
+    // Without the confirmation box: the receiver is asked again.
+    let (status, page) = post(
+        &app,
+        &browser,
+        &[
+            ("national_id", citizen.national_id.as_str()),
+            ("evidence", EVIDENCE),
+            ("csrf_token", csrf.as_str()),
+            ("step", "confirm"),
+            ("account_id", before["id"].as_str().expect("id")),
+            ("recognised", "yes"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("Vui lòng xác nhận đã đối chiếu"), "{page}");
     assert_eq!(account(&app, &citizen.national_id).await, before);
     assert_eq!(account(&app, &other.national_id).await, others);
 }

@@ -133,11 +133,40 @@ pub async fn submit(
     let Some((session, _)) = current.0 else {
         return Ok(to_login());
     };
+    // Step two acts first and reads the holder again only to show a refusal:
+    // one look-up per page the receiver sees, in the agency's trail.
+    let mut errors = Vec::new();
+    let mut status = StatusCode::OK;
+    if form.step == "confirm" {
+        if form.confirm == "yes" {
+            match counter_check::confirm(&state, &session, &form.confirmation(), &client).await {
+                Ok(_) => {
+                    return Ok(HttpResponse::SeeOther()
+                        .insert_header((header::LOCATION, "/backoffice/?verified=1"))
+                        .finish());
+                }
+                Err(err) if shown_on_form(&err) => {
+                    status = err.kind().status();
+                    errors = super::form_messages(&err);
+                }
+                Err(err) => return Err(err.into()),
+            }
+        } else {
+            status = StatusCode::UNPROCESSABLE_ENTITY;
+            errors.push("Vui lòng xác nhận đã đối chiếu thẻ căn cước và hỏi công dân.".into());
+        }
+    }
     let (csrf_token, cookie) = csrf::token_for(&state, &req);
-    let looked_up =
-        counter_check::look_up(&state, &session, &form.national_id, &form.evidence).await;
-    let holder = match looked_up {
-        Ok(holder) => holder,
+    match counter_check::look_up(&state, &session, &form.national_id, &form.evidence).await {
+        Ok(holder) => {
+            let body = render(&ConfirmPage {
+                csrf_token: &csrf_token,
+                form: &form,
+                holder: &holder,
+                errors,
+            })?;
+            Ok(html(status, body, cookie))
+        }
         Err(err) if shown_on_form(&err) || err.kind() == ErrorKind::NotFound => {
             let message = err
                 .field_errors()
@@ -149,34 +178,7 @@ pub async fn submit(
                 evidence: form.evidence.trim(),
                 error: Some(message),
             })?;
-            return Ok(html(err.kind().status(), body, cookie));
-        }
-        Err(err) => return Err(err.into()),
-    };
-    let confirm_page = |status: StatusCode, errors: Vec<String>| -> PageResult {
-        let body = render(&ConfirmPage {
-            csrf_token: &csrf_token,
-            form: &form,
-            holder: &holder,
-            errors,
-        })?;
-        Ok(html(status, body, cookie.clone()))
-    };
-    if form.step != "confirm" {
-        return confirm_page(StatusCode::OK, Vec::new());
-    }
-    if form.confirm != "yes" {
-        return confirm_page(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            vec!["Vui lòng xác nhận đã đối chiếu thẻ căn cước và hỏi công dân.".into()],
-        );
-    }
-    match counter_check::confirm(&state, &session, &form.confirmation(), &client).await {
-        Ok(_) => Ok(HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, "/backoffice/?verified=1"))
-            .finish()),
-        Err(err) if shown_on_form(&err) => {
-            confirm_page(err.kind().status(), super::form_messages(&err))
+            Ok(html(err.kind().status(), body, cookie))
         }
         Err(err) => Err(err.into()),
     }

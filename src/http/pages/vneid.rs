@@ -106,11 +106,7 @@ pub async fn callback(
     let (account, raised) = vneid::account_for(&state, &identity, &client).await?;
     if raised {
         // Sessions opened at level 1 end: the level is in every session.
-        let ended = state
-            .sessions
-            .revoke_all(&account.id.to_string(), None)
-            .await?;
-        crate::oidc::backchannel::sessions_ended(&state, &ended).await?;
+        crate::identity::end_sessions(&state, AccountId::from(account.id), None).await?;
     }
     login::complete_sign_in(&state, &account, None, &client, "vneid").await?;
     let now = state.clock.now();
