@@ -125,7 +125,10 @@ pub async fn confirm(
                 sms::delete_verification(c, account.as_uuid()).await?;
                 return Ok(Checked::Void);
             }
-            if !tokens::equal(&hex(&pending.code_hash), &hex(&code_hash(account, code))) {
+            if !tokens::equal(
+                &tokens::hex(&pending.code_hash),
+                &tokens::hex(&code_hash(account, code)),
+            ) {
                 sms::count_wrong_code(c, account.as_uuid()).await?;
                 return Ok(Checked::Wrong);
             }
@@ -150,8 +153,4 @@ pub async fn confirm(
             .with_field("code", "code_wrong", "Mã xác minh không đúng.")),
         Checked::Void => Err(invalid_code()),
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

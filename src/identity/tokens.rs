@@ -19,10 +19,12 @@ pub fn hash(token: &str) -> Vec<u8> {
 
 /// The SHA-256 of a token in hex, for Redis keys.
 pub fn hash_hex(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+/// Bytes (a stored hash) in lower-case hex, for keys and display.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Whether `token` looks like one of ours (cheap rejection before any look-up).

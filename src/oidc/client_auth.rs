@@ -150,8 +150,9 @@ struct AssertionClaims {
 }
 
 fn replay_key(state: &AppState, jti_hash: &[u8]) -> String {
-    let hex: String = jti_hash.iter().map(|b| format!("{b:02x}")).collect();
-    state.kv.key(&format!("oidc_assertion_jti:{hex}"))
+    state
+        .kv
+        .key(&format!("oidc_assertion_jti:{}", tokens::hex(jti_hash)))
 }
 
 /// Accepts an assertion's jti once until `expires_at`: Redis first (a replay

@@ -259,8 +259,10 @@ async fn verify_signature_and_claims(state: &AppState, token: &str) -> AppResult
 /// The Redis key caching the revocation of the access token whose jti has
 /// this SHA-256 (the same digest keys the database row).
 fn revoked_key(state: &AppState, jti_hash: &[u8]) -> String {
-    let hex: String = jti_hash.iter().map(|b| format!("{b:02x}")).collect();
-    state.kv.key(&format!("oidc_revoked_jti:{hex}"))
+    state.kv.key(&format!(
+        "oidc_revoked_jti:{}",
+        crate::identity::tokens::hex(jti_hash)
+    ))
 }
 
 /// How long the cache may vouch for being complete before it is rebuilt

@@ -27,10 +27,6 @@ use crate::{
     },
 };
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// A document as its owner sees it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct DocumentView {
@@ -75,7 +71,7 @@ impl DocumentView {
             file_name: row.file_name.clone(),
             content_type: row.content_type.clone(),
             size: row.size,
-            sha256: hex(&row.sha256),
+            sha256: crate::identity::tokens::hex(&row.sha256),
             issuer_agency_code: row.issuer_agency_code.clone(),
             source_dossier_id: row.source_dossier_id,
             receipt_code: row.receipt_code.clone(),
@@ -311,7 +307,7 @@ pub async fn verify(state: &AppState, id: Uuid, copy: Option<&[u8]>) -> AppResul
         receipt_code: row.receipt_code.clone(),
         issued_at: row.issued_at,
         valid_until: row.valid_until,
-        sha256: hex(&row.sha256),
+        sha256: crate::identity::tokens::hex(&row.sha256),
         algorithm: key.as_ref().map(|k| k.algorithm.clone()),
         key_id: key.as_ref().map(|k| k.id),
         file_matches: copy.map(|c| Sha256::digest(c)[..] == row.sha256[..]),
