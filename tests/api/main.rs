@@ -20,6 +20,7 @@ mod oidc_flow;
 mod oidc_independent;
 mod outbox;
 mod staff;
+mod strong_sign_in;
 mod trust_account;
 mod trust_business;
 mod trust_claims;
