@@ -202,6 +202,16 @@ async fn a_passkey_is_removed_with_the_form_after_a_strong_sign_in_and_not_by_a_
         .await
         .expect("json");
     assert_eq!(list["items"].as_array().map(Vec::len), Some(0));
+
+    // The strong sign-in counts for ten minutes only.
+    let spare = insert_passkey(&app, &citizen.national_id, "Khóa dự phòng", false).await;
+    app.clock.advance(chrono::Duration::minutes(11));
+    let page = account_page(&app, &app.client).await;
+    assert!(page.contains("id=\"step-up-notice\""), "{page}");
+    let res = remove(&app, &app.client, &spare, Some(&csrf)).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "/login/verify?return_to=%2Faccount");
+    assert_eq!(passkeys_of(&app, &citizen.national_id).await, 1);
 }
 
 #[tokio::test]
