@@ -19,6 +19,7 @@ mod oidc_advanced;
 mod oidc_flow;
 mod oidc_independent;
 mod outbox;
+mod passkeys;
 mod staff;
 mod trust_account;
 mod trust_business;
