@@ -291,6 +291,31 @@ async fn adding_a_passkey_after_a_password_only_sign_in_asks_for_a_step_up() {
             .starts_with("application/problem+json")
     );
     assert_eq!(problem(res).await.1, "step_up_required");
+    // An app holding an `account` token of that session is told why, the OAuth way.
+    crate::oidc_flow::provider(&app).await;
+    crate::oidc_flow::register_client(&app, "ung-dung", &["openid", "account"], None).await;
+    let tokens = crate::oidc_flow::tokens_for(
+        &app,
+        "ung-dung",
+        crate::oidc_flow::SECRET,
+        crate::oidc_flow::REDIRECT,
+        "openid account",
+    )
+    .await;
+    let res = reqwest::Client::new()
+        .post(app.url("/api/v1/me/passkeys/registrations"))
+        .bearer_auth(tokens["access_token"].as_str().expect("a token"))
+        .json(&json!({}))
+        .send()
+        .await
+        .expect("registration options");
+    assert_eq!(res.status(), 401);
+    let challenge = res.headers()["www-authenticate"].to_str().expect("ascii");
+    assert!(
+        challenge.starts_with("Bearer") && challenge.contains("insufficient_user_authentication"),
+        "{challenge}"
+    );
+    assert_eq!(problem(res).await.1, "step_up_required");
     // Nor can a made-up registration be finished.
     let mut authenticator = Authenticator::new();
     let options = json!({ "publicKey": {

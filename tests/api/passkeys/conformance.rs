@@ -12,6 +12,9 @@ use super::authenticator::{Authenticator, EDDSA, ES512, b64};
 
 const ORIGIN: &str = "http://localhost:8080";
 
+/// A named way for the authenticator to misbehave.
+type Knob = (&'static str, fn(&mut Authenticator));
+
 fn relying_party() -> Webauthn {
     let origin = Url::parse(ORIGIN).expect("url");
     WebauthnBuilder::new("localhost", &origin)
@@ -67,7 +70,7 @@ fn honest_registrations_and_assertions_pass_and_a_clone_is_caught() {
 #[test]
 fn each_registration_knob_fails_the_relying_party_checks() {
     let rp = relying_party();
-    let knobs: [(&str, fn(&mut Authenticator)); 5] = [
+    let knobs: [Knob; 5] = [
         ("origin", |a| {
             a.origin_override = Some("https://evil.example".into())
         }),
@@ -88,7 +91,7 @@ fn each_registration_knob_fails_the_relying_party_checks() {
 #[test]
 fn each_assertion_knob_fails_the_relying_party_checks() {
     let rp = relying_party();
-    let knobs: [(&str, fn(&mut Authenticator)); 4] = [
+    let knobs: [Knob; 4] = [
         ("origin", |a| {
             a.origin_override = Some("https://evil.example".into())
         }),
