@@ -10,6 +10,10 @@ use lettre::message::Mailbox;
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
+mod webauthn;
+
+pub use webauthn::WebauthnSettings;
+
 use crate::vault::crypto::{Keyring, MasterKey};
 
 /// A configuration problem, naming the variable at fault.
@@ -159,6 +163,8 @@ pub struct Settings {
     /// `METRICS_TOKEN`: the bearer token `/metrics` requires (at least 32
     /// characters); unset, `/metrics` answers 404.
     pub metrics_token: Option<SecretString>,
+    /// The WebAuthn relying party (passkeys).
+    pub webauthn: WebauthnSettings,
 }
 
 /// Where files are kept.
@@ -419,6 +425,7 @@ impl Settings {
         };
         Ok(Self {
             metrics_token,
+            webauthn: WebauthnSettings::from_env(env, &public_url)?,
             public_url,
             bind_addr,
             database: DatabaseSettings::from_env(env)?,

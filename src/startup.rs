@@ -61,6 +61,8 @@ pub struct AppState {
     pub files: Arc<dyn object_store::ObjectStore>,
     /// Outgoing HTTP (back-channel logout).
     pub http: reqwest::Client,
+    /// The WebAuthn relying party (`None`: passkeys are off on this server).
+    pub passkeys: Option<Arc<crate::identity::passkeys::RelyingParty>>,
 }
 
 impl AppState {
@@ -76,6 +78,7 @@ impl AppState {
             None => None,
         };
         Ok(Self {
+            passkeys: crate::identity::passkeys::RelyingParty::build(&settings.webauthn),
             vneid,
             key_cache: Arc::default(),
             client_cache: Arc::default(),

@@ -4,6 +4,7 @@
 //! [`Invalid`]: a stable machine code and a Vietnamese message for the person
 //! who typed the value ("parse, don't validate").
 
+pub mod assurance;
 pub mod business;
 pub mod calendar;
 pub mod chart;

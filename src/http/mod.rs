@@ -26,6 +26,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(verify::configure)
         .configure(oidc::configure)
         .configure(pages::auth::configure)
+        .configure(pages::second_step::configure)
+        .configure(pages::passkey_sign_in::configure)
         .configure(pages::account_undo::configure)
         .configure(pages::vneid::configure)
         .configure(pages::backoffice::configure)

@@ -161,9 +161,28 @@ pub struct ApiCaller {
     /// The token's subject (as its client knows the person) and `acr`;
     /// `None` for a browser session.
     pub token: Option<(String, String)>,
+    /// How the person signed in (the session's, or the token's `amr`).
+    pub methods: Vec<crate::domain::assurance::Method>,
+    /// When they signed in (the session's, or the token's `auth_time`).
+    pub authenticated_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The request's credential (bearer token or session cookie): what a
+    /// passkey registration's challenge is bound to.
+    pub credential: String,
 }
 
 impl ApiCaller {
+    /// Refuses a caller whose sign-in is not strong and recent (401
+    /// `step_up_required`, with RFC 9470's challenge for bearer tokens).
+    pub fn require_recent_strong(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), AppError> {
+        match self.authenticated_at {
+            Some(at) if crate::domain::assurance::recent_strong(&self.methods, at, now) => Ok(()),
+            _ => Err(crate::identity::second_step::step_up_required()),
+        }
+    }
+
     /// Refuses a token without `scope` (RFC 6750 `insufficient_scope`).
     pub fn require_scope(&self, scope: &str) -> Result<(), AppError> {
         match &self.scopes {
@@ -211,7 +230,14 @@ impl FromRequest for ApiCaller {
                     account_id: account.into(),
                     acting_for: claims.acting_for.map(Into::into),
                     scopes: Some(claims.scope.split_whitespace().map(str::to_owned).collect()),
+                    methods: crate::domain::assurance::methods_from_amr(
+                        claims.amr.as_deref().unwrap_or_default(),
+                    ),
+                    authenticated_at: claims
+                        .auth_time
+                        .and_then(|t| chrono::DateTime::from_timestamp(t, 0)),
                     token: Some((claims.sub, claims.acr)),
+                    credential: token,
                 });
             }
             let current = load(&req).await?.ok_or_else(|| {
@@ -224,6 +250,9 @@ impl FromRequest for ApiCaller {
                 acting_for: current.session.acting_for,
                 scopes: None,
                 token: None,
+                methods: current.session.methods.clone(),
+                authenticated_at: Some(current.session.authenticated_at),
+                credential: current.token,
             })
         })
     }

@@ -107,22 +107,55 @@ pub fn recently_signed_in(authenticated_at: DateTime<Utc>, now: DateTime<Utc>) -
     authenticated_at <= now && now - authenticated_at <= REAUTH_WINDOW
 }
 
-/// Lets a change of email or phone through only for the holder: the current
-/// password when given (a wrong one counts against the account's sign-in
-/// counter), else a sign-in at most [`REAUTH_WINDOW`] ago; otherwise 403
-/// `reauthentication_required`.
-pub async fn confirm_holder(
-    state: &AppState,
-    account: AccountId,
-    authenticated_at: DateTime<Utc>,
-    current_password: Option<SecretString>,
-) -> AppResult<()> {
-    match current_password {
+/// Who asks for a change: how their session signed in, and the current
+/// password if they typed it.
+#[derive(Debug)]
+pub struct Holder {
+    /// The session's sign-in methods.
+    pub methods: Vec<crate::domain::assurance::Method>,
+    /// When the session signed in (or last stepped up).
+    pub authenticated_at: DateTime<Utc>,
+    /// The current password, when given.
+    pub current_password: Option<SecretString>,
+}
+
+impl Holder {
+    /// The holder of a browser session.
+    pub fn of(
+        session: &crate::identity::sessions::Session,
+        current_password: Option<SecretString>,
+    ) -> Self {
+        Self {
+            methods: session.methods.clone(),
+            authenticated_at: session.authenticated_at,
+            current_password,
+        }
+    }
+}
+
+/// Lets a change of email or phone through only for the holder: a session
+/// that signed in strongly (a passkey, VNeID, or a password with a second
+/// factor; else 401 `step_up_required`), and either recently
+/// ([`crate::domain::assurance::RECENT_STRONG`]) or with the current password
+/// typed again (a wrong one counts against the account's sign-in counter;
+/// else 403 `reauthentication_required`).
+pub async fn confirm_holder(state: &AppState, account: AccountId, holder: Holder) -> AppResult<()> {
+    if !crate::domain::assurance::is_strong(&holder.methods) {
+        return Err(crate::identity::second_step::step_up_required());
+    }
+    match holder.current_password {
         Some(password) => match check_current_password(state, account, password).await? {
             Some(_) => Ok(()),
             None => Err(reauthentication_required()),
         },
-        None if recently_signed_in(authenticated_at, state.clock.now()) => Ok(()),
+        None if crate::domain::assurance::recent_strong(
+            &holder.methods,
+            holder.authenticated_at,
+            state.clock.now(),
+        ) =>
+        {
+            Ok(())
+        }
         None => Err(reauthentication_required()),
     }
 }

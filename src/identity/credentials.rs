@@ -242,11 +242,11 @@ pub async fn change_password(
 pub async fn request_email_change(
     state: &AppState,
     account: AccountId,
-    holder: (chrono::DateTime<chrono::Utc>, Option<SecretString>),
+    holder: account_changes::Holder,
     new_email: &EmailAddress,
     client: &ClientInfo,
 ) -> AppResult<()> {
-    account_changes::confirm_holder(state, account, holder.0, holder.1).await?;
+    account_changes::confirm_holder(state, account, holder).await?;
     spend_quota(
         state,
         &throttle::EMAIL_SENDING_IP,

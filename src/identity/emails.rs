@@ -64,6 +64,50 @@ email_template!(
     html = "email/new_sign_in/body.html"
 );
 
+/// A passkey was added to or removed from the account.
+#[derive(Debug, Clone)]
+pub struct PasskeyChanged {
+    /// Name to greet.
+    pub full_name: String,
+    /// Added (else removed).
+    pub added: bool,
+    /// The passkey's name.
+    pub name: String,
+    /// When, formatted for people (Vietnam time).
+    pub at: String,
+    /// The client software.
+    pub device: String,
+    /// The client address.
+    pub ip: String,
+}
+
+email_template!(
+    PasskeyChanged,
+    name = "passkey_changed",
+    sensitive = false,
+    subject = "email/passkey_changed/subject.txt",
+    text = "email/passkey_changed/body.txt",
+    html = "email/passkey_changed/body.html"
+);
+
+/// The one-time code of a sign-in's second step.
+#[derive(Debug, Clone)]
+pub struct SignInCode {
+    /// Name to greet.
+    pub full_name: String,
+    /// The six digits.
+    pub code: String,
+}
+
+email_template!(
+    SignInCode,
+    name = "sign_in_code",
+    sensitive = true,
+    subject = "email/sign_in_code/subject.txt",
+    text = "email/sign_in_code/body.txt",
+    html = "email/sign_in_code/body.html"
+);
+
 /// The account reached assurance level 2.
 #[derive(Debug, Clone)]
 pub struct LevelRaised {

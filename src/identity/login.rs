@@ -5,21 +5,33 @@ use diesel_async::AsyncConnection;
 use secrecy::SecretString;
 
 use crate::{
-    domain::{AccountId, EmailAddress, national_id::NationalId},
+    domain::{AccountId, EmailAddress, assurance::Method, national_id::NationalId},
     error::{AppError, AppResult, ErrorKind},
-    identity::{ClientInfo, audit, emails, password::Verification, sessions::Session, throttle},
+    identity::{
+        ClientInfo, audit, emails, password::Verification, second_step, sessions::Session, throttle,
+    },
     notify::{outbox::Envelope, queue_email},
     startup::AppState,
     storage::accounts::{self, AccountRow},
 };
 
-/// A successful sign-in.
+/// A right password: a session, or a second step first.
 #[derive(Debug)]
 pub struct SignedIn {
     /// The account.
     pub account: AccountRow,
-    /// The new session's cookie token.
-    pub session_token: String,
+    /// What the browser gets.
+    pub next: Next,
+}
+
+/// What a right password opens.
+#[derive(Debug)]
+pub enum Next {
+    /// A session (cookie token): the account has no passkey.
+    Session(String),
+    /// A pending sign-in (cookie token) waiting for a passkey or an email
+    /// code: the account has passkeys, so a password alone is not enough.
+    SecondStep(String),
 }
 
 /// The one answer for a wrong name or password, whichever it was.
@@ -117,36 +129,65 @@ pub async fn sign_in(
         .throttle
         .reset(&throttle::SIGN_IN_ACCOUNT, &subject)
         .await?;
-    match account.status.as_str() {
-        "pending" => {
-            return Err(AppError::new(ErrorKind::Forbidden, "email_not_verified").with_detail(
-                "Tài khoản chưa được kích hoạt: vui lòng mở liên kết xác minh đã gửi tới email của bạn.",
-            ));
-        }
-        "disabled" => {
-            return Err(AppError::new(ErrorKind::Forbidden, "account_disabled")
-                .with_detail("Tài khoản đã bị khóa. Vui lòng liên hệ bộ phận hỗ trợ."));
-        }
-        _ => {}
-    }
+    check_status(&account)?;
     let id = AccountId::from(account.id);
+    let level = u8::try_from(account.assurance_level).unwrap_or(1);
+    let mut conn = state.db.get().await?;
+    let passkeys = crate::storage::passkeys::count(
+        &mut conn,
+        crate::storage::passkeys::Owner::Account(account.id),
+    )
+    .await?;
+    drop(conn);
+    if passkeys > 0 {
+        if let Some(hash) = &upgraded {
+            let mut conn = state.db.get().await?;
+            accounts::set_password_hash(&mut conn, account.id, hash, false, now).await?;
+        }
+        let token = second_step::begin(
+            state,
+            &second_step::PendingSignIn {
+                account_id: id,
+                level,
+                methods: vec![Method::Pwd],
+                created_at: now,
+            },
+        )
+        .await?;
+        return Ok(SignedIn {
+            account,
+            next: Next::SecondStep(token),
+        });
+    }
     let session = Session {
         account_id: id,
-        level: u8::try_from(account.assurance_level).unwrap_or(1),
+        level,
         acting_for: None,
-        methods: vec!["pwd".into()],
+        methods: vec![Method::Pwd],
         authenticated_at: now,
         created_at: now,
         last_seen_at: now,
         user_agent: client.user_agent.clone(),
         ip: client.ip.clone(),
     };
-    complete_sign_in(state, &account, upgraded, client, "pwd").await?;
+    complete_sign_in(state, &account, upgraded, client, &session.methods).await?;
     let session_token = state.sessions.create(&session).await?;
     Ok(SignedIn {
         account,
-        session_token,
+        next: Next::Session(session_token),
     })
+}
+
+/// Refuses an account that may not sign in (not yet activated, or locked).
+pub fn check_status(account: &AccountRow) -> AppResult<()> {
+    match account.status.as_str() {
+        "pending" => Err(AppError::new(ErrorKind::Forbidden, "email_not_verified").with_detail(
+            "Tài khoản chưa được kích hoạt: vui lòng mở liên kết xác minh đã gửi tới email của bạn.",
+        )),
+        "disabled" => Err(AppError::new(ErrorKind::Forbidden, "account_disabled")
+            .with_detail("Tài khoản đã bị khóa. Vui lòng liên hệ bộ phận hỗ trợ.")),
+        _ => Ok(()),
+    }
 }
 
 /// Records a successful sign-in (audit event, hash upgrade, new-device email).
@@ -155,7 +196,7 @@ pub async fn complete_sign_in(
     account: &AccountRow,
     upgraded_hash: Option<String>,
     client: &ClientInfo,
-    method: &str,
+    methods: &[Method],
 ) -> AppResult<()> {
     let now = state.clock.now();
     let id = AccountId::from(account.id);
@@ -172,7 +213,11 @@ pub async fn complete_sign_in(
             id,
             "sign_in_succeeded",
             client,
-            serde_json::json!({ "method": method }),
+            serde_json::json!({
+                "method": methods.first().map(|m| m.amr()),
+                "amr": crate::domain::assurance::amr(methods),
+                "signed_in_with": crate::domain::assurance::describe(methods),
+            }),
             now,
         )
         .await?;

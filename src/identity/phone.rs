@@ -37,11 +37,11 @@ fn code_hash(account: AccountId, code: &str) -> Vec<u8> {
 pub async fn request_change(
     state: &AppState,
     account: AccountId,
-    holder: (chrono::DateTime<chrono::Utc>, Option<secrecy::SecretString>),
+    holder: account_changes::Holder,
     phone: &PhoneNumber,
     client: &ClientInfo,
 ) -> AppResult<()> {
-    account_changes::confirm_holder(state, account, holder.0, holder.1).await?;
+    account_changes::confirm_holder(state, account, holder).await?;
     spend_quota(
         state,
         &throttle::EMAIL_SENDING_RECIPIENT,

@@ -148,7 +148,8 @@ async fn create(
 }
 
 /// Ends everything a claimant held on an account and gives it to the proven
-/// person: credentials, devices, consents and refresh-token families go in
+/// person: credentials (password, passkeys), devices, consents and
+/// refresh-token families go in
 /// this transaction (sessions, in Redis, right after it commits).
 async fn clear_claimant(
     c: &mut AsyncPgConnection,
@@ -156,6 +157,9 @@ async fn clear_claimant(
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     accounts::clear_claimant_credentials(c, account, now).await?;
+    // A squatter's passkey would outlive the password: it goes too.
+    crate::storage::passkeys::delete_all(c, crate::storage::passkeys::Owner::Account(account))
+        .await?;
     oidc_store::revoke_account_refresh_tokens(c, account, now).await?;
     oidc_store::forget_account_consents(c, account).await?;
     Ok(())

@@ -15,7 +15,7 @@ use redis::AsyncCommands;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 use crate::{
-    domain::{AccountId, BusinessId},
+    domain::{AccountId, BusinessId, assurance::Method},
     error::{AppError, AppResult},
     identity::tokens,
     kv::Kv,
@@ -44,6 +44,10 @@ pub trait SessionData: Serialize + DeserializeOwned + Clone + Send + Sync {
     fn touch(&mut self, now: DateTime<Utc>);
     /// Client software and address, for the owner's list.
     fn client(&self) -> (Option<String>, Option<String>);
+    /// How the session signed in, in words for its owner.
+    fn signed_in_with(&self) -> Option<&'static str> {
+        None
+    }
 }
 
 /// What a session knows.
@@ -55,8 +59,8 @@ pub struct Session {
     pub level: u8,
     /// The business the person acts for, if they chose one.
     pub acting_for: Option<BusinessId>,
-    /// How they proved who they are (`pwd`, `vneid`).
-    pub methods: Vec<String>,
+    /// How they proved who they are, in order (a password, then a code…).
+    pub methods: Vec<Method>,
     /// When they authenticated.
     pub authenticated_at: DateTime<Utc>,
     /// When the session began.
@@ -88,6 +92,22 @@ impl SessionData for Session {
     fn client(&self) -> (Option<String>, Option<String>) {
         (self.user_agent.clone(), self.ip.clone())
     }
+    fn signed_in_with(&self) -> Option<&'static str> {
+        Some(crate::domain::assurance::describe(&self.methods))
+    }
+}
+
+impl Session {
+    /// The level this session asserts (`acr`): the account's, capped at 1
+    /// unless it signed in strongly.
+    pub fn asserted_level(&self) -> u8 {
+        crate::domain::assurance::session_level(self.level, &self.methods)
+    }
+
+    /// Whether it signed in strongly in the last ten minutes.
+    pub fn recently_strong(&self, now: DateTime<Utc>) -> bool {
+        crate::domain::assurance::recent_strong(&self.methods, self.authenticated_at, now)
+    }
 }
 
 /// A session as its owner sees it in a list.
@@ -105,6 +125,8 @@ pub struct SessionSummary {
     pub ip: Option<String>,
     /// Whether it is the session making the request.
     pub current: bool,
+    /// How it signed in ("Mật khẩu", "Passkey", "VNeID"…).
+    pub signed_in_with: Option<&'static str>,
 }
 
 /// The session store for one kind of session.
@@ -161,6 +183,26 @@ impl<T: SessionData> SessionStore<T> {
             .query_async::<()>(&mut conn)
             .await?;
         Ok(token)
+    }
+
+    /// Replaces the data of the live session of `token` (a step-up: same
+    /// token, same sid, stronger methods); `false` if it is no longer live.
+    pub async fn replace(&self, token: &str, session: &T) -> AppResult<bool> {
+        if !tokens::well_formed(token) {
+            return Ok(false);
+        }
+        let hash = tokens::hash_hex(token);
+        let body = serde_json::to_string(session).map_err(AppError::internal)?;
+        let mut conn = self.kv.conn().await?;
+        let replaced: Option<String> = redis::cmd("SET")
+            .arg(self.key(&hash))
+            .arg(body)
+            .arg("XX")
+            .arg("EX")
+            .arg(T::IDLE.as_secs())
+            .query_async(&mut conn)
+            .await?;
+        Ok(replaced.is_some())
     }
 
     /// The live session of a cookie token, renewed; `None` if unknown or expired.
@@ -253,6 +295,7 @@ impl<T: SessionData> SessionStore<T> {
                     user_agent,
                     ip,
                     current: current.as_deref() == Some(hash.as_str()),
+                    signed_in_with: s.signed_in_with(),
                 }
             })
             .collect();

@@ -16,7 +16,11 @@ use url::Url;
 use crate::{
     error::{AppError, AppResult, ErrorKind},
     identity::{sessions::Session, tokens},
-    oidc::{clients, jwt::ACR_LEVEL_2, par},
+    oidc::{
+        clients,
+        jwt::{ACR_LEVEL_2, ACR_MFA},
+        par,
+    },
     startup::AppState,
     storage::oidc::{self as store, ClientRow},
 };
@@ -81,6 +85,11 @@ pub enum Outcome {
     },
     /// Ask for consent.
     Consent(Box<PendingConsent>),
+    /// Send the signed-in browser to the second step, then back to `return_to`.
+    StepUp {
+        /// The authorization URL to come back to.
+        return_to: String,
+    },
 }
 
 /// A consent question waiting for its answer (kept in Redis).
@@ -420,13 +429,16 @@ pub async fn authorize(
             });
         }
     };
-    let wants_level_2 = req
+    let wanted: Vec<&str> = req
         .acr_values
         .as_deref()
         .unwrap_or_default()
         .split_whitespace()
-        .any(|a| a == ACR_LEVEL_2);
+        .collect();
+    let wants_level_2 = wanted.contains(&ACR_LEVEL_2);
+    let wants_strong = wants_level_2 || wanted.contains(&ACR_MFA);
     if wants_level_2 && session.level < 2 {
+        // No sign-in can raise an unproven account: only a proof of identity.
         let error = if prompt.contains("none") {
             "login_required"
         } else {
@@ -439,6 +451,25 @@ pub async fn authorize(
             error,
             "this client requires an identity-verified (level 2) account",
         ));
+    }
+    if wants_strong && !crate::domain::assurance::is_strong(&session.methods) {
+        // Proven (or asked for a strong sign-in only), but this session
+        // signed in with a password alone: the second step, not a refusal.
+        if prompt.contains("none") {
+            return Ok(error_redirect(
+                state,
+                redirect_uri,
+                req,
+                "interaction_required",
+                "a second factor is required",
+            ));
+        }
+        let return_to = if pushed {
+            par::continuation(state, &client, req).await?
+        } else {
+            authorize_url_without(req, false)
+        };
+        return Ok(Outcome::StepUp { return_to });
     }
     let scopes: Vec<String> = scopes.into_iter().collect();
     let mut conn = state.db.get().await?;
@@ -502,8 +533,8 @@ async fn issue_code(
         nonce: req.nonce.clone(),
         code_challenge: req.code_challenge.clone().unwrap_or_default(),
         auth_time: session.authenticated_at,
-        level: session.level,
-        amr: session.methods.clone(),
+        level: session.asserted_level(),
+        amr: crate::domain::assurance::amr(&session.methods),
         sid: session_sid(session),
         acting_for: session.acting_for.map(|b| b.as_uuid()),
         resource: req.resource.clone(),

@@ -70,6 +70,11 @@ pub const ACR_LEVEL_1: &str = "urn:vn:hcm:eservices:loa:1";
 /// `acr` of an identity-verified account (VNeID level 2 or counter check).
 pub const ACR_LEVEL_2: &str = "urn:vn:hcm:eservices:loa:2";
 
+/// An `acr_values` request for a strong sign-in (VNeID, a passkey, or a
+/// password with a second factor), whatever the account's level: a client
+/// asks it before a sensitive action. The asserted `acr` stays the level.
+pub const ACR_MFA: &str = "urn:vn:hcm:eservices:mfa";
+
 /// The audience of our access tokens: the JSON API.
 pub fn api_audience(state: &AppState) -> String {
     format!("{}/api", state.settings.issuer())
@@ -90,6 +95,12 @@ pub struct AccessClaims {
     pub scope: String,
     /// Assurance.
     pub acr: String,
+    /// When the person signed in (RFC 9068 §2.2.1); absent for client credentials.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub auth_time: Option<i64>,
+    /// How they signed in (RFC 9068 §2.2.1); absent for client credentials.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub amr: Option<Vec<String>>,
     /// The account and business of the grant, sealed for this server only
     /// (`oidc::token_context`); absent for client credentials.
     #[serde(skip_serializing_if = "Option::is_none", default)]

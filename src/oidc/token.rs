@@ -124,6 +124,14 @@ struct Grant<'a> {
     audience: Option<String>,
 }
 
+/// The level a refresh keeps asserting: the stored one, and never more
+/// than the stored sign-in methods support (a family begun by a password
+/// alone stays at level 1, whatever was stored for it).
+fn refreshed_level(stored: i16, amr: &[String]) -> u8 {
+    let methods = crate::domain::assurance::methods_from_amr(amr);
+    crate::domain::assurance::session_level(u8::try_from(stored).unwrap_or(1), &methods)
+}
+
 /// The algorithm of a client's ID tokens (and logout tokens).
 pub(crate) fn id_token_alg(client: &ClientRow) -> Alg {
     if client.id_token_alg == "ES256" {
@@ -189,6 +197,8 @@ async fn mint(
         client_id: client.client_id.clone(),
         scope: grant.scopes.join(" "),
         acr: acr_for(grant.level).to_owned(),
+        auth_time: Some(grant.auth_time.timestamp()),
+        amr: Some(grant.amr.to_vec()),
         ctx: Some(ctx),
         account_id: None,
         acting_for: None,
@@ -462,7 +472,7 @@ pub async fn refresh(
                 account: row.account_id,
                 scopes: &scopes,
                 auth_time: row.auth_time,
-                level: u8::try_from(row.level).unwrap_or(1),
+                level: refreshed_level(row.level, &row.amr),
                 amr: &row.amr,
                 sid: &row.sid,
                 nonce: None,
@@ -490,7 +500,7 @@ pub async fn refresh(
         account: row.account_id,
         scopes: &scopes,
         auth_time: row.auth_time,
-        level: u8::try_from(row.level).unwrap_or(1),
+        level: refreshed_level(row.level, &row.amr),
         amr: &row.amr,
         sid: &row.sid,
         nonce: None,
@@ -552,6 +562,8 @@ pub async fn client_credentials(
         client_id: client.client_id.clone(),
         scope: scopes.join(" "),
         acr: "urn:vn:hcm:eservices:client".into(),
+        auth_time: None,
+        amr: None,
         ctx: None,
         account_id: None,
         acting_for: None,

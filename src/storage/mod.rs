@@ -12,6 +12,7 @@ pub mod email_tokens;
 pub mod emails;
 pub mod jobs;
 pub mod oidc;
+pub mod passkeys;
 pub mod revocations;
 #[allow(missing_docs)]
 pub mod schema;

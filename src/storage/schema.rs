@@ -628,6 +628,31 @@ diesel::table! {
 
 diesel::joinable!(staff_events -> staff (staff_id));
 
+diesel::table! {
+    passkey_owners (user_handle) {
+        user_handle -> Uuid,
+        account_id -> Nullable<Uuid>,
+        staff_id -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    passkeys (id) {
+        id -> Uuid,
+        user_handle -> Uuid,
+        credential_id -> Bytea,
+        name -> Text,
+        credential -> Jsonb,
+        sign_count -> Int8,
+        synced -> Bool,
+        created_at -> Timestamptz,
+        last_used_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::joinable!(passkeys -> passkey_owners (user_handle));
+
 diesel::allow_tables_to_appear_in_same_query!(
     account_addresses,
     agency_days,
@@ -674,4 +699,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     vault_access_log,
     dossier_monthly_stats,
     stats_refreshes,
+    passkey_owners,
+    passkeys,
 );

@@ -257,6 +257,8 @@ pub struct TestOptions {
 /// A running application and handles on everything behind it.
 pub struct TestApp {
     pub address: String,
+    /// The origin authenticators must name (`http://localhost:{port}`).
+    pub webauthn_origin: String,
     pub client: reqwest::Client,
     pub state: AppState,
     pub clock: Arc<ManualClock>,
@@ -465,6 +467,10 @@ impl TestApp {
             ("VAULT_MASTER_KEY", test_master_key()),
             ("SMS_DIR", dir.path().join("sms").display().to_string()),
             ("FILES_DIR", dir.path().join("files").display().to_string()),
+            // WebAuthn needs a domain: authenticators in the tests speak for
+            // http://localhost:{port} (the same server).
+            ("WEBAUTHN_RP_ID", "localhost".into()),
+            ("WEBAUTHN_ORIGINS", format!("http://localhost:{port}")),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
@@ -515,6 +521,7 @@ impl TestApp {
             .build()
             .expect("client");
         Self {
+            webauthn_origin: format!("http://localhost:{port}"),
             address,
             client,
             state,
@@ -770,6 +777,90 @@ impl TestApp {
             .await
             .expect("request")
     }
+}
+
+impl TestApp {
+    /// The second step with a code by email, for `client`'s pending sign-in
+    /// or signed-in session (a step-up); returns the final answer (303).
+    pub async fn step_up_by_email(&self, client: &reqwest::Client) -> reqwest::Response {
+        let page = client
+            .get(self.url("/login/verify?return_to=/api/v1/me"))
+            .send()
+            .await
+            .expect("get")
+            .text()
+            .await
+            .expect("verify page");
+        let csrf = input_value(&page, "csrf_token").expect("a CSRF field on the second step");
+        let res = client
+            .post(self.url("/login/verify/email-code"))
+            .form(&[("csrf_token", csrf.as_str()), ("return_to", "/api/v1/me")])
+            .send()
+            .await
+            .expect("send code");
+        assert_eq!(
+            res.status(),
+            303,
+            "{}",
+            res.text().await.unwrap_or_default()
+        );
+        self.run_jobs().await;
+        let code = self
+            .smtp
+            .messages()
+            .iter()
+            .rev()
+            .find(|m| m.subject().contains("Mã xác thực"))
+            .and_then(|m| sign_in_code_in(&m.text()))
+            .expect("a sign-in code by email");
+        client
+            .post(self.url("/login/verify"))
+            .form(&[
+                ("csrf_token", csrf.as_str()),
+                ("return_to", "/api/v1/me"),
+                ("code", code.as_str()),
+            ])
+            .send()
+            .await
+            .expect("check code")
+    }
+
+    /// Signs in with a password and completes the email-code step: a strong
+    /// session (`amr` pwd otp mfa).
+    pub async fn sign_in_strongly(&self, username: &str, password: &str) {
+        self.sign_in_strongly_with(&self.client, username, password)
+            .await;
+    }
+
+    /// `sign_in_strongly` with another client.
+    pub async fn sign_in_strongly_with(
+        &self,
+        client: &reqwest::Client,
+        username: &str,
+        password: &str,
+    ) {
+        let res = self.sign_in_with(client, username, password).await;
+        assert_eq!(
+            res.status(),
+            303,
+            "{}",
+            res.text().await.unwrap_or_default()
+        );
+        let res = self.step_up_by_email(client).await;
+        assert_eq!(
+            res.status(),
+            303,
+            "{}",
+            res.text().await.unwrap_or_default()
+        );
+    }
+}
+
+/// The six-digit code in a sign-in code email.
+pub fn sign_in_code_in(text: &str) -> Option<String> {
+    text.split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .map(str::to_owned)
 }
 
 /// The independent OpenID provider standing in for VNeID (npm's oidc-provider).

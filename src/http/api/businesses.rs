@@ -109,6 +109,9 @@ pub async fn grant(
     body: web::Json<NewAuthorization>,
 ) -> Result<HttpResponse, AppError> {
     csrf::check_origin(&state, &req)?;
+    if !current.session.recently_strong(state.clock.now()) {
+        return Err(crate::identity::second_step::step_up_required());
+    }
     let view = businesses::grant(
         &state,
         path.into_inner(),
@@ -136,6 +139,9 @@ pub async fn revoke(
     path: web::Path<(BusinessId, uuid::Uuid)>,
 ) -> Result<HttpResponse, AppError> {
     csrf::check_origin(&state, &req)?;
+    if !current.session.recently_strong(state.clock.now()) {
+        return Err(crate::identity::second_step::step_up_required());
+    }
     let (business, authorization) = path.into_inner();
     businesses::revoke(
         &state,

@@ -153,7 +153,7 @@ pub async fn change_email(
     credentials::request_email_change(
         &state,
         current.session.account_id,
-        (current.session.authenticated_at, body.current_password),
+        crate::identity::account_changes::Holder::of(&current.session, body.current_password),
         &email,
         &client,
     )
@@ -204,7 +204,7 @@ pub async fn change_phone(
     crate::identity::phone::request_change(
         &state,
         current.session.account_id,
-        (current.session.authenticated_at, body.current_password),
+        crate::identity::account_changes::Holder::of(&current.session, body.current_password),
         &phone,
         &client,
     )

@@ -8,6 +8,7 @@ pub mod dossiers;
 pub mod lookup;
 pub mod me;
 pub mod openapi;
+pub mod passkeys;
 pub mod registrations;
 pub mod staff;
 pub mod vault;
@@ -32,6 +33,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::scope("/api/v1")
             .configure(registrations::configure)
             .configure(me::configure)
+            .configure(passkeys::configure)
             .configure(credentials::configure)
             .configure(businesses::configure)
             .configure(connected_apps::configure)

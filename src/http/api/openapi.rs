@@ -9,8 +9,8 @@ use utoipa::{
 };
 
 use crate::http::api::{
-    businesses, catalog, connected_apps, credentials, dossiers, lookup, me, registrations, staff,
-    vault,
+    businesses, catalog, connected_apps, credentials, dossiers, lookup, me, passkeys,
+    registrations, staff, vault,
 };
 
 /// An RFC 9457 problem document (`application/problem+json`).
@@ -61,6 +61,23 @@ pub struct StatusMessage {
 pub struct SessionList {
     /// Live sessions.
     pub items: Vec<crate::identity::sessions::SessionSummary>,
+}
+
+/// `GET /api/v1/me/passkeys`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PasskeyList {
+    /// The passkeys, newest first.
+    pub items: Vec<crate::identity::passkeys::manage::PasskeyView>,
+}
+
+/// `POST /api/v1/me/passkeys/registrations`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PasskeyChallenge {
+    /// Send it back with the authenticator's answer.
+    pub registration_id: String,
+    /// `{"publicKey": PublicKeyCredentialCreationOptions}`.
+    #[schema(value_type = Object)]
+    pub options: serde_json::Value,
 }
 
 /// `GET /api/v1/me/events`.
@@ -142,6 +159,11 @@ impl Modify for SessionCookie {
         me::sessions,
         me::revoke_session,
         me::events,
+        passkeys::list,
+        passkeys::start,
+        passkeys::finish,
+        passkeys::rename,
+        passkeys::remove,
         businesses::register,
         businesses::list_authorizations,
         businesses::grant,

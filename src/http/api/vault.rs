@@ -153,12 +153,17 @@ pub async fn access_log(
 /// `GET /api/v1/vault/export`: everything, as a ZIP (`vault.json` and `documents/`).
 #[utoipa::path(get, path = "/api/v1/vault/export", tag = "vault",
     security(("session" = []), ("bearer" = ["vault"])),
-    responses((status = 200, description = "A ZIP archive", content_type = "application/zip")))]
+    responses(
+        (status = 200, description = "A ZIP archive", content_type = "application/zip"),
+        (status = 401, description = "Not signed in, or no strong sign-in in the last ten minutes (`step_up_required`)", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn export(
     state: web::Data<AppState>,
     caller: ApiCaller,
 ) -> Result<HttpResponse, AppError> {
     caller.require_scope("vault")?;
+    // Everything at once: only after a recent strong sign-in.
+    caller.require_recent_strong(state.clock.now())?;
     let archive = export::archive(&state, caller.account_id).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/zip")

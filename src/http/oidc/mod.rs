@@ -62,7 +62,7 @@ pub async fn discovery(state: web::Data<AppState>) -> HttpResponse {
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
             "token_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
             "code_challenge_methods_supported": ["S256"],
-            "acr_values_supported": [ACR_LEVEL_1, ACR_LEVEL_2],
+            "acr_values_supported": [ACR_LEVEL_1, ACR_LEVEL_2, crate::oidc::jwt::ACR_MFA],
             "prompt_values_supported": ["none", "login", "consent"],
             "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid", "at_hash",
                 "name", "birthdate", "gender", "email", "email_verified", "phone_number", "phone_number_verified", "national_id",
@@ -185,6 +185,11 @@ async fn respond(state: &AppState, req: &HttpRequest, outcome: Outcome) -> PageR
                 query.append_pair("lang", lang);
             }
             Ok(see_other(&format!("/login?{}", query.finish())))
+        }
+        Outcome::StepUp { return_to } => {
+            let mut query = url::form_urlencoded::Serializer::new(String::new());
+            query.append_pair("return_to", &return_to);
+            Ok(see_other(&format!("/login/verify?{}", query.finish())))
         }
         Outcome::Consent(pending) => {
             let (csrf_token, cookie) = csrf::token_for(state, req);

@@ -28,6 +28,7 @@ struct LoginPage<'a> {
     error: Option<&'a str>,
     notice: Option<&'a str>,
     vneid_enabled: bool,
+    passkeys_enabled: bool,
 }
 
 /// The sign-in page's texts in one language (Vietnamese, or English when a
@@ -40,6 +41,7 @@ pub struct LoginTexts {
     submit: &'static str,
     or: &'static str,
     vneid: &'static str,
+    passkey: &'static str,
     no_account: &'static str,
     empty: &'static str,
 }
@@ -52,6 +54,7 @@ const LOGIN_VI: LoginTexts = LoginTexts {
     submit: "Đăng nhập",
     or: "hoặc",
     vneid: "Đăng nhập bằng tài khoản định danh điện tử VNeID",
+    passkey: "Đăng nhập bằng passkey (không cần mật khẩu)",
     no_account: "Chưa có tài khoản? Đăng ký trên ứng dụng Dịch vụ công hoặc đăng nhập bằng VNeID.",
     empty: "Vui lòng nhập số định danh cá nhân hoặc email và mật khẩu.",
 };
@@ -64,6 +67,7 @@ const LOGIN_EN: LoginTexts = LoginTexts {
     submit: "Sign in",
     or: "or",
     vneid: "Sign in with your VNeID electronic identity",
+    passkey: "Sign in with a passkey (no password)",
     no_account: "No account yet? Register in the Public Services app or sign in with VNeID.",
     empty: "Please enter your personal identification number or email and your password.",
 };
@@ -106,6 +110,7 @@ fn login_page(
         error,
         notice,
         vneid_enabled: state.settings.vneid.is_some(),
+        passkeys_enabled: state.passkeys.is_some(),
     })?;
     Ok(html(status, body, cookie))
 }
@@ -216,11 +221,19 @@ pub async fn login_submit(
         );
     }
     match login::sign_in(&state, &username, form.password, &client).await {
-        Ok(signed) => {
-            let location =
-                after_sign_in(&state, AccountId::from(signed.account.id), &return_to).await?;
-            Ok(start_session(&state, &previous, &signed.session_token, &location).await?)
+        Ok(login::SignedIn {
+            account,
+            next: login::Next::Session(token),
+        }) => {
+            let location = after_sign_in(&state, AccountId::from(account.id), &return_to).await?;
+            Ok(start_session(&state, &previous, &token, &location).await?)
         }
+        Ok(login::SignedIn {
+            next: login::Next::SecondStep(token),
+            ..
+        }) => Ok(super::second_step::to_second_step(
+            &state, &token, &return_to,
+        )),
         Err(err) if shown_on_form(&err) => {
             let mut page = login_page(
                 &state,

@@ -11,6 +11,8 @@ pub mod business_desk;
 pub mod counter_check;
 pub mod dashboard;
 pub mod desk;
+pub mod passkey_sign_in;
+pub mod second_step;
 pub mod staff_admin;
 pub mod vneid;
 

@@ -9,7 +9,7 @@ use actix_web::{
 use serde::Deserialize;
 
 use crate::{
-    domain::AccountId,
+    domain::{AccountId, assurance::Method},
     error::{AppError, ErrorKind},
     http::{
         pages::{PageResult, auth::start_session, safe_return_to},
@@ -108,7 +108,7 @@ pub async fn callback(
         // Sessions opened at level 1 end: the level is in every session.
         crate::identity::end_sessions(&state, AccountId::from(account.id), None).await?;
     }
-    login::complete_sign_in(&state, &account, None, &client, "vneid").await?;
+    login::complete_sign_in(&state, &account, None, &client, &[Method::Fed]).await?;
     let now = state.clock.now();
     let token = state
         .sessions
@@ -116,7 +116,7 @@ pub async fn callback(
             account_id: AccountId::from(account.id),
             level: 2,
             acting_for: None,
-            methods: vec!["vneid".into()],
+            methods: vec![Method::Fed],
             authenticated_at: now,
             created_at: now,
             last_seen_at: now,

@@ -1,0 +1,2 @@
+drop table passkeys;
+drop table passkey_owners;
