@@ -67,7 +67,7 @@ async fn level_2_is_claimed_only_for_a_strong_session_and_asked_for_by_a_step_up
     let location = res.headers()["location"].to_str().expect("ascii");
     assert!(location.starts_with("/login/verify"), "{location}");
 
-    app.step_up_by_email(&app.client).await;
+    assert_eq!(app.step_up_by_email(&app.client).await.status(), 303);
     assert_eq!(
         assurance(&app).await,
         (json!(["pwd", "otp", "mfa"]), json!(LOA_2))
