@@ -399,3 +399,28 @@ async fn a_synced_passkey_without_a_counter_signs_in_again_and_again() {
         assert_eq!(me["national_id"], citizen.national_id);
     }
 }
+
+#[tokio::test]
+async fn a_second_step_needs_a_sign_in_of_an_account_with_passkeys() {
+    let app = TestApp::spawn().await;
+    let options = |client: reqwest::Client, mode: &'static str| {
+        let url = app.url("/login/passkey/options");
+        async move {
+            let res = client
+                .post(url)
+                .json(&json!({ "mode": mode }))
+                .send()
+                .await
+                .expect("options");
+            problem(res).await
+        }
+    };
+    let (status, code) = options(TestApp::fresh_client(), "second_step").await;
+    assert_eq!((status, code.as_str()), (400, "sign_in_expired"));
+    let (status, code) = options(TestApp::fresh_client(), "register").await;
+    assert_eq!((status, code.as_str()), (400, "invalid_mode"));
+    // Signed in, but without a passkey to confirm with.
+    strong_citizen(&app, &app.client, 1410).await;
+    let (status, code) = options(app.client.clone(), "second_step").await;
+    assert_eq!((status, code.as_str()), (409, "no_passkey"));
+}
