@@ -21,6 +21,7 @@ mod oidc_advanced;
 mod oidc_flow;
 mod oidc_independent;
 mod outbox;
+mod passkeys;
 mod staff;
 mod strong_sign_in;
 mod trust_account;
