@@ -12,6 +12,7 @@ pub mod business_desk;
 pub mod counter_check;
 pub mod dashboard;
 pub mod desk;
+pub mod login_texts;
 pub mod passkey_sign_in;
 pub mod second_step;
 pub mod staff_admin;
