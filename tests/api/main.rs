@@ -21,6 +21,7 @@ mod oidc_independent;
 mod outbox;
 mod passkeys;
 mod staff;
+mod staff_passkeys;
 mod trust_account;
 mod trust_business;
 mod trust_claims;

@@ -18,6 +18,7 @@ use crate::{
         ClientInfo,
         sessions::IDLE_TIMEOUT,
         staff::{self, SignInOutcome, StaffSession},
+        staff_passkeys,
     },
     startup::AppState,
 };
@@ -53,6 +54,9 @@ impl FromRequest for StaffCaller {
             let session = staff::session(state, &token, client)
                 .await?
                 .ok_or_else(unauthorized)?;
+            if staff_passkeys::enrolment_required(state, &session).await? {
+                return Err(staff_passkeys::passkey_required());
+            }
             Ok(Self(session))
         })
     }
@@ -83,7 +87,16 @@ pub async fn token(
     body: web::Json<TokenRequest>,
 ) -> Result<HttpResponse, AppError> {
     let body = body.into_inner();
-    match staff::sign_in(&state, &body.username, body.password, &body.totp, &client).await? {
+    match staff::sign_in(
+        &state,
+        &body.username,
+        body.password,
+        &body.totp,
+        false,
+        &client,
+    )
+    .await?
+    {
         (_, SignInOutcome::SignedIn(token)) => Ok(HttpResponse::Created()
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .json(json!({
@@ -91,6 +104,11 @@ pub async fn token(
                 "token_type": "Bearer",
                 "expires_in": IDLE_TIMEOUT.as_secs(),
             }))),
+        (_, SignInOutcome::PasskeyStep(_)) => Err(AppError::new(
+            ErrorKind::Forbidden,
+            "passkey_sign_in_required",
+        )
+        .with_detail("Tài khoản này đăng nhập bằng passkey tại /backoffice/login.")),
         (_, SignInOutcome::EnrolmentRequired(_)) => {
             Err(AppError::new(ErrorKind::Forbidden, "enrolment_required")
                 .with_detail("Cần thiết lập xác thực hai lớp tại /backoffice/login trước."))
