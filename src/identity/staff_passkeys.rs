@@ -193,10 +193,21 @@ pub async fn remove(state: &AppState, session: &StaffSession, id: Uuid) -> AppRe
     .await
 }
 
-/// Whether the agency requires passkeys of its civil servants.
-pub async fn required(state: &AppState, agency: &str) -> AppResult<bool> {
+/// The agency's policy and how many passkeys each of its civil servants
+/// has (for the admin's staff page).
+pub async fn agency_overview(
+    state: &AppState,
+    admin: &StaffSession,
+) -> AppResult<(bool, std::collections::HashMap<Uuid, i64>)> {
+    if !admin.has(StaffRole::AgencyAdmin) {
+        return Err(AppError::new(ErrorKind::Forbidden, "role_required")
+            .with_detail("Chỉ quản trị đơn vị được xem danh sách cán bộ."));
+    }
     let mut conn = state.db.get().await?;
-    Ok(policy::required(&mut conn, agency).await?)
+    Ok((
+        policy::required(&mut conn, &admin.agency_code).await?,
+        policy::counts_in_agency(&mut conn, &admin.agency_code).await?,
+    ))
 }
 
 /// An agency admin requires passkeys of their own agency's civil servants,

@@ -39,3 +39,21 @@ pub async fn set_required(
     }
     Ok(before)
 }
+
+/// How many passkeys each civil servant of the agency has (those with none
+/// are absent).
+pub async fn counts_in_agency(
+    conn: &mut AsyncPgConnection,
+    agency: &str,
+) -> QueryResult<std::collections::HashMap<uuid::Uuid, i64>> {
+    use super::schema::{passkey_owners, passkeys, staff};
+    let rows: Vec<(uuid::Uuid, i64)> = passkeys::table
+        .inner_join(passkey_owners::table)
+        .inner_join(staff::table.on(passkey_owners::staff_id.eq(staff::id.nullable())))
+        .filter(staff::agency_code.eq(agency))
+        .group_by(staff::id)
+        .select((staff::id, diesel::dsl::count_star()))
+        .load(conn)
+        .await?;
+    Ok(rows.into_iter().collect())
+}

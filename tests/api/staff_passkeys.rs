@@ -441,12 +441,17 @@ async fn without_a_passkey_every_page_leads_to_registering_one_when_the_agency_r
     let body: Value = res.json().await.expect("json");
     assert_eq!(body["code"], "passkey_required");
 
+    // The admin sees who has none yet.
+    let (_, html) = app.page(&admin_browser, "/backoffice/staff").await;
+    assert!(html.contains("Chưa có"));
     // Registering one opens everything again.
     let mut authenticator = Authenticator::new();
     let (status, body) = register(&app, &browser, &mut authenticator, "Điện thoại").await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(app.page(&browser, "/backoffice/").await.0, 200);
     assert_eq!(queue().await.expect("queue").status(), 200);
+    let (_, html) = app.page(&admin_browser, "/backoffice/staff").await;
+    assert!(!html.contains("Chưa có"), "everyone has a passkey now");
 
     // Sign-out stayed open all along; an admin who lifts the policy is trailed.
     assert_eq!(post_policy(&app, &admin_browser, WARD, "no").await, 303);

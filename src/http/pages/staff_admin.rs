@@ -31,6 +31,7 @@ struct StaffLine {
     full_name: String,
     roles: String,
     enrolled: bool,
+    passkeys: i64,
 }
 
 #[derive(Template)]
@@ -53,7 +54,7 @@ async fn staff_page(
     error: Option<&str>,
 ) -> PageResult {
     let rows = staff::agency_staff(state, session).await?;
-    let passkeys_required = staff_passkeys::required(state, &session.agency_code).await?;
+    let (passkeys_required, passkeys) = staff_passkeys::agency_overview(state, session).await?;
     let (csrf_token, cookie) = csrf::token_for(state, req);
     let body = render(&StaffPage {
         csrf_token: &csrf_token,
@@ -64,6 +65,7 @@ async fn staff_page(
                 id: r.id.to_string(),
                 active: r.status == "active",
                 enrolled: r.totp_secret.is_some(),
+                passkeys: passkeys.get(&r.id).copied().unwrap_or(0),
                 roles: r
                     .roles
                     .iter()
