@@ -83,7 +83,7 @@ pub fn amr(methods: &[Method]) -> Vec<String> {
             out.push(value);
         }
     }
-    let factors = methods.iter().filter(|m| **m != Method::Fed).count();
+    let factors = out.iter().filter(|v| v.as_str() != "fed").count();
     if methods.iter().any(|m| m.is_passkey()) || factors >= 2 {
         out.push("mfa".to_owned());
     }

@@ -28,6 +28,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(pages::auth::configure)
         .configure(pages::second_step::configure)
         .configure(pages::passkey_sign_in::configure)
+        .configure(pages::account::configure)
         .configure(pages::account_undo::configure)
         .configure(pages::vneid::configure)
         .configure(pages::backoffice::configure)

@@ -6,7 +6,7 @@
 //! cookie) that only the second step turns into a session. A signed-in
 //! session whose sign-in is not strong enough (a client asks for level 2,
 //! or a sensitive action needs a recent strong sign-in) takes the same
-//! step and keeps its token and `sid`, with the new method and time.
+//! step and gets a new token with the same `sid`, the new method and time.
 
 use chrono::{DateTime, Duration, Utc};
 use rand::Rng;
@@ -248,8 +248,8 @@ pub fn session_for(
     }
 }
 
-/// A session after a step-up: the added method, authenticated now (same
-/// token and `sid`).
+/// A session after a step-up: the added method, authenticated now (the same
+/// `created_at`, so the same `sid`).
 pub fn stepped_up(session: &Session, added: Method, now: DateTime<Utc>) -> Session {
     Session {
         methods: crate::domain::assurance::with_method(&session.methods, added),

@@ -185,26 +185,6 @@ impl<T: SessionData> SessionStore<T> {
         Ok(token)
     }
 
-    /// Replaces the data of the live session of `token` (a step-up: same
-    /// token, same sid, stronger methods); `false` if it is no longer live.
-    pub async fn replace(&self, token: &str, session: &T) -> AppResult<bool> {
-        if !tokens::well_formed(token) {
-            return Ok(false);
-        }
-        let hash = tokens::hash_hex(token);
-        let body = serde_json::to_string(session).map_err(AppError::internal)?;
-        let mut conn = self.kv.conn().await?;
-        let replaced: Option<String> = redis::cmd("SET")
-            .arg(self.key(&hash))
-            .arg(body)
-            .arg("XX")
-            .arg("EX")
-            .arg(T::IDLE.as_secs())
-            .query_async(&mut conn)
-            .await?;
-        Ok(replaced.is_some())
-    }
-
     /// The live session of a cookie token, renewed; `None` if unknown or expired.
     pub async fn load(&self, token: &str, now: DateTime<Utc>) -> AppResult<Option<T>> {
         if !tokens::well_formed(token) {

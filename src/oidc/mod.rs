@@ -12,6 +12,7 @@ pub mod jwt;
 pub mod keys;
 pub mod logout;
 pub mod par;
+pub mod request;
 pub mod revocation;
 pub mod subject;
 pub mod token;

@@ -654,12 +654,9 @@ async fn a_new_email_address_replaces_the_old_one_only_once_verified() {
     let app = TestApp::spawn().await;
     let citizen = Citizen::sample(14);
     app.active_citizen(&citizen).await;
-    assert_eq!(
-        app.sign_in(&citizen.national_id, &citizen.password)
-            .await
-            .status(),
-        303
-    );
+    // Changes of email and phone need a strong sign-in.
+    app.sign_in_strongly(&citizen.national_id, &citizen.password)
+        .await;
     let res = app
         .post_json("/api/v1/me/email", &json!({ "email": "moi@example.vn" }))
         .await;
@@ -705,12 +702,9 @@ async fn a_new_phone_number_is_verified_by_an_sms_code_before_it_replaces_the_ol
     let app = TestApp::spawn().await;
     let citizen = Citizen::sample(15);
     app.active_citizen(&citizen).await;
-    assert_eq!(
-        app.sign_in(&citizen.national_id, &citizen.password)
-            .await
-            .status(),
-        303
-    );
+    // Changes of email and phone need a strong sign-in.
+    app.sign_in_strongly(&citizen.national_id, &citizen.password)
+        .await;
     let me: Value = app.get("/api/v1/me").await.json().await.expect("json");
     assert_eq!(
         me["phone_verified"], false,
@@ -768,12 +762,9 @@ async fn five_wrong_sms_codes_void_the_verification() {
     let app = TestApp::spawn().await;
     let citizen = Citizen::sample(16);
     app.active_citizen(&citizen).await;
-    assert_eq!(
-        app.sign_in(&citizen.national_id, &citizen.password)
-            .await
-            .status(),
-        303
-    );
+    // Changes of email and phone need a strong sign-in.
+    app.sign_in_strongly(&citizen.national_id, &citizen.password)
+        .await;
     assert_eq!(
         app.post_json("/api/v1/me/phone", &json!({ "phone": "0903111222" }))
             .await

@@ -252,6 +252,10 @@ pub struct TestOptions {
     pub vneid: Option<VneidOptions>,
     /// Further settings (name, value).
     pub env: Vec<(&'static str, String)>,
+    /// Serve the app as `http://localhost:{port}` (PUBLIC_URL and `address`),
+    /// a secure context with a domain name, as WebAuthn in a browser needs.
+    /// It still binds 127.0.0.1.
+    pub localhost: bool,
 }
 
 /// A running application and handles on everything behind it.
@@ -443,7 +447,12 @@ impl TestApp {
 
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
-        let address = format!("http://127.0.0.1:{port}");
+        let host = if options.localhost {
+            "localhost"
+        } else {
+            "127.0.0.1"
+        };
+        let address = format!("http://{host}:{port}");
         let vneid = options
             .vneid
             .as_ref()

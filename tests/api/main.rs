@@ -2,10 +2,12 @@
 //! on a free port with its own database, Redis key prefix and SMTP server.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::print_stdout)]
 
+mod account_page;
 mod accounts;
 mod agency_admin;
 mod backoffice;
 mod browser;
+mod browser_passkeys;
 mod businesses;
 mod catalog;
 mod cli;
@@ -22,6 +24,7 @@ mod outbox;
 mod passkeys;
 mod staff;
 mod staff_passkeys;
+mod strong_sign_in;
 mod trust_account;
 mod trust_business;
 mod trust_claims;

@@ -7,6 +7,7 @@
 mod assurance;
 mod authenticator;
 mod conformance;
+mod manage;
 mod registration_attacks;
 mod sign_in_attacks;
 
@@ -30,8 +31,9 @@ pub(crate) async fn problem(res: reqwest::Response) -> (u16, String) {
 /// How many passkeys the account of `citizen` has stored.
 pub(crate) async fn stored_passkeys(app: &TestApp, citizen: &Citizen) -> i64 {
     app.count(&format!(
-        "SELECT count(*) AS n FROM passkeys WHERE account_id = \
-         (SELECT id FROM accounts WHERE national_id = '{}')",
+        "SELECT count(*) AS n FROM passkeys p \
+         JOIN passkey_owners o ON o.user_handle = p.user_handle \
+         JOIN accounts a ON a.id = o.account_id WHERE a.national_id = '{}'",
         citizen.national_id
     ))
     .await
@@ -53,11 +55,8 @@ pub(crate) async fn signed_in(app: &TestApp, client: &reqwest::Client) -> bool {
 pub(crate) async fn strong_citizen(app: &TestApp, client: &reqwest::Client, seq: u32) -> Citizen {
     let citizen = Citizen::sample(seq);
     app.active_citizen(&citizen).await;
-    let res = app
-        .sign_in_with(client, &citizen.national_id, &citizen.password)
+    app.sign_in_strongly_with(client, &citizen.national_id, &citizen.password)
         .await;
-    assert_eq!(res.status(), 303);
-    app.step_up_by_email(client).await;
     citizen
 }
 
@@ -120,7 +119,10 @@ pub(crate) async fn add_passkey(
 
 /// An active citizen signed in strongly on `app.client`, with a passkey.
 pub(crate) async fn citizen_with_passkey(app: &TestApp, seq: u32) -> (Citizen, Authenticator) {
-    let citizen = strong_citizen(app, &app.client, seq).await;
+    let citizen = Citizen::sample(seq);
+    app.active_citizen(&citizen).await;
+    app.sign_in_strongly(&citizen.national_id, &citizen.password)
+        .await;
     let mut authenticator = Authenticator::new();
     add_passkey(app, &app.client, &mut authenticator, "Khóa của tôi").await;
     (citizen, authenticator)
@@ -370,67 +372,55 @@ async fn a_password_sign_in_of_an_account_with_a_passkey_needs_the_second_step()
         .await;
     assert_eq!(res.status(), 303);
     assert!(!signed_in(&app, &other).await);
-    app.step_up_by_email(&other).await;
+    assert_eq!(app.step_up_by_email(&other).await.status(), 303);
     assert!(signed_in(&app, &other).await);
 }
 
 #[tokio::test]
-async fn removing_a_passkey_needs_a_recent_strong_sign_in() {
+async fn a_synced_passkey_without_a_counter_signs_in_again_and_again() {
     let app = TestApp::spawn().await;
-    let (citizen, mut authenticator) = citizen_with_passkey(&app, 1404).await;
-    let id = listed(&app, &app.client).await[0]["id"]
-        .as_str()
-        .expect("an id")
-        .to_owned();
-    let delete = || async {
-        app.client
-            .delete(app.url(&format!("/api/v1/me/passkeys/{id}")))
+    let citizen = strong_citizen(&app, &app.client, 1409).await;
+    // Synced passkeys (iCloud Keychain, Google Password Manager) always say 0.
+    let mut authenticator = Authenticator::synced();
+    authenticator.counter_step = 0;
+    add_passkey(&app, &app.client, &mut authenticator, "iPhone").await;
+    for _ in 0..3 {
+        let browser = TestApp::fresh_client();
+        let res = passkey_step(&app, &browser, &mut authenticator, "signin").await;
+        assert_eq!(res.status(), 200);
+        let me: Value = browser
+            .get(app.url("/api/v1/me"))
             .send()
             .await
-            .expect("delete")
-    };
-
-    app.clock.advance(chrono::Duration::minutes(11));
-    let (status, code) = problem(delete().await).await;
-    assert_eq!((status, code.as_str()), (401, "step_up_required"));
-    assert_eq!(stored_passkeys(&app, &citizen).await, 1);
-
-    // The passkey itself steps the current session up.
-    let res = passkey_step(&app, &app.client, &mut authenticator, "second_step").await;
-    assert_eq!(res.status(), 200);
-    assert_eq!(delete().await.status(), 204);
-    assert_eq!(stored_passkeys(&app, &citizen).await, 0);
-    assert!(listed(&app, &app.client).await.is_empty());
-    // A removed passkey signs no one in.
-    let browser = TestApp::fresh_client();
-    let (status, code) =
-        problem(passkey_step(&app, &browser, &mut authenticator, "signin").await).await;
-    assert_eq!((status, code.as_str()), (401, "passkey_invalid"));
-    assert!(!signed_in(&app, &browser).await);
+            .expect("me")
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(me["national_id"], citizen.national_id);
+    }
 }
 
 #[tokio::test]
-async fn another_accounts_passkey_can_be_neither_renamed_nor_removed() {
+async fn a_second_step_needs_a_sign_in_of_an_account_with_passkeys() {
     let app = TestApp::spawn().await;
-    let (victim, _) = citizen_with_passkey(&app, 1405).await;
-    let victims_id = listed(&app, &app.client).await[0]["id"]
-        .as_str()
-        .expect("an id")
-        .to_owned();
-    let attacker = TestApp::fresh_client();
-    strong_citizen(&app, &attacker, 1406).await;
-    let url = app.url(&format!("/api/v1/me/passkeys/{victims_id}"));
-
-    let res = attacker.delete(&url).send().await.expect("delete");
-    assert_eq!(problem(res).await, (404, "passkey_not_found".to_owned()));
-    let res = attacker
-        .patch(&url)
-        .json(&json!({ "name": "Của tôi" }))
-        .send()
-        .await
-        .expect("rename");
-    assert_eq!(problem(res).await, (404, "passkey_not_found".to_owned()));
-    assert_eq!(stored_passkeys(&app, &victim).await, 1);
-    assert_eq!(listed(&app, &app.client).await[0]["name"], "Khóa của tôi");
-    assert!(listed(&app, &attacker).await.is_empty());
+    let options = |client: reqwest::Client, mode: &'static str| {
+        let url = app.url("/login/passkey/options");
+        async move {
+            let res = client
+                .post(url)
+                .json(&json!({ "mode": mode }))
+                .send()
+                .await
+                .expect("options");
+            problem(res).await
+        }
+    };
+    let (status, code) = options(TestApp::fresh_client(), "second_step").await;
+    assert_eq!((status, code.as_str()), (400, "sign_in_expired"));
+    let (status, code) = options(TestApp::fresh_client(), "register").await;
+    assert_eq!((status, code.as_str()), (400, "invalid_mode"));
+    // Signed in, but without a passkey to confirm with.
+    strong_citizen(&app, &app.client, 1410).await;
+    let (status, code) = options(app.client.clone(), "second_step").await;
+    assert_eq!((status, code.as_str()), (409, "no_passkey"));
 }

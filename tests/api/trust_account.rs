@@ -16,8 +16,9 @@ const WRONG: &str = "sai mật khẩu rồi";
 async fn signed_in_citizen(app: &TestApp, seq: u32) -> Citizen {
     let citizen = Citizen::sample(seq);
     app.active_citizen(&citizen).await;
-    let res = app.sign_in(&citizen.national_id, &citizen.password).await;
-    assert_eq!(res.status(), 303);
+    // The holder signs in strongly (password and the emailed code).
+    app.sign_in_strongly(&citizen.national_id, &citizen.password)
+        .await;
     citizen
 }
 
@@ -224,7 +225,7 @@ async fn a_lock_by_the_support_desk_ends_refresh_tokens_and_sessions_until_unloc
 async fn a_stolen_session_older_than_five_minutes_cannot_change_the_email_without_the_password() {
     let app = TestApp::spawn().await;
     let citizen = signed_in_citizen(&app, 304).await;
-    app.clock.advance(chrono::Duration::minutes(6));
+    app.clock.advance(chrono::Duration::minutes(11));
 
     let res = app
         .post_json(
@@ -272,7 +273,7 @@ async fn a_stolen_session_older_than_five_minutes_cannot_change_the_email_withou
 async fn a_stale_session_cannot_change_the_phone_and_the_undo_link_restores_it() {
     let app = TestApp::spawn().await;
     let citizen = signed_in_citizen(&app, 305).await;
-    app.clock.advance(chrono::Duration::minutes(6));
+    app.clock.advance(chrono::Duration::minutes(11));
     let res = app
         .post_json("/api/v1/me/phone", &json!({ "phone": "0903 111 222" }))
         .await;
@@ -280,13 +281,9 @@ async fn a_stale_session_cannot_change_the_phone_and_the_undo_link_restores_it()
     let body: Value = res.json().await.expect("json");
     assert_eq!(body["code"], "reauthentication_required");
 
-    // A fresh sign-in is enough (within five minutes).
-    assert_eq!(
-        app.sign_in(&citizen.national_id, &citizen.password)
-            .await
-            .status(),
-        303
-    );
+    // A fresh strong sign-in is enough (within ten minutes).
+    app.sign_in_strongly(&citizen.national_id, &citizen.password)
+        .await;
     let res = app
         .post_json("/api/v1/me/phone", &json!({ "phone": "0903 111 222" }))
         .await;
@@ -329,14 +326,11 @@ async fn the_undo_link_restores_the_old_email_locks_the_account_and_ends_all_its
     let citizen = signed_in_citizen(&app, 306).await;
     let token = refresh_token(&app).await;
 
-    // An intruder with a fresh session moves the account to their address.
+    // An intruder who has the password and, for a moment, the mailbox (the
+    // emailed code) moves the account to their address.
     let intruder = TestApp::fresh_client();
-    assert_eq!(
-        app.sign_in_with(&intruder, &citizen.national_id, &citizen.password)
-            .await
-            .status(),
-        303
-    );
+    app.sign_in_strongly_with(&intruder, &citizen.national_id, &citizen.password)
+        .await;
     let res = intruder
         .post(app.url("/api/v1/me/email"))
         .json(&json!({ "email": "ke-gian-306@example.vn" }))

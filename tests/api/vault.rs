@@ -327,7 +327,8 @@ async fn a_second_dossier_needing_the_first_ones_result_asks_for_nothing_again()
     let other = ok_json(copy(forged).await.expect("post"), 200).await;
     assert_eq!(other["file_matches"], false);
 
-    // The export: one JSON file plus the files.
+    // The export: one JSON file plus the files (after a strong sign-in).
+    assert_eq!(app.step_up_by_email(&app.client).await.status(), 303);
     let res = app.get("/api/v1/vault/export").await;
     assert_eq!(res.status(), 200);
     assert_eq!(

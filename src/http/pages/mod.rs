@@ -2,6 +2,7 @@
 //! capacity, sign-out, email verification. Vietnamese, CSRF-protected, usable
 //! without JavaScript. Failures render an HTML page, not JSON.
 
+pub mod account;
 pub mod account_undo;
 pub mod agency;
 pub mod audit;

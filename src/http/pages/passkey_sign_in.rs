@@ -136,7 +136,7 @@ pub async fn finish(
         )
         .await?
     };
-    Ok(second_step::completed_json(&state, &session, done).await?)
+    second_step::completed_json(&state, &session, done).await
 }
 
 /// A passkey alone: a new session.

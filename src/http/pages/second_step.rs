@@ -121,7 +121,7 @@ pub struct Completed {
 }
 
 /// Completes `step` with `added`: a pending sign-in becomes a session; a
-/// session is stepped up in place (same token and `sid`).
+/// session is stepped up (a new token, the same `sid`).
 pub async fn complete(
     state: &AppState,
     step: Step,
@@ -149,10 +149,14 @@ pub async fn complete(
             })
         }
         Step::Session(current) => {
+            // A new token for the stronger session (a copy of the old one
+            // must not become strong), the same `sid` (its `created_at`):
+            // the old token ends quietly, clients stay signed in.
             let stepped = second_step::stepped_up(&current.session, added, now);
-            if !state.sessions.replace(&current.token, &stepped).await? {
+            if state.sessions.revoke(&current.token).await?.is_none() {
                 return Err(step_expired());
             }
+            let token = state.sessions.create(&stepped).await?;
             let mut conn = state.db.get().await?;
             audit::record(
                 &mut conn,
@@ -168,7 +172,7 @@ pub async fn complete(
             .await?;
             Ok(Completed {
                 location: return_to.to_owned(),
-                session_token: None,
+                session_token: Some(token),
             })
         }
     }
@@ -229,6 +233,7 @@ struct VerifyPage<'a> {
     has_passkeys: bool,
     code_sent: bool,
     email_hint: &'a str,
+    vneid_enabled: bool,
     error: Option<&'a str>,
     notice: Option<&'a str>,
 }
@@ -285,6 +290,7 @@ async fn page(
         has_passkeys,
         code_sent,
         email_hint: &email_hint,
+        vneid_enabled: state.settings.vneid.is_some(),
         error,
         notice,
     })?;

@@ -43,7 +43,7 @@ pub async fn start_registration(
     drop(conn);
     let exclude = existing
         .iter()
-        .map(|p| p.credential_id.clone().into())
+        .map(|p| p.credential_id.clone())
         .collect::<Vec<_>>();
     let (options, registration) = rp
         .webauthn()

@@ -52,9 +52,7 @@ impl RelyingParty {
     /// Builds the relying party; `None` (passkeys off, with a warning) when
     /// the settings cannot name one (an IP address as the public host).
     pub fn build(settings: &WebauthnSettings) -> Option<Arc<Self>> {
-        let Some((first, others)) = settings.origins.split_first() else {
-            return None;
-        };
+        let (first, others) = settings.origins.split_first()?;
         let mut builder = match WebauthnBuilder::new(&settings.rp_id, first) {
             Ok(b) => b,
             Err(e) => {

@@ -67,7 +67,7 @@ async fn level_2_is_claimed_only_for_a_strong_session_and_asked_for_by_a_step_up
     let location = res.headers()["location"].to_str().expect("ascii");
     assert!(location.starts_with("/login/verify"), "{location}");
 
-    app.step_up_by_email(&app.client).await;
+    assert_eq!(app.step_up_by_email(&app.client).await.status(), 303);
     assert_eq!(
         assurance(&app).await,
         (json!(["pwd", "otp", "mfa"]), json!(LOA_2))
@@ -79,6 +79,17 @@ async fn level_2_is_claimed_only_for_a_strong_session_and_asked_for_by_a_step_up
     let res = passkey_step(&app, &app.client, &mut authenticator, "signin").await;
     assert_eq!(res.status(), 200);
     assert_eq!(assurance(&app).await, (json!(["hwk", "mfa"]), json!(LOA_2)));
+
+    // A password, then the passkey as the second step.
+    app.client = TestApp::fresh_client();
+    let res = app.sign_in(&citizen.email, &citizen.password).await;
+    assert_eq!(res.status(), 303);
+    let res = passkey_step(&app, &app.client, &mut authenticator, "second_step").await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        assurance(&app).await,
+        (json!(["pwd", "hwk", "mfa"]), json!(LOA_2))
+    );
 }
 
 #[tokio::test]

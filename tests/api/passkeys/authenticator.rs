@@ -107,8 +107,11 @@ pub struct Authenticator {
     key: SigningKey,
     /// The credential id (random, 32 bytes).
     pub credential_id: Vec<u8>,
-    /// The signature counter; incremented before each assertion.
+    /// The signature counter; advanced by `counter_step` before each assertion.
     pub counter: u32,
+    /// 1 for a counting authenticator, 0 for one that always says 0 (as
+    /// synced passkeys do).
+    pub counter_step: u32,
     /// The user handle (base64url, as the options gave it) it was registered with.
     pub user_handle: Option<String>,
     /// The relying party id it was registered for.
@@ -149,6 +152,7 @@ impl Authenticator {
             key: SigningKey::random(&mut rng),
             credential_id,
             counter: 0,
+            counter_step: 1,
             user_handle: None,
             rp_id: None,
             up: true,
@@ -279,7 +283,7 @@ impl Authenticator {
             .map(str::to_owned)
             .or_else(|| self.rp_id.clone())
             .expect("an rp id from the options or the registration");
-        self.counter += 1;
+        self.counter += self.counter_step;
         let mut auth_data = self.rp_id_hash(&rp_id).to_vec();
         auth_data.push(self.flags());
         auth_data.extend_from_slice(&self.counter.to_be_bytes());

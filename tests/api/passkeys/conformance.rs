@@ -65,6 +65,13 @@ fn honest_registrations_and_assertions_pass_and_a_clone_is_caught() {
         authenticate(&rp, &mut passkey, &mut authenticator).expect("second use");
         assert!(authenticate(&rp, &mut passkey, &mut clone).is_err());
     }
+    // Without a counter (always 0) there is nothing to compare.
+    let mut authenticator = Authenticator::synced();
+    authenticator.counter_step = 0;
+    let mut passkey = register(&rp, &mut authenticator).expect("registered");
+    for _ in 0..3 {
+        authenticate(&rp, &mut passkey, &mut authenticator).expect("used again");
+    }
 }
 
 #[test]

@@ -253,3 +253,55 @@ async fn failed_passkey_sign_ins_lock_the_account_like_wrong_passwords() {
     assert_eq!((status, code.as_str()), (429, "sign_in_locked"));
     assert!(!signed_in(&app, &browser).await);
 }
+
+#[tokio::test]
+async fn a_passkey_naming_another_accounts_user_handle_is_refused() {
+    let app = TestApp::spawn().await;
+    let (_, victims) = citizen_with_passkey(&app, 1453).await;
+    let attacker = TestApp::fresh_client();
+    let citizen = super::strong_citizen(&app, &attacker, 1454).await;
+    let mut own = Authenticator::new();
+    super::add_passkey(&app, &attacker, &mut own, "Của kẻ gian").await;
+    // The user handle is not signed: the attacker's own, valid assertion
+    // claims to be the victim's.
+    let own_handle = own.user_handle.clone();
+    own.user_handle.clone_from(&victims.user_handle);
+    let browser = TestApp::fresh_client();
+    let answer = problem(passkey_step(&app, &browser, &mut own, "signin").await).await;
+    assert_eq!(answer, invalid());
+    assert!(!signed_in(&app, &browser).await);
+    assert!(listed(&app, &app.client).await[0]["last_used_at"].is_null());
+    // Honestly presented, the same passkey signs the attacker in, as themselves.
+    own.user_handle = own_handle;
+    let res = passkey_step(&app, &browser, &mut own, "signin").await;
+    assert_eq!(res.status(), 200);
+    let me: Value = browser
+        .get(app.url("/api/v1/me"))
+        .send()
+        .await
+        .expect("me")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(me["national_id"], citizen.national_id);
+}
+
+#[tokio::test]
+async fn a_locked_account_cannot_sign_in_with_its_passkey() {
+    let app = TestApp::spawn().await;
+    let (citizen, mut authenticator) = citizen_with_passkey(&app, 1455).await;
+    eservices::admin::set_account_lock(&app.state, &citizen.national_id, true)
+        .await
+        .expect("locked");
+    let browser = TestApp::fresh_client();
+    let answer = problem(passkey_step(&app, &browser, &mut authenticator, "signin").await).await;
+    assert_eq!(answer, (403, "account_disabled".to_owned()));
+    assert!(!signed_in(&app, &browser).await);
+
+    eservices::admin::set_account_lock(&app.state, &citizen.national_id, false)
+        .await
+        .expect("unlocked");
+    let res = passkey_step(&app, &browser, &mut authenticator, "signin").await;
+    assert_eq!(res.status(), 200);
+    assert!(signed_in(&app, &browser).await);
+}
