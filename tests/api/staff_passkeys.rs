@@ -4,6 +4,7 @@
 //! a passkey, and one without is sent to register one first); nobody
 //! else's passkey (a citizen's, a colleague's) passes the staff step.
 
+mod attacks;
 mod chromium;
 
 use chrono::Duration;

@@ -79,6 +79,7 @@ pub struct TokenRequest {
     responses(
         (status = 201, description = "`access_token`, `token_type`, `expires_in`", body = Object),
         (status = 401, description = "Wrong credentials", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Second factor not set up yet (`enrolment_required`), or the agency requires passkeys of this civil servant, who signs in at /backoffice/login (`passkey_sign_in_required`)", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many failures", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn token(
