@@ -10,6 +10,7 @@ mod conformance;
 mod manage;
 mod registration_attacks;
 mod sign_in_attacks;
+mod takeover;
 
 use serde_json::{Value, json};
 

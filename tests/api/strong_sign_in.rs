@@ -149,14 +149,16 @@ async fn asking_for_level_two_steps_a_password_session_up_instead_of_refusing() 
         "{}",
         res.text().await.unwrap_or_default()
     );
-    // The session stepped up in place: same session, stronger sign-in.
+    // The session stepped up under a new token (a copy of the old one is
+    // worth nothing): still one session, now strong.
     let sessions: Value = app
         .get("/api/v1/me/sessions")
         .await
         .json()
         .await
         .expect("json");
-    assert_eq!(
+    assert_eq!(sessions["items"].as_array().expect("items").len(), 1);
+    assert_ne!(
         sessions["items"][0]["id"],
         sessions_before["items"][0]["id"]
     );
@@ -459,4 +461,42 @@ async fn emailed_codes_work_once_and_wrong_ones_count_with_wrong_passwords() {
         sessions["items"][0]["signed_in_with"], "Mật khẩu",
         "no step-up happened"
     );
+}
+
+#[tokio::test]
+async fn a_copy_of_the_session_cookie_taken_before_a_step_up_does_not_become_strong() {
+    let app = TestApp::spawn().await;
+    let citizen = Citizen::sample(1508);
+    app.active_citizen(&citizen).await;
+    let res = app.sign_in(&citizen.national_id, &citizen.password).await;
+    assert_eq!(res.status(), 303);
+    let stolen = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix("es_session="))
+        .and_then(|c| c.split(';').next())
+        .expect("the session cookie")
+        .to_owned();
+    let thief = reqwest::Client::new();
+    let as_thief = |path: &str| {
+        thief
+            .get(app.url(path))
+            .header("Cookie", format!("es_session={stolen}"))
+            .send()
+    };
+    assert_eq!(as_thief("/api/v1/me").await.expect("me").status(), 200);
+
+    // The owner steps up; the copy is worth nothing, let alone strong.
+    assert_eq!(app.step_up_by_email(&app.client).await.status(), 303);
+    assert_eq!(as_thief("/api/v1/me").await.expect("me").status(), 401);
+    assert_eq!(
+        as_thief("/api/v1/vault/export")
+            .await
+            .expect("export")
+            .status(),
+        401
+    );
+    assert_eq!(app.get("/api/v1/vault/export").await.status(), 200);
 }

@@ -7,10 +7,10 @@ use serde_json::{Value, json};
 use crate::helpers::{Citizen, TestApp, TestOptions, VneidOptions, input_value, vneid_account};
 
 const AGENCY: &str = "000.00.02.H29";
-const EVIDENCE: &str = "Thẻ căn cước gắn chip, đọc chip thành công";
+pub(crate) const EVIDENCE: &str = "Thẻ căn cước gắn chip, đọc chip thành công";
 
 /// A receiver's browser at the counter page, with its CSRF token.
-async fn counter(app: &TestApp) -> (reqwest::Client, String) {
+pub(crate) async fn counter(app: &TestApp) -> (reqwest::Client, String) {
     let receiver = app.staff("tiepnhan.trust", AGENCY, &["receiver"]).await;
     let browser = app.backoffice(&receiver).await;
     let (status, page) = app
@@ -21,7 +21,11 @@ async fn counter(app: &TestApp) -> (reqwest::Client, String) {
     (browser, csrf)
 }
 
-async fn post(app: &TestApp, browser: &reqwest::Client, form: &[(&str, &str)]) -> (u16, String) {
+pub(crate) async fn post(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    form: &[(&str, &str)],
+) -> (u16, String) {
     let res = browser
         .post(app.url("/backoffice/identity-verifications"))
         .form(form)

@@ -11,7 +11,7 @@ use super::{ceremony, clean_name};
 use crate::{
     domain::AccountId,
     error::{AppError, AppResult},
-    identity::{ClientInfo, audit, emails},
+    identity::{ClientInfo, audit, emails, throttle},
     notify::{outbox::Envelope, queue_email},
     startup::AppState,
     storage::{
@@ -95,8 +95,28 @@ pub async fn finish(
     let name = clean_name(name)?;
     let now = state.clock.now();
     let owner = Owner::Account(account.as_uuid());
-    let row = ceremony::finish_registration(state, owner, binding, challenge_id, &name, credential)
-        .await?;
+    let ip = client.ip.clone().unwrap_or_else(|| "-".into());
+    if let Some(wait) = state
+        .throttle
+        .locked_for(&throttle::SIGN_IN_IP, &ip)
+        .await?
+    {
+        return Err(throttle::sign_in_locked(wait));
+    }
+    let row =
+        match ceremony::finish_registration(state, owner, binding, challenge_id, &name, credential)
+            .await
+        {
+            Ok(row) => row,
+            Err(e) => {
+                // Forged or malformed answers count with the address's
+                // failed sign-ins, like wrong passwords.
+                if e.code() == "passkey_invalid" {
+                    state.throttle.fail(&throttle::SIGN_IN_IP, &ip).await?;
+                }
+                return Err(e);
+            }
+        };
     let mut conn = state.db.get().await?;
     conn.transaction::<_, AppError, _>(async |c| {
         ceremony::store_new(c, owner, &row).await?;
