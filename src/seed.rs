@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::{
-    domain::{TotpSecret, business::RegistrationStatus},
+    domain::{TotpSecret, assurance::Method, business::RegistrationStatus},
     error::AppError,
     identity::staff::{self as staff_service, NewStaff},
     startup::AppState,
@@ -424,6 +424,7 @@ async fn seed_demo_dossiers(state: &AppState, report: &mut SeedReport) -> anyhow
             staff_id: row.id,
             agency_code: agency.to_owned(),
             roles: vec![role],
+            methods: vec![Method::Pwd, Method::Otp],
             created_at: state.clock.now(),
             last_seen_at: state.clock.now(),
             user_agent: None,

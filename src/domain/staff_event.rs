@@ -59,9 +59,15 @@ pub enum StaffEvent {
     BusinessRejected,
     /// Read a citizen's vault to prefill a form at the counter.
     CounterPrefilled,
+    /// Registered a passkey of their own.
+    PasskeyAdded,
+    /// Removed one of their passkeys.
+    PasskeyRemoved,
+    /// Required passkeys of the agency's civil servants, or stopped requiring them.
+    PasskeyPolicyChanged,
 }
 
-const SIMPLE: [(StaffEvent, &str, &str); 25] = [
+const SIMPLE: [(StaffEvent, &str, &str); 28] = [
     (StaffEvent::SignedIn, "signed_in", "Đăng nhập"),
     (
         StaffEvent::SignInFailed,
@@ -171,6 +177,13 @@ const SIMPLE: [(StaffEvent, &str, &str); 25] = [
         "vault.counter_prefilled",
         "Tra cứu kho dữ liệu của công dân tại quầy",
     ),
+    (StaffEvent::PasskeyAdded, "passkey.added", "Thêm passkey"),
+    (StaffEvent::PasskeyRemoved, "passkey.removed", "Gỡ passkey"),
+    (
+        StaffEvent::PasskeyPolicyChanged,
+        "agency.passkey_policy_changed",
+        "Đổi yêu cầu đăng nhập bằng passkey của cán bộ",
+    ),
 ];
 
 const ACTION_PREFIX: &str = "dossier.";
@@ -230,7 +243,7 @@ mod tests {
     #[test]
     fn every_kind_round_trips_with_a_label() {
         let all = StaffEvent::all();
-        assert_eq!(all.len(), 25 + 10);
+        assert_eq!(all.len(), 28 + 10);
         for event in all {
             let name = event.as_str();
             assert!(

@@ -37,7 +37,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(pages::dashboard::configure)
         .configure(pages::agency::configure)
         .configure(pages::audit::configure)
-        .configure(pages::staff_admin::configure);
+        .configure(pages::staff_admin::configure)
+        .configure(pages::staff_passkeys::configure)
+        .configure(pages::staff_passkey_sign_in::configure);
 }
 
 /// The answer for routes that do not exist.

@@ -12,7 +12,9 @@ use uuid::Uuid;
 
 use crate::{
     domain::{
-        Invalid, password_policy,
+        Invalid,
+        assurance::{self, Method},
+        password_policy,
         person_name::PersonName,
         staff::{AgencyCode, StaffRole, StaffUsername},
         staff_event::StaffEvent,
@@ -22,12 +24,11 @@ use crate::{
     identity::{
         ClientInfo,
         password::Verification,
-        sessions::SessionData,
         staff_events::{self, Doer, Entry},
-        throttle, tokens,
+        staff_passkeys, throttle, tokens,
     },
     startup::AppState,
-    storage::staff,
+    storage::{passkeys, staff},
 };
 
 /// The issuer name shown in authenticator apps.
@@ -35,68 +36,7 @@ pub const TOTP_ISSUER: &str = "TP.HCM Dịch vụ công";
 /// Recovery codes handed out at enrolment.
 pub const RECOVERY_CODES: usize = 10;
 
-/// A back-office session.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StaffSession {
-    /// The civil servant.
-    pub staff_id: Uuid,
-    /// Their agency.
-    pub agency_code: String,
-    /// Their roles at sign-in.
-    pub roles: Vec<StaffRole>,
-    /// When the session began.
-    pub created_at: DateTime<Utc>,
-    /// When it was last used.
-    pub last_seen_at: DateTime<Utc>,
-    /// Client software (at sign-in; once loaded for a request, the request's).
-    pub user_agent: Option<String>,
-    /// Client address (likewise).
-    pub ip: Option<String>,
-}
-
-impl StaffSession {
-    /// Whether the session carries `role`.
-    pub fn has(&self, role: StaffRole) -> bool {
-        self.roles.contains(&role)
-    }
-}
-
-/// The live back-office session of a token (pages' cookie or the staff
-/// API's bearer token), renewed, carrying this request's client: what the
-/// audit trail records.
-pub async fn session(
-    state: &AppState,
-    token: &str,
-    client: ClientInfo,
-) -> AppResult<Option<StaffSession>> {
-    let session = state.staff_sessions.load(token, state.clock.now()).await?;
-    Ok(session.map(|s| StaffSession {
-        ip: client.ip,
-        user_agent: client.user_agent,
-        ..s
-    }))
-}
-
-impl SessionData for StaffSession {
-    const KIND: &'static str = "staff_session";
-    const IDLE: Duration = Duration::from_secs(15 * 60);
-    const ABSOLUTE: Duration = Duration::from_secs(10 * 3600);
-    fn owner(&self) -> String {
-        self.staff_id.to_string()
-    }
-    fn created_at(&self) -> DateTime<Utc> {
-        self.created_at
-    }
-    fn last_seen_at(&self) -> DateTime<Utc> {
-        self.last_seen_at
-    }
-    fn touch(&mut self, now: DateTime<Utc>) {
-        self.last_seen_at = now;
-    }
-    fn client(&self) -> (Option<String>, Option<String>) {
-        (self.user_agent.clone(), self.ip.clone())
-    }
-}
+pub use super::staff_session::{StaffSession, session};
 
 /// A new civil servant.
 #[derive(Debug)]
@@ -268,15 +208,20 @@ pub enum SignInOutcome {
     /// Right password, no second factor yet (added by an agency admin): the
     /// token of a short enrolment step that must be finished first.
     EnrolmentRequired(String),
+    /// Right password, no code typed, and passkeys: the token of the
+    /// pending sign-in that a passkey completes (`staff_passkey_sign_in`).
+    PasskeyStep(String),
 }
 
 /// Signs a civil servant in with password and second factor (a TOTP code or
-/// a recovery code).
+/// a recovery code), or, when `passkey_step` and no code is typed, opens the
+/// passkey step of one who has passkeys.
 pub async fn sign_in(
     state: &AppState,
     username: &str,
     password: SecretString,
     second_factor: &str,
+    passkey_step: bool,
     client: &ClientInfo,
 ) -> AppResult<(staff::StaffRow, SignInOutcome)> {
     let subject = format!("staff:{}", username.trim().to_lowercase());
@@ -306,6 +251,17 @@ pub async fn sign_in(
         (&row, &verification),
         (Some(r), Verification::Match { .. }) if r.status == "active"
     );
+    if password_ok
+        && let Some(r) = &row
+        && let Some(token) =
+            staff_passkeys::after_password(state, r, second_factor, passkey_step).await?
+    {
+        state
+            .throttle
+            .reset(&throttle::SIGN_IN_ACCOUNT, &subject)
+            .await?;
+        return Ok((r.clone(), SignInOutcome::PasskeyStep(token)));
+    }
     if password_ok && let Some(r) = row.as_ref().filter(|r| r.totp_secret.is_none()) {
         state
             .throttle
@@ -346,14 +302,17 @@ pub async fn sign_in(
         let mut conn = state.db.get().await?;
         staff::set_password_hash(&mut conn, row.id, &hash).await?;
     }
-    let token = open_session(state, &row, client).await?;
+    let token = open_session(state, &row, client, &[Method::Pwd, Method::Otp]).await?;
     Ok((row, SignInOutcome::SignedIn(token)))
 }
 
-async fn open_session(
+/// Opens a back-office session signed in with `methods`; the trail's
+/// sign-in event says which.
+pub(crate) async fn open_session(
     state: &AppState,
     row: &staff::StaffRow,
     client: &ClientInfo,
+    methods: &[Method],
 ) -> AppResult<String> {
     let now = state.clock.now();
     let session = StaffSession {
@@ -364,16 +323,19 @@ async fn open_session(
             .iter()
             .filter_map(|r| StaffRole::parse(r).ok())
             .collect(),
+        methods: methods.to_vec(),
         created_at: now,
         last_seen_at: now,
         user_agent: client.user_agent.clone(),
         ip: client.ip.clone(),
     };
     let token = state.staff_sessions.create(&session).await?;
+    let how =
+        serde_json::json!({ "amr": assurance::amr(methods), "with": assurance::describe(methods) });
     staff_events::record_now(
         state,
         &doer(row, client),
-        Entry::plain(StaffEvent::SignedIn),
+        Entry::plain(StaffEvent::SignedIn).with(how),
     )
     .await?;
     Ok(token)
@@ -535,7 +497,7 @@ pub async fn finish_enrolment(
         .await?;
     let mut kv = state.kv.conn().await?;
     let _: () = kv.del(enrolment_key(state, token)).await?;
-    open_session(state, &row, client).await
+    open_session(state, &row, client, &[Method::Pwd, Method::Otp]).await
 }
 
 /// Creates a civil servant of the admin's own agency, without a second factor
@@ -692,9 +654,11 @@ pub async fn change_by_agency_admin(
                 update.totp_secret = Some(None);
                 update.totp_last_step = Some(None);
                 staff::delete_recovery_codes(c, target).await?;
+                // Every second factor goes: a lost phone may hold the passkey too.
+                let passkeys = passkeys::delete_all(c, passkeys::Owner::Staff(target)).await?;
                 (
                     StaffEvent::StaffSecondFactorReset,
-                    serde_json::json!({ "was_enrolled": before.totp_secret.is_some() }),
+                    serde_json::json!({ "was_enrolled": before.totp_secret.is_some(), "passkeys_removed": passkeys }),
                 )
             }
         };

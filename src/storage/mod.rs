@@ -18,6 +18,7 @@ pub mod revocations;
 pub mod schema;
 pub mod sms;
 pub mod staff;
+pub mod staff_passkeys;
 pub mod stats;
 pub mod vault;
 pub mod vault_formats;

@@ -52,6 +52,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         hours_changed_by -> Nullable<Uuid>,
         hours_changed_at -> Nullable<Timestamptz>,
+        staff_passkeys_required -> Bool,
     }
 }
 

@@ -1,5 +1,5 @@
 // Passkeys on our pages: sign-in, second step, registration.
-// Buttons carry data-passkey="signin" | "second_step" | "register".
+// Buttons carry data-passkey="signin" | "second_step" | "staff_second_step" | "register".
 (function () {
   "use strict";
 
@@ -103,9 +103,12 @@
 
   async function signIn(button) {
     var mode = button.getAttribute("data-passkey");
-    var start = await postJson("/login/passkey/options", { mode: mode });
+    // A civil servant's passkey after their password, at the back office.
+    var staff = mode === "staff_second_step";
+    var base = staff ? "/backoffice/login/passkey" : "/login/passkey";
+    var start = await postJson(base + "/options", staff ? {} : { mode: mode });
     var cred = await navigator.credentials.get(requestOptions(start.options));
-    var done = await postJson("/login/passkey", {
+    var done = await postJson(base, {
       challenge_id: start.challenge_id,
       credential: assertionJson(cred),
       return_to: button.getAttribute("data-return-to") || "/"
@@ -116,9 +119,11 @@
   async function register(button) {
     var input = document.getElementById("passkey-name");
     var name = (input && input.value.trim()) || "Passkey";
-    var start = await postJson("/api/v1/me/passkeys/registrations", {});
+    var startUrl = button.getAttribute("data-start-url") || "/api/v1/me/passkeys/registrations";
+    var finishUrl = button.getAttribute("data-finish-url") || "/api/v1/me/passkeys";
+    var start = await postJson(startUrl, {});
     var cred = await navigator.credentials.create(creationOptions(start.options));
-    await postJson("/api/v1/me/passkeys", {
+    await postJson(finishUrl, {
       registration_id: start.registration_id,
       name: name,
       credential: attestationJson(cred)

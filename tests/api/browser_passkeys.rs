@@ -52,7 +52,7 @@ impl WebDriverCompatibleCommand for WebAuthnCommand {
 
 /// Adds a virtual platform authenticator (resident keys, user verification
 /// that always succeeds); returns its id.
-async fn add_authenticator(c: &Client) -> String {
+pub(crate) async fn add_authenticator(c: &Client) -> String {
     let id = c
         .issue_cmd(WebAuthnCommand {
             method: reqwest::Method::POST,

@@ -23,6 +23,7 @@ mod oidc_independent;
 mod outbox;
 mod passkeys;
 mod staff;
+mod staff_passkeys;
 mod strong_sign_in;
 mod trust_account;
 mod trust_business;

@@ -18,6 +18,7 @@ use crate::{
         ClientInfo,
         sessions::IDLE_TIMEOUT,
         staff::{self, SignInOutcome, StaffSession},
+        staff_passkeys,
     },
     startup::AppState,
 };
@@ -53,6 +54,9 @@ impl FromRequest for StaffCaller {
             let session = staff::session(state, &token, client)
                 .await?
                 .ok_or_else(unauthorized)?;
+            if staff_passkeys::enrolment_required(state, &session).await? {
+                return Err(staff_passkeys::passkey_required());
+            }
             Ok(Self(session))
         })
     }
@@ -75,6 +79,7 @@ pub struct TokenRequest {
     responses(
         (status = 201, description = "`access_token`, `token_type`, `expires_in`", body = Object),
         (status = 401, description = "Wrong credentials", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Second factor not set up yet (`enrolment_required`), or the agency requires passkeys of this civil servant, who signs in at /backoffice/login (`passkey_sign_in_required`)", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many failures", body = crate::http::api::openapi::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn token(
@@ -83,7 +88,16 @@ pub async fn token(
     body: web::Json<TokenRequest>,
 ) -> Result<HttpResponse, AppError> {
     let body = body.into_inner();
-    match staff::sign_in(&state, &body.username, body.password, &body.totp, &client).await? {
+    match staff::sign_in(
+        &state,
+        &body.username,
+        body.password,
+        &body.totp,
+        false,
+        &client,
+    )
+    .await?
+    {
         (_, SignInOutcome::SignedIn(token)) => Ok(HttpResponse::Created()
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .json(json!({
@@ -91,6 +105,11 @@ pub async fn token(
                 "token_type": "Bearer",
                 "expires_in": IDLE_TIMEOUT.as_secs(),
             }))),
+        (_, SignInOutcome::PasskeyStep(_)) => Err(AppError::new(
+            ErrorKind::Forbidden,
+            "passkey_sign_in_required",
+        )
+        .with_detail("Tài khoản này đăng nhập bằng passkey tại /backoffice/login.")),
         (_, SignInOutcome::EnrolmentRequired(_)) => {
             Err(AppError::new(ErrorKind::Forbidden, "enrolment_required")
                 .with_detail("Cần thiết lập xác thực hai lớp tại /backoffice/login trước."))

@@ -1,4 +1,4 @@
-//! The back office's sign-in (password + TOTP) and home.
+//! The back office's sign-in (password, then TOTP or a passkey) and home.
 
 use actix_web::{
     FromRequest, HttpRequest, HttpResponse,
@@ -22,6 +22,7 @@ use crate::{
     identity::{
         ClientInfo,
         staff::{self, StaffSession},
+        staff_passkeys,
     },
     startup::AppState,
     storage,
@@ -32,7 +33,11 @@ pub const STAFF_COOKIE: &str = "es_staff_session";
 /// The cookie of a pending second-factor enrolment.
 pub const ENROL_COOKIE: &str = "es_staff_enrol";
 
-fn staff_cookie(state: &AppState, token: &str, max_age: Option<CookieDuration>) -> Cookie<'static> {
+pub(crate) fn staff_cookie(
+    state: &AppState,
+    token: &str,
+    max_age: Option<CookieDuration>,
+) -> Cookie<'static> {
     named_cookie(state, STAFF_COOKIE, token, max_age)
 }
 
@@ -60,13 +65,15 @@ pub(crate) fn to_login() -> HttpResponse {
         .finish()
 }
 
-/// The signed-in civil servant, if any.
+/// The signed-in civil servant, if any. A session that must register a
+/// passkey first (the agency requires them) is sent to /backoffice/passkeys
+/// from every page but that one, sign-in and sign-out.
 #[derive(Debug, Clone)]
 pub struct MaybeStaff(pub Option<(StaffSession, String)>);
 
 impl FromRequest for MaybeStaff {
-    type Error = AppError;
-    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, actix_web::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
@@ -75,12 +82,18 @@ impl FromRequest for MaybeStaff {
                 return Ok(Self(None));
             };
             let Some(state) = req.app_data::<web::Data<AppState>>() else {
-                return Err(AppError::internal(anyhow::anyhow!(
-                    "application state missing"
-                )));
+                return Err(
+                    AppError::internal(anyhow::anyhow!("application state missing")).into(),
+                );
             };
             let client = ClientInfo::extract(&req).await?;
             let session = staff::session(state, &token, client).await?;
+            if let Some(s) = &session
+                && !super::staff_passkeys::open_while_enrolling(req.path())
+                && staff_passkeys::enrolment_required(state, s).await?
+            {
+                return Err(super::staff_passkeys::to_enrolment());
+            }
             Ok(Self(session.map(|s| (s, token))))
         })
     }
@@ -132,7 +145,19 @@ pub async fn login_submit(
 ) -> PageResult {
     let form = form.into_inner();
     csrf::verify(&state, &req, &form.csrf_token)?;
-    match staff::sign_in(&state, &form.username, form.password, &form.totp, &client).await {
+    match staff::sign_in(
+        &state,
+        &form.username,
+        form.password,
+        &form.totp,
+        true,
+        &client,
+    )
+    .await
+    {
+        Ok((_, staff::SignInOutcome::PasskeyStep(pending))) => Ok(
+            super::staff_passkey_sign_in::to_passkey_step(&state, &pending),
+        ),
         Ok((_, staff::SignInOutcome::EnrolmentRequired(enrol))) => Ok(HttpResponse::SeeOther()
             .insert_header((header::LOCATION, "/backoffice/enrol"))
             .cookie(named_cookie(

@@ -17,7 +17,10 @@ use crate::{
     domain::staff::StaffRole,
     error::{AppError, ErrorKind},
     http::csrf,
-    identity::staff::{self, StaffChange, StaffSession},
+    identity::{
+        staff::{self, StaffChange, StaffSession},
+        staff_passkeys,
+    },
     startup::AppState,
 };
 
@@ -28,6 +31,7 @@ struct StaffLine {
     full_name: String,
     roles: String,
     enrolled: bool,
+    passkeys: i64,
 }
 
 #[derive(Template)]
@@ -36,6 +40,7 @@ struct StaffPage<'a> {
     csrf_token: &'a str,
     agency_code: &'a str,
     staff: Vec<StaffLine>,
+    passkeys_required: bool,
     notice: Option<&'a str>,
     error: Option<&'a str>,
 }
@@ -49,6 +54,7 @@ async fn staff_page(
     error: Option<&str>,
 ) -> PageResult {
     let rows = staff::agency_staff(state, session).await?;
+    let (passkeys_required, passkeys) = staff_passkeys::agency_overview(state, session).await?;
     let (csrf_token, cookie) = csrf::token_for(state, req);
     let body = render(&StaffPage {
         csrf_token: &csrf_token,
@@ -59,6 +65,7 @@ async fn staff_page(
                 id: r.id.to_string(),
                 active: r.status == "active",
                 enrolled: r.totp_secret.is_some(),
+                passkeys: passkeys.get(&r.id).copied().unwrap_or(0),
                 roles: r
                     .roles
                     .iter()
@@ -70,6 +77,7 @@ async fn staff_page(
                 full_name: r.full_name,
             })
             .collect(),
+        passkeys_required,
         notice,
         error,
     })?;
@@ -85,7 +93,9 @@ pub async fn staff_list(
     let Some((session, _)) = current.0 else {
         return Ok(to_login());
     };
-    staff_page(&state, &req, &session, StatusCode::OK, None, None).await
+    let notice = (req.query_string() == "saved=passkey_policy")
+        .then_some("Đã lưu yêu cầu đăng nhập bằng passkey của đơn vị.");
+    staff_page(&state, &req, &session, StatusCode::OK, notice, None).await
 }
 
 /// `POST /backoffice/staff`: add a civil servant to my agency.

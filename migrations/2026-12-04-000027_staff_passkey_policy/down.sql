@@ -1,0 +1,1 @@
+alter table agencies drop column staff_passkeys_required;

@@ -1,0 +1,285 @@
+//! Civil servants' passkeys: registering and removing their own (after a
+//! sign-in in the last ten minutes), the agency's policy that requires them,
+//! and what that policy does to a sign-in and to a session.
+//!
+//! With the policy on, a civil servant who has a passkey signs in only with
+//! it (password + passkey); one without a passkey yet may sign in with TOTP,
+//! but may then only register one (`enrolment_required`). Every addition,
+//! removal and change of policy is in the agency's audit trail.
+
+use diesel_async::AsyncConnection;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::{
+    domain::{assurance::RECENT_STRONG, staff::StaffRole, staff_event::StaffEvent},
+    error::{AppError, AppResult, ErrorKind},
+    identity::{
+        passkeys::{ceremony, clean_name, manage::PasskeyView},
+        staff::StaffSession,
+        staff_events::{self, Entry},
+        staff_passkey_sign_in, throttle,
+    },
+    startup::AppState,
+    storage::{
+        passkeys::{self as store, Owner},
+        staff,
+        staff_passkeys::{self as policy},
+    },
+};
+
+/// 403 for a civil servant who must use a passkey to sign in.
+pub fn totp_refused() -> AppError {
+    AppError::new(ErrorKind::Forbidden, "passkey_sign_in_required").with_detail(
+        "Đơn vị của bạn yêu cầu đăng nhập bằng passkey: mã xác thực không còn được dùng cho tài khoản đã có passkey. Hãy để trống ô mã xác thực và xác thực bằng passkey.",
+    )
+}
+
+/// 403 for a session that must register a passkey before anything else.
+pub fn passkey_required() -> AppError {
+    AppError::new(ErrorKind::Forbidden, "passkey_required").with_detail(
+        "Đơn vị của bạn yêu cầu cán bộ đăng nhập bằng passkey. Hãy đăng ký passkey tại /backoffice/passkeys trước.",
+    )
+}
+
+/// 401: adding or removing a passkey needs a sign-in in the last ten minutes.
+pub fn recent_sign_in_required() -> AppError {
+    AppError::new(ErrorKind::Unauthorized, "recent_sign_in_required").with_detail(
+        "Vì an toàn, thêm hoặc gỡ passkey cần đăng nhập trong 10 phút gần nhất. Vui lòng đăng xuất và đăng nhập lại.",
+    )
+}
+
+fn not_found() -> AppError {
+    AppError::not_found("passkey_not_found").with_detail("Không tìm thấy passkey.")
+}
+
+/// Whether the session signed in within the last ten minutes (staff
+/// sessions always have two factors).
+pub fn recent(state: &AppState, session: &StaffSession) -> bool {
+    let now = state.clock.now();
+    now - session.created_at <= RECENT_STRONG && session.created_at <= now
+}
+
+/// What a right password leads to: `Some(token)` of a passkey step (no
+/// code typed, the caller can take the step, and there are passkeys),
+/// `None` to check the code as before, or 403 when the agency requires
+/// passkeys of one who has them.
+pub async fn after_password(
+    state: &AppState,
+    row: &staff::StaffRow,
+    second_factor: &str,
+    passkey_step: bool,
+) -> AppResult<Option<String>> {
+    let mut conn = state.db.get().await?;
+    let has_passkeys = store::count(&mut conn, Owner::Staff(row.id)).await? > 0;
+    if !has_passkeys {
+        return Ok(None);
+    }
+    let required = policy::required(&mut conn, &row.agency_code).await?;
+    drop(conn);
+    if passkey_step && second_factor.trim().is_empty() {
+        return Ok(Some(staff_passkey_sign_in::begin(state, row).await?));
+    }
+    if required {
+        return Err(totp_refused());
+    }
+    Ok(None)
+}
+
+/// Whether this session may only register a passkey: it did not sign in
+/// with one, the agency requires them, and the civil servant has none yet.
+pub async fn enrolment_required(state: &AppState, session: &StaffSession) -> AppResult<bool> {
+    if session.used_passkey() {
+        return Ok(false);
+    }
+    let mut conn = state.db.get().await?;
+    if !policy::required(&mut conn, &session.agency_code).await? {
+        return Ok(false);
+    }
+    Ok(store::count(&mut conn, Owner::Staff(session.staff_id)).await? == 0)
+}
+
+/// The civil servant's passkeys, newest first.
+pub async fn list(state: &AppState, session: &StaffSession) -> AppResult<Vec<PasskeyView>> {
+    let mut conn = state.db.get().await?;
+    Ok(store::list(&mut conn, Owner::Staff(session.staff_id))
+        .await?
+        .into_iter()
+        .map(PasskeyView::from)
+        .collect())
+}
+
+/// Starts registering a passkey, bound to the session's token.
+pub async fn start(
+    state: &AppState,
+    session: &StaffSession,
+    token: &str,
+) -> AppResult<(String, serde_json::Value)> {
+    if !recent(state, session) {
+        return Err(recent_sign_in_required());
+    }
+    let mut conn = state.db.get().await?;
+    let row = staff::find(&mut conn, session.staff_id).await?;
+    drop(conn);
+    ceremony::start_registration(
+        state,
+        Owner::Staff(row.id),
+        &format!("{}@{}", row.username, row.agency_code),
+        &row.full_name,
+        token,
+    )
+    .await
+}
+
+/// Finishes registering: stored and recorded in the agency's trail.
+pub async fn finish(
+    state: &AppState,
+    session: &StaffSession,
+    token: &str,
+    challenge_id: &str,
+    name: &str,
+    credential: &serde_json::Value,
+) -> AppResult<PasskeyView> {
+    if !recent(state, session) {
+        return Err(recent_sign_in_required());
+    }
+    let name = clean_name(name)?;
+    let owner = Owner::Staff(session.staff_id);
+    let ip = session.ip.clone().unwrap_or_else(|| "-".into());
+    if let Some(wait) = state
+        .throttle
+        .locked_for(&throttle::SIGN_IN_IP, &ip)
+        .await?
+    {
+        return Err(throttle::sign_in_locked(wait));
+    }
+    let row =
+        match ceremony::finish_registration(state, owner, token, challenge_id, &name, credential)
+            .await
+        {
+            Ok(row) => row,
+            Err(e) => {
+                // Forged or malformed answers count with the address's
+                // failed sign-ins, as on the citizens' side.
+                if e.code() == "passkey_invalid" {
+                    state.throttle.fail(&throttle::SIGN_IN_IP, &ip).await?;
+                }
+                return Err(e);
+            }
+        };
+    let now = state.clock.now();
+    let mut conn = state.db.get().await?;
+    conn.transaction::<_, AppError, _>(async |c| {
+        ceremony::store_new(c, owner, &row).await?;
+        staff_events::record(
+            c,
+            &session.into(),
+            Entry::about(StaffEvent::PasskeyAdded, row.name.clone())
+                .with(json!({ "passkey_id": row.id, "synced": row.synced })),
+            now,
+        )
+        .await
+    })
+    .await?;
+    Ok(row.into())
+}
+
+/// Removes one of the civil servant's own passkeys; another's id is 404.
+/// The last one stays while the agency requires passkeys.
+pub async fn remove(state: &AppState, session: &StaffSession, id: Uuid) -> AppResult<()> {
+    if !recent(state, session) {
+        return Err(recent_sign_in_required());
+    }
+    let owner = Owner::Staff(session.staff_id);
+    let now = state.clock.now();
+    let mut conn = state.db.get().await?;
+    conn.transaction::<_, AppError, _>(async |c| {
+        let required = policy::required(c, &session.agency_code).await?;
+        if required && store::count(c, owner).await? <= 1 {
+            return Err(AppError::conflict("last_passkey").with_detail(
+                "Đơn vị yêu cầu đăng nhập bằng passkey: hãy thêm passkey khác trước khi gỡ passkey cuối cùng.",
+            ));
+        }
+        let row = store::delete(c, owner, id).await?.ok_or_else(not_found)?;
+        staff_events::record(
+            c,
+            &session.into(),
+            Entry::about(StaffEvent::PasskeyRemoved, row.name.clone())
+                .with(json!({ "passkey_id": row.id, "synced": row.synced })),
+            now,
+        )
+        .await
+    })
+    .await
+}
+
+/// The agency's policy and how many passkeys each of its civil servants
+/// has (for the admin's staff page).
+pub async fn agency_overview(
+    state: &AppState,
+    admin: &StaffSession,
+) -> AppResult<(bool, std::collections::HashMap<Uuid, i64>)> {
+    if !admin.has(StaffRole::AgencyAdmin) {
+        return Err(AppError::new(ErrorKind::Forbidden, "role_required")
+            .with_detail("Chỉ quản trị đơn vị được xem danh sách cán bộ."));
+    }
+    let mut conn = state.db.get().await?;
+    Ok((
+        policy::required(&mut conn, &admin.agency_code).await?,
+        policy::counts_in_agency(&mut conn, &admin.agency_code).await?,
+    ))
+}
+
+/// An agency admin requires passkeys of their own agency's civil servants,
+/// or stops requiring them (`agency` as their form named it: another
+/// agency's is refused). Only an admin who has a passkey may require them
+/// (they are under the policy too). Requiring them ends the sessions of the
+/// agency's other civil servants, so each signs in again under the policy.
+pub async fn set_policy(
+    state: &AppState,
+    admin: &StaffSession,
+    agency: &str,
+    required: bool,
+) -> AppResult<()> {
+    if !admin.has(StaffRole::AgencyAdmin) || agency != admin.agency_code {
+        return Err(AppError::new(ErrorKind::Forbidden, "role_required")
+            .with_detail("Chỉ quản trị của đơn vị được đổi yêu cầu passkey của đơn vị mình."));
+    }
+    let now = state.clock.now();
+    let mut conn = state.db.get().await?;
+    if required && store::count(&mut conn, Owner::Staff(admin.staff_id)).await? == 0 {
+        return Err(AppError::conflict("own_passkey_required").with_detail(
+            "Hãy đăng ký passkey cho chính bạn (mục Passkey của tôi) trước khi yêu cầu cán bộ của đơn vị dùng passkey.",
+        ));
+    }
+    let changed = conn
+        .transaction::<_, AppError, _>(async |c| {
+            let before = policy::set_required(c, agency, required)
+                .await?
+                .ok_or_else(|| AppError::not_found("agency_not_found"))?;
+            if before == required {
+                return Ok(false);
+            }
+            staff_events::record(
+                c,
+                &admin.into(),
+                Entry::about(StaffEvent::PasskeyPolicyChanged, agency.to_owned())
+                    .with(json!({ "before": before, "after": required })),
+                now,
+            )
+            .await?;
+            Ok(true)
+        })
+        .await?;
+    if changed && required {
+        let others = staff::of_agency(&mut conn, agency).await?;
+        drop(conn);
+        for other in others.iter().filter(|s| s.id != admin.staff_id) {
+            state
+                .staff_sessions
+                .revoke_all(&other.id.to_string(), None)
+                .await?;
+        }
+    }
+    Ok(())
+}
