@@ -8,6 +8,8 @@ use base64::{Engine, engine::general_purpose::STANDARD};
 use serde::Deserialize;
 use serde_json::json;
 
+mod consent_page;
+
 use crate::{
     error::{AppError, ErrorKind},
     http::{
@@ -25,6 +27,7 @@ use crate::{
     },
     startup::AppState,
 };
+use consent_page::{CONSENT_EN, CONSENT_VI, ConsentPage, describe_scope, describe_scope_en};
 
 /// Algorithms of client assertions (`private_key_jwt`).
 const ASSERTION_ALGS: [&str; 9] = [
@@ -90,81 +93,6 @@ fn see_other(location: &str) -> HttpResponse {
         .insert_header((header::LOCATION, location.to_owned()))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .finish()
-}
-
-#[derive(Template)]
-#[template(path = "auth/consent.html")]
-struct ConsentPage<'a> {
-    t: &'static ConsentTexts,
-    csrf_token: &'a str,
-    consent_id: &'a str,
-    client_id: &'a str,
-    items: Vec<String>,
-}
-
-/// The consent page's texts in one language.
-struct ConsentTexts {
-    lang: &'static str,
-    title: &'static str,
-    app: &'static str,
-    asks: &'static str,
-    note: &'static str,
-    allow: &'static str,
-    deny: &'static str,
-}
-
-const CONSENT_VI: ConsentTexts = ConsentTexts {
-    lang: "vi",
-    title: "Cấp quyền cho ứng dụng",
-    app: "Ứng dụng",
-    asks: "đề nghị truy cập các thông tin sau của bạn:",
-    note: "Bạn có thể thu hồi quyền này bất cứ lúc nào trong mục “Ứng dụng đã kết nối”.",
-    allow: "Đồng ý",
-    deny: "Từ chối",
-};
-
-const CONSENT_EN: ConsentTexts = ConsentTexts {
-    lang: "en",
-    title: "Allow access",
-    app: "The application",
-    asks: "asks to access the following information about you:",
-    note: "You can withdraw this permission at any time under “Connected apps”.",
-    allow: "Allow",
-    deny: "Deny",
-};
-
-fn describe_scope_en(scope: &str) -> Option<&'static str> {
-    Some(match scope {
-        "openid" => "An identifier of your account for this application",
-        "profile" => "Your name, date of birth and sex",
-        "email" => "Your email address",
-        "phone" => "Your phone number",
-        "address" => "Your address (as VNeID vouched for it)",
-        "national_id" => "Your personal identification number (identity-verified accounts only)",
-        "business" => "The businesses you represent or are authorised to act for",
-        "account" => "Your account's profile",
-        "dossiers" => "Your administrative dossiers",
-        "vault" => "Your data vault: records, documents, its access log and export",
-        "offline_access" => "Access while you are not online",
-        _ => return None,
-    })
-}
-
-fn describe_scope(scope: &str) -> Option<&'static str> {
-    Some(match scope {
-        "openid" => "Định danh tài khoản của bạn đối với ứng dụng này",
-        "profile" => "Họ tên, ngày sinh, giới tính",
-        "email" => "Địa chỉ email",
-        "phone" => "Số điện thoại",
-        "address" => "Địa chỉ (theo xác thực của VNeID)",
-        "national_id" => "Số định danh cá nhân (chỉ với tài khoản định danh mức độ 2)",
-        "business" => "Các doanh nghiệp bạn đại diện hoặc được ủy quyền",
-        "account" => "Xem hồ sơ tài khoản của bạn",
-        "dossiers" => "Hồ sơ thủ tục hành chính của bạn",
-        "vault" => "Kho dữ liệu điện tử của bạn: thông tin, giấy tờ, nhật ký truy cập và bản xuất",
-        "offline_access" => "Truy cập khi bạn không trực tuyến",
-        _ => return None,
-    })
 }
 
 async fn respond(state: &AppState, req: &HttpRequest, outcome: Outcome) -> PageResult {
