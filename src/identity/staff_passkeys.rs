@@ -49,9 +49,7 @@ pub fn recent_sign_in_required() -> AppError {
     )
 }
 
-fn not_found() -> AppError {
-    AppError::not_found("passkey_not_found").with_detail("Không tìm thấy passkey.")
-}
+use crate::identity::passkeys::manage::not_found;
 
 /// Whether the session signed in within the last ten minutes (staff
 /// sessions always have two factors).

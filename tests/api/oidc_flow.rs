@@ -376,6 +376,18 @@ pub(crate) async fn tokens_for(
     redirect: &str,
     scope: &str,
 ) -> Value {
+    tokens_with(app, client_id, secret, redirect, scope, "").await
+}
+
+/// `tokens_for` with further authorization parameters (`&acr_values=…`).
+pub(crate) async fn tokens_with(
+    app: &TestApp,
+    client_id: &str,
+    secret: &str,
+    redirect: &str,
+    scope: &str,
+    extra: &str,
+) -> Value {
     use base64::Engine;
     use sha2::Digest;
     let verifier = "v".repeat(50);
@@ -383,7 +395,7 @@ pub(crate) async fn tokens_for(
         .encode(sha2::Sha256::digest(verifier.as_bytes()));
     let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
     let url = format!(
-        "/oauth2/authorize?response_type=code&client_id={client_id}&redirect_uri={}&scope={}&state=st&nonce=n1&code_challenge={challenge}&code_challenge_method=S256",
+        "/oauth2/authorize?response_type=code&client_id={client_id}&redirect_uri={}&scope={}&state=st&nonce=n1&code_challenge={challenge}&code_challenge_method=S256{extra}",
         enc(redirect),
         enc(scope)
     );

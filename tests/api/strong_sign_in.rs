@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::{
     helpers::{Citizen, TestApp, input_value},
-    oidc_flow::{REDIRECT, SECRET, provider, query, register_client, tokens_for},
+    oidc_flow::{REDIRECT, SECRET, provider, query, register_client, tokens_for, tokens_with},
 };
 
 const CLIENT: &str = "app-strong-sign-in";
@@ -37,6 +37,12 @@ async fn proven_citizen(app: &TestApp, seq: u32) -> Citizen {
         .await;
     assert_eq!(raised, 1);
     citizen
+}
+
+/// Signs `citizen` in on `app.client` with the password alone.
+async fn password_sign_in(app: &TestApp, citizen: &Citizen) {
+    let res = app.sign_in(&citizen.national_id, &citizen.password).await;
+    assert_eq!(res.status(), 303);
 }
 
 fn authorize_url(extra: &str) -> String {
@@ -79,12 +85,7 @@ async fn a_password_alone_is_level_one_even_for_a_proven_account() {
     let app = TestApp::spawn().await;
     setup(&app).await;
     let citizen = proven_citizen(&app, 1501).await;
-    assert_eq!(
-        app.sign_in(&citizen.national_id, &citizen.password)
-            .await
-            .status(),
-        303
-    );
+    password_sign_in(&app, &citizen).await;
     let tokens = tokens(&app).await;
     let id = claims(tokens["id_token"].as_str().expect("id token"));
     assert_eq!(id["acr"], LOA1, "a stolen password must not act as level 2");
@@ -103,12 +104,7 @@ async fn asking_for_level_two_steps_a_password_session_up_instead_of_refusing() 
     let app = TestApp::spawn().await;
     setup(&app).await;
     let citizen = proven_citizen(&app, 1502).await;
-    assert_eq!(
-        app.sign_in(&citizen.national_id, &citizen.password)
-            .await
-            .status(),
-        303
-    );
+    password_sign_in(&app, &citizen).await;
     let acr = format!(
         "&acr_values={}",
         url::form_urlencoded::byte_serialize(LOA2.as_bytes()).collect::<String>()
@@ -167,48 +163,15 @@ async fn asking_for_level_two_steps_a_password_session_up_instead_of_refusing() 
         "Mật khẩu + mã xác thực"
     );
 
-    let res = app.get(&authorize_url(&acr)).await;
-    let mut res = res;
-    if res.status() == 200 {
-        let page = res.text().await.expect("consent page");
-        res = app
-            .client
-            .post(app.url("/oauth2/consent"))
-            .form(&[
-                (
-                    "consent_id",
-                    input_value(&page, "consent_id").expect("id").as_str(),
-                ),
-                (
-                    "csrf_token",
-                    input_value(&page, "csrf_token").expect("csrf").as_str(),
-                ),
-                ("decision", "allow"),
-            ])
-            .send()
-            .await
-            .expect("consent");
-    }
-    let location = res.headers()["location"]
-        .to_str()
-        .expect("ascii")
-        .to_owned();
-    let code = query(&location, "code").expect("a code");
-    let res = app
-        .client
-        .post(app.url("/oauth2/token"))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", "v".repeat(50).as_str()),
-            ("client_id", CLIENT),
-            ("client_secret", SECRET),
-        ])
-        .send()
-        .await
-        .expect("token");
-    let tokens: Value = res.json().await.expect("json");
+    let tokens = tokens_with(
+        &app,
+        CLIENT,
+        SECRET,
+        REDIRECT,
+        "openid account vault offline_access",
+        &acr,
+    )
+    .await;
     let id = claims(tokens["id_token"].as_str().expect("id token"));
     assert_eq!(id["acr"], LOA2);
     assert_eq!(id["amr"], json!(["pwd", "otp", "mfa"]));
@@ -255,12 +218,7 @@ async fn sensitive_actions_of_a_password_session_need_a_recent_strong_sign_in() 
     let app = TestApp::spawn().await;
     let citizen = Citizen::sample(1504);
     app.active_citizen(&citizen).await;
-    assert_eq!(
-        app.sign_in(&citizen.national_id, &citizen.password)
-            .await
-            .status(),
-        303
-    );
+    password_sign_in(&app, &citizen).await;
     for (path, body) in [
         (
             "/api/v1/me/email",
@@ -294,12 +252,7 @@ async fn a_bearer_token_from_a_password_sign_in_gets_the_step_up_challenge() {
     setup(&app).await;
     let citizen = Citizen::sample(1505);
     app.active_citizen(&citizen).await;
-    assert_eq!(
-        app.sign_in(&citizen.national_id, &citizen.password)
-            .await
-            .status(),
-        303
-    );
+    password_sign_in(&app, &citizen).await;
     let tokens = tokens(&app).await;
     let bearer = tokens["access_token"].as_str().expect("token").to_owned();
     let res = reqwest::Client::new()
@@ -359,12 +312,7 @@ async fn a_refresh_family_never_asserts_more_than_its_sign_in_supports() {
     let app = TestApp::spawn().await;
     setup(&app).await;
     let citizen = proven_citizen(&app, 1506).await;
-    assert_eq!(
-        app.sign_in(&citizen.national_id, &citizen.password)
-            .await
-            .status(),
-        303
-    );
+    password_sign_in(&app, &citizen).await;
     let tokens = tokens(&app).await;
     // A family stored at level 2 by a password sign-in (as before this rule).
     app.count("WITH u AS (UPDATE oidc_refresh_tokens SET level = 2 RETURNING 1) SELECT count(*) AS n FROM u")
@@ -395,12 +343,7 @@ async fn emailed_codes_work_once_and_wrong_ones_count_with_wrong_passwords() {
     let app = TestApp::spawn().await;
     let citizen = Citizen::sample(1507);
     app.active_citizen(&citizen).await;
-    assert_eq!(
-        app.sign_in(&citizen.national_id, &citizen.password)
-            .await
-            .status(),
-        303
-    );
+    password_sign_in(&app, &citizen).await;
     let page = app
         .get("/login/verify?return_to=/")
         .await

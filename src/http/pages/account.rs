@@ -179,8 +179,7 @@ pub async fn remove(
     let Some(current) = session.0 else {
         return Ok(sign_in_first());
     };
-    let not_found =
-        || AppError::not_found("passkey_not_found").with_detail("Không tìm thấy passkey.");
+    let not_found = crate::identity::passkeys::manage::not_found;
     let id = path.parse::<uuid::Uuid>().map_err(|_| not_found())?;
     if !current.session.recently_strong(state.clock.now()) {
         return Ok(step_up_first());

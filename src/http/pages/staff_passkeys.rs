@@ -191,8 +191,7 @@ pub async fn remove(
     let Some((session, _)) = current.0 else {
         return Ok(to_login());
     };
-    let not_found =
-        || AppError::not_found("passkey_not_found").with_detail("Không tìm thấy passkey.");
+    let not_found = crate::identity::passkeys::manage::not_found;
     let id = Uuid::parse_str(&path).map_err(|_| not_found())?;
     match staff_passkeys::remove(&state, &session, id).await {
         Ok(()) => Ok(HttpResponse::SeeOther()

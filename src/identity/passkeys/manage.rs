@@ -47,7 +47,8 @@ impl From<PasskeyRow> for PasskeyView {
     }
 }
 
-fn not_found() -> AppError {
+/// 404: not one of the owner's passkeys (also another owner's).
+pub fn not_found() -> AppError {
     AppError::not_found("passkey_not_found").with_detail("Không tìm thấy passkey.")
 }
 

@@ -149,3 +149,29 @@ async fn an_account_holds_at_most_ten_passkeys() {
         .collect();
     assert_eq!(excluded, [first.id()]);
 }
+
+/// A server whose public address is an IP (no domain to bind passkeys to)
+/// runs with passkeys off: the sign-in page offers none and every passkey
+/// route says so plainly, never a 500.
+#[tokio::test]
+async fn a_server_without_a_domain_has_passkeys_off_and_says_so() {
+    let app = TestApp::spawn_with(crate::helpers::TestOptions {
+        env: vec![
+            ("WEBAUTHN_RP_ID", String::new()),
+            ("WEBAUTHN_ORIGINS", String::new()),
+        ],
+        ..crate::helpers::TestOptions::default()
+    })
+    .await;
+    let login = app.get("/login").await.text().await.expect("page");
+    assert!(!login.contains("data-passkey"), "no passkey button");
+    let res = app
+        .post_json("/login/passkey/options", &json!({ "mode": "signin" }))
+        .await;
+    assert_eq!(problem(res).await, (404, "passkeys_unavailable".to_owned()));
+    let citizen = strong_citizen(&app, &app.client, 1463).await;
+    let res = begin_registration(&app, &app.client).await;
+    assert_eq!(problem(res).await, (404, "passkeys_unavailable".to_owned()));
+    assert_eq!(stored_passkeys(&app, &citizen).await, 0);
+    assert!(listed(&app, &app.client).await.is_empty());
+}
