@@ -39,10 +39,27 @@ pub struct PendingSignIn {
     pub created_at: DateTime<Utc>,
 }
 
-fn pending_key(state: &AppState, token: &str) -> String {
+/// A sign-in waiting for its second step (a citizen's or a civil
+/// servant's), kept in Redis under the SHA-256 of its cookie token for
+/// [`STEP_TTL`].
+pub trait Pending: Serialize + serde::de::DeserializeOwned {
+    /// Key prefix of this kind.
+    const KIND: &'static str;
+    /// When the first step succeeded.
+    fn created_at(&self) -> DateTime<Utc>;
+}
+
+impl Pending for PendingSignIn {
+    const KIND: &'static str = "signin_pending";
+    fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+}
+
+fn pending_key<P: Pending>(state: &AppState, token: &str) -> String {
     state
         .kv
-        .key(&format!("signin_pending:{}", tokens::hash_hex(token)))
+        .key(&format!("{}:{}", P::KIND, tokens::hash_hex(token)))
 }
 
 fn code_key(state: &AppState, subject: &str) -> String {
@@ -56,35 +73,37 @@ fn ttl_secs() -> u64 {
 }
 
 /// Opens a pending sign-in; returns its cookie token.
-pub async fn begin(state: &AppState, pending: &PendingSignIn) -> AppResult<String> {
+pub async fn begin<P: Pending>(state: &AppState, pending: &P) -> AppResult<String> {
     let token = tokens::generate();
     let body = serde_json::to_string(pending).map_err(AppError::internal)?;
     let mut kv = state.kv.conn().await?;
     let _: () =
-        redis::AsyncCommands::set_ex(&mut kv, pending_key(state, &token), body, ttl_secs()).await?;
+        redis::AsyncCommands::set_ex(&mut kv, pending_key::<P>(state, &token), body, ttl_secs())
+            .await?;
     Ok(token)
 }
 
 /// The pending sign-in of a cookie token, if still open.
-pub async fn pending(state: &AppState, token: &str) -> AppResult<Option<PendingSignIn>> {
+pub async fn pending<P: Pending>(state: &AppState, token: &str) -> AppResult<Option<P>> {
     if !tokens::well_formed(token) {
         return Ok(None);
     }
     let mut kv = state.kv.conn().await?;
-    let raw: Option<String> = redis::AsyncCommands::get(&mut kv, pending_key(state, token)).await?;
+    let raw: Option<String> =
+        redis::AsyncCommands::get(&mut kv, pending_key::<P>(state, token)).await?;
     Ok(raw
-        .and_then(|r| serde_json::from_str::<PendingSignIn>(&r).ok())
-        .filter(|p| state.clock.now() - p.created_at <= STEP_TTL))
+        .and_then(|r| serde_json::from_str::<P>(&r).ok())
+        .filter(|p| state.clock.now() - p.created_at() <= STEP_TTL))
 }
 
 /// Closes a pending sign-in (once: a second use finds nothing).
-pub async fn finish(state: &AppState, token: &str) -> AppResult<Option<PendingSignIn>> {
+pub async fn finish<P: Pending>(state: &AppState, token: &str) -> AppResult<Option<P>> {
     if !tokens::well_formed(token) {
         return Ok(None);
     }
     let mut kv = state.kv.conn().await?;
     let raw: Option<String> = redis::cmd("GETDEL")
-        .arg(pending_key(state, token))
+        .arg(pending_key::<P>(state, token))
         .query_async(&mut kv)
         .await?;
     Ok(raw.and_then(|r| serde_json::from_str(&r).ok()))

@@ -1,14 +1,12 @@
 //! The back office's passkey step: a right password with no code typed, for
-//! a civil servant who has passkeys, opens a *pending staff sign-in* (Redis,
-//! ten minutes, its own cookie) that only one of their own passkeys turns
+//! a civil servant who has passkeys, opens a *pending staff sign-in* (kept
+//! like a citizen's, `identity::second_step::Pending`; its own cookie) that only one of their own passkeys turns
 //! into a session (`pwd` + `hwk`/`swk`).
 //!
 //! The challenge is bound to the pending sign-in's secret. A credential of
 //! anyone else (a citizen, another civil servant) is refused before the
 //! ceremony, so it charges nobody else's throttle; every failure counts
 //! with the civil servant's password failures and the client address's.
-
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -21,9 +19,10 @@ use crate::{
     identity::{
         ClientInfo,
         passkeys::{self, ceremony},
+        second_step,
         staff::open_session,
         staff_events::{self, Doer, Entry},
-        throttle, tokens,
+        throttle,
     },
     startup::AppState,
     storage::{
@@ -31,9 +30,6 @@ use crate::{
         staff::{self, StaffRow},
     },
 };
-
-/// How long a pending staff sign-in waits for its passkey.
-pub const STEP_TTL: Duration = Duration::from_secs(600);
 
 /// A right password waiting for its passkey.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -44,10 +40,11 @@ pub struct PendingStaffSignIn {
     pub created_at: DateTime<Utc>,
 }
 
-fn key(state: &AppState, token: &str) -> String {
-    state
-        .kv
-        .key(&format!("staff_signin_pending:{}", tokens::hash_hex(token)))
+impl second_step::Pending for PendingStaffSignIn {
+    const KIND: &'static str = "staff_signin_pending";
+    fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
 }
 
 /// 400: the pending sign-in is gone (used, expired, or never there).
@@ -58,39 +55,21 @@ pub fn expired() -> AppError {
 
 /// Opens a pending sign-in for `row`; returns its cookie token.
 pub async fn begin(state: &AppState, row: &StaffRow) -> AppResult<String> {
-    let token = tokens::generate();
     let pending = PendingStaffSignIn {
         staff_id: row.id,
         created_at: state.clock.now(),
     };
-    let body = serde_json::to_string(&pending).map_err(AppError::internal)?;
-    let mut kv = state.kv.conn().await?;
-    let _: () =
-        redis::AsyncCommands::set_ex(&mut kv, key(state, &token), body, STEP_TTL.as_secs()).await?;
-    Ok(token)
+    second_step::begin(state, &pending).await
 }
 
 /// The pending sign-in of a cookie token, if still open.
 pub async fn pending(state: &AppState, token: &str) -> AppResult<Option<PendingStaffSignIn>> {
-    if !tokens::well_formed(token) {
-        return Ok(None);
-    }
-    let mut kv = state.kv.conn().await?;
-    let raw: Option<String> = redis::AsyncCommands::get(&mut kv, key(state, token)).await?;
-    let ttl = chrono::Duration::seconds(i64::try_from(STEP_TTL.as_secs()).unwrap_or(600));
-    Ok(raw
-        .and_then(|r| serde_json::from_str::<PendingStaffSignIn>(&r).ok())
-        .filter(|p| state.clock.now() - p.created_at <= ttl))
+    second_step::pending(state, token).await
 }
 
 /// Closes a pending sign-in (once: a second use finds nothing).
 async fn take(state: &AppState, token: &str) -> AppResult<Option<PendingStaffSignIn>> {
-    let mut kv = state.kv.conn().await?;
-    let raw: Option<String> = redis::cmd("GETDEL")
-        .arg(key(state, token))
-        .query_async(&mut kv)
-        .await?;
-    Ok(raw.and_then(|r| serde_json::from_str(&r).ok()))
+    second_step::finish(state, token).await
 }
 
 /// The request options for the pending sign-in of `token`: only the civil

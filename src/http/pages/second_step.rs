@@ -132,7 +132,7 @@ pub async fn complete(
     let now = state.clock.now();
     match step {
         Step::Pending { token, .. } => {
-            let pending = second_step::finish(state, &token)
+            let pending: PendingSignIn = second_step::finish(state, &token)
                 .await?
                 .ok_or_else(step_expired)?;
             let mut conn = state.db.get().await?;
