@@ -1,7 +1,7 @@
 //! The back office's passkey step: a right password with no code typed, for
 //! a civil servant who has passkeys, opens a *pending staff sign-in* (kept
-//! like a citizen's, `identity::second_step::Pending`; its own cookie) that only one of their own passkeys turns
-//! into a session (`pwd` + `hwk`/`swk`).
+//! like a citizen's, `identity::second_step::Pending`; its own cookie) that
+//! only one of their own passkeys turns into a session (`pwd` + `hwk`/`swk`).
 //!
 //! The challenge is bound to the pending sign-in's secret. A credential of
 //! anyone else (a citizen, another civil servant) is refused before the
