@@ -10,7 +10,7 @@ use subtle::ConstantTimeEq;
 
 use crate::{
     error::{AppError, ErrorKind},
-    startup::AppState,
+    http::AppState,
     storage,
 };
 

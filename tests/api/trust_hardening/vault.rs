@@ -176,7 +176,7 @@ async fn a_vault_item_moved_to_another_owner_does_not_open_and_old_items_still_d
 
     // A record written before owner binding (the item alone as associated
     // data) still opens.
-    use eservices::vault::crypto::{DataKey, Keyring, MasterKey};
+    use eservices::crypto::keyring::{DataKey, Keyring, MasterKey};
     let ring = Keyring::new(MasterKey::parse(&app.master_key).expect("key"), vec![]);
     let legacy_id = uuid::Uuid::now_v7();
     let context = format!("vault.record:{legacy_id}");
