@@ -17,6 +17,8 @@ mod working_time;
 
 #[cfg(test)]
 mod fixtures;
+#[cfg(test)]
+mod props;
 
 use std::collections::BTreeSet;
 
