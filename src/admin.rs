@@ -6,7 +6,7 @@ use diesel_async::AsyncConnection;
 use crate::identity::Identity;
 use crate::infra::Core;
 use crate::{
-    domain::EmailAddress,
+    domain::{EmailAddress, outbox::JobState},
     error::AppError,
     notify::{outbox::Envelope, queue_email, templates::SmtpTestEmail},
     storage::jobs,
@@ -37,7 +37,7 @@ pub async fn queue_test_email(state: &Core, to: &str) -> anyhow::Result<uuid::Uu
 }
 
 /// Jobs per state (queued, running, dead).
-pub async fn job_stats(state: &Core) -> anyhow::Result<Vec<(String, i64)>> {
+pub async fn job_stats(state: &Core) -> anyhow::Result<Vec<(JobState, i64)>> {
     let mut conn = state.db.get().await?;
     Ok(jobs::depth(&mut conn).await?)
 }

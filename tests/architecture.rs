@@ -135,7 +135,11 @@ fn edges() -> Vec<(String, String, String)> {
             continue;
         };
         let text = fs::read_to_string(&file).expect("read source");
-        let rel = file.strip_prefix(src()).expect("under src").display().to_string();
+        let rel = file
+            .strip_prefix(src())
+            .expect("under src")
+            .display()
+            .to_string();
         for to in imports(&code(&text)) {
             if to != from {
                 out.push((rel.clone(), from.clone(), to));
@@ -188,8 +192,8 @@ fn the_application_state_stays_in_the_http_layer() {
         .iter()
         .filter(|f| {
             let module = module_of(f);
-            let allowed = matches!(module.as_deref(), Some("http" | "startup"))
-                || f.ends_with("main.rs");
+            let allowed =
+                matches!(module.as_deref(), Some("http" | "startup")) || f.ends_with("main.rs");
             !allowed
                 && fs::read_to_string(f)
                     .map(|t| code(&t).contains("AppState"))

@@ -42,3 +42,14 @@ text_enum! {
         Failed = "failed",
     }
 }
+
+impl DeliveryStatus {
+    /// What the back office shows.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Queued | Self::Retrying => "Đang gửi",
+            Self::Sent => "Đã gửi",
+            Self::Failed => "Gửi không thành công",
+        }
+    }
+}

@@ -22,6 +22,7 @@ use uuid::Uuid;
 
 use crate::{
     clock::SharedClock,
+    domain::outbox::{AttemptOutcome, DeliveryStatus, JobState},
     infra::Core,
     metrics::Metrics,
     notify::{
@@ -275,7 +276,7 @@ impl Worker {
                     detail: format!("loading the email: {e}"),
                 })?
         };
-        if email.status == "sent" {
+        if email.status == DeliveryStatus::Sent {
             return Ok("already sent".into());
         }
         Ok(self.mailer.deliver(&self.from, &email).await?)
@@ -294,7 +295,7 @@ impl Worker {
                     detail: format!("loading the SMS: {e}"),
                 })?
         };
-        if sms.status == "sent" {
+        if sms.status == DeliveryStatus::Sent {
             return Ok("already sent".into());
         }
         Ok(self.sms.deliver(&sms).await?)
@@ -315,9 +316,9 @@ impl Worker {
         let claimed = claimed.clone();
         let (result_label, kind) = (
             if outcome.is_ok() {
-                "succeeded"
+                AttemptOutcome::Succeeded.as_str()
             } else {
-                "failed"
+                AttemptOutcome::Failed.as_str()
             },
             claimed.kind.clone(),
         );
@@ -332,15 +333,15 @@ impl Worker {
                             worker: prev.clone(),
                             started_at: at,
                             finished_at: at,
-                            outcome: "abandoned".into(),
+                            outcome: AttemptOutcome::Abandoned,
                             detail: "the worker's lease ran out before it finished".into(),
                         },
                     )
                     .await?;
                 }
                 let (outcome_name, detail) = match &outcome {
-                    Ok(detail) => ("succeeded", detail.clone()),
-                    Err(f) => ("failed", f.detail.clone()),
+                    Ok(detail) => (AttemptOutcome::Succeeded, detail.clone()),
+                    Err(f) => (AttemptOutcome::Failed, f.detail.clone()),
                 };
                 jobs::record_attempt(
                     c,
@@ -350,7 +351,7 @@ impl Worker {
                         worker: worker.clone(),
                         started_at: started,
                         finished_at: finished,
-                        outcome: outcome_name.into(),
+                        outcome: outcome_name,
                         detail,
                     },
                 )
@@ -410,7 +411,11 @@ impl Worker {
                 Ok(dead)
             })
             .await?;
-        let label = if dead { "dead" } else { result_label };
+        let label = if dead {
+            JobState::Dead.as_str()
+        } else {
+            result_label
+        };
         if let Some(m) = &self.metrics {
             m.jobs_finished
                 .with_label_values(&[kind.as_str(), label])
