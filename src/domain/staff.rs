@@ -4,7 +4,17 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::Invalid;
+use super::{Invalid, text_enum::text_enum};
+
+text_enum! {
+    /// Whether a civil servant may sign in (`staff.status`).
+    pub enum StaffStatus {
+        /// Signs in.
+        Active = "active",
+        /// Refused at sign-in by their agency admin.
+        Disabled = "disabled",
+    }
+}
 
 /// What a civil servant may do in their agency.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

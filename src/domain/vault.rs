@@ -6,7 +6,17 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::{AccountId, BusinessId, Invalid};
+use super::{AccountId, BusinessId, Invalid, text_enum::text_enum};
+
+text_enum! {
+    /// Where a vault document is (`vault_documents.status`).
+    pub enum DocumentStatus {
+        /// A result uploaded for a dossier, not yet signed.
+        Staged = "staged",
+        /// Signed and dated: an official paper of its owner.
+        Issued = "issued",
+    }
+}
 
 /// Vault scopes (`vault:<record type>`): the owner's vault records of that
 /// type, shown with their values on the consent page, each read logged.

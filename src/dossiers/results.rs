@@ -126,7 +126,7 @@ pub async fn stage(
         size: i64::try_from(upload.bytes.len()).unwrap_or(i64::MAX),
         sha256,
         data_key,
-        status: "staged".into(),
+        status: crate::domain::vault::DocumentStatus::Staged,
         issuer_agency_code: None,
         source_dossier_id: Some(dossier),
         receipt_code: None,

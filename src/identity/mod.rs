@@ -21,6 +21,7 @@ pub mod second_step;
 pub mod session_end;
 pub mod sessions;
 pub mod staff;
+pub mod staff_admin;
 pub mod staff_events;
 pub mod staff_passkey_sign_in;
 pub mod staff_passkeys;

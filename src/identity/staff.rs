@@ -19,7 +19,7 @@ use crate::{
         assurance::{self, Method},
         password_policy,
         person_name::PersonName,
-        staff::{AgencyCode, StaffRole, StaffUsername},
+        staff::{AgencyCode, StaffRole, StaffStatus, StaffUsername},
         staff_event::StaffEvent,
         totp::{self, TotpSecret},
     },
@@ -30,7 +30,7 @@ use crate::{
         staff_events::{self, Doer, Entry},
         staff_passkeys, throttle,
     },
-    storage::{passkeys, staff},
+    storage::staff,
 };
 
 /// The issuer name shown in authenticator apps.
@@ -38,6 +38,9 @@ pub const TOTP_ISSUER: &str = "TP.HCM Dịch vụ công";
 /// Recovery codes handed out at enrolment.
 pub const RECOVERY_CODES: usize = 10;
 
+pub use super::staff_admin::{
+    StaffChange, agency_staff, change_by_agency_admin, create_by_agency_admin,
+};
 pub use super::staff_session::{StaffSession, session};
 
 /// A new civil servant.
@@ -140,7 +143,7 @@ pub async fn create_with_secret(
         password_hash: hash,
         totp_secret: None,
         totp_last_step: None,
-        status: "active".into(),
+        status: StaffStatus::Active,
         created_at: now,
         updated_at: now,
     };
@@ -251,7 +254,7 @@ pub async fn sign_in(
     let now = state.clock.now();
     let password_ok = matches!(
         (&row, &verification),
-        (Some(r), Verification::Match { .. }) if r.status == "active"
+        (Some(r), Verification::Match { .. }) if r.status == StaffStatus::Active
     );
     if password_ok
         && let Some(r) = &row
@@ -277,21 +280,7 @@ pub async fn sign_in(
         _ => false,
     };
     let Some(row) = row.as_ref().filter(|_| second_ok).cloned() else {
-        state
-            .throttle
-            .fail(&throttle::SIGN_IN_ACCOUNT, &subject)
-            .await?;
-        state.throttle.fail(&throttle::SIGN_IN_IP, &ip).await?;
-        if let Some(known) = &row {
-            // Which factor failed is not recorded: the trail is read by people too.
-            staff_events::record_now(
-                state,
-                &doer(known, client),
-                Entry::plain(StaffEvent::SignInFailed),
-            )
-            .await?;
-        }
-        return Err(invalid_credentials());
+        return Err(failed(state, &subject, &ip, row.as_ref(), client).await?);
     };
     state
         .throttle
@@ -306,6 +295,32 @@ pub async fn sign_in(
     }
     let token = open_session(state, &row, client, &[Method::Pwd, Method::Otp]).await?;
     Ok((row, SignInOutcome::SignedIn(token)))
+}
+
+/// Counts a failed sign-in against the name and the address and, for a
+/// known civil servant, records it in the agency's trail; the error to answer.
+async fn failed(
+    state: &Identity,
+    subject: &str,
+    ip: &str,
+    known: Option<&staff::StaffRow>,
+    client: &ClientInfo,
+) -> AppResult<AppError> {
+    state
+        .throttle
+        .fail(&throttle::SIGN_IN_ACCOUNT, subject)
+        .await?;
+    state.throttle.fail(&throttle::SIGN_IN_IP, ip).await?;
+    if let Some(known) = known {
+        // Which factor failed is not recorded: the trail is read by people too.
+        staff_events::record_now(
+            state,
+            &doer(known, client),
+            Entry::plain(StaffEvent::SignInFailed),
+        )
+        .await?;
+    }
+    Ok(invalid_credentials())
 }
 
 /// Opens a back-office session signed in with `methods`; the trail's
@@ -500,197 +515,6 @@ pub async fn finish_enrolment(
     let mut kv = state.kv.conn().await?;
     let _: () = kv.del(enrolment_key(state, token)).await?;
     open_session(state, &row, client, &[Method::Pwd, Method::Otp]).await
-}
-
-/// Creates a civil servant of the admin's own agency, without a second factor
-/// yet: they enrol at their first sign-in.
-pub async fn create_by_agency_admin(
-    state: &Identity,
-    admin: &StaffSession,
-    username: &str,
-    full_name: &str,
-    roles: &[String],
-    password: SecretString,
-) -> AppResult<staff::StaffRow> {
-    if !admin.has(StaffRole::AgencyAdmin) {
-        return Err(AppError::new(ErrorKind::Forbidden, "role_required")
-            .with_detail("Chỉ quản trị đơn vị được thêm cán bộ."));
-    }
-    let new = NewStaff::parse(username, full_name, &admin.agency_code, roles, password)?;
-    let hash = state.hasher.hash(new.password).await?;
-    let now = state.clock.now();
-    let row = staff::StaffRow {
-        id: Uuid::now_v7(),
-        username: new.username.as_str().to_owned(),
-        full_name: new.full_name.as_str().to_owned(),
-        agency_code: admin.agency_code.clone(),
-        roles: new.roles.iter().map(|r| r.as_str().to_owned()).collect(),
-        password_hash: hash,
-        totp_secret: None,
-        totp_last_step: None,
-        status: "active".into(),
-        created_at: now,
-        updated_at: now,
-    };
-    let mut conn = state.db.get().await?;
-    conn.transaction::<_, AppError, _>(async |c| {
-        if !staff::insert(c, &row).await? {
-            return Err(AppError::conflict("username_taken")
-                .with_detail("Tên đăng nhập này đã được dùng.")
-                .with_field(
-                    "username",
-                    "username_taken",
-                    "Tên đăng nhập này đã được dùng.",
-                ));
-        }
-        staff_events::record(
-            c,
-            &admin.into(),
-            Entry::about(StaffEvent::StaffCreated, row.username.clone())
-                .with(serde_json::json!({ "roles": row.roles })),
-            now,
-        )
-        .await
-    })
-    .await?;
-    Ok(row)
-}
-
-/// What an agency admin changes about one of their civil servants.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StaffChange {
-    /// Replace the roles (at least one).
-    Roles(Vec<String>),
-    /// Disable the account (sign-in refused, sessions ended).
-    Disable,
-    /// Enable it again.
-    Enable,
-    /// Forget the second factor: they enrol again at their next sign-in.
-    ResetSecondFactor,
-}
-
-/// Applies `change` to a civil servant of the admin's agency, records it in
-/// the agency's trail and ends the civil servant's sessions (they sign in
-/// again with what changed). An admin cannot lock themselves out.
-pub async fn change_by_agency_admin(
-    state: &Identity,
-    admin: &StaffSession,
-    target: Uuid,
-    change: StaffChange,
-) -> AppResult<()> {
-    if !admin.has(StaffRole::AgencyAdmin) {
-        return Err(AppError::new(ErrorKind::Forbidden, "role_required")
-            .with_detail("Chỉ quản trị đơn vị được thay đổi tài khoản cán bộ."));
-    }
-    let roles = match &change {
-        StaffChange::Roles(raw) => {
-            let mut errors = FieldErrors::default();
-            let mut roles: Vec<StaffRole> = Vec::new();
-            for r in raw {
-                if let Some(role) = errors.take("roles", StaffRole::parse(r))
-                    && !roles.contains(&role)
-                {
-                    roles.push(role);
-                }
-            }
-            if raw.is_empty() {
-                errors.push(
-                    "roles",
-                    Invalid::new("staff_role_missing", "Cần ít nhất một vai trò."),
-                );
-            }
-            errors.into_result()?;
-            roles
-        }
-        _ => Vec::new(),
-    };
-    let self_lockout = target == admin.staff_id
-        && match &change {
-            StaffChange::Roles(_) => !roles.contains(&StaffRole::AgencyAdmin),
-            StaffChange::Disable | StaffChange::ResetSecondFactor => true,
-            StaffChange::Enable => false,
-        };
-    if self_lockout {
-        return Err(AppError::conflict("own_account")
-            .with_detail("Bạn không thể tự khóa, tự bỏ quyền quản trị hay tự đặt lại xác thực hai lớp của mình; hãy nhờ một quản trị khác của đơn vị."));
-    }
-    let now = state.clock.now();
-    let not_found = || {
-        AppError::not_found("staff_not_found")
-            .with_detail("Không tìm thấy cán bộ này trong đơn vị của bạn.")
-    };
-    let mut conn = state.db.get().await?;
-    conn.transaction::<_, AppError, _>(async |c| {
-        let before = staff::find_in_agency(c, &admin.agency_code, target)
-            .await?
-            .ok_or_else(not_found)?;
-        let mut update = staff::StaffUpdate {
-            roles: None,
-            status: None,
-            totp_secret: None,
-            totp_last_step: None,
-            updated_at: now,
-        };
-        let (event, detail) = match &change {
-            StaffChange::Roles(_) => {
-                let names: Vec<String> = roles.iter().map(|r| r.as_str().to_owned()).collect();
-                let detail = serde_json::json!({ "before": before.roles, "after": names });
-                update.roles = Some(names);
-                (StaffEvent::StaffRolesChanged, detail)
-            }
-            StaffChange::Disable => {
-                update.status = Some("disabled".into());
-                (
-                    StaffEvent::StaffDisabled,
-                    serde_json::json!({ "before": before.status }),
-                )
-            }
-            StaffChange::Enable => {
-                update.status = Some("active".into());
-                (
-                    StaffEvent::StaffEnabled,
-                    serde_json::json!({ "before": before.status }),
-                )
-            }
-            StaffChange::ResetSecondFactor => {
-                update.totp_secret = Some(None);
-                update.totp_last_step = Some(None);
-                staff::delete_recovery_codes(c, target).await?;
-                // Every second factor goes: a lost phone may hold the passkey too.
-                let passkeys = passkeys::delete_all(c, passkeys::Owner::Staff(target)).await?;
-                (
-                    StaffEvent::StaffSecondFactorReset,
-                    serde_json::json!({ "was_enrolled": before.totp_secret.is_some(), "passkeys_removed": passkeys }),
-                )
-            }
-        };
-        staff::update(c, target, &update).await?;
-        staff_events::record(
-            c,
-            &admin.into(),
-            Entry::about(event, before.username.clone()).with(detail),
-            now,
-        )
-        .await
-    })
-    .await?;
-    if change != StaffChange::Enable {
-        state
-            .staff_sessions
-            .revoke_all(&target.to_string(), None)
-            .await?;
-    }
-    Ok(())
-}
-
-/// The civil servants of the admin's agency.
-pub async fn agency_staff(state: &Core, admin: &StaffSession) -> AppResult<Vec<staff::StaffRow>> {
-    if !admin.has(StaffRole::AgencyAdmin) {
-        return Err(AppError::new(ErrorKind::Forbidden, "role_required")
-            .with_detail("Chỉ quản trị đơn vị được xem danh sách cán bộ."));
-    }
-    let mut conn = state.db.get().await?;
-    Ok(staff::of_agency(&mut conn, &admin.agency_code).await?)
 }
 
 async fn check_second_factor(

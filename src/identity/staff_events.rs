@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::infra::Core;
 use crate::{
     domain::{staff::StaffRole, staff_event::StaffEvent},
-    error::{AppError, AppResult, ErrorKind},
+    error::AppResult,
     identity::{ClientInfo, staff::StaffSession},
     storage::staff::{self as store, EventQuery, StaffEventRow},
 };
@@ -150,10 +150,10 @@ pub async fn list(
     admin: &StaffSession,
     mut query: EventQuery,
 ) -> AppResult<(Vec<EventLine>, Option<Uuid>)> {
-    if !admin.has(StaffRole::AgencyAdmin) {
-        return Err(AppError::new(ErrorKind::Forbidden, "role_required")
-            .with_detail("Chỉ quản trị đơn vị được xem nhật ký thao tác."));
-    }
+    admin.require(
+        StaffRole::AgencyAdmin,
+        "Chỉ quản trị đơn vị được xem nhật ký thao tác.",
+    )?;
     query.agency_code = admin.agency_code.clone();
     query.limit = PAGE + 1;
     let mut conn = state.db.get().await?;

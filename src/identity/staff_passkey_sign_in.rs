@@ -16,7 +16,7 @@ use webauthn_rs::prelude::PublicKeyCredential;
 use crate::identity::Identity;
 use crate::infra::Core;
 use crate::{
-    domain::{assurance::Method, staff_event::StaffEvent},
+    domain::{assurance::Method, staff::StaffStatus, staff_event::StaffEvent},
     error::{AppError, AppResult},
     identity::{
         ClientInfo,
@@ -117,7 +117,7 @@ pub async fn finish(
     let mut conn = state.db.get().await?;
     let row = staff::find(&mut conn, pending.staff_id).await?;
     drop(conn);
-    if row.status != "active" {
+    if row.status != StaffStatus::Active {
         take(state, token).await?;
         return Err(expired());
     }

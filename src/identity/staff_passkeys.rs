@@ -218,10 +218,10 @@ pub async fn agency_overview(
     state: &Core,
     admin: &StaffSession,
 ) -> AppResult<(bool, std::collections::HashMap<Uuid, i64>)> {
-    if !admin.has(StaffRole::AgencyAdmin) {
-        return Err(AppError::new(ErrorKind::Forbidden, "role_required")
-            .with_detail("Chỉ quản trị đơn vị được xem danh sách cán bộ."));
-    }
+    admin.require(
+        StaffRole::AgencyAdmin,
+        "Chỉ quản trị đơn vị được xem danh sách cán bộ.",
+    )?;
     let mut conn = state.db.get().await?;
     Ok((
         policy::required(&mut conn, &admin.agency_code).await?,

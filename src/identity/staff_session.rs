@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::identity::Identity;
 use crate::{
     domain::{assurance::Method, staff::StaffRole},
-    error::AppResult,
+    error::{AppError, AppResult, ErrorKind},
     identity::{ClientInfo, sessions::SessionData},
 };
 
@@ -42,6 +42,16 @@ impl StaffSession {
     /// Whether the session carries `role`.
     pub fn has(&self, role: StaffRole) -> bool {
         self.roles.contains(&role)
+    }
+
+    /// `Ok` when the session carries `role`; otherwise 403 `role_required`
+    /// with `detail` (what only that role may do).
+    pub fn require(&self, role: StaffRole, detail: &'static str) -> AppResult<()> {
+        if self.has(role) {
+            Ok(())
+        } else {
+            Err(AppError::new(ErrorKind::Forbidden, "role_required").with_detail(detail))
+        }
     }
 
     /// Whether it signed in with a passkey.

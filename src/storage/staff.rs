@@ -6,6 +6,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::schema::{staff, staff_events, staff_recovery_codes};
+use crate::domain::staff::StaffStatus;
 
 /// A civil servant.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -27,8 +28,9 @@ pub struct StaffRow {
     pub totp_secret: Option<String>,
     /// Last accepted TOTP step.
     pub totp_last_step: Option<i64>,
-    /// `active` or `disabled`.
-    pub status: String,
+    /// May they sign in.
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub status: StaffStatus,
     /// Created.
     pub created_at: DateTime<Utc>,
     /// Last changed.
@@ -38,7 +40,7 @@ pub struct StaffRow {
 /// Inserts a civil servant; `Ok(false)` if the username is taken.
 pub async fn insert(conn: &mut AsyncPgConnection, row: &StaffRow) -> QueryResult<bool> {
     diesel::insert_into(staff::table)
-        .values(row)
+        .values(row.clone())
         .on_conflict_do_nothing()
         .execute(conn)
         .await

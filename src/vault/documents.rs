@@ -19,7 +19,7 @@ use crate::infra::Core;
 use crate::{
     domain::{
         AccountId,
-        vault::{Owner, ResultStatement},
+        vault::{DocumentStatus, Owner, ResultStatement},
     },
     error::{AppError, AppResult},
     storage::{
@@ -215,7 +215,7 @@ pub async fn download(
     let mut conn = state.db.get().await?;
     let row = store::document(&mut conn, id)
         .await?
-        .filter(|r| r.status == "issued")
+        .filter(|r| r.status == DocumentStatus::Issued)
         .ok_or_else(not_found)?;
     let mine = match Owner::from_columns(row.account_id, row.business_id) {
         Some(Owner::Account(a)) => a == account,

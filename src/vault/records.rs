@@ -16,7 +16,7 @@ use crate::crypto::keyring::DataKey;
 use crate::infra::Core;
 use crate::{
     domain::{
-        AccountId,
+        AccountId, BusinessId,
         vault::{Candidate, Owner, Provenance},
     },
     error::{AppError, AppResult, ErrorKind},
@@ -102,96 +102,110 @@ fn open(state: &Core, row: &RecordRow) -> AppResult<Candidate> {
 
 /// What the identity core holds about the owner, as records.
 async fn held(conn: &mut AsyncPgConnection, owner: Owner) -> AppResult<Vec<Candidate>> {
-    let mut out = Vec::new();
     match owner {
-        Owner::Account(account) => {
-            let row = accounts::find(conn, account.as_uuid()).await?;
-            let (provenance, since) = if row.assurance_level >= 2 {
-                match store::identity_method(conn, row.id).await? {
-                    Some((m, at)) if m == "counter" => (Provenance::Counter, at),
-                    Some((_, at)) => (Provenance::Vneid, at),
-                    None => (Provenance::Vneid, row.updated_at),
-                }
-            } else {
-                (Provenance::SelfDeclared, row.created_at)
-            };
-            out.push(Candidate {
-                id: "account:identity".into(),
-                record_type: "identity".into(),
-                data: json!({
-                    "full_name": row.full_name,
-                    "date_of_birth": row.date_of_birth.to_string(),
-                    "sex": sex_label(&row.sex),
-                    "national_id": row.national_id,
-                })
-                .as_object()
-                .cloned()
-                .unwrap_or_default(),
-                provenance,
-                verified: row.assurance_level >= 2,
-                issued_at: since,
-                valid_until: None,
-            });
-            let mut contact = Map::new();
-            if let (Some(e), Some(_)) = (&row.email, row.email_verified_at) {
-                contact.insert("email".into(), Value::String(e.clone()));
-            }
-            if let (Some(p), Some(_)) = (&row.phone, row.phone_verified_at) {
-                contact.insert("phone".into(), Value::String(p.clone()));
-            }
-            if !contact.is_empty() {
-                out.push(Candidate {
-                    id: "account:contact".into(),
-                    record_type: "contact".into(),
-                    data: contact,
-                    provenance: Provenance::Account,
-                    verified: true,
-                    issued_at: row
-                        .email_verified_at
-                        .into_iter()
-                        .chain(row.phone_verified_at)
-                        .max()
-                        .unwrap_or(row.created_at),
-                    valid_until: None,
-                });
-            }
-            if let Some(address) = accounts::address_of(conn, row.id).await?
-                && let Some(formatted) = address.get("formatted").and_then(Value::as_str)
-            {
-                out.push(Candidate {
-                    id: "account:address".into(),
-                    record_type: "address".into(),
-                    data: json!({ "permanent": formatted })
-                        .as_object()
-                        .cloned()
-                        .unwrap_or_default(),
-                    provenance: Provenance::Vneid,
-                    verified: true,
-                    issued_at: since,
-                    valid_until: None,
-                });
-            }
-        }
-        Owner::Business(business) => {
-            let row = businesses::find(conn, business.as_uuid()).await?;
-            out.push(Candidate {
-                id: "business:registration".into(),
-                record_type: "business".into(),
-                data: json!({
-                    "registration": row.tax_code,
-                    "name": row.name,
-                    "address": row.address,
-                })
-                .as_object()
-                .cloned()
-                .unwrap_or_default(),
-                provenance: Provenance::SelfDeclared,
-                verified: false,
-                issued_at: row.created_at,
-                valid_until: None,
-            });
-        }
+        Owner::Account(account) => held_by_account(conn, account).await,
+        Owner::Business(business) => held_by_business(conn, business).await,
     }
+}
+
+/// A person's identity, verified contact details and permanent address.
+async fn held_by_account(
+    conn: &mut AsyncPgConnection,
+    account: AccountId,
+) -> AppResult<Vec<Candidate>> {
+    let mut out = Vec::new();
+    let row = accounts::find(conn, account.as_uuid()).await?;
+    let (provenance, since) = if row.assurance_level >= 2 {
+        match store::identity_method(conn, row.id).await? {
+            Some((m, at)) if m == "counter" => (Provenance::Counter, at),
+            Some((_, at)) => (Provenance::Vneid, at),
+            None => (Provenance::Vneid, row.updated_at),
+        }
+    } else {
+        (Provenance::SelfDeclared, row.created_at)
+    };
+    out.push(Candidate {
+        id: "account:identity".into(),
+        record_type: "identity".into(),
+        data: json!({
+            "full_name": row.full_name,
+            "date_of_birth": row.date_of_birth.to_string(),
+            "sex": sex_label(&row.sex),
+            "national_id": row.national_id,
+        })
+        .as_object()
+        .cloned()
+        .unwrap_or_default(),
+        provenance,
+        verified: row.assurance_level >= 2,
+        issued_at: since,
+        valid_until: None,
+    });
+    let mut contact = Map::new();
+    if let (Some(e), Some(_)) = (&row.email, row.email_verified_at) {
+        contact.insert("email".into(), Value::String(e.clone()));
+    }
+    if let (Some(p), Some(_)) = (&row.phone, row.phone_verified_at) {
+        contact.insert("phone".into(), Value::String(p.clone()));
+    }
+    if !contact.is_empty() {
+        out.push(Candidate {
+            id: "account:contact".into(),
+            record_type: "contact".into(),
+            data: contact,
+            provenance: Provenance::Account,
+            verified: true,
+            issued_at: row
+                .email_verified_at
+                .into_iter()
+                .chain(row.phone_verified_at)
+                .max()
+                .unwrap_or(row.created_at),
+            valid_until: None,
+        });
+    }
+    if let Some(address) = accounts::address_of(conn, row.id).await?
+        && let Some(formatted) = address.get("formatted").and_then(Value::as_str)
+    {
+        out.push(Candidate {
+            id: "account:address".into(),
+            record_type: "address".into(),
+            data: json!({ "permanent": formatted })
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+            provenance: Provenance::Vneid,
+            verified: true,
+            issued_at: since,
+            valid_until: None,
+        });
+    }
+    Ok(out)
+}
+
+/// A business's registration.
+async fn held_by_business(
+    conn: &mut AsyncPgConnection,
+    business: BusinessId,
+) -> AppResult<Vec<Candidate>> {
+    let mut out = Vec::new();
+    let row = businesses::find(conn, business.as_uuid()).await?;
+    out.push(Candidate {
+        id: "business:registration".into(),
+        record_type: "business".into(),
+        data: json!({
+            "registration": row.tax_code,
+            "name": row.name,
+            "address": row.address,
+        })
+        .as_object()
+        .cloned()
+        .unwrap_or_default(),
+        provenance: Provenance::SelfDeclared,
+        verified: false,
+        issued_at: row.created_at,
+        valid_until: None,
+    });
     Ok(out)
 }
 

@@ -7,12 +7,7 @@ use askama::Template;
 use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
 
-use super::{
-    PageResult,
-    backoffice::{MaybeStaff, to_login},
-    desk::local,
-    html, render, shown_on_form,
-};
+use super::{PageResult, desk::local, html, render, shown_on_form, staff_guard::SignedInStaff};
 use crate::{
     catalog::agency_admin,
     domain::calendar::{DayKind, HoursInput},
@@ -211,12 +206,9 @@ pub struct Saved {
 pub async fn calendar(
     state: web::Data<AppState>,
     req: HttpRequest,
-    current: MaybeStaff,
+    SignedInStaff(session): SignedInStaff,
     query: web::Query<Saved>,
 ) -> PageResult {
-    let Some((session, _)) = current.0 else {
-        return Ok(to_login());
-    };
     let notice = match query.saved.as_str() {
         "hours" => {
             Some("Đã lưu giờ làm việc. Hạn giải quyết của hồ sơ đã tiếp nhận không thay đổi.")
@@ -252,13 +244,10 @@ fn form_value<'a>(form: &'a [(String, String)], name: &str) -> &'a str {
 pub async fn save_hours(
     state: web::Data<AppState>,
     req: HttpRequest,
-    current: MaybeStaff,
+    SignedInStaff(session): SignedInStaff,
     form: web::Form<Vec<(String, String)>>,
 ) -> PageResult {
     csrf::verify(&state, &req, form_value(&form, "csrf_token"))?;
-    let Some((session, _)) = current.0 else {
-        return Ok(to_login());
-    };
     let mut rows = Vec::new();
     for (weekday, _) in WEEKDAYS {
         for slot in 0..4u8 {
@@ -305,13 +294,10 @@ pub async fn save_hours(
 pub async fn add_day(
     state: web::Data<AppState>,
     req: HttpRequest,
-    current: MaybeStaff,
+    SignedInStaff(session): SignedInStaff,
     form: web::Form<DayForm>,
 ) -> PageResult {
     csrf::verify(&state, &req, &form.csrf_token)?;
-    let Some((session, _)) = current.0 else {
-        return Ok(to_login());
-    };
     match agency_admin::add_day(&state, &session, &form.day, &form.kind, &form.name).await {
         Ok(_) => Ok(see_other("/backoffice/agency/calendar?saved=day")),
         Err(err) if shown_on_form(&err) && err.kind() != ErrorKind::Forbidden => {
@@ -344,14 +330,11 @@ pub struct TokenForm {
 pub async fn remove_day(
     state: web::Data<AppState>,
     req: HttpRequest,
-    current: MaybeStaff,
+    SignedInStaff(session): SignedInStaff,
     path: web::Path<String>,
     form: web::Form<TokenForm>,
 ) -> PageResult {
     csrf::verify(&state, &req, &form.csrf_token)?;
-    let Some((session, _)) = current.0 else {
-        return Ok(to_login());
-    };
     agency_admin::remove_day(&state, &session, &path).await?;
     Ok(see_other("/backoffice/agency/calendar?saved=removed"))
 }
@@ -395,12 +378,9 @@ pub struct ServicesQuery {
 pub async fn services(
     state: web::Data<AppState>,
     req: HttpRequest,
-    current: MaybeStaff,
+    SignedInStaff(session): SignedInStaff,
     query: web::Query<ServicesQuery>,
 ) -> PageResult {
-    let Some((session, _)) = current.0 else {
-        return Ok(to_login());
-    };
     let all = agency_admin::offers(&state, &session).await?;
     let total = all.len();
     let offered = all.iter().filter(|o| o.offered).count();
@@ -467,14 +447,11 @@ pub struct OfferForm {
 pub async fn set_offered(
     state: web::Data<AppState>,
     req: HttpRequest,
-    current: MaybeStaff,
+    SignedInStaff(session): SignedInStaff,
     path: web::Path<String>,
     form: web::Form<OfferForm>,
 ) -> PageResult {
     csrf::verify(&state, &req, &form.csrf_token)?;
-    let Some((session, _)) = current.0 else {
-        return Ok(to_login());
-    };
     let offered = match form.offered.as_str() {
         "true" => true,
         "false" => false,

@@ -7,12 +7,7 @@ use askama::Template;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{
-    PageResult,
-    backoffice::{MaybeStaff, to_login},
-    desk::local,
-    html, render,
-};
+use super::{PageResult, desk::local, html, render, staff_guard::SignedInStaff};
 use crate::{
     catalog::agency_admin, domain::staff_event::StaffEvent, error::AppError, http::AppState,
     identity::staff_events, storage::staff::EventQuery,
@@ -102,12 +97,9 @@ fn uuid_param(raw: &str, label: &str) -> Result<Option<Uuid>, AppError> {
 /// `GET /backoffice/audit`: the agency's trail, newest first.
 pub async fn audit(
     state: web::Data<AppState>,
-    current: MaybeStaff,
+    SignedInStaff(session): SignedInStaff,
     query: web::Query<AuditQuery>,
 ) -> PageResult {
-    let Some((session, _)) = current.0 else {
-        return Ok(to_login());
-    };
     let kind = match query.kind.trim() {
         "" => None,
         k => Some(

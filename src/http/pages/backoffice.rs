@@ -1,17 +1,16 @@
 //! The back office's sign-in (password, then TOTP or a passkey) and home.
 
 use actix_web::{
-    FromRequest, HttpRequest, HttpResponse,
+    HttpRequest, HttpResponse,
     cookie::{Cookie, SameSite, time::Duration as CookieDuration},
-    dev::Payload,
     http::{StatusCode, header},
     web,
 };
 use askama::Template;
-use futures_util::future::LocalBoxFuture;
 use secrecy::SecretString;
 use serde::Deserialize;
 
+use super::staff_guard::{MaybeStaff, STAFF_COOKIE, SignedInStaff, to_login};
 use crate::{
     domain::staff::StaffRole,
     error::AppError,
@@ -20,16 +19,10 @@ use crate::{
         csrf,
         pages::{PageResult, html, render, shown_on_form},
     },
-    identity::{
-        ClientInfo,
-        staff::{self, StaffSession},
-        staff_passkeys,
-    },
+    identity::{ClientInfo, staff},
     storage,
 };
 
-/// The back-office session cookie (only sent to `/backoffice`).
-pub const STAFF_COOKIE: &str = "es_staff_session";
 /// The cookie of a pending second-factor enrolment.
 pub const ENROL_COOKIE: &str = "es_staff_enrol";
 
@@ -57,46 +50,6 @@ fn named_cookie(
         cookie.set_max_age(age);
     }
     cookie
-}
-
-pub(crate) fn to_login() -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, "/backoffice/login"))
-        .finish()
-}
-
-/// The signed-in civil servant, if any. A session that must register a
-/// passkey first (the agency requires them) is sent to /backoffice/passkeys
-/// from every page but that one, sign-in and sign-out.
-#[derive(Debug, Clone)]
-pub struct MaybeStaff(pub Option<(StaffSession, String)>);
-
-impl FromRequest for MaybeStaff {
-    type Error = actix_web::Error;
-    type Future = LocalBoxFuture<'static, Result<Self, actix_web::Error>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            let Some(token) = req.cookie(STAFF_COOKIE).map(|c| c.value().to_owned()) else {
-                return Ok(Self(None));
-            };
-            let Some(state) = req.app_data::<web::Data<AppState>>() else {
-                return Err(
-                    AppError::internal(anyhow::anyhow!("application state missing")).into(),
-                );
-            };
-            let client = ClientInfo::extract(&req).await?;
-            let session = staff::session(&state.identity, &token, client).await?;
-            if let Some(s) = &session
-                && !super::staff_passkeys::open_while_enrolling(req.path())
-                && staff_passkeys::enrolment_required(state, s).await?
-            {
-                return Err(super::staff_passkeys::to_enrolment());
-            }
-            Ok(Self(session.map(|s| (s, token))))
-        })
-    }
 }
 
 #[derive(Template)]
@@ -217,12 +170,9 @@ pub struct HomeQuery {
 pub async fn home(
     state: web::Data<AppState>,
     req: HttpRequest,
-    current: MaybeStaff,
+    SignedInStaff(session): SignedInStaff,
     query: web::Query<HomeQuery>,
 ) -> PageResult {
-    let Some((session, _)) = current.0 else {
-        return Ok(to_login());
-    };
     let mut conn = state.db.get().await.map_err(AppError::from)?;
     let row = storage::staff::find(&mut conn, session.staff_id)
         .await

@@ -18,10 +18,8 @@ use crate::{
     http::{
         csrf,
         pages::{
-            PageResult,
-            backoffice::{MaybeStaff, to_login},
-            desk::local,
-            form_messages, html, render, shown_on_form,
+            PageResult, desk::local, form_messages, html, render, shown_on_form,
+            staff_guard::SignedInStaff,
         },
     },
     identity::{
@@ -75,12 +73,9 @@ pub struct ListQuery {
 pub async fn list(
     state: web::Data<AppState>,
     req: HttpRequest,
-    current: MaybeStaff,
+    SignedInStaff(session): SignedInStaff,
     query: web::Query<ListQuery>,
 ) -> PageResult {
-    let Some((session, _)) = current.0 else {
-        return Ok(to_login());
-    };
     let notice = match query.done.as_deref() {
         Some("confirmed") => Some("Đã xác nhận người đại diện; công dân được thông báo qua email."),
         Some("rejected") => Some("Đã từ chối đăng ký; công dân được thông báo qua email."),
@@ -107,14 +102,11 @@ pub async fn decide(
     state: web::Data<AppState>,
     req: HttpRequest,
     client: ClientInfo,
-    current: MaybeStaff,
+    SignedInStaff(session): SignedInStaff,
     path: web::Path<String>,
     form: web::Form<DecideForm>,
 ) -> PageResult {
     csrf::verify(&state, &req, &form.csrf_token)?;
-    let Some((session, _)) = current.0 else {
-        return Ok(to_login());
-    };
     let outcome = async {
         if form.confirm != "yes" {
             return Err(

@@ -15,11 +15,7 @@ use crate::{
     http::AppState,
     http::{
         csrf,
-        pages::{
-            PageError, PageResult,
-            backoffice::{MaybeStaff, to_login},
-            html, render, shown_on_form,
-        },
+        pages::{PageError, PageResult, html, render, shown_on_form, staff_guard::SignedInStaff},
     },
     identity::{
         ClientInfo,
@@ -102,11 +98,8 @@ fn receivers_only() -> PageError {
 pub async fn look_up_form(
     state: web::Data<AppState>,
     req: HttpRequest,
-    current: MaybeStaff,
+    SignedInStaff(session): SignedInStaff,
 ) -> PageResult {
-    let Some((session, _)) = current.0 else {
-        return Ok(to_login());
-    };
     if !session.has(StaffRole::Receiver) {
         return Err(receivers_only());
     }
@@ -126,13 +119,10 @@ pub async fn submit(
     state: web::Data<AppState>,
     req: HttpRequest,
     client: ClientInfo,
-    current: MaybeStaff,
+    SignedInStaff(session): SignedInStaff,
     form: web::Form<CheckForm>,
 ) -> PageResult {
     csrf::verify(&state, &req, &form.csrf_token)?;
-    let Some((session, _)) = current.0 else {
-        return Ok(to_login());
-    };
     // Step two acts first and reads the holder again only to show a refusal:
     // one look-up per page the receiver sees, in the agency's trail.
     let mut errors = Vec::new();

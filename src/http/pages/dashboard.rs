@@ -5,7 +5,7 @@ use askama::Template;
 use chrono::Datelike;
 use serde::Deserialize;
 
-use super::{PageResult, backoffice::MaybeStaff, backoffice::to_login, desk::local, html, render};
+use super::{PageResult, desk::local, html, render, staff_guard::SignedInStaff};
 use crate::{
     domain::chart,
     dossiers::stats::{self, Dashboard, Figures},
@@ -58,12 +58,9 @@ fn agency_param(raw: &str) -> Option<&str> {
 /// `GET /backoffice/dashboard`.
 pub async fn page(
     state: web::Data<AppState>,
-    current: MaybeStaff,
+    SignedInStaff(session): SignedInStaff,
     query: web::Query<DashboardQuery>,
 ) -> PageResult {
-    let Some((session, _)) = current.0 else {
-        return Ok(to_login());
-    };
     let agency = stats::scope(&session, agency_param(&query.agency))?;
     let year = year_of(&state, &query);
     let d = stats::dashboard(&state, year, agency.as_deref()).await?;
@@ -98,12 +95,9 @@ fn csv_field(s: &str) -> String {
 /// `GET /backoffice/dashboard.csv`: one line per agency, service and month.
 pub async fn csv(
     state: web::Data<AppState>,
-    current: MaybeStaff,
+    SignedInStaff(session): SignedInStaff,
     query: web::Query<DashboardQuery>,
 ) -> PageResult {
-    let Some((session, _)) = current.0 else {
-        return Ok(to_login());
-    };
     let agency = stats::scope(&session, agency_param(&query.agency))?;
     let year = year_of(&state, &query);
     let rows = stats::rows(&state, &session, year, agency.as_deref()).await?;

@@ -16,6 +16,7 @@ pub mod login_texts;
 pub mod passkey_sign_in;
 pub mod second_step;
 pub mod staff_admin;
+pub mod staff_guard;
 pub mod staff_passkey_sign_in;
 pub mod staff_passkeys;
 pub mod vneid;

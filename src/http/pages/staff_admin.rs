@@ -8,13 +8,9 @@ use askama::Template;
 use secrecy::SecretString;
 use uuid::Uuid;
 
-use super::{
-    PageResult,
-    backoffice::{MaybeStaff, to_login},
-    html, render, shown_on_form,
-};
+use super::{PageResult, html, render, shown_on_form, staff_guard::SignedInStaff};
 use crate::{
-    domain::staff::StaffRole,
+    domain::staff::{StaffRole, StaffStatus},
     error::{AppError, ErrorKind},
     http::AppState,
     http::csrf,
@@ -63,7 +59,7 @@ async fn staff_page(
             .into_iter()
             .map(|r| StaffLine {
                 id: r.id.to_string(),
-                active: r.status == "active",
+                active: r.status == StaffStatus::Active,
                 enrolled: r.totp_secret.is_some(),
                 passkeys: passkeys.get(&r.id).copied().unwrap_or(0),
                 roles: r
@@ -88,11 +84,8 @@ async fn staff_page(
 pub async fn staff_list(
     state: web::Data<AppState>,
     req: HttpRequest,
-    current: MaybeStaff,
+    SignedInStaff(session): SignedInStaff,
 ) -> PageResult {
-    let Some((session, _)) = current.0 else {
-        return Ok(to_login());
-    };
     let notice = (req.query_string() == "saved=passkey_policy")
         .then_some("Đã lưu yêu cầu đăng nhập bằng passkey của đơn vị.");
     staff_page(&state, &req, &session, StatusCode::OK, notice, None).await
@@ -102,7 +95,7 @@ pub async fn staff_list(
 pub async fn staff_create(
     state: web::Data<AppState>,
     req: HttpRequest,
-    current: MaybeStaff,
+    SignedInStaff(session): SignedInStaff,
     form: web::Form<Vec<(String, String)>>,
 ) -> PageResult {
     let field = |name: &str| {
@@ -112,9 +105,6 @@ pub async fn staff_create(
             .unwrap_or_default()
     };
     csrf::verify(&state, &req, &field("csrf_token"))?;
-    let Some((session, _)) = current.0 else {
-        return Ok(to_login());
-    };
     let roles: Vec<String> = form
         .iter()
         .filter(|(k, _)| k == "role")
@@ -200,7 +190,7 @@ async fn member_page(
     let body = render(&MemberPage {
         csrf_token: &csrf_token,
         id: row.id.to_string(),
-        active: row.status == "active",
+        active: row.status == StaffStatus::Active,
         enrolled: row.totp_secret.is_some(),
         is_self: row.id == session.staff_id,
         roles: StaffRole::ALL
@@ -225,12 +215,9 @@ async fn member_page(
 pub async fn member(
     state: web::Data<AppState>,
     req: HttpRequest,
-    current: MaybeStaff,
+    SignedInStaff(session): SignedInStaff,
     path: web::Path<String>,
 ) -> PageResult {
-    let Some((session, _)) = current.0 else {
-        return Ok(to_login());
-    };
     let notice = match req.query_string() {
         "saved=roles" => Some("Đã đổi vai trò. Cán bộ đăng nhập lại để dùng vai trò mới."),
         "saved=disable" => Some("Đã khóa tài khoản; các phiên đăng nhập của cán bộ đã kết thúc."),
@@ -248,7 +235,7 @@ pub async fn member(
 pub async fn change(
     state: web::Data<AppState>,
     req: HttpRequest,
-    current: MaybeStaff,
+    SignedInStaff(session): SignedInStaff,
     path: web::Path<String>,
     form: web::Form<Vec<(String, String)>>,
 ) -> PageResult {
@@ -259,9 +246,6 @@ pub async fn change(
             .unwrap_or_default()
     };
     csrf::verify(&state, &req, &field("csrf_token"))?;
-    let Some((session, _)) = current.0 else {
-        return Ok(to_login());
-    };
     let id = Uuid::parse_str(&path).map_err(|_| not_found())?;
     let kind = field("change");
     let outcome = async {

@@ -15,8 +15,9 @@ use serde::Deserialize;
 
 use super::{
     PageResult,
-    backoffice::{MaybeStaff, staff_cookie, to_login},
+    backoffice::staff_cookie,
     html, render,
+    staff_guard::{MaybeStaff, to_login},
 };
 use crate::{
     error::AppResult,

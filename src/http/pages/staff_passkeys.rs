@@ -15,9 +15,8 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{
-    PageResult,
-    backoffice::{MaybeStaff, to_login},
-    html, render, shown_on_form,
+    PageResult, html, render, shown_on_form,
+    staff_guard::{MaybeStaff, SignedInStaff},
 };
 use crate::{
     error::{AppError, AppResult, ErrorKind},
@@ -109,10 +108,11 @@ async fn passkeys_page(
 }
 
 /// `GET /backoffice/passkeys`.
-pub async fn page(state: web::Data<AppState>, req: HttpRequest, current: MaybeStaff) -> PageResult {
-    let Some((session, _)) = current.0 else {
-        return Ok(to_login());
-    };
+pub async fn page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    SignedInStaff(session): SignedInStaff,
+) -> PageResult {
     let notice = match req.query_string() {
         "removed=1" => Some("Đã gỡ passkey."),
         _ => None,
@@ -183,14 +183,11 @@ pub struct CsrfForm {
 pub async fn remove(
     state: web::Data<AppState>,
     req: HttpRequest,
-    current: MaybeStaff,
+    SignedInStaff(session): SignedInStaff,
     path: web::Path<String>,
     form: web::Form<CsrfForm>,
 ) -> PageResult {
     csrf::verify(&state, &req, &form.csrf_token)?;
-    let Some((session, _)) = current.0 else {
-        return Ok(to_login());
-    };
     let not_found = crate::identity::passkeys::manage::not_found;
     let id = Uuid::parse_str(&path).map_err(|_| not_found())?;
     match staff_passkeys::remove(&state, &session, id).await {
@@ -228,13 +225,10 @@ pub struct PolicyForm {
 pub async fn set_policy(
     state: web::Data<AppState>,
     req: HttpRequest,
-    current: MaybeStaff,
+    SignedInStaff(session): SignedInStaff,
     form: web::Form<PolicyForm>,
 ) -> PageResult {
     csrf::verify(&state, &req, &form.csrf_token)?;
-    let Some((session, _)) = current.0 else {
-        return Ok(to_login());
-    };
     let required = match form.required.as_str() {
         "yes" => true,
         "no" => false,

@@ -11,11 +11,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{
-    PageError, PageResult,
-    backoffice::{MaybeStaff, to_login},
-    html, render,
-};
+mod apologies;
+mod counter;
+
+pub use apologies::{ApologiesQuery, ApologyForm, apologies, approve_apology};
+pub use counter::{CounterQuery, counter, counter_file};
+
+use super::{PageError, PageResult, html, render, staff_guard::SignedInStaff};
 use crate::{
     domain::{calendar::city_tz, dossier::Action},
     dossiers::{
@@ -102,12 +104,9 @@ const PAGE: i64 = 25;
 /// `GET /backoffice/queue`.
 pub async fn queue(
     state: web::Data<AppState>,
-    current: MaybeStaff,
+    SignedInStaff(session): SignedInStaff,
     query: web::Query<QueueQuery>,
 ) -> PageResult {
-    let Some((session, _)) = current.0 else {
-        return Ok(to_login());
-    };
     let f = query.into_inner();
     let parsed = (|| -> Result<DeskFilter, AppError> {
         Ok(DeskFilter {
@@ -267,13 +266,10 @@ async fn dossier_page(
 pub async fn dossier(
     state: web::Data<AppState>,
     req: HttpRequest,
-    current: MaybeStaff,
+    SignedInStaff(session): SignedInStaff,
     path: web::Path<String>,
     query: web::Query<DossierQuery>,
 ) -> PageResult {
-    let Some((session, _)) = current.0 else {
-        return Ok(to_login());
-    };
     let notice = query.done.as_deref().map(|a| match a {
         "forward" => "Đã chuyển hồ sơ.".to_owned(),
         "result" => "Đã tải lên văn bản kết quả.".to_owned(),
@@ -360,14 +356,11 @@ fn checked(form: &ActForm) -> Result<(Option<i32>, Option<String>), AppError> {
 pub async fn act(
     state: web::Data<AppState>,
     req: HttpRequest,
-    current: MaybeStaff,
+    SignedInStaff(session): SignedInStaff,
     path: web::Path<String>,
     form: web::Form<ActForm>,
 ) -> PageResult {
     csrf::verify(&state, &req, &form.csrf_token)?;
-    let Some((session, _)) = current.0 else {
-        return Ok(to_login());
-    };
     let id = dossier_id(&path)?;
     let outcome = async {
         let (version, note) = checked(&form)?;
@@ -391,14 +384,11 @@ pub async fn act(
 pub async fn forward(
     state: web::Data<AppState>,
     req: HttpRequest,
-    current: MaybeStaff,
+    SignedInStaff(session): SignedInStaff,
     path: web::Path<String>,
     form: web::Form<ActForm>,
 ) -> PageResult {
     csrf::verify(&state, &req, &form.csrf_token)?;
-    let Some((session, _)) = current.0 else {
-        return Ok(to_login());
-    };
     let id = dossier_id(&path)?;
     let outcome = async {
         let (version, note) = checked(&form)?;
@@ -426,14 +416,11 @@ pub struct ResultForm {
 pub async fn stage_result(
     state: web::Data<AppState>,
     req: HttpRequest,
-    current: MaybeStaff,
+    SignedInStaff(session): SignedInStaff,
     path: web::Path<String>,
     form: MultipartForm<ResultForm>,
 ) -> PageResult {
     csrf::verify(&state, &req, &form.csrf_token)?;
-    let Some((session, _)) = current.0 else {
-        return Ok(to_login());
-    };
     let id = dossier_id(&path)?;
     let form = form.into_inner();
     let upload = crate::dossiers::files::Upload {
@@ -460,12 +447,9 @@ pub async fn stage_result(
 /// `GET /backoffice/dossiers/{id}/files/{file}`: an attachment, as a sandboxed download (the read is logged).
 pub async fn file(
     state: web::Data<AppState>,
-    current: MaybeStaff,
+    SignedInStaff(session): SignedInStaff,
     path: web::Path<(String, String)>,
 ) -> PageResult {
-    let Some((session, _)) = current.0 else {
-        return Ok(to_login());
-    };
     let (id, file) = path.into_inner();
     let (row, bytes) = crate::dossiers::files::read(
         &state,
@@ -480,12 +464,9 @@ pub async fn file(
 /// `GET /backoffice/dossiers/{id}/documents/{doc}`: a vault document or the result, as a sandboxed download.
 pub async fn document(
     state: web::Data<AppState>,
-    current: MaybeStaff,
+    SignedInStaff(session): SignedInStaff,
     path: web::Path<(String, String)>,
 ) -> PageResult {
-    let Some((session, _)) = current.0 else {
-        return Ok(to_login());
-    };
     let (id, doc) = path.into_inner();
     let doc = Uuid::parse_str(&doc).map_err(|_| {
         PageError(AppError::not_found("document_not_found").with_detail("Không tìm thấy tài liệu."))
@@ -529,323 +510,4 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::resource("/backoffice/dossiers/{id}/documents/{doc}")
                 .route(web::get().to(document)),
         );
-}
-
-#[derive(Template)]
-#[template(path = "backoffice/apologies.html")]
-struct ApologiesPage<'a> {
-    csrf_token: &'a str,
-    letters: Vec<crate::dossiers::overdue::ApologyView>,
-    approver: bool,
-    notice: Option<&'a str>,
-    error: Option<&'a str>,
-}
-
-impl ApologiesPage<'_> {
-    fn when(&self, at: &DateTime<Utc>) -> String {
-        local(at)
-    }
-}
-
-async fn apologies_page(
-    state: &AppState,
-    req: &HttpRequest,
-    session: &StaffSession,
-    status: StatusCode,
-    notice: Option<&str>,
-    error: Option<&str>,
-) -> PageResult {
-    let letters = crate::dossiers::overdue::drafted(state, session).await?;
-    let (csrf_token, cookie) = csrf::token_for(state, req);
-    let body = render(&ApologiesPage {
-        csrf_token: &csrf_token,
-        letters,
-        approver: session.has(crate::domain::staff::StaffRole::Approver),
-        notice,
-        error,
-    })?;
-    Ok(html(status, body, cookie))
-}
-
-/// Query of the apologies page.
-#[derive(Debug, Deserialize)]
-pub struct ApologiesQuery {
-    sent: Option<String>,
-}
-
-/// `GET /backoffice/apologies`: overdue dossiers' letters waiting for approval.
-pub async fn apologies(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    current: MaybeStaff,
-    query: web::Query<ApologiesQuery>,
-) -> PageResult {
-    let Some((session, _)) = current.0 else {
-        return Ok(to_login());
-    };
-    let notice = query
-        .sent
-        .as_ref()
-        .map(|_| "Đã duyệt và gửi thư xin lỗi; ngày hẹn mới đã được ghi vào hồ sơ.");
-    apologies_page(&state, &req, &session, StatusCode::OK, notice, None).await
-}
-
-/// The approval form of a letter.
-#[derive(Debug, Deserialize)]
-pub struct ApologyForm {
-    #[serde(default)]
-    csrf_token: String,
-    #[serde(default)]
-    new_due: String,
-    #[serde(default)]
-    reason: String,
-    #[serde(default)]
-    confirm: String,
-}
-
-/// `POST /backoffice/apologies/{id}/approve`.
-pub async fn approve_apology(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    current: MaybeStaff,
-    path: web::Path<String>,
-    form: web::Form<ApologyForm>,
-) -> PageResult {
-    csrf::verify(&state, &req, &form.csrf_token)?;
-    let Some((session, _)) = current.0 else {
-        return Ok(to_login());
-    };
-    let outcome = async {
-        if form.confirm != "yes" {
-            return Err(
-                AppError::new(ErrorKind::Unprocessable, "confirmation_required")
-                    .with_detail("Vui lòng đánh dấu xác nhận trước khi thực hiện."),
-            );
-        }
-        let id = Uuid::parse_str(&path).map_err(|_| {
-            AppError::not_found("apology_not_found").with_detail("Không tìm thấy thư xin lỗi.")
-        })?;
-        // A date chosen means the end of that working day's afternoon, local time.
-        let new_due = date(&form.new_due, "Ngày hẹn mới")?
-            .and_then(|d| d.and_hms_opt(17, 0, 0))
-            .and_then(|t| {
-                use chrono::TimeZone;
-                city_tz().from_local_datetime(&t).single()
-            })
-            .map(|t| t.with_timezone(&Utc));
-        crate::dossiers::overdue::approve(&state, &session, id, new_due, &form.reason).await
-    }
-    .await;
-    match outcome {
-        Ok(_) => Ok(HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, "/backoffice/apologies?sent=1"))
-            .finish()),
-        Err(err) if super::shown_on_form(&err) => {
-            let status = err.kind().status();
-            apologies_page(&state, &req, &session, status, None, Some(err.detail())).await
-        }
-        Err(err) => Err(err.into()),
-    }
-}
-
-#[derive(Template)]
-#[template(path = "backoffice/counter.html")]
-struct CounterPage<'a> {
-    csrf_token: &'a str,
-    national_id: &'a str,
-    service: &'a str,
-    services: Vec<(String, String)>,
-    form: Option<crate::dossiers::counter::CounterForm>,
-    errors: Vec<String>,
-}
-
-impl CounterPage<'_> {
-    fn input_type(&self, field: &crate::domain::form::FormField) -> &'static str {
-        use crate::domain::form::FieldType;
-        match field.kind {
-            FieldType::Number => "number",
-            FieldType::Date => "date",
-            _ => "text",
-        }
-    }
-    fn value_of(
-        &self,
-        form: &crate::dossiers::counter::CounterForm,
-        field: &crate::domain::form::FormField,
-    ) -> String {
-        form.values
-            .get(&field.name)
-            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
-            .unwrap_or_default()
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn counter_page(
-    state: &AppState,
-    req: &HttpRequest,
-    session: &StaffSession,
-    status: StatusCode,
-    national_id: &str,
-    service: &str,
-    form: Option<crate::dossiers::counter::CounterForm>,
-    errors: Vec<String>,
-) -> PageResult {
-    let mut conn = state.db.get().await.map_err(AppError::from)?;
-    let services = crate::storage::catalog::services_of(&mut conn, &session.agency_code)
-        .await
-        .map_err(AppError::from)?;
-    drop(conn);
-    let (csrf_token, cookie) = csrf::token_for(state, req);
-    let body = render(&CounterPage {
-        csrf_token: &csrf_token,
-        national_id,
-        service,
-        services,
-        form,
-        errors,
-    })?;
-    Ok(html(status, body, cookie))
-}
-
-/// `?national_id=&service=`: the citizen and the service asked for.
-#[derive(Debug, Deserialize)]
-pub struct CounterQuery {
-    #[serde(default)]
-    national_id: String,
-    #[serde(default)]
-    service: String,
-}
-
-/// `GET /backoffice/counter`: a receiver opens the form of a service for a
-/// citizen at the counter, prefilled from the citizen's vault.
-pub async fn counter(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    current: MaybeStaff,
-    query: web::Query<CounterQuery>,
-) -> PageResult {
-    let Some((session, _)) = current.0 else {
-        return Ok(to_login());
-    };
-    if !session.has(crate::domain::staff::StaffRole::Receiver) {
-        return Err(PageError(
-            AppError::new(ErrorKind::Forbidden, "role_not_allowed")
-                .with_detail("Chỉ cán bộ tiếp nhận được nhận hồ sơ tại quầy."),
-        ));
-    }
-    let (national_id, service) = (query.national_id.trim(), query.service.trim());
-    if national_id.is_empty() || service.is_empty() {
-        return counter_page(
-            &state,
-            &req,
-            &session,
-            StatusCode::OK,
-            national_id,
-            service,
-            None,
-            Vec::new(),
-        )
-        .await;
-    }
-    match crate::dossiers::counter::start(&state, &session, national_id, service).await {
-        Ok(form) => {
-            counter_page(
-                &state,
-                &req,
-                &session,
-                StatusCode::OK,
-                national_id,
-                service,
-                Some(form),
-                Vec::new(),
-            )
-            .await
-        }
-        Err(err) if super::shown_on_form(&err) => {
-            let status = err.kind().status();
-            let errors = super::form_messages(&err);
-            counter_page(
-                &state,
-                &req,
-                &session,
-                status,
-                national_id,
-                service,
-                None,
-                errors,
-            )
-            .await
-        }
-        Err(err) => Err(err.into()),
-    }
-}
-
-/// `POST /backoffice/counter`: files the dossier for the citizen.
-pub async fn counter_file(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    current: MaybeStaff,
-    form: web::Form<Vec<(String, String)>>,
-) -> PageResult {
-    let fields = form.into_inner();
-    let get = |name: &str| {
-        fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
-    csrf::verify(&state, &req, &get("csrf_token"))?;
-    let Some((session, _)) = current.0 else {
-        return Ok(to_login());
-    };
-    let (national_id, service) = (get("national_id"), get("service"));
-    let entered: serde_json::Map<String, serde_json::Value> = fields
-        .iter()
-        .filter_map(|(k, v)| {
-            k.strip_prefix("f.")
-                .map(|name| (name.to_owned(), serde_json::Value::String(v.clone())))
-        })
-        .collect();
-    let outcome = if get("confirm") == "yes" {
-        crate::dossiers::counter::file(&state, &session, &national_id, &service, entered.clone())
-            .await
-    } else {
-        Err(
-            AppError::new(ErrorKind::Unprocessable, "confirmation_required")
-                .with_detail("Vui lòng đánh dấu xác nhận trước khi thực hiện."),
-        )
-    };
-    match outcome {
-        Ok(id) => Ok(done(id, "counter_filing")),
-        Err(err) if super::shown_on_form(&err) => {
-            let status = err.kind().status();
-            let errors = super::form_messages(&err);
-            // The form again, with what was typed.
-            let form = crate::dossiers::counter::start(&state, &session, &national_id, &service)
-                .await
-                .ok()
-                .map(|mut f| {
-                    for (k, v) in entered {
-                        if v.as_str().is_some_and(|s| !s.trim().is_empty()) {
-                            f.values.insert(k, v);
-                        }
-                    }
-                    f
-                });
-            counter_page(
-                &state,
-                &req,
-                &session,
-                status,
-                &national_id,
-                &service,
-                form,
-                errors,
-            )
-            .await
-        }
-        Err(err) => Err(err.into()),
-    }
 }

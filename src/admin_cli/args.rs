@@ -1,0 +1,222 @@
+//! The arguments of `eservices admin …` subcommands.
+
+use clap::{Args, Subcommand};
+
+/// The `admin` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Email delivery.
+    Mail {
+        #[command(subcommand)]
+        command: MailCommand,
+    },
+    /// The outbox.
+    Jobs {
+        #[command(subcommand)]
+        command: JobsCommand,
+    },
+    /// Civil servants.
+    Staff {
+        #[command(subcommand)]
+        command: StaffCommand,
+    },
+    /// The OpenID provider's signing keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// The OpenID provider's clients (relying parties).
+    Client {
+        #[command(subcommand)]
+        command: ClientCommand,
+    },
+    /// The data vault: master-key rotation, agencies' signing keys.
+    Vault {
+        #[command(subcommand)]
+        command: VaultCommand,
+    },
+    /// E-dossiers.
+    Dossiers {
+        #[command(subcommand)]
+        command: DossiersCommand,
+    },
+    /// Citizen accounts (the support desk): lock or reopen.
+    Account {
+        #[command(subcommand)]
+        command: AccountCommand,
+    },
+}
+
+/// `admin account …`.
+#[derive(Debug, Subcommand)]
+pub enum AccountCommand {
+    /// Locks an account: disabled, every session and refresh token ended.
+    Lock {
+        /// The holder's 12-digit national ID.
+        #[arg(long)]
+        national_id: String,
+    },
+    /// Reopens a locked account.
+    Unlock {
+        /// The holder's 12-digit national ID.
+        #[arg(long)]
+        national_id: String,
+    },
+}
+
+/// `admin vault …`.
+#[derive(Debug, Subcommand)]
+pub enum VaultCommand {
+    /// Re-seal every value sealed under a retired master key (listed in
+    /// VAULT_RETIRED_KEYS) with VAULT_MASTER_KEY; safe while serving, safe to
+    /// run again. Prints the keys nothing uses any more.
+    RotateMasterKey,
+    /// Retire an agency's signing key; its next result is signed with a new
+    /// one (results signed before keep verifying).
+    RotateSigningKey {
+        /// The agency's code.
+        #[arg(long)]
+        agency: String,
+    },
+}
+
+/// `admin dossiers …`.
+#[derive(Debug, Subcommand)]
+pub enum DossiersCommand {
+    /// Check the hash chains of progress logs (every dossier, or one);
+    /// exits 1 naming each dossier whose log was edited or cut.
+    VerifyLog {
+        /// Only this dossier.
+        #[arg(long)]
+        id: Option<uuid::Uuid>,
+    },
+}
+
+/// `admin keys …`.
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Add new RS256 and ES256 keys: published now, signing after the delay;
+    /// the old ones stop signing then and stay published for a day.
+    Rotate {
+        /// Seconds between publication and first use.
+        #[arg(long, default_value_t = 3600)]
+        publish_delay_secs: u32,
+    },
+}
+
+/// `admin client …`.
+// Parsed once per run of the command line: the size of a variant does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Register a client.
+    Create(CreateClient),
+    /// List the clients.
+    List,
+    /// Delete a client.
+    Delete {
+        /// The client id.
+        client_id: String,
+    },
+}
+
+/// `admin staff …`.
+#[derive(Debug, Subcommand)]
+pub enum StaffCommand {
+    /// Create a civil servant; reads the password from standard input and
+    /// prints the TOTP enrolment URI and recovery codes.
+    Create {
+        /// Sign-in name.
+        #[arg(long)]
+        username: String,
+        /// The agency's unit code.
+        #[arg(long)]
+        agency: String,
+        /// A role: receiver, processor, approver or agency_admin (repeatable).
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        /// Full name (default "Cán bộ").
+        #[arg(long, default_value = "Cán bộ")]
+        full_name: String,
+    },
+}
+
+/// `admin mail …`.
+#[derive(Debug, Subcommand)]
+pub enum MailCommand {
+    /// Queue a test message to check the mail set-up.
+    Test {
+        /// The recipient.
+        #[arg(long)]
+        to: String,
+    },
+}
+
+/// `admin jobs …`.
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// Count jobs by state.
+    Stats,
+    /// Run every due job once, then exit.
+    Run,
+    /// Put dead jobs back in the queue.
+    RetryDead {
+        /// Only jobs of this kind.
+        #[arg(long)]
+        kind: Option<String>,
+    },
+}
+
+/// `admin client create`: what the new client is allowed and how it authenticates.
+#[derive(Debug, Args)]
+pub struct CreateClient {
+    /// The client id.
+    #[arg(long)]
+    pub client_id: String,
+    /// An exact redirect URI (repeatable).
+    #[arg(long = "redirect-uri", required = true)]
+    pub redirect_uris: Vec<String>,
+    /// The client secret (at least 32 characters; generated if absent).
+    #[arg(long, conflicts_with = "public")]
+    pub secret: Option<String>,
+    /// A public client (no secret; PKCE only), such as the mobile app.
+    #[arg(long)]
+    pub public: bool,
+    /// Allowed scopes, space-separated (default "openid profile").
+    #[arg(long)]
+    pub scope: Option<String>,
+    /// Pairwise subject identifiers (the default).
+    #[arg(long, conflicts_with = "public_sub")]
+    pub pairwise: bool,
+    /// Public subject identifiers, for clients trusted by an administrator.
+    #[arg(long)]
+    pub public_sub: bool,
+    /// An exact post-logout redirect URI (repeatable).
+    #[arg(long = "post-logout-redirect-uri")]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// A file with the client's public keys (JWK Set): it authenticates
+    /// with private_key_jwt instead of a secret.
+    #[arg(long, conflicts_with_all = ["public", "secret"])]
+    pub jwks: Option<std::path::PathBuf>,
+    /// How its ID tokens are signed: RS256 (default) or ES256.
+    #[arg(long)]
+    pub id_token_alg: Option<String>,
+    /// Accept its authorization requests only through PAR (RFC 9126).
+    #[arg(long)]
+    pub require_par: bool,
+    /// Pairwise subjects shared with the other clients of this sector.
+    #[arg(long, conflicts_with = "public_sub")]
+    pub sector_identifier: Option<String>,
+    /// Where logout tokens are posted when a session it joined ends.
+    #[arg(long)]
+    pub backchannel_logout_uri: Option<String>,
+    /// Registers the client as a resource server with this audience URI:
+    /// clients get tokens for it with RFC 8707 `resource`, and it
+    /// introspects only tokens whose audience it is.
+    #[arg(
+        long = "resource-server",
+        value_name = "AUDIENCE",
+        conflicts_with = "public"
+    )]
+    pub resource_server: Option<String>,
+}
