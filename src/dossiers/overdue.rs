@@ -127,7 +127,7 @@ pub async fn draft_apologies(state: &Core) -> AppResult<usize> {
                 approved_at: None,
             };
             if store::insert_apology(c, &row).await? {
-                super::log(
+                super::log::log(
                     c,
                     dossier.id,
                     now,
@@ -183,9 +183,7 @@ pub async fn approve(
         let letter = store::apology_for_update(c, id)
             .await?
             .filter(|l| l.agency_code == staff.agency_code)
-            .ok_or_else(|| {
-                AppError::not_found("apology_not_found").with_detail("Không tìm thấy thư xin lỗi.")
-            })?;
+            .ok_or_else(super::errors::apology_not_found)?;
         if letter.status != "drafted" {
             return Err(AppError::conflict("apology_already_approved")
                 .with_detail("Thư xin lỗi này đã được phê duyệt."));
@@ -219,7 +217,7 @@ pub async fn approve(
             "{reason} Ngày hẹn trả kết quả mới: {}.",
             for_people(new_due)
         );
-        super::log(
+        super::log::log(
             c,
             dossier.id,
             now,
@@ -242,7 +240,7 @@ pub async fn approve(
         .await?;
         let service = catalog_store::service(c, &dossier.service_code).await?;
         let agency = catalog_store::agency(c, &dossier.agency_code).await?;
-        let account = super::applicant_of(c, &updated).await?;
+        let account = super::emails::applicant_of(c, &updated).await?;
         let email = DossierApology {
             full_name: account.full_name.clone(),
             receipt_code: updated.receipt_code.clone().unwrap_or_default(),
@@ -252,7 +250,7 @@ pub async fn approve(
             new_due: for_people(new_due),
             reason: reason.to_owned(),
         };
-        super::email_applicant(state, c, &account, &email, now).await?;
+        super::emails::email_applicant(state, c, &account, &email, now).await?;
         let mut view = ApologyView::from(letter);
         view.status = "approved".into();
         view.new_due = new_due;

@@ -213,9 +213,7 @@ pub struct DossierQuery {
 }
 
 fn dossier_id(raw: &str) -> Result<Uuid, PageError> {
-    Uuid::parse_str(raw).map_err(|_| {
-        PageError(AppError::not_found("dossier_not_found").with_detail("Không tìm thấy hồ sơ."))
-    })
+    Uuid::parse_str(raw).map_err(|_| PageError(crate::dossiers::errors::not_found()))
 }
 
 async fn dossier_page(
@@ -487,9 +485,8 @@ pub async fn document(
         return Ok(to_login());
     };
     let (id, doc) = path.into_inner();
-    let doc = Uuid::parse_str(&doc).map_err(|_| {
-        PageError(AppError::not_found("document_not_found").with_detail("Không tìm thấy tài liệu."))
-    })?;
+    let doc = Uuid::parse_str(&doc)
+        .map_err(|_| PageError(crate::dossiers::errors::document_not_found()))?;
     let (row, bytes) =
         crate::dossiers::results::staff_read(&state, &session, dossier_id(&id)?, doc).await?;
     Ok(crate::http::api::dossiers::bytes_response(
@@ -622,9 +619,8 @@ pub async fn approve_apology(
                     .with_detail("Vui lòng đánh dấu xác nhận trước khi thực hiện."),
             );
         }
-        let id = Uuid::parse_str(&path).map_err(|_| {
-            AppError::not_found("apology_not_found").with_detail("Không tìm thấy thư xin lỗi.")
-        })?;
+        let id =
+            Uuid::parse_str(&path).map_err(|_| crate::dossiers::errors::apology_not_found())?;
         // A date chosen means the end of that working day's afternoon, local time.
         let new_due = date(&form.new_due, "Ngày hẹn mới")?
             .and_then(|d| d.and_hms_opt(17, 0, 0))
