@@ -34,7 +34,7 @@ use crate::{
     },
     storage::{
         catalog::{self as catalog_store, ServiceRow},
-        dossiers::{self as store, DossierChange},
+        dossiers::{self as store, DossierChange, DossierRow},
     },
 };
 
@@ -128,27 +128,11 @@ pub(super) struct Step<'a> {
 
 impl Step<'_> {
     async fn run(&self, state: &Core, c: &mut AsyncPgConnection) -> AppResult<(u16, Value)> {
-        let Self {
-            id,
-            action,
-            actor,
-            account,
-            staff,
-            if_match,
-            note,
-            now,
-        } = *self;
-        let row = match (account, staff) {
-            (Some(a), _) => own(c, a, id, true).await?,
-            (None, Some(s)) => store::find_for_update(c, id)
-                .await?
-                .filter(|r| r.agency_code == s.agency_code && r.status != Status::Draft.as_str())
-                .ok_or_else(not_found)?,
-            (None, None) => return Err(not_found()),
-        };
-        stale(if_match, &row)?;
+        let row = self.locked_row(c).await?;
+        stale(self.if_match, &row)?;
         let from = status_of(&row)?;
-        let to = dossier::check(from, action, actor, note).map_err(|r| refused(r, action))?;
+        let to = dossier::check(from, self.action, self.actor, self.note)
+            .map_err(|r| refused(r, self.action))?;
         let (service, offered) =
             catalog_store::service_offered_by(c, &row.service_code, &row.agency_code)
                 .await?
@@ -158,94 +142,147 @@ impl Step<'_> {
             status_code: Some(to.national_code()),
             ..DossierChange::default()
         };
-        match action {
-            Action::Submit => {
-                if offered != Some(true) {
-                    return Err(AppError::conflict("service_not_offered").with_detail(
-                        "Cơ quan đang tạm ngừng tiếp nhận hồ sơ mới của thủ tục này. Hồ sơ vẫn được lưu ở dạng nháp.",
-                    ));
-                }
-                let fields = catalog::form_of(&service)?;
-                let values = row.form_values.as_object().cloned().unwrap_or_default();
-                form::check_values(&fields, &values, true).map_err(form_errors)?;
-                crate::vault::prefill::keep_declared(
-                    state,
-                    c,
-                    AccountId::from(row.applicant_id),
-                    row.business_id.map(crate::domain::BusinessId::from),
-                    &fields,
-                    &values,
-                    row.value_sources.as_object().unwrap_or(&Map::new()),
-                    now,
-                )
-                .await?;
-                let day = now.with_timezone(&city_tz()).date_naive();
-                let seq = store::next_receipt_number(c, &row.agency_code, day).await?;
-                change.receipt_code = Some(dossier::receipt_code(&row.agency_code, day, seq));
-                change.submitted_at = Some(now);
-                change.queue_at = Some(now);
+        self.apply(state, c, &row, (&service, offered), &mut change)
+            .await?;
+        let updated = store::update(c, self.id, &change, self.now).await?;
+        self.record(state, c, &updated, &service, from, to).await?;
+        let body = match self.staff {
+            Some(s) => {
+                let receiver = Actor::Staff(StaffRole::Receiver);
+                detailed(state, c, &updated, receiver, &s.roles).await?
             }
+            None => detailed(state, c, &updated, Actor::Applicant, &[]).await?,
+        };
+        Ok((200, serde_json::to_value(body).map_err(AppError::internal)?))
+    }
+
+    /// The dossier, locked: the applicant's own, or a filed one of the civil
+    /// servant's agency.
+    async fn locked_row(&self, c: &mut AsyncPgConnection) -> AppResult<DossierRow> {
+        match (self.account, self.staff) {
+            (Some(a), _) => own(c, a, self.id, true).await,
+            (None, Some(s)) => store::find_for_update(c, self.id)
+                .await?
+                .filter(|r| r.agency_code == s.agency_code && r.status != Status::Draft.as_str())
+                .ok_or_else(not_found),
+            (None, None) => Err(not_found()),
+        }
+    }
+
+    /// What the action does besides the status: the receipt code, the due
+    /// date, the paused clock, the decision and its result.
+    async fn apply(
+        &self,
+        state: &Core,
+        c: &mut AsyncPgConnection,
+        row: &DossierRow,
+        (service, offered): (&ServiceRow, Option<bool>),
+        change: &mut DossierChange,
+    ) -> AppResult<()> {
+        let now = self.now;
+        match self.action {
+            Action::Submit => self.file(state, c, row, service, offered, change).await?,
             Action::Accept => {
-                let due = due_date(c, &row.agency_code, &service, now).await?;
+                let due = due_date(c, &row.agency_code, service, now).await?;
                 change.accepted_at = Some(now);
                 change.due_at = Some(due);
                 change.queue_at = Some(due);
             }
             Action::RequestSupplement => change.paused_at = Some(Some(now)),
             Action::Supplement => {
-                if let (Some(paused), Some(due)) = (row.paused_at, row.due_at) {
-                    let agency = catalog_store::agency(c, &row.agency_code)
-                        .await?
-                        .ok_or_else(|| AppError::internal(anyhow::anyhow!("agency vanished")))?;
-                    let calendar =
-                        catalog::calendar_for(c, &agency, catalog::city_year(paused)).await?;
-                    let moved =
-                        calendar.add_working_time(due, calendar.working_time_between(paused, now));
+                if let Some(moved) = resumed_due(c, row, now).await? {
                     change.due_at = Some(moved);
                     change.queue_at = Some(moved);
                 }
                 change.paused_at = Some(None);
             }
-            Action::Approve | Action::Reject => {
-                if action == Action::Approve {
-                    results::on_approve(state, c, &row, &service, now).await?;
-                } else {
-                    results::on_close(c, id).await?;
-                }
+            Action::Approve => {
+                results::on_approve(state, c, row, service, now).await?;
                 change.decided_at = Some(now);
-                change.decision = Some(
-                    if action == Action::Approve {
-                        "approved"
-                    } else {
-                        "rejected"
-                    }
-                    .into(),
-                );
+                change.decision = Some("approved".into());
             }
-            Action::Stop | Action::Withdraw => results::on_close(c, id).await?,
+            Action::Reject => {
+                results::on_close(c, self.id).await?;
+                change.decided_at = Some(now);
+                change.decision = Some("rejected".into());
+            }
+            Action::Stop | Action::Withdraw => results::on_close(c, self.id).await?,
             _ => {}
         }
-        let updated = store::update(c, id, &change, now).await?;
-        let (kind, actor_id) = match (account, staff) {
+        Ok(())
+    }
+
+    /// Filing: the service must still be offered and the form complete; the
+    /// declared values are kept in the vault and the receipt code issued.
+    async fn file(
+        &self,
+        state: &Core,
+        c: &mut AsyncPgConnection,
+        row: &DossierRow,
+        service: &ServiceRow,
+        offered: Option<bool>,
+        change: &mut DossierChange,
+    ) -> AppResult<()> {
+        if offered != Some(true) {
+            return Err(AppError::conflict("service_not_offered").with_detail(
+                "Cơ quan đang tạm ngừng tiếp nhận hồ sơ mới của thủ tục này. Hồ sơ vẫn được lưu ở dạng nháp.",
+            ));
+        }
+        let now = self.now;
+        let fields = catalog::form_of(service)?;
+        let values = row.form_values.as_object().cloned().unwrap_or_default();
+        form::check_values(&fields, &values, true).map_err(form_errors)?;
+        crate::vault::prefill::keep_declared(
+            state,
+            c,
+            AccountId::from(row.applicant_id),
+            row.business_id.map(crate::domain::BusinessId::from),
+            &fields,
+            &values,
+            row.value_sources.as_object().unwrap_or(&Map::new()),
+            now,
+        )
+        .await?;
+        let day = now.with_timezone(&city_tz()).date_naive();
+        let seq = store::next_receipt_number(c, &row.agency_code, day).await?;
+        change.receipt_code = Some(dossier::receipt_code(&row.agency_code, day, seq));
+        change.submitted_at = Some(now);
+        change.queue_at = Some(now);
+        Ok(())
+    }
+
+    /// The log row, the applicant's email and the civil servant's audit entry.
+    async fn record(
+        &self,
+        state: &Core,
+        c: &mut AsyncPgConnection,
+        updated: &DossierRow,
+        service: &ServiceRow,
+        from: Status,
+        to: Status,
+    ) -> AppResult<()> {
+        let (id, action, note, now) = (self.id, self.action, self.note, self.now);
+        let (kind, actor_id) = match (self.account, self.staff) {
             (Some(a), _) => ("applicant", Some(a.as_uuid())),
             (None, Some(s)) => ("staff", Some(s.staff_id)),
             (None, None) => ("system", None),
         };
+        let action_name = action.as_str();
         log(
             c,
             id,
             now,
             kind,
             actor_id,
-            action.as_str(),
+            action_name,
             Some(from),
             Some(to),
             note,
             true,
         )
         .await?;
-        emails::notify_applicant(state, c, &updated, &service, action, note, now).await?;
-        if let Some(s) = staff {
+        emails::notify_applicant(state, c, updated, service, action, note, now).await?;
+        if let Some(s) = self.staff {
             staff_events::record(
                 c,
                 &s.into(),
@@ -255,21 +292,28 @@ impl Step<'_> {
             )
             .await?;
         }
-        let body = match staff {
-            Some(s) => {
-                detailed(
-                    state,
-                    c,
-                    &updated,
-                    Actor::Staff(StaffRole::Receiver),
-                    &s.roles,
-                )
-                .await?
-            }
-            None => detailed(state, c, &updated, Actor::Applicant, &[]).await?,
-        };
-        Ok((200, serde_json::to_value(body).map_err(AppError::internal)?))
+        Ok(())
     }
+}
+
+/// The due date moved by the working time the supplement request paused
+/// the clock for (none when the clock was not paused or no date was set).
+async fn resumed_due(
+    c: &mut AsyncPgConnection,
+    row: &DossierRow,
+    now: DateTime<Utc>,
+) -> AppResult<Option<DateTime<Utc>>> {
+    let (Some(paused), Some(due)) = (row.paused_at, row.due_at) else {
+        return Ok(None);
+    };
+    let agency = catalog_store::agency(c, &row.agency_code)
+        .await?
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("agency vanished")))?;
+    let calendar = catalog::calendar_for(c, &agency, catalog::city_year(paused)).await?;
+    Ok(Some(calendar.add_working_time(
+        due,
+        calendar.working_time_between(paused, now),
+    )))
 }
 
 /// The due date accepting the dossier now would set (shown before intake).

@@ -1,6 +1,7 @@
 //! The applicant's drafts: creating one (checked, prefilled from the
 //! vault), editing its values, reading and listing their dossiers.
 
+use chrono::{DateTime, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -13,17 +14,18 @@ use super::{
     views::{DossierView, EventView, detailed, event_view, status_of, view},
 };
 use crate::infra::Core;
+use crate::vault::prefill::Prefilled;
 use crate::{
     catalog,
     domain::{
-        AccountId, TaxCode,
+        AccountId, Invalid, TaxCode,
         dossier::{Actor, Status},
         form,
     },
     error::{AppError, AppResult},
     storage::{
         businesses,
-        catalog::{self as catalog_store},
+        catalog::{self as catalog_store, AgencyRow, ServiceRow},
         dossiers::{self as store, DossierChange, DossierRow},
     },
 };
@@ -50,86 +52,25 @@ pub async fn create_draft(
 ) -> AppResult<(u16, Value)> {
     let now = state.clock.now();
     let mut conn = state.db.get().await?;
-    let mut errors = crate::error::FieldErrors::default();
-    let (service, offered) =
-        match catalog_store::service_offered_by(&mut conn, &new.service_code, &new.agency_code)
-            .await?
-        {
-            Some((service, offered)) => (Some(service), offered == Some(true)),
-            None => (None, false),
-        };
-    let agency = catalog_store::agency(&mut conn, &new.agency_code).await?;
-    if service.is_none() {
-        errors.push(
-            "service_code",
-            crate::domain::Invalid::new(
-                "service_unknown",
-                "Không có thủ tục hành chính với mã này.",
-            ),
-        );
-    }
-    if agency.is_none() {
-        errors.push(
-            "agency_code",
-            crate::domain::Invalid::new("agency_unknown", "Không có cơ quan với mã này."),
-        );
-    }
-    if service.is_some() && agency.is_some() && !offered {
-        errors.push(
-            "agency_code",
-            crate::domain::Invalid::new(
-                "agency_does_not_handle_service",
-                "Cơ quan này không giải quyết hoặc đang tạm ngừng tiếp nhận thủ tục đã chọn.",
-            ),
-        );
-    }
-    let business = match &new.on_behalf_of {
-        None => None,
-        Some(raw) => match TaxCode::parse(raw) {
-            Err(e) => {
-                errors.push("on_behalf_of", e);
-                None
-            }
-            Ok(tax) => {
-                let acting = businesses::acting_for(&mut conn, applicant.as_uuid(), now).await?;
-                match acting.into_iter().find(|(b, _)| b.tax_code == tax.as_str()) {
-                    Some((b, _)) => Some(b.id),
-                    None => {
-                        errors.push(
-                            "on_behalf_of",
-                            crate::domain::Invalid::new(
-                                "not_acting_for_business",
-                                "Bạn không đại diện hoặc không được ủy quyền cho doanh nghiệp này.",
-                            ),
-                        );
-                        None
-                    }
-                }
-            }
-        },
-    };
-    errors.into_result()?;
-    let (Some(service), Some(agency)) = (service, agency) else {
-        return Err(AppError::internal(anyhow::anyhow!("checked above")));
-    };
-    let fields = catalog::form_of(&service)?;
+    let target = checked_target(&mut conn, applicant, &new, now).await?;
+    let fields = catalog::form_of(&target.service)?;
     let values = form::check_values(&fields, &new.form_values, false).map_err(form_errors)?;
     let prefilled = crate::vault::prefill::prefill(
         state,
         &mut conn,
         applicant,
-        business.map(crate::domain::BusinessId::from),
+        target.business.map(crate::domain::BusinessId::from),
         &fields,
         values,
-        &catalog::required_documents(&service),
+        &catalog::required_documents(&target.service),
         now,
     )
     .await?;
     drop(conn);
     let request = request_hash(&[
         "create",
-        &service.code,
-        &agency.code,
+        &target.service.code,
+        &target.agency.code,
         new.on_behalf_of.as_deref().unwrap_or_default(),
         &Value::Object(new.form_values.clone()).to_string(),
     ]);
@@ -139,54 +80,7 @@ pub async fn create_draft(
     }
     let outcome = conn
         .transaction::<_, AppError, _>(async |c| {
-            let row = DossierRow {
-                id: Uuid::now_v7(),
-                service_code: service.code.clone(),
-                agency_code: agency.code.clone(),
-                applicant_id: applicant.as_uuid(),
-                business_id: business,
-                status: Status::Draft.as_str().into(),
-                status_code: Status::Draft.national_code(),
-                channel: "online".into(),
-                form_values: Value::Object(prefilled.values.clone()),
-                value_sources: Value::Object(prefilled.sources.clone()),
-                version: 1,
-                receipt_code: None,
-                submitted_at: None,
-                accepted_at: None,
-                due_at: None,
-                paused_at: None,
-                decided_at: None,
-                decision: None,
-                queue_at: None,
-                created_at: now,
-                updated_at: now,
-            };
-            store::insert(c, &row).await?;
-            crate::storage::vault::insert_refs(c, row.id, &prefilled.refs, now).await?;
-            append_after(
-                c,
-                row.id,
-                None,
-                LogLine {
-                    at: now,
-                    actor_kind: "applicant",
-                    actor_id: Some(applicant.as_uuid()),
-                    action: "create",
-                    from: None,
-                    to: Some(Status::Draft),
-                    note: None,
-                    visible: true,
-                },
-            )
-            .await?;
-            // A new draft uses exactly the vault documents just referenced.
-            let mut draft = view(c, &row, Actor::Applicant, &[]).await?;
-            draft.vault_documents = Some(if prefilled.refs.is_empty() {
-                Vec::new()
-            } else {
-                results::refs(state, c, row.id).await?
-            });
+            let draft = insert_draft(state, c, applicant, &target, &prefilled, now).await?;
             let body = serde_json::to_value(draft).map_err(AppError::internal)?;
             let answer = (201, body);
             remember(c, applicant, idempotency_key, &request, &answer, now).await?;
@@ -195,6 +89,151 @@ pub async fn create_draft(
         .await;
     drop(conn);
     settle(state, applicant, idempotency_key, &request, outcome).await
+}
+
+/// What a new draft was checked to be for.
+struct Target {
+    service: ServiceRow,
+    agency: AgencyRow,
+    business: Option<Uuid>,
+}
+
+/// Checks the service, the agency (that it takes this service now) and the
+/// business acted for; every problem at once, as one 422.
+async fn checked_target(
+    conn: &mut AsyncPgConnection,
+    applicant: AccountId,
+    new: &NewDraft,
+    now: DateTime<Utc>,
+) -> AppResult<Target> {
+    let mut errors = crate::error::FieldErrors::default();
+    let (service, offered) =
+        match catalog_store::service_offered_by(conn, &new.service_code, &new.agency_code).await? {
+            Some((service, offered)) => (Some(service), offered == Some(true)),
+            None => (None, false),
+        };
+    let agency = catalog_store::agency(conn, &new.agency_code).await?;
+    if service.is_none() {
+        errors.push(
+            "service_code",
+            Invalid::new("service_unknown", "Không có thủ tục hành chính với mã này."),
+        );
+    }
+    if agency.is_none() {
+        errors.push(
+            "agency_code",
+            Invalid::new("agency_unknown", "Không có cơ quan với mã này."),
+        );
+    }
+    if service.is_some() && agency.is_some() && !offered {
+        errors.push(
+            "agency_code",
+            Invalid::new(
+                "agency_does_not_handle_service",
+                "Cơ quan này không giải quyết hoặc đang tạm ngừng tiếp nhận thủ tục đã chọn.",
+            ),
+        );
+    }
+    let business = match &new.on_behalf_of {
+        None => None,
+        Some(raw) => match business_acted_for(conn, applicant, raw, now).await? {
+            Ok(id) => Some(id),
+            Err(invalid) => {
+                errors.push("on_behalf_of", invalid);
+                None
+            }
+        },
+    };
+    errors.into_result()?;
+    let (Some(service), Some(agency)) = (service, agency) else {
+        return Err(AppError::internal(anyhow::anyhow!("checked above")));
+    };
+    Ok(Target {
+        service,
+        agency,
+        business,
+    })
+}
+
+/// The business with tax code `raw` the applicant represents or is
+/// authorised for now; why not, otherwise.
+async fn business_acted_for(
+    conn: &mut AsyncPgConnection,
+    applicant: AccountId,
+    raw: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Result<Uuid, Invalid>> {
+    let tax = match TaxCode::parse(raw) {
+        Ok(tax) => tax,
+        Err(invalid) => return Ok(Err(invalid)),
+    };
+    let acting = businesses::acting_for(conn, applicant.as_uuid(), now).await?;
+    Ok(acting
+        .into_iter()
+        .find(|(b, _)| b.tax_code == tax.as_str())
+        .map(|(b, _)| b.id)
+        .ok_or_else(|| {
+            Invalid::new(
+                "not_acting_for_business",
+                "Bạn không đại diện hoặc không được ủy quyền cho doanh nghiệp này.",
+            )
+        }))
+}
+
+/// Stores the draft, its vault references and its first log row; the
+/// draft as its applicant sees it.
+async fn insert_draft(
+    state: &Core,
+    c: &mut AsyncPgConnection,
+    applicant: AccountId,
+    target: &Target,
+    prefilled: &Prefilled,
+    now: DateTime<Utc>,
+) -> AppResult<DossierView> {
+    let row = DossierRow {
+        id: Uuid::now_v7(),
+        service_code: target.service.code.clone(),
+        agency_code: target.agency.code.clone(),
+        applicant_id: applicant.as_uuid(),
+        business_id: target.business,
+        status: Status::Draft.as_str().into(),
+        status_code: Status::Draft.national_code(),
+        channel: "online".into(),
+        form_values: Value::Object(prefilled.values.clone()),
+        value_sources: Value::Object(prefilled.sources.clone()),
+        version: 1,
+        receipt_code: None,
+        submitted_at: None,
+        accepted_at: None,
+        due_at: None,
+        paused_at: None,
+        decided_at: None,
+        decision: None,
+        queue_at: None,
+        created_at: now,
+        updated_at: now,
+    };
+    store::insert(c, &row).await?;
+    crate::storage::vault::insert_refs(c, row.id, &prefilled.refs, now).await?;
+    let first = LogLine {
+        at: now,
+        actor_kind: "applicant",
+        actor_id: Some(applicant.as_uuid()),
+        action: "create",
+        from: None,
+        to: Some(Status::Draft),
+        note: None,
+        visible: true,
+    };
+    append_after(c, row.id, None, first).await?;
+    // A new draft uses exactly the vault documents just referenced.
+    let mut draft = view(c, &row, Actor::Applicant, &[]).await?;
+    draft.vault_documents = Some(if prefilled.refs.is_empty() {
+        Vec::new()
+    } else {
+        results::refs(state, c, row.id).await?
+    });
+    Ok(draft)
 }
 
 pub(super) async fn own(

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use super::{errors::lookup_miss, views::status_of};
 use crate::identity::Identity;
 use crate::{
-    error::{AppError, AppResult},
+    error::AppResult,
     storage::{
         accounts,
         catalog::{self as catalog_store},
