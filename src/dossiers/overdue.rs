@@ -4,7 +4,7 @@
 //! may change the date); the applicant gets it by email and in the log.
 
 use chrono::{DateTime, Utc};
-use diesel_async::AsyncConnection;
+use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -21,7 +21,7 @@ use crate::{
     notify::templates::email_template,
     storage::{
         catalog as catalog_store,
-        dossiers::{self as store, ApologyRow, DossierChange},
+        dossiers::{self as store, ApologyRow, DossierChange, DossierRow},
     },
 };
 
@@ -171,12 +171,7 @@ pub async fn approve(
         return Err(AppError::new(ErrorKind::Forbidden, "role_not_allowed")
             .with_detail("Chỉ lãnh đạo phê duyệt mới duyệt thư xin lỗi."));
     }
-    let reason = reason.trim();
-    if reason.is_empty() || reason.chars().count() > 2000 {
-        return Err(AppError::new(ErrorKind::Unprocessable, "validation_failed")
-            .with_detail("Cần ghi lý do chậm trễ (tối đa 2000 ký tự).")
-            .with_field("reason", "reason_required", "Cần ghi lý do chậm trễ."));
-    }
+    let reason = checked_reason(reason)?;
     let now = state.clock.now();
     let mut conn = state.db.get().await?;
     conn.transaction::<_, AppError, _>(async |c| {
@@ -238,19 +233,7 @@ pub async fn approve(
             now,
         )
         .await?;
-        let service = catalog_store::service(c, &dossier.service_code).await?;
-        let agency = catalog_store::agency(c, &dossier.agency_code).await?;
-        let account = super::emails::applicant_of(c, &updated).await?;
-        let email = DossierApology {
-            full_name: account.full_name.clone(),
-            receipt_code: updated.receipt_code.clone().unwrap_or_default(),
-            service_name: service.map(|s| s.name).unwrap_or_default(),
-            agency_name: agency.map(|a| a.name).unwrap_or_default(),
-            missed_due: for_people(letter.missed_due),
-            new_due: for_people(new_due),
-            reason: reason.to_owned(),
-        };
-        super::emails::email_applicant(state, c, &account, &email, now).await?;
+        email_apology(state, c, &updated, letter.missed_due, reason, now).await?;
         let mut view = ApologyView::from(letter);
         view.status = "approved".into();
         view.new_due = new_due;
@@ -258,4 +241,40 @@ pub async fn approve(
         Ok(view)
     })
     .await
+}
+
+/// The reason for the delay, trimmed: required, at most 2000 characters.
+fn checked_reason(reason: &str) -> AppResult<&str> {
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > 2000 {
+        return Err(AppError::new(ErrorKind::Unprocessable, "validation_failed")
+            .with_detail("Cần ghi lý do chậm trễ (tối đa 2000 ký tự).")
+            .with_field("reason", "reason_required", "Cần ghi lý do chậm trễ."));
+    }
+    Ok(reason)
+}
+
+/// Queues the approved letter to the applicant (the dossier as updated,
+/// carrying its new due date).
+async fn email_apology(
+    state: &Core,
+    c: &mut AsyncPgConnection,
+    updated: &DossierRow,
+    missed_due: DateTime<Utc>,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let service = catalog_store::service(c, &updated.service_code).await?;
+    let agency = catalog_store::agency(c, &updated.agency_code).await?;
+    let account = super::emails::applicant_of(c, updated).await?;
+    let email = DossierApology {
+        full_name: account.full_name.clone(),
+        receipt_code: updated.receipt_code.clone().unwrap_or_default(),
+        service_name: service.map(|s| s.name).unwrap_or_default(),
+        agency_name: agency.map(|a| a.name).unwrap_or_default(),
+        missed_due: for_people(missed_due),
+        new_due: updated.due_at.map(for_people).unwrap_or_default(),
+        reason: reason.to_owned(),
+    };
+    super::emails::email_applicant(state, c, &account, &email, now).await
 }
