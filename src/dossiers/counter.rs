@@ -10,7 +10,11 @@ use diesel_async::AsyncConnection;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::{LogLine, append_after, emails, form_errors};
+use super::{
+    emails,
+    errors::form_errors,
+    log::{LogLine, append_after},
+};
 use crate::infra::Core;
 use crate::{
     catalog,

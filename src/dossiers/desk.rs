@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{DossierView, EventView, files::FileView, staff_read};
+use super::{DossierView, EventView, files::FileView, staff_reads::staff_read};
 use crate::infra::Core;
 use crate::{
     catalog,
@@ -99,7 +99,7 @@ pub async fn queue(
         .filter(|s| **s != Status::Draft)
         .map(|s| s.as_str())
         .collect();
-    let mut statuses = super::queue_statuses(&staff.roles);
+    let mut statuses = super::queue::queue_statuses(&staff.roles);
     let mut narrowed = QueueFilter {
         service_code: filter.service.clone(),
         channel: filter.channel.clone(),

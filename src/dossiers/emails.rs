@@ -4,6 +4,8 @@ use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
 
 use crate::infra::Core;
+use crate::notify::{outbox::Envelope, queue_email};
+use crate::storage::accounts;
 use crate::{
     domain::{calendar::city_tz, dossier::Action},
     error::AppResult,
@@ -39,7 +41,7 @@ email_template!(
     html = "email/dossier_update/body.html"
 );
 
-fn headline(action: Action) -> Option<&'static str> {
+pub(super) fn headline(action: Action) -> Option<&'static str> {
     Some(match action {
         Action::Submit => "Hồ sơ của bạn đã được nộp thành công và đang chờ tiếp nhận.",
         Action::Accept => "Hồ sơ của bạn đã được tiếp nhận.",
@@ -74,7 +76,7 @@ pub async fn notify_applicant(
     let Some(receipt_code) = dossier.receipt_code.clone() else {
         return Ok(());
     };
-    let account = super::applicant_of(conn, dossier).await?;
+    let account = applicant_of(conn, dossier).await?;
     let email = DossierUpdate {
         full_name: account.full_name.clone(),
         receipt_code,
@@ -91,5 +93,38 @@ pub async fn notify_applicant(
             }),
         link: format!("{}/ho-so/{}", state.settings.issuer(), dossier.id),
     };
-    super::email_applicant(state, conn, &account, &email, now).await
+    email_applicant(state, conn, &account, &email, now).await
+}
+
+/// Loads an account for emails.
+pub(crate) async fn applicant_of(
+    conn: &mut AsyncPgConnection,
+    row: &DossierRow,
+) -> AppResult<accounts::AccountRow> {
+    Ok(accounts::find(conn, row.applicant_id).await?)
+}
+
+/// Queues an email to the applicant inside the transaction.
+pub(crate) async fn email_applicant<T: crate::notify::EmailTemplate>(
+    state: &Core,
+    conn: &mut AsyncPgConnection,
+    account: &accounts::AccountRow,
+    email: &T,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    if let Some(to) = crate::identity::verified_email(account) {
+        let domain = state.settings.mail_domain();
+        queue_email(
+            conn,
+            now,
+            &Envelope {
+                to: &to,
+                account_id: Some(account.id),
+                mail_domain: &domain,
+            },
+            email,
+        )
+        .await?;
+    }
+    Ok(())
 }

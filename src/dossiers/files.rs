@@ -16,6 +16,7 @@ use unicode_normalization::UnicodeNormalization;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::errors;
 use crate::infra::Core;
 use crate::{
     domain::{AccountId, dossier::Status, file_kind::FileKind},
@@ -182,9 +183,7 @@ pub async fn attach(
             let dossier_row = store::find_for_update(c, dossier)
                 .await?
                 .filter(|r| r.applicant_id == applicant.as_uuid())
-                .ok_or_else(|| {
-                    AppError::not_found("dossier_not_found").with_detail("Không tìm thấy hồ sơ.")
-                })?;
+                .ok_or_else(errors::not_found)?;
             if !matches!(
                 Status::parse(&dossier_row.status),
                 Some(Status::Draft | Status::SupplementRequested)
@@ -215,7 +214,7 @@ pub async fn attach(
                 uploaded_at: now,
             };
             store::insert_file(c, &row).await?;
-            super::log(
+            super::log::log(
                 c,
                 dossier,
                 now,
@@ -247,9 +246,7 @@ pub async fn list(state: &Core, applicant: AccountId, dossier: Uuid) -> AppResul
     store::find(&mut conn, dossier)
         .await?
         .filter(|r| r.applicant_id == applicant.as_uuid())
-        .ok_or_else(|| {
-            AppError::not_found("dossier_not_found").with_detail("Không tìm thấy hồ sơ.")
-        })?;
+        .ok_or_else(errors::not_found)?;
     Ok(store::files(&mut conn, dossier)
         .await?
         .into_iter()
@@ -272,11 +269,10 @@ pub async fn read(
     dossier: Uuid,
     file: Uuid,
 ) -> AppResult<(FileRow, Bytes)> {
-    let not_found = || AppError::not_found("file_not_found").with_detail("Không tìm thấy tệp.");
     let mut conn = state.db.get().await?;
     let dossier_row = store::find(&mut conn, dossier)
         .await?
-        .ok_or_else(not_found)?;
+        .ok_or_else(errors::file_not_found)?;
     let allowed = match &reader {
         Reader::Applicant(a) => dossier_row.applicant_id == a.as_uuid(),
         Reader::Staff(s) => {
@@ -284,11 +280,11 @@ pub async fn read(
         }
     };
     if !allowed {
-        return Err(not_found());
+        return Err(errors::file_not_found());
     }
     let row = store::file(&mut conn, dossier, file)
         .await?
-        .ok_or_else(not_found)?;
+        .ok_or_else(errors::file_not_found)?;
     drop(conn);
     let bytes = state
         .files
@@ -314,7 +310,7 @@ pub async fn read(
         conn.transaction::<_, AppError, _>(async |c| {
             // Serialise with other log writers of this dossier.
             store::find_for_update(c, dossier).await?;
-            super::log(
+            super::log::log(
                 c,
                 dossier,
                 now,

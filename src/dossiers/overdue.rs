@@ -4,7 +4,7 @@
 //! may change the date); the applicant gets it by email and in the log.
 
 use chrono::{DateTime, Utc};
-use diesel_async::AsyncConnection;
+use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -21,7 +21,7 @@ use crate::{
     notify::templates::email_template,
     storage::{
         catalog as catalog_store,
-        dossiers::{self as store, ApologyRow, DossierChange},
+        dossiers::{self as store, ApologyRow, DossierChange, DossierRow},
     },
 };
 
@@ -127,7 +127,7 @@ pub async fn draft_apologies(state: &Core) -> AppResult<usize> {
                 approved_at: None,
             };
             if store::insert_apology(c, &row).await? {
-                super::log(
+                super::log::log(
                     c,
                     dossier.id,
                     now,
@@ -171,21 +171,14 @@ pub async fn approve(
         return Err(AppError::new(ErrorKind::Forbidden, "role_not_allowed")
             .with_detail("Chỉ lãnh đạo phê duyệt mới duyệt thư xin lỗi."));
     }
-    let reason = reason.trim();
-    if reason.is_empty() || reason.chars().count() > 2000 {
-        return Err(AppError::new(ErrorKind::Unprocessable, "validation_failed")
-            .with_detail("Cần ghi lý do chậm trễ (tối đa 2000 ký tự).")
-            .with_field("reason", "reason_required", "Cần ghi lý do chậm trễ."));
-    }
+    let reason = checked_reason(reason)?;
     let now = state.clock.now();
     let mut conn = state.db.get().await?;
     conn.transaction::<_, AppError, _>(async |c| {
         let letter = store::apology_for_update(c, id)
             .await?
             .filter(|l| l.agency_code == staff.agency_code)
-            .ok_or_else(|| {
-                AppError::not_found("apology_not_found").with_detail("Không tìm thấy thư xin lỗi.")
-            })?;
+            .ok_or_else(super::errors::apology_not_found)?;
         if letter.status != "drafted" {
             return Err(AppError::conflict("apology_already_approved")
                 .with_detail("Thư xin lỗi này đã được phê duyệt."));
@@ -219,7 +212,7 @@ pub async fn approve(
             "{reason} Ngày hẹn trả kết quả mới: {}.",
             for_people(new_due)
         );
-        super::log(
+        super::log::log(
             c,
             dossier.id,
             now,
@@ -240,19 +233,7 @@ pub async fn approve(
             now,
         )
         .await?;
-        let service = catalog_store::service(c, &dossier.service_code).await?;
-        let agency = catalog_store::agency(c, &dossier.agency_code).await?;
-        let account = super::applicant_of(c, &updated).await?;
-        let email = DossierApology {
-            full_name: account.full_name.clone(),
-            receipt_code: updated.receipt_code.clone().unwrap_or_default(),
-            service_name: service.map(|s| s.name).unwrap_or_default(),
-            agency_name: agency.map(|a| a.name).unwrap_or_default(),
-            missed_due: for_people(letter.missed_due),
-            new_due: for_people(new_due),
-            reason: reason.to_owned(),
-        };
-        super::email_applicant(state, c, &account, &email, now).await?;
+        email_apology(state, c, &updated, letter.missed_due, reason, now).await?;
         let mut view = ApologyView::from(letter);
         view.status = "approved".into();
         view.new_due = new_due;
@@ -260,4 +241,40 @@ pub async fn approve(
         Ok(view)
     })
     .await
+}
+
+/// The reason for the delay, trimmed: required, at most 2000 characters.
+fn checked_reason(reason: &str) -> AppResult<&str> {
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > 2000 {
+        return Err(AppError::new(ErrorKind::Unprocessable, "validation_failed")
+            .with_detail("Cần ghi lý do chậm trễ (tối đa 2000 ký tự).")
+            .with_field("reason", "reason_required", "Cần ghi lý do chậm trễ."));
+    }
+    Ok(reason)
+}
+
+/// Queues the approved letter to the applicant (the dossier as updated,
+/// carrying its new due date).
+async fn email_apology(
+    state: &Core,
+    c: &mut AsyncPgConnection,
+    updated: &DossierRow,
+    missed_due: DateTime<Utc>,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let service = catalog_store::service(c, &updated.service_code).await?;
+    let agency = catalog_store::agency(c, &updated.agency_code).await?;
+    let account = super::emails::applicant_of(c, updated).await?;
+    let email = DossierApology {
+        full_name: account.full_name.clone(),
+        receipt_code: updated.receipt_code.clone().unwrap_or_default(),
+        service_name: service.map(|s| s.name).unwrap_or_default(),
+        agency_name: agency.map(|a| a.name).unwrap_or_default(),
+        missed_due: for_people(missed_due),
+        new_due: updated.due_at.map(for_people).unwrap_or_default(),
+        reason: reason.to_owned(),
+    };
+    super::emails::email_applicant(state, c, &account, &email, now).await
 }

@@ -13,7 +13,10 @@ use serde_json::{Map, Value};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{files, not_found};
+use super::{
+    errors::{document_not_found as missing, not_found},
+    files,
+};
 use crate::infra::Core;
 use crate::{
     catalog,
@@ -152,7 +155,7 @@ pub async fn stage(
             }
             let replaced = vault_store::delete_staged(c, dossier).await?;
             vault_store::insert_document(c, &doc).await?;
-            super::log(
+            super::log::log(
                 c,
                 dossier,
                 now,
@@ -342,8 +345,6 @@ pub async fn staff_read(
     dossier: Uuid,
     document: Uuid,
 ) -> AppResult<(DocumentRow, Bytes)> {
-    let missing =
-        || AppError::not_found("document_not_found").with_detail("Không tìm thấy tài liệu.");
     let now = state.clock.now();
     let mut conn = state.db.get().await?;
     let row = store::find(&mut conn, dossier)

@@ -137,14 +137,12 @@ pub async fn list(
 
 /// A dossier id from a path; nonsense is "not found", like an unknown id.
 pub(crate) fn dossier_id(raw: &str) -> Result<Uuid, AppError> {
-    Uuid::parse_str(raw)
-        .map_err(|_| AppError::not_found("dossier_not_found").with_detail("Không tìm thấy hồ sơ."))
+    Uuid::parse_str(raw).map_err(|_| crate::dossiers::errors::not_found())
 }
 
 /// A file id from a path.
 pub(crate) fn file_id(raw: &str) -> Result<Uuid, AppError> {
-    Uuid::parse_str(raw)
-        .map_err(|_| AppError::not_found("file_not_found").with_detail("Không tìm thấy tệp."))
+    Uuid::parse_str(raw).map_err(|_| crate::dossiers::errors::file_not_found())
 }
 
 /// `GET /api/v1/dossiers/{id}`.

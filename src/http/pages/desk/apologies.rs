@@ -103,9 +103,8 @@ pub async fn approve_apology(
                     .with_detail("Vui lòng đánh dấu xác nhận trước khi thực hiện."),
             );
         }
-        let id = Uuid::parse_str(&path).map_err(|_| {
-            AppError::not_found("apology_not_found").with_detail("Không tìm thấy thư xin lỗi.")
-        })?;
+        let id =
+            Uuid::parse_str(&path).map_err(|_| crate::dossiers::errors::apology_not_found())?;
         // A date chosen means the end of that working day's afternoon, local time.
         let new_due = date(&form.new_due, "Ngày hẹn mới")?
             .and_then(|d| d.and_hms_opt(17, 0, 0))

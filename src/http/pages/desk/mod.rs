@@ -212,9 +212,7 @@ pub struct DossierQuery {
 }
 
 fn dossier_id(raw: &str) -> Result<Uuid, PageError> {
-    Uuid::parse_str(raw).map_err(|_| {
-        PageError(AppError::not_found("dossier_not_found").with_detail("Không tìm thấy hồ sơ."))
-    })
+    Uuid::parse_str(raw).map_err(|_| PageError(crate::dossiers::errors::not_found()))
 }
 
 async fn dossier_page(
@@ -468,9 +466,8 @@ pub async fn document(
     path: web::Path<(String, String)>,
 ) -> PageResult {
     let (id, doc) = path.into_inner();
-    let doc = Uuid::parse_str(&doc).map_err(|_| {
-        PageError(AppError::not_found("document_not_found").with_detail("Không tìm thấy tài liệu."))
-    })?;
+    let doc = Uuid::parse_str(&doc)
+        .map_err(|_| PageError(crate::dossiers::errors::document_not_found()))?;
     let (row, bytes) =
         crate::dossiers::results::staff_read(&state, &session, dossier_id(&id)?, doc).await?;
     Ok(crate::http::api::dossiers::bytes_response(
