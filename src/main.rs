@@ -585,9 +585,10 @@ async fn admin_command(command: AdminCommand) -> anyhow::Result<()> {
 
 /// How a client authenticates, as the admin commands print it.
 fn client_kind(client: &eservices::storage::oidc::ClientRow) -> &'static str {
-    match client.auth_method.as_str() {
-        "client_secret" => "confidential",
-        "private_key_jwt" => "confidential/private_key_jwt",
-        _ => "public",
+    use eservices::domain::oauth::AuthMethod;
+    match client.auth_method {
+        AuthMethod::ClientSecret => "confidential",
+        AuthMethod::PrivateKeyJwt => "confidential/private_key_jwt",
+        AuthMethod::None => "public",
     }
 }

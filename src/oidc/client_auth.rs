@@ -14,8 +14,9 @@ use crate::infra::Core;
 use crate::oidc::Provider;
 use crate::{
     crypto::tokens,
+    domain::oauth::AuthMethod,
     error::AppError,
-    oidc::{clients, token::OAuthError},
+    oidc::{clients, error::OAuthError},
     storage::{oidc::ClientRow, revocations},
 };
 
@@ -54,7 +55,7 @@ pub struct ClientCredentials {
 
 /// Whether a client holds credentials (may use client credentials and introspection).
 pub fn is_confidential(client: &ClientRow) -> bool {
-    client.auth_method != "none"
+    client.auth_method.is_confidential()
 }
 
 fn unauthenticated(description: &str) -> OAuthError {
@@ -111,8 +112,8 @@ pub async fn authenticate(
     let client = clients::find(state, &id)
         .await?
         .ok_or_else(|| unauthenticated("unknown client"))?;
-    match client.auth_method.as_str() {
-        "client_secret" => {
+    match client.auth_method {
+        AuthMethod::ClientSecret => {
             let (Some(stored), Some(given)) = (&client.secret_hash, &creds.secret) else {
                 return Err(unauthenticated(
                     "this client authenticates with its secret (client_secret_basic or client_secret_post)",
@@ -125,13 +126,13 @@ pub async fn authenticate(
                 Err(unauthenticated("client authentication failed"))
             }
         }
-        "private_key_jwt" => {
+        AuthMethod::PrivateKeyJwt => {
             let assertion = assertion
                 .ok_or_else(|| unauthenticated("this client authenticates with private_key_jwt"))?;
             verify_assertion(state, &client, assertion).await?;
             Ok(client)
         }
-        _ => {
+        AuthMethod::None => {
             if creds.secret.is_some() || assertion.is_some() {
                 Err(unauthenticated("a public client has no credentials"))
             } else {

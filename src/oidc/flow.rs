@@ -100,6 +100,9 @@ pub struct CodeGrant {
     pub acting_for: Option<uuid::Uuid>,
     /// The resource server asked for (RFC 8707), checked at the request.
     pub resource: Option<String>,
+    /// When the code was issued (its store expires it too).
+    #[serde(default)]
+    pub issued_at: Option<DateTime<Utc>>,
 }
 
 fn redirect_with(base: &str, params: &[(&str, &str)]) -> String {
@@ -367,6 +370,7 @@ async fn issue_code(
         sid: session.sid(),
         acting_for: session.acting_for.map(|b| b.as_uuid()),
         resource: req.resource.clone(),
+        issued_at: Some(state.clock.now()),
     };
     let body = serde_json::to_string(&grant).map_err(AppError::internal)?;
     let mut kv = state.kv.conn().await?;

@@ -128,10 +128,7 @@ pub fn check_request(client: &ClientRow, req: &AuthorizeRequest) -> Result<Check
         req.code_challenge.as_deref(),
         req.code_challenge_method.as_deref(),
     ) {
-        (Some(c), Some("S256"))
-            if (43..=128).contains(&c.len())
-                && c.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_')) => {}
+        (Some(c), Some("S256")) if crate::domain::oauth::pkce::valid_challenge(c) => {}
         _ => {
             return to_client(
                 "invalid_request",
