@@ -199,6 +199,24 @@ async fn accept_once(
     .await?)
 }
 
+/// An assertion lives at most ten minutes and is valid now (with some skew).
+fn check_lifetime(claims: &AssertionClaims, now: i64) -> Result<(), OAuthError> {
+    if claims.exp <= now {
+        return Err(unauthenticated("the client assertion has expired"));
+    }
+    if claims.exp > now + MAX_ASSERTION_LIFETIME_SECS {
+        return Err(unauthenticated(
+            "the client assertion lives too long (at most 10 minutes)",
+        ));
+    }
+    if claims.iat.is_some_and(|iat| iat > now + SKEW_SECS)
+        || claims.nbf.is_some_and(|nbf| nbf > now + SKEW_SECS)
+    {
+        return Err(unauthenticated("the client assertion is not valid yet"));
+    }
+    Ok(())
+}
+
 async fn verify_assertion(
     state: &Core,
     client: &ClientRow,
@@ -258,19 +276,7 @@ async fn verify_assertion(
         ));
     }
     let now = state.clock.now().timestamp();
-    if claims.exp <= now {
-        return Err(unauthenticated("the client assertion has expired"));
-    }
-    if claims.exp > now + MAX_ASSERTION_LIFETIME_SECS {
-        return Err(unauthenticated(
-            "the client assertion lives too long (at most 10 minutes)",
-        ));
-    }
-    if claims.iat.is_some_and(|iat| iat > now + SKEW_SECS)
-        || claims.nbf.is_some_and(|nbf| nbf > now + SKEW_SECS)
-    {
-        return Err(unauthenticated("the client assertion is not valid yet"));
-    }
+    check_lifetime(&claims, now)?;
     let jti = claims
         .jti
         .filter(|j| (1..=256).contains(&j.len()))
