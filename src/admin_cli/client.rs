@@ -105,9 +105,10 @@ async fn register(state: &AppState, command: CreateClient) -> anyhow::Result<()>
 
 /// How a client authenticates, as the admin commands print it.
 fn client_kind(client: &ClientRow) -> &'static str {
-    match client.auth_method.as_str() {
-        "client_secret" => "confidential",
-        "private_key_jwt" => "confidential/private_key_jwt",
-        _ => "public",
+    use eservices::domain::oauth::AuthMethod;
+    match client.auth_method {
+        AuthMethod::ClientSecret => "confidential",
+        AuthMethod::PrivateKeyJwt => "confidential/private_key_jwt",
+        AuthMethod::None => "public",
     }
 }

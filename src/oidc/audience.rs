@@ -6,7 +6,7 @@
 use crate::infra::Core;
 use crate::{
     error::AppResult,
-    oidc::{jwt::api_audience, token::OAuthError},
+    oidc::{error::OAuthError, jwt::api_audience},
     storage::oidc as store,
 };
 
@@ -34,14 +34,7 @@ pub async fn resolve(state: &Core, resource: Option<&str>) -> AppResult<Option<S
 /// absolute https URI (http only on loopback, for development), without a
 /// fragment (RFC 8707 §2).
 pub fn valid_audience(raw: &str) -> bool {
-    match url::Url::parse(raw) {
-        Ok(url) if url.fragment().is_none() && raw.len() <= 500 => match url.scheme() {
-            "https" => url.host_str().is_some(),
-            "http" => matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]")),
-            _ => false,
-        },
-        _ => false,
-    }
+    crate::domain::oauth::registration::valid_audience(raw)
 }
 
 /// The audience of a code exchange: the `resource` of the token request

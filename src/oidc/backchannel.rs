@@ -15,7 +15,7 @@ use crate::oidc::Provider;
 use crate::{
     crypto::tokens,
     notify::mailer::DeliveryError,
-    oidc::{clients, jwt, subject, token},
+    oidc::{clients, jwt, subject},
 };
 
 /// A logout token lives this long (the client checks `iat`/`exp`).
@@ -66,7 +66,7 @@ pub async fn deliver(
         sid: sid.to_owned(),
         events: json!({ LOGOUT_EVENT: {} }),
     };
-    let token = jwt::sign(state, token::id_token_alg(&client), "logout+jwt", &claims)
+    let token = jwt::sign(state, client.id_token_alg.into(), "logout+jwt", &claims)
         .await
         .map_err(unavailable)?;
     let response = state

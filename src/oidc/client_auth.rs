@@ -14,8 +14,9 @@ use crate::infra::Core;
 use crate::oidc::Provider;
 use crate::{
     crypto::tokens,
+    domain::oauth::AuthMethod,
     error::AppError,
-    oidc::{clients, token::OAuthError},
+    oidc::{clients, error::OAuthError},
     storage::{oidc::ClientRow, revocations},
 };
 
@@ -54,7 +55,7 @@ pub struct ClientCredentials {
 
 /// Whether a client holds credentials (may use client credentials and introspection).
 pub fn is_confidential(client: &ClientRow) -> bool {
-    client.auth_method != "none"
+    client.auth_method.is_confidential()
 }
 
 fn unauthenticated(description: &str) -> OAuthError {
@@ -111,8 +112,8 @@ pub async fn authenticate(
     let client = clients::find(state, &id)
         .await?
         .ok_or_else(|| unauthenticated("unknown client"))?;
-    match client.auth_method.as_str() {
-        "client_secret" => {
+    match client.auth_method {
+        AuthMethod::ClientSecret => {
             let (Some(stored), Some(given)) = (&client.secret_hash, &creds.secret) else {
                 return Err(unauthenticated(
                     "this client authenticates with its secret (client_secret_basic or client_secret_post)",
@@ -125,13 +126,13 @@ pub async fn authenticate(
                 Err(unauthenticated("client authentication failed"))
             }
         }
-        "private_key_jwt" => {
+        AuthMethod::PrivateKeyJwt => {
             let assertion = assertion
                 .ok_or_else(|| unauthenticated("this client authenticates with private_key_jwt"))?;
             verify_assertion(state, &client, assertion).await?;
             Ok(client)
         }
-        _ => {
+        AuthMethod::None => {
             if creds.secret.is_some() || assertion.is_some() {
                 Err(unauthenticated("a public client has no credentials"))
             } else {
@@ -198,6 +199,24 @@ async fn accept_once(
     .await?)
 }
 
+/// An assertion lives at most ten minutes and is valid now (with some skew).
+fn check_lifetime(claims: &AssertionClaims, now: i64) -> Result<(), OAuthError> {
+    if claims.exp <= now {
+        return Err(unauthenticated("the client assertion has expired"));
+    }
+    if claims.exp > now + MAX_ASSERTION_LIFETIME_SECS {
+        return Err(unauthenticated(
+            "the client assertion lives too long (at most 10 minutes)",
+        ));
+    }
+    if claims.iat.is_some_and(|iat| iat > now + SKEW_SECS)
+        || claims.nbf.is_some_and(|nbf| nbf > now + SKEW_SECS)
+    {
+        return Err(unauthenticated("the client assertion is not valid yet"));
+    }
+    Ok(())
+}
+
 async fn verify_assertion(
     state: &Core,
     client: &ClientRow,
@@ -257,19 +276,7 @@ async fn verify_assertion(
         ));
     }
     let now = state.clock.now().timestamp();
-    if claims.exp <= now {
-        return Err(unauthenticated("the client assertion has expired"));
-    }
-    if claims.exp > now + MAX_ASSERTION_LIFETIME_SECS {
-        return Err(unauthenticated(
-            "the client assertion lives too long (at most 10 minutes)",
-        ));
-    }
-    if claims.iat.is_some_and(|iat| iat > now + SKEW_SECS)
-        || claims.nbf.is_some_and(|nbf| nbf > now + SKEW_SECS)
-    {
-        return Err(unauthenticated("the client assertion is not valid yet"));
-    }
+    check_lifetime(&claims, now)?;
     let jti = claims
         .jti
         .filter(|j| (1..=256).contains(&j.len()))

@@ -100,6 +100,9 @@ pub struct CodeGrant {
     pub acting_for: Option<uuid::Uuid>,
     /// The resource server asked for (RFC 8707), checked at the request.
     pub resource: Option<String>,
+    /// When the code was issued (its store expires it too).
+    #[serde(default)]
+    pub issued_at: Option<DateTime<Utc>>,
 }
 
 fn redirect_with(base: &str, params: &[(&str, &str)]) -> String {
@@ -164,101 +167,104 @@ pub fn authorize_url_without(req: &AuthorizeRequest, drop_prompt_login: bool) ->
     format!("/oauth2/authorize?{query}")
 }
 
-/// Decides what to do with an authorization request for the signed-in `session` (if any).
-pub async fn authorize(
+/// The client of a request and the request itself (a pushed one replaces
+/// every parameter but `client_id`, RFC 9126 §4), or the page that refuses it.
+async fn resolve(
     state: &Provider,
     req: &AuthorizeRequest,
-    session: Option<&Session>,
-) -> AppResult<Outcome> {
+) -> AppResult<Result<(ClientRow, AuthorizeRequest, bool), Outcome>> {
     let Some(client_id) = req.client_id.as_deref() else {
-        return Ok(page_error(
+        return Ok(Err(page_error(
             "invalid_client",
             "Thiếu client_id: ứng dụng không xác định.",
-        ));
+        )));
     };
     let Some(client) = clients::find(state, client_id).await? else {
-        return Ok(page_error(
+        return Ok(Err(page_error(
             "invalid_client",
             "Ứng dụng yêu cầu đăng nhập chưa được đăng ký với hệ thống.",
-        ));
+        )));
     };
-    // A pushed request replaces every parameter but client_id (RFC 9126 §4).
-    let (req, pushed) = match req.request_uri.as_deref() {
-        Some(uri) => match par::resolve(state, &client, uri).await? {
-            Some(pushed) => (pushed, true),
-            None => {
-                return Ok(page_error(
-                    "invalid_request_uri",
-                    "Yêu cầu đăng nhập đã hết hạn hoặc không hợp lệ. Vui lòng quay lại ứng dụng và thử lại.",
-                ));
-            }
-        },
-        None => (req.clone(), false),
+    let Some(uri) = req.request_uri.as_deref() else {
+        return Ok(Ok((client, req.clone(), false)));
     };
-    let req = &req;
-    let checked = match check_request(&client, req) {
-        Ok(c) => c,
-        Err(Rejection::Untrusted(code, detail)) => return Ok(page_error(code, detail)),
-        Err(Rejection::ToClient(error, description)) => {
-            let uri = req.redirect_uri.as_deref().unwrap_or_default();
-            return Ok(error_redirect(state, uri, req, error, &description));
-        }
-    };
-    let redirect_uri = checked.redirect_uri.as_str();
-    if client.require_par && !pushed {
-        return Ok(error_redirect(
-            state,
-            redirect_uri,
-            req,
-            "invalid_request",
-            "this client must push its authorization requests (PAR)",
-        ));
+    Ok(match par::resolve(state, &client, uri).await? {
+        Some(pushed) => Ok((client, pushed, true)),
+        None => Err(page_error(
+            "invalid_request_uri",
+            "Yêu cầu đăng nhập đã hết hạn hoặc không hợp lệ. Vui lòng quay lại ứng dụng và thử lại.",
+        )),
+    })
+}
+
+/// A request checked against its client, with what it was pushed through.
+struct Ready<'a> {
+    client: ClientRow,
+    req: &'a AuthorizeRequest,
+    pushed: bool,
+    checked: Checked,
+}
+
+impl Ready<'_> {
+    fn redirect_uri(&self) -> &str {
+        &self.checked.redirect_uri
     }
-    let target = crate::oidc::audience::resolve(state, req.resource.as_deref()).await?;
-    if target.is_none() {
-        let why = "no resource server is registered for this resource";
-        return Ok(error_redirect(
-            state,
-            redirect_uri,
-            req,
-            "invalid_target",
-            why,
-        ));
+
+    fn error(&self, state: &Core, error: &str, description: &str) -> Outcome {
+        error_redirect(state, self.redirect_uri(), self.req, error, description)
     }
-    let scopes = checked.scopes;
-    let prompt = checked.prompt;
-    let max_age = checked.max_age;
+}
+
+/// The sign-in to go through first, when there is no session fresh enough.
+async fn sign_in_first(
+    state: &Provider,
+    ready: &Ready<'_>,
+    session: Option<&Session>,
+) -> AppResult<Option<Outcome>> {
+    let prompt = &ready.checked.prompt;
     let now = state.clock.now();
-    let stale = |s: &Session| max_age.is_some_and(|m| (now - s.authenticated_at).num_seconds() > m);
-    let session = match session {
-        Some(s) if !prompt.contains("login") && !stale(s) => s,
-        _ => {
-            if prompt.contains("none") {
-                return Ok(error_redirect(
-                    state,
-                    redirect_uri,
-                    req,
-                    "login_required",
-                    "the user is not signed in",
-                ));
-            }
-            let return_to = if pushed {
-                // The pushed request was used once; the sign-in comes back to a
-                // continuation of it (prompt=login and max_age now satisfied).
-                let mut again = req.clone();
-                drop_fresh_login(&mut again);
-                par::continuation(state, &client, &again).await?
-            } else {
-                authorize_url_without(req, true)
-            };
-            return Ok(Outcome::SignIn {
-                return_to,
-                login_hint: req.login_hint.clone().filter(|h| h.len() <= 256),
-                lang: page_lang(req),
-            });
-        }
+    let stale = |s: &Session| {
+        ready
+            .checked
+            .max_age
+            .is_some_and(|m| (now - s.authenticated_at).num_seconds() > m)
     };
-    let wanted: Vec<&str> = req
+    if session.is_some_and(|s| !prompt.contains("login") && !stale(s)) {
+        return Ok(None);
+    }
+    if prompt.contains("none") {
+        return Ok(Some(ready.error(
+            state,
+            "login_required",
+            "the user is not signed in",
+        )));
+    }
+    let req = ready.req;
+    let return_to = if ready.pushed {
+        // The pushed request was used once; the sign-in comes back to a
+        // continuation of it (prompt=login and max_age now satisfied).
+        let mut again = req.clone();
+        drop_fresh_login(&mut again);
+        par::continuation(state, &ready.client, &again).await?
+    } else {
+        authorize_url_without(req, true)
+    };
+    Ok(Some(Outcome::SignIn {
+        return_to,
+        login_hint: req.login_hint.clone().filter(|h| h.len() <= 256),
+        lang: page_lang(req),
+    }))
+}
+
+/// The assurance the client asks for (`acr_values`), when the session lacks it.
+async fn assurance_missing(
+    state: &Provider,
+    ready: &Ready<'_>,
+    session: &Session,
+) -> AppResult<Option<Outcome>> {
+    let prompt = &ready.checked.prompt;
+    let wanted: Vec<&str> = ready
+        .req
         .acr_values
         .as_deref()
         .unwrap_or_default()
@@ -273,64 +279,125 @@ pub async fn authorize(
         } else {
             "access_denied"
         };
-        return Ok(error_redirect(
-            state,
-            redirect_uri,
-            req,
-            error,
-            "this client requires an identity-verified (level 2) account",
-        ));
+        let why = "this client requires an identity-verified (level 2) account";
+        return Ok(Some(ready.error(state, error, why)));
     }
-    if wants_strong && !crate::domain::assurance::is_strong(&session.methods) {
-        // Proven (or asked for a strong sign-in only), but this session
-        // signed in with a password alone: the second step, not a refusal.
-        if prompt.contains("none") {
-            return Ok(error_redirect(
-                state,
-                redirect_uri,
-                req,
-                "interaction_required",
-                "a second factor is required",
-            ));
-        }
-        let return_to = if pushed {
-            par::continuation(state, &client, req).await?
-        } else {
-            authorize_url_without(req, false)
-        };
-        return Ok(Outcome::StepUp { return_to });
+    if !wants_strong || crate::domain::assurance::is_strong(&session.methods) {
+        return Ok(None);
     }
-    let scopes: Vec<String> = scopes.into_iter().collect();
+    // Proven (or asked for a strong sign-in only), but this session
+    // signed in with a password alone: the second step, not a refusal.
+    if prompt.contains("none") {
+        let why = "a second factor is required";
+        return Ok(Some(ready.error(state, "interaction_required", why)));
+    }
+    let return_to = if ready.pushed {
+        par::continuation(state, &ready.client, ready.req).await?
+    } else {
+        authorize_url_without(ready.req, false)
+    };
+    Ok(Some(Outcome::StepUp { return_to }))
+}
+
+/// Asks for consent when the scopes are not all consented (or `prompt=consent`).
+async fn consent_needed(
+    state: &Provider,
+    ready: &Ready<'_>,
+    session: &Session,
+    scopes: &[String],
+) -> AppResult<Option<Outcome>> {
+    let prompt = &ready.checked.prompt;
     let mut conn = state.db.get().await?;
-    let consented =
-        store::consented_scopes(&mut conn, session.account_id.as_uuid(), &client.client_id).await?;
+    let consented = store::consented_scopes(
+        &mut conn,
+        session.account_id.as_uuid(),
+        &ready.client.client_id,
+    )
+    .await?;
     drop(conn);
     let covered = consented.is_some_and(|c| scopes.iter().all(|s| c.contains(s)));
-    if !covered || prompt.contains("consent") {
-        if prompt.contains("none") {
-            return Ok(error_redirect(
-                state,
-                redirect_uri,
-                req,
-                "consent_required",
-                "the user has not consented",
-            ));
-        }
-        let pending = PendingConsent {
-            id: tokens::generate(),
-            client_id: client.client_id.clone(),
-            scopes,
-            request: req.clone(),
-            account_id: session.account_id.as_uuid(),
-        };
-        let mut kv = state.kv.conn().await?;
-        let body = serde_json::to_string(&pending).map_err(AppError::internal)?;
-        let _: () = kv
-            .set_ex(consent_key(state, &pending.id), body, CONSENT_TTL_SECS)
-            .await?;
-        return Ok(Outcome::Consent(Box::new(pending)));
+    if covered && !prompt.contains("consent") {
+        return Ok(None);
     }
-    issue_code(state, &client, req, redirect_uri, session, scopes).await
+    if prompt.contains("none") {
+        let why = "the user has not consented";
+        return Ok(Some(ready.error(state, "consent_required", why)));
+    }
+    let pending = PendingConsent {
+        id: tokens::generate(),
+        client_id: ready.client.client_id.clone(),
+        scopes: scopes.to_vec(),
+        request: ready.req.clone(),
+        account_id: session.account_id.as_uuid(),
+    };
+    let mut kv = state.kv.conn().await?;
+    let body = serde_json::to_string(&pending).map_err(AppError::internal)?;
+    let _: () = kv
+        .set_ex(consent_key(state, &pending.id), body, CONSENT_TTL_SECS)
+        .await?;
+    Ok(Some(Outcome::Consent(Box::new(pending))))
+}
+
+/// Decides what to do with an authorization request for the signed-in `session` (if any).
+pub async fn authorize(
+    state: &Provider,
+    req: &AuthorizeRequest,
+    session: Option<&Session>,
+) -> AppResult<Outcome> {
+    let (client, req, pushed) = match resolve(state, req).await? {
+        Ok(resolved) => resolved,
+        Err(page) => return Ok(page),
+    };
+    let req = &req;
+    let checked = match check_request(&client, req) {
+        Ok(c) => c,
+        Err(Rejection::Untrusted(code, detail)) => return Ok(page_error(code, detail)),
+        Err(Rejection::ToClient(error, description)) => {
+            let uri = req.redirect_uri.as_deref().unwrap_or_default();
+            return Ok(error_redirect(state, uri, req, error, &description));
+        }
+    };
+    let ready = Ready {
+        client,
+        req,
+        pushed,
+        checked,
+    };
+    if ready.client.require_par && !pushed {
+        let why = "this client must push its authorization requests (PAR)";
+        return Ok(ready.error(state, "invalid_request", why));
+    }
+    if crate::oidc::audience::resolve(state, req.resource.as_deref())
+        .await?
+        .is_none()
+    {
+        let why = "no resource server is registered for this resource";
+        return Ok(ready.error(state, "invalid_target", why));
+    }
+    if let Some(outcome) = sign_in_first(state, &ready, session).await? {
+        return Ok(outcome);
+    }
+    let Some(session) = session else {
+        return Err(AppError::internal(anyhow::anyhow!(
+            "signed in without a session"
+        )));
+    };
+    if let Some(outcome) = assurance_missing(state, &ready, session).await? {
+        return Ok(outcome);
+    }
+    let scopes: Vec<String> = ready.checked.scopes.iter().cloned().collect();
+    if let Some(outcome) = consent_needed(state, &ready, session, &scopes).await? {
+        return Ok(outcome);
+    }
+    issue_code(
+        state,
+        &ready.client,
+        req,
+        ready.redirect_uri(),
+        session,
+        scopes,
+    )
+    .await
 }
 
 fn consent_key(state: &Core, id: &str) -> String {
@@ -367,6 +434,7 @@ async fn issue_code(
         sid: session.sid(),
         acting_for: session.acting_for.map(|b| b.as_uuid()),
         resource: req.resource.clone(),
+        issued_at: Some(state.clock.now()),
     };
     let body = serde_json::to_string(&grant).map_err(AppError::internal)?;
     let mut kv = state.kv.conn().await?;

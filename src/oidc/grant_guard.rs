@@ -10,10 +10,7 @@ use crate::infra::Core;
 use crate::{
     crypto::tokens,
     error::AppError,
-    oidc::{
-        jwt,
-        token::{OAuthError, audit_token},
-    },
+    oidc::{error::OAuthError, grant::audit_token, jwt},
     storage::{
         oidc::{self as store, ClientRow, RefreshTokenRow},
         revocations,

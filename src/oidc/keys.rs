@@ -43,6 +43,15 @@ impl Alg {
     }
 }
 
+impl From<crate::domain::oauth::IdTokenAlg> for Alg {
+    fn from(alg: crate::domain::oauth::IdTokenAlg) -> Self {
+        match alg {
+            crate::domain::oauth::IdTokenAlg::Rs256 => Self::Rs256,
+            crate::domain::oauth::IdTokenAlg::Es256 => Self::Es256,
+        }
+    }
+}
+
 /// A freshly generated key pair.
 struct Generated {
     kid: String,

@@ -6,7 +6,9 @@ pub mod backchannel;
 pub mod client_auth;
 pub mod clients;
 pub mod connected_apps;
+pub mod error;
 pub mod flow;
+pub mod grant;
 pub mod grant_guard;
 pub mod jobs;
 pub mod jwt;
@@ -21,4 +23,5 @@ pub mod token;
 pub mod token_context;
 pub mod userinfo;
 
+pub use error::OAuthError;
 pub use provider::Provider;

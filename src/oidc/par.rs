@@ -13,8 +13,8 @@ use crate::{
     crypto::tokens,
     error::{AppError, AppResult},
     oidc::{
+        error::OAuthError,
         flow::{self, AuthorizeRequest, Rejection},
-        token::OAuthError,
     },
     storage::oidc::ClientRow,
 };

@@ -80,6 +80,39 @@ pub struct Checked {
     pub max_age: Option<i64>,
 }
 
+/// The `prompt` values and `max_age` of a request, checked.
+fn prompt_and_max_age(
+    req: &AuthorizeRequest,
+) -> Result<(BTreeSet<String>, Option<i64>), Rejection> {
+    let to_client = |error: &'static str, description: &str| {
+        Err(Rejection::ToClient(error, description.to_owned()))
+    };
+    let prompt: BTreeSet<String> = req
+        .prompt
+        .as_deref()
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    if prompt.contains("none") && prompt.len() > 1 {
+        return to_client("invalid_request", "prompt=none cannot be combined");
+    }
+    if let Some(p) = prompt
+        .iter()
+        .find(|p| !matches!(p.as_str(), "none" | "login" | "consent"))
+    {
+        return to_client("invalid_request", &format!("prompt={p} is not supported"));
+    }
+    let max_age = match req.max_age.as_deref() {
+        None => None,
+        Some(raw) => match raw.parse::<i64>() {
+            Ok(v) if v >= 0 => Some(v),
+            _ => return to_client("invalid_request", "max_age must be a non-negative integer"),
+        },
+    };
+    Ok((prompt, max_age))
+}
+
 /// Checks an authorization request against its client's registration (also
 /// used for pushed requests, whose errors are answered directly).
 pub fn check_request(client: &ClientRow, req: &AuthorizeRequest) -> Result<Checked, Rejection> {
@@ -128,10 +161,7 @@ pub fn check_request(client: &ClientRow, req: &AuthorizeRequest) -> Result<Check
         req.code_challenge.as_deref(),
         req.code_challenge_method.as_deref(),
     ) {
-        (Some(c), Some("S256"))
-            if (43..=128).contains(&c.len())
-                && c.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_')) => {}
+        (Some(c), Some("S256")) if crate::domain::oauth::pkce::valid_challenge(c) => {}
         _ => {
             return to_client(
                 "invalid_request",
@@ -139,29 +169,7 @@ pub fn check_request(client: &ClientRow, req: &AuthorizeRequest) -> Result<Check
             );
         }
     }
-    let prompt: BTreeSet<String> = req
-        .prompt
-        .as_deref()
-        .unwrap_or_default()
-        .split_whitespace()
-        .map(str::to_owned)
-        .collect();
-    if prompt.contains("none") && prompt.len() > 1 {
-        return to_client("invalid_request", "prompt=none cannot be combined");
-    }
-    if let Some(p) = prompt
-        .iter()
-        .find(|p| !matches!(p.as_str(), "none" | "login" | "consent"))
-    {
-        return to_client("invalid_request", &format!("prompt={p} is not supported"));
-    }
-    let max_age = match req.max_age.as_deref() {
-        None => None,
-        Some(raw) => match raw.parse::<i64>() {
-            Ok(v) if v >= 0 => Some(v),
-            _ => return to_client("invalid_request", "max_age must be a non-negative integer"),
-        },
-    };
+    let (prompt, max_age) = prompt_and_max_age(req)?;
     Ok(Checked {
         redirect_uri: redirect_uri.to_owned(),
         scopes,

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use crate::oidc::Provider;
 use crate::{
     crypto::tokens,
-    oidc::{jwt, token::OAuthError},
+    oidc::{error::OAuthError, jwt},
     storage::oidc::{self as store, ClientRow},
 };
 

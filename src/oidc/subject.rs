@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use crate::oidc::Provider;
 use crate::{
+    domain::oauth::SubjectType,
     error::{AppError, AppResult},
     storage::oidc::{self as store, ClientRow},
 };
@@ -40,7 +41,7 @@ pub fn sector_of(client: &ClientRow) -> &str {
 
 /// The subject identifier `client` sees for `account`.
 pub fn subject_for(salt: &PairwiseSalt, client: &ClientRow, account: Uuid) -> String {
-    if client.subject_type == "public" {
+    if client.subject_type == SubjectType::Public {
         return account.to_string();
     }
     // HMAC accepts keys of any length; 32 bytes cannot fail.
@@ -88,18 +89,18 @@ pub async fn subject(state: &Provider, client: &ClientRow, account: Uuid) -> App
 mod tests {
     use super::*;
 
-    fn client(id: &str, sector: Option<&str>, subject_type: &str) -> ClientRow {
+    fn client(id: &str, sector: Option<&str>, subject_type: SubjectType) -> ClientRow {
         ClientRow {
             client_id: id.into(),
             secret_hash: None,
             redirect_uris: vec![],
             post_logout_redirect_uris: vec![],
             scopes: vec![],
-            subject_type: subject_type.into(),
+            subject_type,
             created_at: chrono::DateTime::UNIX_EPOCH,
-            auth_method: "none".into(),
+            auth_method: crate::domain::oauth::AuthMethod::None,
             jwks: None,
-            id_token_alg: "RS256".into(),
+            id_token_alg: crate::domain::oauth::IdTokenAlg::Rs256,
             require_par: false,
             sector_identifier: sector.map(str::to_owned),
             backchannel_logout_uri: None,
@@ -111,29 +112,29 @@ mod tests {
     fn pairwise_subjects_differ_by_sector_and_salt_and_agree_within_a_sector() {
         let account = Uuid::now_v7();
         let salt = PairwiseSalt([7; 32]);
-        let a = subject_for(&salt, &client("a", None, "pairwise"), account);
-        let b = subject_for(&salt, &client("b", None, "pairwise"), account);
+        let a = subject_for(&salt, &client("a", None, SubjectType::Pairwise), account);
+        let b = subject_for(&salt, &client("b", None, SubjectType::Pairwise), account);
         assert_ne!(a, b);
         let a1 = subject_for(
             &salt,
-            &client("a1", Some("so-tu-phap"), "pairwise"),
+            &client("a1", Some("so-tu-phap"), SubjectType::Pairwise),
             account,
         );
         let a2 = subject_for(
             &salt,
-            &client("a2", Some("so-tu-phap"), "pairwise"),
+            &client("a2", Some("so-tu-phap"), SubjectType::Pairwise),
             account,
         );
         assert_eq!(a1, a2);
         let other_salt = subject_for(
             &PairwiseSalt([8; 32]),
-            &client("a", None, "pairwise"),
+            &client("a", None, SubjectType::Pairwise),
             account,
         );
         assert_ne!(a, other_salt);
         assert!(!a.contains(&account.to_string()));
         assert_eq!(
-            subject_for(&salt, &client("t", None, "public"), account),
+            subject_for(&salt, &client("t", None, SubjectType::Public), account),
             account.to_string()
         );
     }

@@ -5,6 +5,8 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
+use crate::domain::oauth::{AuthMethod, IdTokenAlg, SubjectType};
+
 use super::schema::{
     oidc_clients, oidc_consents, oidc_provider_secrets, oidc_refresh_tokens, oidc_session_clients,
     oidc_signing_keys,
@@ -119,15 +121,18 @@ pub struct ClientRow {
     /// Scopes the client may ask for.
     pub scopes: Vec<String>,
     /// `pairwise` or `public`.
-    pub subject_type: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub subject_type: SubjectType,
     /// Registered.
     pub created_at: DateTime<Utc>,
     /// `client_secret`, `private_key_jwt` or `none`.
-    pub auth_method: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub auth_method: AuthMethod,
     /// The client's public keys (`private_key_jwt`).
     pub jwks: Option<serde_json::Value>,
     /// `RS256` or `ES256`: how its ID tokens are signed.
-    pub id_token_alg: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub id_token_alg: IdTokenAlg,
     /// Authorization requests only through PAR (RFC 9126).
     pub require_par: bool,
     /// The sector its pairwise subjects are computed for (its id when absent).
@@ -142,7 +147,7 @@ pub struct ClientRow {
 /// Registers a client; `Ok(false)` if the id is taken.
 pub async fn insert_client(conn: &mut AsyncPgConnection, row: &ClientRow) -> QueryResult<bool> {
     diesel::insert_into(oidc_clients::table)
-        .values(row)
+        .values(row.clone())
         .on_conflict_do_nothing()
         .execute(conn)
         .await

@@ -1,8 +1,8 @@
 //! Protocol endpoints of the OpenID provider: discovery, JWKS, authorization
-//! (with the consent page), token, UserInfo. OAuth errors are RFC 6749 JSON
-//! with `Cache-Control: no-store`.
+//! (with the consent page), token, UserInfo. OAuth errors are
+//! [`OAuthError`]s, answered as RFC 6749 JSON by its `ResponseError`.
 
-use actix_web::{HttpRequest, HttpResponse, http::header, web};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, http::header, web};
 use askama::Template;
 use base64::{Engine, engine::general_purpose::STANDARD};
 use serde::Deserialize;
@@ -20,10 +20,11 @@ use crate::{
     },
     oidc::{
         client_auth::{self, ClientCredentials},
+        error::OAuthError,
         flow::{self, AuthorizeRequest, Outcome},
         jwt::{ACR_LEVEL_1, ACR_LEVEL_2},
         keys,
-        token::{self, OAuthError},
+        token::{self, TokenRequest},
         userinfo,
     },
 };
@@ -204,20 +205,6 @@ pub async fn consent(
     respond(&state, &req, outcome).await
 }
 
-fn oauth_error(err: &OAuthError) -> HttpResponse {
-    let mut builder = HttpResponse::build(
-        actix_web::http::StatusCode::from_u16(err.status)
-            .unwrap_or(actix_web::http::StatusCode::BAD_REQUEST),
-    );
-    builder
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((header::PRAGMA, "no-cache"));
-    if err.status == 401 {
-        builder.insert_header((header::WWW_AUTHENTICATE, "Basic realm=\"eservices\""));
-    }
-    builder.json(json!({ "error": err.error, "error_description": err.description }))
-}
-
 /// How a client authenticates in a form (besides HTTP Basic).
 #[derive(Debug, Deserialize, Default)]
 pub struct ClientFields {
@@ -260,60 +247,24 @@ pub async fn token(
     state: web::Data<AppState>,
     req: HttpRequest,
     form: web::Form<TokenForm>,
-) -> HttpResponse {
+) -> Result<HttpResponse, OAuthError> {
     let form = form.into_inner();
-    let result = async {
-        let creds = credentials(&req, &form.client)?;
-        let client = client_auth::authenticate(&state.oidc, &creds).await?;
-        match form.grant_type.as_deref() {
-            Some("authorization_code") => {
-                token::authorization_code(
-                    &state.oidc,
-                    &client,
-                    form.code.as_deref(),
-                    form.redirect_uri.as_deref(),
-                    form.code_verifier.as_deref(),
-                    form.resource.as_deref(),
-                )
-                .await
-            }
-            Some("refresh_token") if form.resource.is_some() => Err(OAuthError::new(
-                "invalid_target",
-                "refreshed tokens are for the API; ask for another resource in the authorization request",
-            )),
-            Some("refresh_token") => {
-                token::refresh(
-                    &state.oidc,
-                    &client,
-                    form.refresh_token.as_deref(),
-                    form.scope.as_deref(),
-                )
-                .await
-            }
-            Some("client_credentials") => {
-                token::client_credentials(
-                    &state.oidc,
-                    &client,
-                    form.scope.as_deref(),
-                    form.resource.as_deref(),
-                )
-                .await
-            }
-            Some(_) => Err(OAuthError::new(
-                "unsupported_grant_type",
-                "supported: authorization_code, refresh_token, client_credentials",
-            )),
-            None => Err(OAuthError::new("invalid_request", "grant_type is required")),
-        }
-    }
-    .await;
-    match result {
-        Ok(tokens) => HttpResponse::Ok()
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .insert_header((header::PRAGMA, "no-cache"))
-            .json(tokens),
-        Err(err) => oauth_error(&err),
-    }
+    let creds = credentials(&req, &form.client)?;
+    let client = client_auth::authenticate(&state.oidc, &creds).await?;
+    let request = TokenRequest {
+        grant_type: form.grant_type.as_deref(),
+        code: form.code.as_deref(),
+        redirect_uri: form.redirect_uri.as_deref(),
+        code_verifier: form.code_verifier.as_deref(),
+        refresh_token: form.refresh_token.as_deref(),
+        scope: form.scope.as_deref(),
+        resource: form.resource.as_deref(),
+    };
+    let tokens = token::exchange(&state.oidc, &client, request).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::PRAGMA, "no-cache"))
+        .json(tokens))
 }
 
 #[derive(Template)]
@@ -457,26 +408,35 @@ pub async fn par(
     state: web::Data<AppState>,
     req: HttpRequest,
     form: web::Form<ParForm>,
-) -> HttpResponse {
+) -> Result<HttpResponse, OAuthError> {
     let form = form.into_inner();
-    let result = async {
-        let fields = ClientFields {
-            client_id: form.request.client_id.clone(),
-            client_secret: form.client_secret,
-            client_assertion_type: form.client_assertion_type,
-            client_assertion: form.client_assertion,
-        };
-        let creds = credentials(&req, &fields)?;
-        let client = client_auth::authenticate(&state.oidc, &creds).await?;
-        crate::oidc::par::push(&state, &client, form.request).await
-    }
-    .await;
-    match result {
-        Ok(pushed) => HttpResponse::Created()
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .json(pushed),
-        Err(err) => oauth_error(&err),
-    }
+    let fields = ClientFields {
+        client_id: form.request.client_id.clone(),
+        client_secret: form.client_secret,
+        client_assertion_type: form.client_assertion_type,
+        client_assertion: form.client_assertion,
+    };
+    let creds = credentials(&req, &fields)?;
+    let client = client_auth::authenticate(&state.oidc, &creds).await?;
+    let pushed = crate::oidc::par::push(&state, &client, form.request).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(pushed))
+}
+
+/// The authenticated client and the `token` of a revocation or introspection.
+async fn client_and_token<'a>(
+    state: &AppState,
+    req: &HttpRequest,
+    form: &'a TokenOnlyForm,
+) -> Result<(crate::storage::oidc::ClientRow, &'a str), OAuthError> {
+    let creds = credentials(req, &form.client)?;
+    let client = client_auth::authenticate(&state.oidc, &creds).await?;
+    let token = form
+        .token
+        .as_deref()
+        .ok_or_else(|| OAuthError::new("invalid_request", "token is required"))?;
+    Ok((client, token))
 }
 
 /// `POST /oauth2/revoke` (RFC 7009): 200 whether or not the token was known.
@@ -484,23 +444,12 @@ pub async fn revoke(
     state: web::Data<AppState>,
     req: HttpRequest,
     form: web::Form<TokenOnlyForm>,
-) -> HttpResponse {
-    let result = async {
-        let creds = credentials(&req, &form.client)?;
-        let client = client_auth::authenticate(&state.oidc, &creds).await?;
-        let token = form
-            .token
-            .as_deref()
-            .ok_or_else(|| OAuthError::new("invalid_request", "token is required"))?;
-        crate::oidc::revocation::revoke(&state.oidc, &client, token).await
-    }
-    .await;
-    match result {
-        Ok(()) => HttpResponse::Ok()
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .finish(),
-        Err(err) => oauth_error(&err),
-    }
+) -> Result<HttpResponse, OAuthError> {
+    let (client, token) = client_and_token(&state, &req, &form).await?;
+    crate::oidc::revocation::revoke(&state.oidc, &client, token).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish())
 }
 
 /// `POST /oauth2/introspect` (RFC 7662), for confidential clients (resource servers).
@@ -508,23 +457,12 @@ pub async fn introspect(
     state: web::Data<AppState>,
     req: HttpRequest,
     form: web::Form<TokenOnlyForm>,
-) -> HttpResponse {
-    let result = async {
-        let creds = credentials(&req, &form.client)?;
-        let client = client_auth::authenticate(&state.oidc, &creds).await?;
-        let token = form
-            .token
-            .as_deref()
-            .ok_or_else(|| OAuthError::new("invalid_request", "token is required"))?;
-        crate::oidc::revocation::introspect(&state.oidc, &client, token).await
-    }
-    .await;
-    match result {
-        Ok(body) => HttpResponse::Ok()
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .json(body),
-        Err(err) => oauth_error(&err),
-    }
+) -> Result<HttpResponse, OAuthError> {
+    let (client, token) = client_and_token(&state, &req, &form).await?;
+    let body = crate::oidc::revocation::introspect(&state.oidc, &client, token).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(body))
 }
 
 /// `GET|POST /oauth2/userinfo` with a bearer access token.
@@ -555,10 +493,9 @@ fn oauth_form_config() -> web::FormConfig {
     web::FormConfig::default()
         .limit(16 * 1024)
         .error_handler(|err, _req| {
-            let response = oauth_error(&OAuthError::new(
-                "invalid_request",
-                format!("unreadable form body: {err}"),
-            ));
+            let response =
+                OAuthError::new("invalid_request", format!("unreadable form body: {err}"))
+                    .error_response();
             actix_web::error::InternalError::from_response(err, response).into()
         })
 }
