@@ -8,6 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel_async::AsyncConnection;
 use serde_json::json;
 
+use crate::error::Code;
 use crate::infra::Core;
 use crate::{
     catalog::{self, calendar_for, city_year, openings, openings_json},
@@ -17,7 +18,7 @@ use crate::{
         staff::StaffRole,
         staff_event::StaffEvent,
     },
-    error::{AppError, AppResult, ErrorKind, FieldErrors},
+    error::{AppError, AppResult, FieldErrors},
     identity::{
         staff::StaffSession,
         staff_events::{self, Entry},
@@ -29,7 +30,7 @@ fn admin_only(admin: &StaffSession) -> AppResult<()> {
     if admin.has(StaffRole::AgencyAdmin) {
         Ok(())
     } else {
-        Err(AppError::new(ErrorKind::Forbidden, "role_required")
+        Err(AppError::from(Code::RoleRequired)
             .with_detail("Chỉ quản trị đơn vị được thay đổi thông tin của đơn vị."))
     }
 }
@@ -41,7 +42,7 @@ async fn own_agency(
     store::agency(conn, &admin.agency_code)
         .await?
         .ok_or_else(|| {
-            AppError::not_found("agency_not_found")
+            AppError::from(Code::AgencyNotFound)
                 .with_detail("Đơn vị của bạn không có trong danh mục cơ quan.")
         })
 }
@@ -167,8 +168,7 @@ pub async fn add_day(
             changed_at: now,
         };
         if !store::insert_agency_day(c, &row).await? {
-            return Err(AppError::conflict("day_already_set")
-                .with_detail("Đơn vị đã đặt ngày này; hãy bỏ ngày cũ trước."));
+            return Err(AppError::from(Code::DayAlreadySet));
         }
         staff_events::record(
             c,
@@ -186,13 +186,11 @@ pub async fn add_day(
 /// Removes one of the agency's own days (only days still ahead).
 pub async fn remove_day(state: &Core, admin: &StaffSession, day: &str) -> AppResult<()> {
     admin_only(admin)?;
-    let not_found =
-        || AppError::not_found("day_not_found").with_detail("Đơn vị không đặt riêng ngày này.");
+    let not_found = || AppError::from(Code::DayNotFound);
     let day = parse_day(day).map_err(|_| not_found())?;
     let now = state.clock.now();
     if day <= today(now) {
-        return Err(AppError::conflict("day_in_past")
-            .with_detail("Không bỏ được ngày đã qua hoặc ngày hôm nay."));
+        return Err(AppError::from(Code::DayInPast));
     }
     let mut conn = state.db.get().await?;
     conn.transaction::<_, AppError, _>(async |c| {
@@ -233,8 +231,7 @@ pub async fn set_offered(
     conn.transaction::<_, AppError, _>(async |c| {
         if !store::set_offered(c, &admin.agency_code, service, offered, admin.staff_id, now).await?
         {
-            return Err(AppError::not_found("service_not_assigned")
-                .with_detail("Danh mục không giao thủ tục này cho đơn vị của bạn."));
+            return Err(AppError::from(Code::ServiceNotAssigned));
         }
         let event = if offered {
             StaffEvent::ServiceOffered

@@ -11,6 +11,7 @@ use chrono::{Datelike, NaiveTime};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::error::Code;
 use crate::infra::Core;
 use crate::{
     domain::{
@@ -141,19 +142,17 @@ pub struct Search {
 pub async fn search(state: &Core, s: &Search) -> AppResult<Vec<ServiceSummary>> {
     let q = s.q.as_deref().unwrap_or_default();
     if q.chars().count() > 200 {
-        return Err(AppError::bad_request("query_too_long")
-            .with_detail("Từ khóa tìm kiếm tối đa 200 ký tự."));
+        return Err(AppError::from(Code::QueryTooLong));
     }
     if let Some(level) = &s.level
         && !matches!(level.as_str(), "full" | "partial")
     {
-        return Err(AppError::bad_request("invalid_service_level")
-            .with_detail("Mức độ dịch vụ: full (toàn trình) hoặc partial (một phần)."));
+        return Err(AppError::from(Code::InvalidServiceLevel));
     }
     let limit = s.limit.unwrap_or(20);
     let offset = s.offset.unwrap_or(0);
     if !(1..=100).contains(&limit) || !(0..=1000).contains(&offset) {
-        return Err(AppError::bad_request("invalid_page")
+        return Err(AppError::from(Code::InvalidPage)
             .with_detail("limit từ 1 đến 100; offset từ 0 đến 1000."));
     }
     let query = ServiceQuery {
@@ -175,10 +174,7 @@ pub async fn search(state: &Core, s: &Search) -> AppResult<Vec<ServiceSummary>> 
 
 /// One service, with the agencies handling it and its form.
 pub async fn service(state: &Core, code: &str) -> AppResult<ServiceDetail> {
-    let not_found = || {
-        AppError::not_found("service_not_found")
-            .with_detail("Không có thủ tục hành chính với mã này.")
-    };
+    let not_found = || AppError::from(Code::ServiceNotFound);
     if code.len() > 32 {
         return Err(not_found());
     }

@@ -16,6 +16,7 @@ use super::{
     results,
     views::{detailed, status_of},
 };
+use crate::error::Code;
 use crate::infra::Core;
 use crate::{
     catalog,
@@ -27,7 +28,7 @@ use crate::{
         staff::StaffRole,
         staff_event::StaffEvent,
     },
-    error::{AppError, AppResult, ErrorKind},
+    error::{AppError, AppResult},
     identity::{
         staff::StaffSession,
         staff_events::{self, Entry},
@@ -59,7 +60,7 @@ pub async fn act(
     let now = state.clock.now();
     let note = note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
     if note.as_ref().is_some_and(|n| n.chars().count() > 2000) {
-        return Err(AppError::new(ErrorKind::Unprocessable, "validation_failed")
+        return Err(AppError::from(Code::ValidationFailed)
             .with_detail("Nội dung tối đa 2000 ký tự.")
             .with_field("note", "note_too_long", "Nội dung tối đa 2000 ký tự."));
     }
@@ -224,9 +225,7 @@ impl Step<'_> {
         change: &mut DossierChange,
     ) -> AppResult<()> {
         if offered != Some(true) {
-            return Err(AppError::conflict("service_not_offered").with_detail(
-                "Cơ quan đang tạm ngừng tiếp nhận hồ sơ mới của thủ tục này. Hồ sơ vẫn được lưu ở dạng nháp.",
-            ));
+            return Err(AppError::from(Code::ServiceNotOffered));
         }
         let now = self.now;
         let fields = catalog::form_of(service)?;

@@ -15,6 +15,7 @@ use super::{
     errors::form_errors,
     log::{LogLine, append_after},
 };
+use crate::error::Code;
 use crate::infra::Core;
 use crate::{
     catalog,
@@ -27,7 +28,7 @@ use crate::{
         staff_event::StaffEvent,
         vault::Owner,
     },
-    error::{AppError, AppResult, ErrorKind},
+    error::{AppError, AppResult},
     identity::{
         staff::StaffSession,
         staff_events::{self, Entry},
@@ -65,7 +66,7 @@ fn receiver_only(staff: &StaffSession) -> AppResult<()> {
     if staff.has(StaffRole::Receiver) {
         Ok(())
     } else {
-        Err(AppError::new(ErrorKind::Forbidden, "role_not_allowed")
+        Err(AppError::from(Code::RoleNotAllowed)
             .with_detail("Chỉ cán bộ tiếp nhận được nhận hồ sơ tại quầy."))
     }
 }

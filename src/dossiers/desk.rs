@@ -10,6 +10,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::{DossierView, EventView, files::FileView, staff_reads::staff_read};
+use crate::error::Code;
 use crate::infra::Core;
 use crate::{
     catalog,
@@ -74,7 +75,7 @@ pub struct QueueItem {
 }
 
 fn bad_filter(detail: &str) -> AppError {
-    AppError::bad_request("invalid_filter").with_detail(detail.to_owned())
+    AppError::from(Code::InvalidFilter).with_detail(detail.to_owned())
 }
 
 fn local_midnight(day: NaiveDate) -> Option<DateTime<Utc>> {

@@ -13,6 +13,7 @@ use super::{
     results,
     views::{DossierView, EventView, detailed, event_view, status_of, view},
 };
+use crate::error::Code;
 use crate::infra::Core;
 use crate::vault::prefill::Prefilled;
 use crate::{
@@ -274,7 +275,7 @@ pub async fn update_values(
         stale(if_match, &row)?;
         let status = status_of(&row)?;
         if !matches!(status, Status::Draft | Status::SupplementRequested) {
-            return Err(AppError::conflict("not_editable")
+            return Err(AppError::from(Code::NotEditable)
                 .with_detail("Chỉ sửa được hồ sơ đang soạn hoặc đang được yêu cầu bổ sung."));
         }
         let service = catalog_store::service(c, &row.service_code)
@@ -322,7 +323,7 @@ pub async fn list_mine(
 ) -> AppResult<Vec<DossierView>> {
     if status.is_some_and(|s| Status::parse(s).is_none()) {
         return Err(
-            AppError::bad_request("invalid_status").with_detail("Trạng thái hồ sơ không hợp lệ.")
+            AppError::from(Code::InvalidStatus).with_detail("Trạng thái hồ sơ không hợp lệ.")
         );
     }
     if !(1..=100).contains(&limit) {

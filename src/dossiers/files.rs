@@ -17,10 +17,11 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::errors;
+use crate::error::Code;
 use crate::infra::Core;
 use crate::{
     domain::{AccountId, dossier::Status, file_kind::FileKind},
-    error::{AppError, AppResult, ErrorKind},
+    error::{AppError, AppResult},
     identity::staff::StaffSession,
     storage::dossiers::{self as store, FileRow},
 };
@@ -77,8 +78,7 @@ pub fn safe_name(raw: &str) -> Option<String> {
 }
 
 fn unsupported(detail: &str) -> AppError {
-    AppError::new(ErrorKind::UnsupportedMediaType, "file_type_refused")
-        .with_detail(detail.to_owned())
+    AppError::from(Code::FileTypeRefused).with_detail(detail.to_owned())
 }
 
 fn object_path(dossier: Uuid, file: Uuid) -> Path {
@@ -101,7 +101,7 @@ pub struct Upload {
 /// Checks an upload's name, size and content: its safe name and real type.
 pub fn check_upload(upload: &Upload) -> AppResult<(String, &'static str)> {
     let name = safe_name(&upload.name).ok_or_else(|| {
-        AppError::new(ErrorKind::Unprocessable, "validation_failed")
+        AppError::from(Code::ValidationFailed)
             .with_detail("Tên tệp không hợp lệ.")
             .with_field(
                 "name",
@@ -110,13 +110,12 @@ pub fn check_upload(upload: &Upload) -> AppResult<(String, &'static str)> {
             )
     })?;
     if upload.bytes.is_empty() {
-        return Err(AppError::new(ErrorKind::Unprocessable, "validation_failed")
+        return Err(AppError::from(Code::ValidationFailed)
             .with_detail("Tệp rỗng.")
             .with_field("file", "file_empty", "Tệp rỗng."));
     }
     if upload.bytes.len() > MAX_FILE_BYTES {
-        return Err(AppError::new(ErrorKind::PayloadTooLarge, "file_too_large")
-            .with_detail("Mỗi tệp tối đa 10 MB."));
+        return Err(AppError::from(Code::FileTooLarge));
     }
     // The declared type when there is one (it is what a browser would go
     // by), else what the first bytes announce; then the whole structure.
@@ -126,7 +125,7 @@ pub fn check_upload(upload: &Upload) -> AppResult<(String, &'static str)> {
     }
     .ok_or_else(|| unsupported("Chỉ nhận tệp PDF, JPEG hoặc PNG."))?;
     kind.check(&upload.bytes).map_err(|why| {
-        AppError::new(ErrorKind::Unprocessable, "file_content_invalid")
+        AppError::from(Code::FileContentInvalid)
             .with_detail(why.detail())
             .with_field("file", "file_content_invalid", why.detail())
     })?;
@@ -154,7 +153,7 @@ pub async fn attach(
                 .bytes()
                 .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_'))
     {
-        return Err(AppError::new(ErrorKind::Unprocessable, "validation_failed")
+        return Err(AppError::from(Code::ValidationFailed)
             .with_detail("Mã loại giấy tờ không hợp lệ.")
             .with_field(
                 "document_type",
@@ -174,9 +173,7 @@ pub async fn attach(
             PutPayload::from_bytes(upload.bytes.clone()),
         )
         .await
-        .map_err(|e| {
-            AppError::unavailable("file_store_unavailable").with_source(anyhow::anyhow!(e))
-        })?;
+        .map_err(|e| AppError::from(Code::FileStoreUnavailable).with_source(anyhow::anyhow!(e)))?;
     let mut conn = state.db.get().await?;
     let row = conn
         .transaction::<_, AppError, _>(async |c| {
@@ -188,20 +185,14 @@ pub async fn attach(
                 Status::parse(&dossier_row.status),
                 Some(Status::Draft | Status::SupplementRequested)
             ) {
-                return Err(AppError::conflict("not_editable").with_detail(
-                    "Chỉ đính kèm tệp vào hồ sơ đang soạn hoặc đang được yêu cầu bổ sung.",
-                ));
+                return Err(AppError::from(Code::NotEditable));
             }
             let existing = store::files(c, dossier).await?;
             if existing.len() >= MAX_FILES {
-                return Err(AppError::new(ErrorKind::PayloadTooLarge, "too_many_files")
-                    .with_detail("Mỗi hồ sơ tối đa 30 tệp."));
+                return Err(AppError::from(Code::TooManyFiles));
             }
             if existing.iter().map(|f| f.size).sum::<i64>() + size > MAX_DOSSIER_BYTES {
-                return Err(
-                    AppError::new(ErrorKind::PayloadTooLarge, "dossier_files_too_large")
-                        .with_detail("Tổng dung lượng tệp của một hồ sơ tối đa 50 MB."),
-                );
+                return Err(AppError::from(Code::DossierFilesTooLarge));
             }
             let row = FileRow {
                 id,
@@ -290,18 +281,13 @@ pub async fn read(
         .files
         .get(&object_path(dossier, file))
         .await
-        .map_err(|e| {
-            AppError::unavailable("file_store_unavailable").with_source(anyhow::anyhow!(e))
-        })?
+        .map_err(|e| AppError::from(Code::FileStoreUnavailable).with_source(anyhow::anyhow!(e)))?
         .bytes()
         .await
-        .map_err(|e| {
-            AppError::unavailable("file_store_unavailable").with_source(anyhow::anyhow!(e))
-        })?;
+        .map_err(|e| AppError::from(Code::FileStoreUnavailable).with_source(anyhow::anyhow!(e)))?;
     if Sha256::digest(&bytes).to_vec() != row.sha256 {
         tracing::error!(dossier = %dossier, file = %file, "a stored file does not match its SHA-256");
-        return Err(AppError::conflict("file_integrity_failed")
-            .with_detail("Tệp lưu trữ không còn nguyên vẹn; bộ phận kỹ thuật đã được báo."));
+        return Err(AppError::from(Code::FileIntegrityFailed));
     }
     if let Reader::Staff(s) = reader {
         let now = state.clock.now();

@@ -8,6 +8,7 @@ use super::{
     log::log,
     views::{DossierView, status_of, view},
 };
+use crate::error::Code;
 use crate::infra::Core;
 use crate::{
     domain::{
@@ -15,7 +16,7 @@ use crate::{
         staff::StaffRole,
         staff_event::StaffEvent,
     },
-    error::{AppError, AppResult, ErrorKind},
+    error::{AppError, AppResult},
     identity::{
         staff::StaffSession,
         staff_events::{self, Entry},
@@ -38,14 +39,14 @@ pub async fn forward(
     note: Option<String>,
 ) -> AppResult<DossierView> {
     if !(staff.has(StaffRole::Processor) || staff.has(StaffRole::Approver)) {
-        return Err(AppError::new(ErrorKind::Forbidden, "role_not_allowed")
+        return Err(AppError::from(Code::RoleNotAllowed)
             .with_detail("Chỉ cán bộ xử lý hoặc lãnh đạo được chuyển hồ sơ."));
     }
     let note = note
         .map(|n| n.trim().to_owned())
         .filter(|n| !n.is_empty())
         .ok_or_else(|| {
-            AppError::new(ErrorKind::Unprocessable, "validation_failed")
+            AppError::from(Code::ValidationFailed)
                 .with_detail("Cần ghi lý do chuyển hồ sơ.")
                 .with_field("note", "note_required", "Cần ghi lý do chuyển hồ sơ.")
         })?;
@@ -59,8 +60,7 @@ pub async fn forward(
         stale(if_match, &row)?;
         let status = status_of(&row)?;
         if !matches!(status, Status::Accepted | Status::Processing) {
-            return Err(AppError::conflict("transition_not_allowed")
-                .with_detail("Chỉ chuyển được hồ sơ đã tiếp nhận hoặc đang xử lý."));
+            return Err(AppError::from(Code::TransitionNotAllowed));
         }
         let target = catalog_store::agency(c, to_agency).await?;
         let handles = match &target {
@@ -71,7 +71,7 @@ pub async fn forward(
             None => false,
         };
         if !handles {
-            return Err(AppError::new(ErrorKind::Unprocessable, "validation_failed")
+            return Err(AppError::from(Code::ValidationFailed)
                 .with_detail(
                     "Cơ quan nhận không giải quyết hoặc đang tạm ngừng tiếp nhận thủ tục này.",
                 )

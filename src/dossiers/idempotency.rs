@@ -6,10 +6,11 @@ use diesel_async::AsyncPgConnection;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::error::Code;
 use crate::infra::Core;
 use crate::{
     domain::AccountId,
-    error::{AppError, AppResult, ErrorKind},
+    error::{AppError, AppResult},
     storage::dossiers::{self as store, StoredAnswer},
 };
 
@@ -34,8 +35,7 @@ pub(super) async fn replayed(
         return Ok(None);
     };
     if key.is_empty() || key.len() > 200 || key.chars().any(char::is_control) {
-        return Err(AppError::bad_request("invalid_idempotency_key")
-            .with_detail("Idempotency-Key: 1–200 ký tự, không có ký tự điều khiển."));
+        return Err(AppError::from(Code::InvalidIdempotencyKey));
     }
     match store::idempotent_answer(conn, account.as_uuid(), key).await? {
         None => Ok(None),
@@ -43,10 +43,7 @@ pub(super) async fn replayed(
             u16::try_from(stored.status).unwrap_or(200),
             stored.response,
         ))),
-        Some(_) => Err(
-            AppError::new(ErrorKind::Unprocessable, "idempotency_key_reused")
-                .with_detail("Idempotency-Key này đã dùng cho một yêu cầu khác."),
-        ),
+        Some(_) => Err(AppError::from(Code::IdempotencyKeyReused)),
     }
 }
 
@@ -72,7 +69,7 @@ pub(super) async fn remember(
     if store::store_answer(conn, account.as_uuid(), key, &stored, now).await? {
         Ok(())
     } else {
-        Err(AppError::conflict("idempotency_race"))
+        Err(AppError::from(Code::IdempotencyRace))
     }
 }
 
@@ -85,7 +82,7 @@ pub(super) async fn settle(
     outcome: AppResult<(u16, Value)>,
 ) -> AppResult<(u16, Value)> {
     match outcome {
-        Err(err) if err.code() == "idempotency_race" => {
+        Err(err) if err.code() == Code::IdempotencyRace => {
             let mut conn = state.db.get().await?;
             replayed(&mut conn, account, key, request)
                 .await?

@@ -9,11 +9,12 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::error::Code;
 use crate::infra::Core;
 use crate::{
     catalog,
     domain::{calendar::city_tz, staff::StaffRole, staff_event::StaffEvent},
-    error::{AppError, AppResult, ErrorKind},
+    error::{AppError, AppResult},
     identity::{
         staff::StaffSession,
         staff_events::{self, Entry},
@@ -168,7 +169,7 @@ pub async fn approve(
     reason: &str,
 ) -> AppResult<ApologyView> {
     if !staff.has(StaffRole::Approver) {
-        return Err(AppError::new(ErrorKind::Forbidden, "role_not_allowed")
+        return Err(AppError::from(Code::RoleNotAllowed)
             .with_detail("Chỉ lãnh đạo phê duyệt mới duyệt thư xin lỗi."));
     }
     let reason = checked_reason(reason)?;
@@ -180,12 +181,11 @@ pub async fn approve(
             .filter(|l| l.agency_code == staff.agency_code)
             .ok_or_else(super::errors::apology_not_found)?;
         if letter.status != "drafted" {
-            return Err(AppError::conflict("apology_already_approved")
-                .with_detail("Thư xin lỗi này đã được phê duyệt."));
+            return Err(AppError::from(Code::ApologyAlreadyApproved));
         }
         let new_due = new_due.unwrap_or(letter.new_due);
         if new_due <= now {
-            return Err(AppError::new(ErrorKind::Unprocessable, "validation_failed")
+            return Err(AppError::from(Code::ValidationFailed)
                 .with_detail("Ngày hẹn mới phải sau thời điểm hiện tại.")
                 .with_field(
                     "new_due",
@@ -247,7 +247,7 @@ pub async fn approve(
 fn checked_reason(reason: &str) -> AppResult<&str> {
     let reason = reason.trim();
     if reason.is_empty() || reason.chars().count() > 2000 {
-        return Err(AppError::new(ErrorKind::Unprocessable, "validation_failed")
+        return Err(AppError::from(Code::ValidationFailed)
             .with_detail("Cần ghi lý do chậm trễ (tối đa 2000 ký tự).")
             .with_field("reason", "reason_required", "Cần ghi lý do chậm trễ."));
     }

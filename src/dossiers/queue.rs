@@ -3,6 +3,7 @@
 use uuid::Uuid;
 
 use super::views::{DossierView, view};
+use crate::error::Code;
 use crate::infra::Core;
 use crate::{
     domain::{
@@ -50,8 +51,7 @@ pub async fn queue(
         None => mine,
         Some(s) if mine.contains(&s) => vec![s],
         Some(_) => {
-            return Err(AppError::bad_request("invalid_status")
-                .with_detail("Trạng thái không thuộc hàng đợi của vai trò bạn."));
+            return Err(AppError::from(Code::InvalidStatus));
         }
     };
     let mut conn = state.db.get().await?;

@@ -17,6 +17,7 @@ use super::{
     errors::{document_not_found as missing, not_found},
     files,
 };
+use crate::error::Code;
 use crate::infra::Core;
 use crate::{
     catalog,
@@ -27,7 +28,7 @@ use crate::{
         staff_event::StaffEvent,
         vault::{Owner, Provenance, VaultKey},
     },
-    error::{AppError, AppResult, ErrorKind},
+    error::{AppError, AppResult},
     identity::{
         staff::StaffSession,
         staff_events::{self, Entry},
@@ -97,7 +98,7 @@ pub async fn stage(
     upload: files::Upload,
 ) -> AppResult<DocumentView> {
     if !(staff.has(StaffRole::Processor) || staff.has(StaffRole::Approver)) {
-        return Err(AppError::new(ErrorKind::Forbidden, "role_not_allowed")
+        return Err(AppError::from(Code::RoleNotAllowed)
             .with_detail("Chỉ cán bộ xử lý hoặc phê duyệt được tải lên văn bản kết quả."));
     }
     let (name, content_type) = files::check_upload(&upload)?;
@@ -108,10 +109,8 @@ pub async fn stage(
         .filter(|r| r.agency_code == staff.agency_code && r.status != Status::Draft.as_str())
         .ok_or_else(not_found)?;
     let service = service_of(&mut conn, &row).await?;
-    let result = catalog::result_of(&service)?.ok_or_else(|| {
-        AppError::conflict("no_result_document")
-            .with_detail("Thủ tục này không cấp văn bản kết quả.")
-    })?;
+    let result =
+        catalog::result_of(&service)?.ok_or_else(|| AppError::from(Code::NoResultDocument))?;
     drop(conn);
     let id = Uuid::now_v7();
     let owner = owner_of(&row);
@@ -150,8 +149,7 @@ pub async fn stage(
                 Status::parse(&locked.status),
                 Some(Status::Accepted | Status::Processing)
             ) {
-                return Err(AppError::conflict("not_processing")
-                    .with_detail("Chỉ tải lên văn bản kết quả khi hồ sơ đang được giải quyết."));
+                return Err(AppError::from(Code::NotProcessing));
             }
             let replaced = vault_store::delete_staged(c, dossier).await?;
             vault_store::insert_document(c, &doc).await?;
@@ -215,7 +213,7 @@ pub async fn on_approve(
     let staged = vault_store::staged_for(conn, row.id)
         .await?
         .ok_or_else(|| {
-            AppError::conflict("result_missing").with_detail(format!(
+            AppError::from(Code::ResultMissing).with_detail(format!(
                 "Cần tải lên văn bản kết quả ({}) trước khi phê duyệt.",
                 result.name
             ))

@@ -8,10 +8,11 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
+use crate::error::Code;
 use crate::infra::Core;
 use crate::{
     domain::{staff::StaffRole, staff_event::StaffEvent},
-    error::{AppError, AppResult, ErrorKind},
+    error::{AppError, AppResult},
     identity::{
         staff::StaffSession,
         staff_events::{self, Entry},
@@ -93,19 +94,14 @@ pub fn sees_city(staff: &StaffSession) -> bool {
 pub fn scope(staff: &StaffSession, asked: Option<&str>) -> AppResult<Option<String>> {
     let city = sees_city(staff);
     if !(city || staff.has(StaffRole::AgencyAdmin) || staff.has(StaffRole::Approver)) {
-        return Err(
-            AppError::new(ErrorKind::Forbidden, "role_not_allowed").with_detail(
-                "Chỉ lãnh đạo đơn vị (quản trị đơn vị, cán bộ phê duyệt) xem được báo cáo.",
-            ),
-        );
+        return Err(AppError::from(Code::RoleNotAllowed).with_detail(
+            "Chỉ lãnh đạo đơn vị (quản trị đơn vị, cán bộ phê duyệt) xem được báo cáo.",
+        ));
     }
     match asked {
         Some(a) if city => Ok(Some(a.to_owned())),
         None if city => Ok(None),
-        Some(a) if a != staff.agency_code => {
-            Err(AppError::new(ErrorKind::Forbidden, "agency_not_allowed")
-                .with_detail("Bạn chỉ xem được báo cáo của đơn vị mình."))
-        }
+        Some(a) if a != staff.agency_code => Err(AppError::from(Code::AgencyNotAllowed)),
         _ => Ok(Some(staff.agency_code.clone())),
     }
 }
@@ -154,12 +150,12 @@ async fn known_agency(conn: &mut diesel_async::AsyncPgConnection, code: &str) ->
         .await?
         .map(|a| a.name)
         .ok_or_else(|| {
-            AppError::not_found("agency_not_found").with_detail("Không có đơn vị với mã này.")
+            AppError::from(Code::AgencyNotFound).with_detail("Không có đơn vị với mã này.")
         })
 }
 
 fn year_bounds(year: i32) -> AppResult<(NaiveDate, NaiveDate)> {
-    let bad = || AppError::bad_request("invalid_year").with_detail("Năm không hợp lệ.");
+    let bad = || AppError::from(Code::InvalidYear);
     if !(2000..=2100).contains(&year) {
         return Err(bad());
     }

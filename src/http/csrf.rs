@@ -9,11 +9,8 @@ use actix_web::{
     http::header,
 };
 
-use crate::{
-    crypto::tokens,
-    error::{AppError, ErrorKind},
-    http::AppState,
-};
+use crate::error::Code;
+use crate::{crypto::tokens, error::AppError, http::AppState};
 
 /// The CSRF cookie's name.
 pub const CSRF_COOKIE: &str = "es_csrf";
@@ -40,9 +37,7 @@ pub fn token_for(state: &AppState, req: &HttpRequest) -> (String, Option<Cookie<
 }
 
 fn failed() -> AppError {
-    AppError::new(ErrorKind::Forbidden, "csrf_failed").with_detail(
-        "Phiên làm việc của biểu mẫu đã hết hạn hoặc không hợp lệ. Vui lòng tải lại trang và thử lại.",
-    )
+    AppError::from(Code::CsrfFailed)
 }
 
 /// Checks a submitted form's token against the cookie and the request's origin.

@@ -7,7 +7,8 @@ use actix_web::{
     web,
 };
 
-use crate::error::{AppError, ErrorKind};
+use crate::error::AppError;
+use crate::error::Code;
 
 /// Largest JSON body accepted by the API (files have their own endpoints and limits).
 pub const JSON_LIMIT: usize = 256 * 1024;
@@ -25,8 +26,7 @@ pub fn json_config() -> web::JsonConfig {
 /// Path parameters that do not parse.
 pub fn path_config() -> web::PathConfig {
     web::PathConfig::default().error_handler(|err: PathError, _req| {
-        let problem = AppError::not_found("invalid_path_parameter")
-            .with_detail("Tham số trên đường dẫn không hợp lệ.");
+        let problem = AppError::from(Code::InvalidPathParameter);
         InternalError::from_response(err, problem.error_response()).into()
     })
 }
@@ -34,8 +34,7 @@ pub fn path_config() -> web::PathConfig {
 /// Query strings that do not parse.
 pub fn query_config() -> web::QueryConfig {
     web::QueryConfig::default().error_handler(|err: QueryPayloadError, _req| {
-        let problem =
-            AppError::bad_request("invalid_query").with_detail("Tham số truy vấn không hợp lệ.");
+        let problem = AppError::from(Code::InvalidQuery);
         InternalError::from_response(err, problem.error_response()).into()
     })
 }
@@ -43,28 +42,23 @@ pub fn query_config() -> web::QueryConfig {
 /// The problem for a JSON body that could not be read.
 pub fn json_error(err: &JsonPayloadError) -> AppError {
     match err {
-        JsonPayloadError::ContentType => {
-            AppError::new(ErrorKind::UnsupportedMediaType, "unsupported_media_type")
-                .with_detail("Yêu cầu phải có Content-Type: application/json.")
-        }
+        JsonPayloadError::ContentType => AppError::from(Code::UnsupportedMediaType),
         JsonPayloadError::Overflow { limit }
         | JsonPayloadError::OverflowKnownLength { limit, .. } => {
-            AppError::new(ErrorKind::PayloadTooLarge, "payload_too_large").with_detail(format!(
+            AppError::from(Code::PayloadTooLarge).with_detail(format!(
                 "Nội dung JSON vượt quá giới hạn {} KiB.",
                 limit / 1024
             ))
         }
         JsonPayloadError::Deserialize(e) if e.is_data() => data_error(e),
         JsonPayloadError::Deserialize(e) => {
-            AppError::bad_request("malformed_json").with_detail(format!(
+            AppError::from(Code::MalformedJson).with_detail(format!(
                 "Nội dung JSON không đúng cú pháp (dòng {}, cột {}).",
                 e.line(),
                 e.column()
             ))
         }
-        _ => {
-            AppError::bad_request("unreadable_body").with_detail("Không đọc được nội dung yêu cầu.")
-        }
+        _ => AppError::from(Code::UnreadableBody),
     }
 }
 
@@ -76,7 +70,7 @@ fn data_error(e: &serde_json::Error) -> AppError {
             .and_then(|rest| rest.split('`').next())
             .map(str::to_owned)
     };
-    let base = AppError::new(ErrorKind::Unprocessable, "invalid_json_fields");
+    let base = AppError::from(Code::InvalidJsonFields);
     if let Some(field) = quoted("missing field `") {
         base.with_detail(format!("Thiếu trường bắt buộc “{field}”."))
             .with_field(field, "required", "Trường này là bắt buộc.")
@@ -97,6 +91,7 @@ fn data_error(e: &serde_json::Error) -> AppError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorKind;
     use serde::Deserialize;
 
     #[derive(Debug, Deserialize)]
@@ -116,7 +111,7 @@ mod tests {
     fn syntax_errors_are_400_with_position() {
         let p = problem_for("{\"email\": ");
         assert_eq!(p.kind(), ErrorKind::BadRequest);
-        assert_eq!(p.code(), "malformed_json");
+        assert_eq!(p.code(), crate::error::Code::MalformedJson);
         assert!(p.detail().contains("dòng 1"));
     }
 

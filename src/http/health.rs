@@ -8,12 +8,8 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::{
-    domain::outbox::JobState,
-    error::{AppError, ErrorKind},
-    http::AppState,
-    storage,
-};
+use crate::error::Code;
+use crate::{domain::outbox::JobState, error::AppError, http::AppState, storage};
 
 /// How long a readiness check waits for each dependency.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
@@ -79,8 +75,7 @@ fn token_matches(given: &str, expected: &str) -> bool {
 /// token configured the endpoint does not exist (404).
 fn check_scraper(state: &AppState, req: &HttpRequest) -> Result<(), AppError> {
     let Some(expected) = &state.settings.metrics_token else {
-        return Err(AppError::new(ErrorKind::NotFound, "route_not_found")
-            .with_detail("Đường dẫn không tồn tại."));
+        return Err(AppError::from(Code::RouteNotFound));
     };
     let given = req
         .headers()
@@ -91,11 +86,8 @@ fn check_scraper(state: &AppState, req: &HttpRequest) -> Result<(), AppError> {
     if given.is_some_and(|g| token_matches(g, expected.expose_secret())) {
         Ok(())
     } else {
-        Err(
-            AppError::new(ErrorKind::Unauthorized, "metrics_token_invalid")
-                .with_detail("Cần mã truy cập hợp lệ để đọc số liệu vận hành.")
-                .with_header(header::WWW_AUTHENTICATE, "Bearer realm=\"metrics\""),
-        )
+        Err(AppError::from(Code::MetricsTokenInvalid)
+            .with_header(header::WWW_AUTHENTICATE, "Bearer realm=\"metrics\""))
     }
 }
 

@@ -17,7 +17,8 @@ pub use state::AppState;
 
 use actix_web::web;
 
-use crate::error::{AppError, ErrorKind};
+use crate::error::AppError;
+use crate::error::Code;
 
 /// Registers every route of the application. Routes are registered as
 /// resources, so a known path with another method answers 405, not 404.
@@ -47,6 +48,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// The answer for routes that do not exist.
 pub async fn not_found() -> Result<actix_web::HttpResponse, AppError> {
-    Err(AppError::new(ErrorKind::NotFound, "route_not_found")
-        .with_detail("Đường dẫn không tồn tại."))
+    Err(AppError::from(Code::RouteNotFound))
 }

@@ -9,8 +9,9 @@ use actix_web::{
 };
 use futures_util::future::{LocalBoxFuture, Ready, ready};
 
+use crate::error::Code;
 use crate::{
-    error::{AppError, ErrorKind},
+    error::AppError,
     http::AppState,
     identity::{ClientInfo, sessions::Session},
 };
@@ -105,10 +106,9 @@ impl FromRequest for CurrentSession {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            load(&req).await?.ok_or_else(|| {
-                AppError::new(ErrorKind::Unauthorized, "not_signed_in")
-                    .with_detail("Vui lòng đăng nhập để tiếp tục.")
-            })
+            load(&req)
+                .await?
+                .ok_or_else(|| AppError::from(Code::NotSignedIn))
         })
     }
 }
@@ -187,7 +187,7 @@ impl ApiCaller {
     pub fn require_scope(&self, scope: &str) -> Result<(), AppError> {
         match &self.scopes {
             Some(scopes) if !scopes.iter().any(|s| s == scope) => {
-                Err(AppError::new(ErrorKind::Forbidden, "insufficient_scope")
+                Err(AppError::from(Code::InsufficientScope)
                     .with_detail(format!("Mã truy cập không có phạm vi “{scope}”."))
                     .with_header(
                         actix_web::http::header::WWW_AUTHENTICATE,
@@ -223,9 +223,7 @@ impl FromRequest for ApiCaller {
                     crate::oidc::jwt::verify_api_token(&state.oidc, &token, state.clock.now())
                         .await?;
                 let Some(account) = claims.account_id else {
-                    return Err(AppError::new(ErrorKind::Forbidden, "no_person").with_detail(
-                        "Mã truy cập của hệ thống (client credentials) không đại diện cho công dân nào.",
-                    ));
+                    return Err(AppError::from(Code::NoPerson).with_detail("Mã truy cập của hệ thống (client credentials) không đại diện cho công dân nào."));
                 };
                 return Ok(Self {
                     account_id: account.into(),
@@ -242,8 +240,7 @@ impl FromRequest for ApiCaller {
                 });
             }
             let current = load(&req).await?.ok_or_else(|| {
-                AppError::new(ErrorKind::Unauthorized, "not_signed_in")
-                    .with_detail("Vui lòng đăng nhập để tiếp tục.")
+                AppError::from(Code::NotSignedIn)
                     .with_header(actix_web::http::header::WWW_AUTHENTICATE, "Bearer")
             })?;
             Ok(Self {

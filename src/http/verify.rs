@@ -5,11 +5,12 @@
 use actix_web::{HttpResponse, http::header, web};
 use uuid::Uuid;
 
+use crate::error::Code;
 use crate::{error::AppError, http::AppState, vault::documents};
 
 fn document_id(raw: &str) -> Result<Uuid, AppError> {
     Uuid::parse_str(raw).map_err(|_| {
-        AppError::not_found("document_not_found")
+        AppError::from(Code::DocumentNotFound)
             .with_detail("Không có văn bản nào do Thành phố cấp với mã này.")
     })
 }

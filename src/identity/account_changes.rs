@@ -13,12 +13,13 @@ use chrono::{DateTime, Duration, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use secrecy::SecretString;
 
+use crate::error::Code;
 use crate::identity::Identity;
 use crate::infra::Core;
 use crate::{
     crypto::tokens,
     domain::{AccountId, EmailAddress},
-    error::{AppError, AppResult, ErrorKind},
+    error::{AppError, AppResult},
     identity::{ClientInfo, audit, emails, login, password::Verification, throttle},
     notify::{outbox::Envelope, queue_email},
     storage::{
@@ -57,13 +58,11 @@ impl LockedBy {
 
 /// The 403 answer when a change needs a fresh sign-in or the password.
 pub fn reauthentication_required() -> AppError {
-    AppError::new(ErrorKind::Forbidden, "reauthentication_required").with_detail(
-        "Vì an toàn, vui lòng nhập mật khẩu hiện tại hoặc đăng nhập lại để thay đổi email hoặc số điện thoại.",
-    )
+    AppError::from(Code::ReauthenticationRequired)
 }
 
 fn wrong_password() -> AppError {
-    AppError::new(ErrorKind::Unprocessable, "validation_failed")
+    AppError::from(Code::ValidationFailed)
         .with_detail("Mật khẩu hiện tại không đúng.")
         .with_field(
             "current_password",
@@ -343,8 +342,7 @@ pub async fn reopen_after_reset(
 }
 
 fn invalid_link() -> AppError {
-    AppError::bad_request("invalid_token")
-        .with_detail("Liên kết không hợp lệ, đã được sử dụng hoặc đã hết hạn.")
+    AppError::from(Code::InvalidLink)
 }
 
 /// Follows an undo link: restores the previous email or phone, voids what

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
 use uuid::Uuid;
 
+use crate::error::Code;
 use crate::infra::Core;
 use crate::{
     domain::{
@@ -84,14 +85,13 @@ fn receiver_only(staff: &StaffSession) -> AppResult<()> {
     if staff.has(StaffRole::Receiver) {
         Ok(())
     } else {
-        Err(AppError::new(ErrorKind::Forbidden, "role_required")
+        Err(AppError::from(Code::RoleRequired)
             .with_detail("Chỉ cán bộ tiếp nhận được xác nhận người đại diện doanh nghiệp."))
     }
 }
 
 fn not_found() -> AppError {
-    AppError::not_found("registration_not_found")
-        .with_detail("Không tìm thấy đăng ký doanh nghiệp đang chờ xác nhận tại đơn vị của bạn.")
+    AppError::from(Code::RegistrationNotFound)
 }
 
 /// The registrations waiting for the receiver's desk (naming it, or no desk), oldest first.
@@ -151,7 +151,7 @@ pub async fn decide(
             .ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown business status")))?;
         let next = decision
             .apply(current)
-            .map_err(|e| AppError::conflict(e.code).with_detail(e.message.to_string()))?;
+            .map_err(|_| AppError::from(Code::RegistrationAlreadyDecided))?;
         let decided = Decided {
             status: next,
             at: now,
@@ -160,8 +160,7 @@ pub async fn decide(
             evidence: &evidence,
         };
         if !businesses::decide(c, row.id, &decided).await? {
-            return Err(AppError::conflict("registration_already_decided")
-                .with_detail("Đăng ký doanh nghiệp này đã được xử lý."));
+            return Err(AppError::from(Code::RegistrationAlreadyDecided));
         }
         let event = match next {
             RegistrationStatus::Confirmed => StaffEvent::BusinessConfirmed,

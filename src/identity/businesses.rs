@@ -10,6 +10,7 @@ use diesel_async::AsyncConnection;
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::error::Code;
 use crate::infra::Core;
 use crate::{
     domain::{
@@ -83,9 +84,7 @@ fn text_field(
 
 fn require_level_2(level: u8) -> AppResult<()> {
     if level < 2 {
-        return Err(AppError::new(ErrorKind::Forbidden, "assurance_level_too_low").with_detail(
-            "Cần tài khoản định danh mức độ 2 (đăng nhập bằng VNeID hoặc xác thực tại quầy) để thực hiện thao tác này.",
-        ));
+        return Err(AppError::from(Code::AssuranceLevelTooLow));
     }
     Ok(())
 }
@@ -141,7 +140,7 @@ pub async fn register(
         Some(code) => match catalog_store::agency(&mut conn, code).await? {
             Some(agency) => Some(agency.code),
             None => {
-                return Err(AppError::new(ErrorKind::Unprocessable, "validation_failed")
+                return Err(AppError::from(Code::ValidationFailed)
                     .with_detail("Không tìm thấy đơn vị tiếp nhận.")
                     .with_field(
                         "desk_agency_code",
@@ -167,9 +166,7 @@ pub async fn register(
     };
     conn.transaction::<_, AppError, _>(async |c| {
         if !businesses::insert(c, &row).await? {
-            return Err(AppError::conflict("tax_code_taken").with_detail(
-                "Mã số thuế này đã được đăng ký (đang chờ xác nhận hoặc đã xác nhận). Nếu bạn là người đại diện theo pháp luật, vui lòng mang Giấy chứng nhận đăng ký doanh nghiệp và căn cước đến bộ phận một cửa.",
-            ));
+            return Err(AppError::from(Code::TaxCodeTaken));
         }
         audit::record(
             c,
@@ -195,14 +192,10 @@ async fn represented(
 ) -> AppResult<businesses::BusinessRow> {
     let row = businesses::find(conn, business.as_uuid())
         .await
-        .map_err(|_| {
-            AppError::not_found("business_not_found").with_detail("Không tìm thấy doanh nghiệp.")
-        })?;
+        .map_err(|_| AppError::from(Code::BusinessNotFound))?;
     let confirmed = RegistrationStatus::parse(&row.status).is_some_and(RegistrationStatus::may_act);
     if row.representative_id != account.as_uuid() || !confirmed {
-        return Err(
-            AppError::not_found("business_not_found").with_detail("Không tìm thấy doanh nghiệp.")
-        );
+        return Err(AppError::from(Code::BusinessNotFound));
     }
     Ok(row)
 }
@@ -252,13 +245,13 @@ pub async fn grant(
     client: &ClientInfo,
 ) -> AppResult<AuthorizationView> {
     let national_id = NationalId::parse(national_id).map_err(|e| {
-        AppError::new(ErrorKind::Unprocessable, "validation_failed")
+        AppError::from(Code::ValidationFailed)
             .with_detail(e.message.to_string())
             .with_field("national_id", e.code, e.message)
     })?;
     let now = state.clock.now();
     if valid_until.is_some_and(|until| until <= now) {
-        return Err(AppError::new(ErrorKind::Unprocessable, "validation_failed")
+        return Err(AppError::from(Code::ValidationFailed)
             .with_detail("Thời hạn ủy quyền phải ở tương lai.")
             .with_field(
                 "valid_until",
@@ -275,16 +268,10 @@ pub async fn grant(
             .await?
             .filter(|a| a.status == "active")
         else {
-            return Err(
-                AppError::new(ErrorKind::Unprocessable, "delegate_not_found")
-                    .with_detail("Người được ủy quyền cần có tài khoản Dịch vụ công đã kích hoạt."),
-            );
+            return Err(AppError::from(Code::DelegateNotFound));
         };
         if delegate.id == representative.as_uuid() {
-            return Err(
-                AppError::new(ErrorKind::Unprocessable, "delegate_is_representative")
-                    .with_detail("Người đại diện không cần tự ủy quyền cho mình."),
-            );
+            return Err(AppError::from(Code::DelegateIsRepresentative));
         }
         let row = businesses::AuthorizationRow {
             id: Uuid::now_v7(),
@@ -358,8 +345,7 @@ pub async fn revoke(
     conn.transaction::<_, AppError, _>(async |c| {
         let biz = represented(c, business, representative).await?;
         let Some(revoked) = businesses::revoke(c, biz.id, authorization, now).await? else {
-            return Err(AppError::not_found("authorization_not_found")
-                .with_detail("Không tìm thấy ủy quyền đang có hiệu lực."));
+            return Err(AppError::from(Code::AuthorizationNotFound));
         };
         let delegate = accounts::find(c, revoked.account_id).await?;
         let detail =

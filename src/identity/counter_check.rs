@@ -12,6 +12,7 @@ use chrono::NaiveDate;
 use diesel_async::AsyncConnection;
 use uuid::Uuid;
 
+use crate::error::Code;
 use crate::identity::Identity;
 use crate::infra::Core;
 use crate::{
@@ -92,13 +93,13 @@ fn require_receiver(receiver: &StaffSession) -> AppResult<()> {
     if receiver.has(StaffRole::Receiver) {
         Ok(())
     } else {
-        Err(AppError::new(ErrorKind::Forbidden, "role_required")
+        Err(AppError::from(Code::RoleRequired)
             .with_detail("Chỉ cán bộ tiếp nhận được xác thực danh tính công dân tại quầy."))
     }
 }
 
 fn invalid(field: &str, e: Invalid) -> AppError {
-    AppError::new(ErrorKind::Unprocessable, "validation_failed")
+    AppError::from(Code::ValidationFailed)
         .with_detail(e.message.to_string())
         .with_field(field, e.code, e.message)
 }
@@ -130,8 +131,7 @@ pub async fn look_up(
     parse_evidence(evidence)?;
     let mut conn = state.db.get().await?;
     let Some(row) = accounts::find_by_national_id(&mut conn, national_id.as_str()).await? else {
-        return Err(AppError::not_found("account_not_found")
-            .with_detail("Công dân này chưa có tài khoản Dịch vụ công."));
+        return Err(AppError::from(Code::AccountNotFound));
     };
     staff_events::record(
         &mut conn,
@@ -229,10 +229,8 @@ pub async fn confirm(
     let national_id =
         NationalId::parse(&form.national_id).map_err(|e| invalid("national_id", e))?;
     let evidence = parse_evidence(&form.evidence)?;
-    let expected = Uuid::parse_str(form.account_id.trim()).map_err(|_| {
-        AppError::bad_request("account_not_shown")
-            .with_detail("Vui lòng tra cứu tài khoản và kiểm tra với công dân trước khi xác nhận.")
-    })?;
+    let expected = Uuid::parse_str(form.account_id.trim())
+        .map_err(|_| AppError::from(Code::AccountNotShown))?;
     let now = state.clock.now();
     let recognised = if form.recognised == "yes" {
         Recognised::Yes
@@ -367,7 +365,5 @@ pub async fn confirm(
 }
 
 fn stale() -> AppError {
-    AppError::new(ErrorKind::Conflict, "account_changed").with_detail(
-        "Tài khoản của số định danh này vừa thay đổi. Vui lòng tra cứu và kiểm tra lại với công dân.",
-    )
+    AppError::from(Code::AccountChanged)
 }

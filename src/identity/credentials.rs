@@ -4,11 +4,12 @@
 use diesel_async::AsyncConnection;
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::error::Code;
 use crate::identity::Identity;
 use crate::{
     crypto::tokens,
     domain::{AccountId, EmailAddress, national_id::NationalId, password_policy},
-    error::{AppError, AppResult, ErrorKind},
+    error::{AppError, AppResult},
     identity::{
         ClientInfo,
         account_changes::{self, Change},
@@ -24,7 +25,7 @@ use crate::{
 pub const RESET_TOKEN_TTL: chrono::Duration = chrono::Duration::hours(1);
 
 fn weak_password(invalid: crate::domain::Invalid) -> AppError {
-    AppError::new(ErrorKind::Unprocessable, "validation_failed")
+    AppError::from(Code::ValidationFailed)
         .with_detail(invalid.message.to_string())
         .with_field("new_password", invalid.code, invalid.message)
 }
@@ -111,10 +112,7 @@ pub async fn confirm_reset(
 ) -> AppResult<()> {
     let ip = client.ip.as_deref().unwrap_or("-");
     state.throttle.check(&throttle::TOKEN_IP, ip).await?;
-    let invalid = || {
-        AppError::bad_request("invalid_token")
-            .with_detail("Liên kết không hợp lệ, đã được sử dụng hoặc đã hết hạn.")
-    };
+    let invalid = || AppError::from(Code::InvalidLink);
     if !tokens::well_formed(token) {
         state.throttle.fail(&throttle::TOKEN_IP, ip).await?;
         return Err(invalid());

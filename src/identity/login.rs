@@ -4,11 +4,12 @@
 use diesel_async::AsyncConnection;
 use secrecy::SecretString;
 
+use crate::error::Code;
 use crate::identity::Identity;
 use crate::infra::Core;
 use crate::{
     domain::{AccountId, EmailAddress, assurance::Method, national_id::NationalId},
-    error::{AppError, AppResult, ErrorKind},
+    error::{AppError, AppResult},
     identity::{
         ClientInfo, audit, emails, password::Verification, second_step, sessions::Session, throttle,
     },
@@ -37,8 +38,7 @@ pub enum Next {
 
 /// The one answer for a wrong name or password, whichever it was.
 pub fn invalid_credentials() -> AppError {
-    AppError::new(ErrorKind::Unauthorized, "invalid_credentials")
-        .with_detail("Tên đăng nhập hoặc mật khẩu không đúng.")
+    AppError::from(Code::InvalidCredentials)
 }
 
 /// The counter a sign-in name uses: the account's own when the name designates
@@ -182,11 +182,8 @@ pub async fn sign_in(
 /// Refuses an account that may not sign in (not yet activated, or locked).
 pub fn check_status(account: &AccountRow) -> AppResult<()> {
     match account.status.as_str() {
-        "pending" => Err(AppError::new(ErrorKind::Forbidden, "email_not_verified").with_detail(
-            "Tài khoản chưa được kích hoạt: vui lòng mở liên kết xác minh đã gửi tới email của bạn.",
-        )),
-        "disabled" => Err(AppError::new(ErrorKind::Forbidden, "account_disabled")
-            .with_detail("Tài khoản đã bị khóa. Vui lòng liên hệ bộ phận hỗ trợ.")),
+        "pending" => Err(AppError::from(Code::EmailNotVerified)),
+        "disabled" => Err(AppError::from(Code::AccountDisabled)),
         _ => Ok(()),
     }
 }

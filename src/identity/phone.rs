@@ -7,12 +7,13 @@ use diesel_async::AsyncConnection;
 use rand::Rng;
 use sha2::{Digest, Sha256};
 
+use crate::error::Code;
 use crate::identity::Identity;
 use crate::infra::Core;
 use crate::{
     crypto::tokens,
     domain::{AccountId, PhoneNumber},
-    error::{AppError, AppResult, ErrorKind},
+    error::{AppError, AppResult},
     identity::{
         ClientInfo,
         account_changes::{self, Change},
@@ -97,8 +98,7 @@ pub async fn request_change(
 }
 
 fn invalid_code() -> AppError {
-    AppError::bad_request("invalid_code")
-        .with_detail("Mã xác minh không đúng, đã hết hạn hoặc đã bị hủy. Vui lòng yêu cầu mã mới.")
+    AppError::from(Code::InvalidCode)
 }
 
 /// What checking a code found (committed either way: wrong tries must count).
@@ -150,7 +150,7 @@ pub async fn confirm(
         .await?;
     match checked {
         Checked::Verified => Ok(()),
-        Checked::Wrong => Err(AppError::new(ErrorKind::Unprocessable, "validation_failed")
+        Checked::Wrong => Err(AppError::from(Code::ValidationFailed)
             .with_detail("Mã xác minh không đúng.")
             .with_field("code", "code_wrong", "Mã xác minh không đúng.")),
         Checked::Void => Err(invalid_code()),

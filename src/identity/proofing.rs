@@ -8,13 +8,14 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use uuid::Uuid;
 
+use crate::error::Code;
 use crate::identity::Identity;
 use crate::{
     domain::{
         AccountId, EmailAddress, NationalId, PersonName, Sex,
         proofing::{self, Binding, Holder, HolderStatus, Recognised},
     },
-    error::{AppError, AppResult, ErrorKind},
+    error::{AppError, AppResult},
     identity::{ClientInfo, audit},
     storage::{
         accounts::{self, AccountRow},
@@ -107,8 +108,7 @@ fn holder_of(row: &AccountRow) -> AppResult<Holder> {
 }
 
 fn locked() -> AppError {
-    AppError::new(ErrorKind::Forbidden, "account_disabled")
-        .with_detail("Tài khoản đã bị khóa. Vui lòng liên hệ bộ phận hỗ trợ.")
+    AppError::from(Code::AccountDisabled)
 }
 
 /// The account holding `national_id`, locked for this transaction.
@@ -317,9 +317,7 @@ async fn record_proof(
 }
 
 fn holder_changed() -> AppError {
-    AppError::new(ErrorKind::Conflict, "account_changed").with_detail(
-        "Tài khoản của số định danh này vừa thay đổi. Vui lòng tra cứu và kiểm tra lại với công dân.",
-    )
+    AppError::from(Code::AccountChanged)
 }
 
 /// Ends the sessions opened before a proof that changed the level or the

@@ -14,6 +14,7 @@ use diesel_async::AsyncConnection;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
+use crate::error::Code;
 use crate::identity::Identity;
 use crate::infra::Core;
 use crate::{
@@ -328,8 +329,7 @@ async fn id_taken(
 }
 
 fn invalid_token() -> AppError {
-    AppError::bad_request("invalid_token")
-        .with_detail("Liên kết không hợp lệ, đã được sử dụng hoặc đã hết hạn.")
+    AppError::from(Code::InvalidLink)
 }
 
 /// Redeems a verification token: the email is verified and the account active.
@@ -354,11 +354,17 @@ pub async fn verify_email(
             };
             let account = AccountId::from(redeemed.account_id);
             if !accounts::mark_email_verified(c, redeemed.account_id, &redeemed.email, now).await? {
-                return Err(AppError::conflict("email_unavailable").with_detail(
-                    "Địa chỉ email này không thể dùng cho tài khoản; vui lòng đăng ký bằng địa chỉ khác.",
-                ));
+                return Err(AppError::from(Code::EmailUnavailable));
             }
-            audit::record(c, account, "email_verified", client, serde_json::json!({}), now).await?;
+            audit::record(
+                c,
+                account,
+                "email_verified",
+                client,
+                serde_json::json!({}),
+                now,
+            )
+            .await?;
             Ok(Some(account))
         })
         .await?;

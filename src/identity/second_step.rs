@@ -12,12 +12,13 @@ use chrono::{DateTime, Duration, Utc};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::error::Code;
 use crate::identity::Identity;
 use crate::infra::Core;
 use crate::{
     crypto::tokens,
     domain::{AccountId, assurance::Method},
-    error::{AppError, AppResult, ErrorKind},
+    error::{AppError, AppResult},
     identity::{emails, registration::spend_quota, sessions::Session, throttle},
     notify::{outbox::Envelope, queue_email},
     storage::accounts,
@@ -137,9 +138,7 @@ pub async fn send_code(state: &Identity, account: AccountId, subject: &str) -> A
     let mut conn = state.db.get().await?;
     let row = accounts::find(&mut conn, account.as_uuid()).await?;
     let Some(email) = crate::identity::verified_email(&row) else {
-        return Err(AppError::new(ErrorKind::Conflict, "no_verified_email").with_detail(
-            "Tài khoản chưa có email đã xác minh để nhận mã. Vui lòng dùng passkey, VNeID hoặc đến bộ phận một cửa.",
-        ));
+        return Err(AppError::from(Code::NoVerifiedEmail));
     };
     let code = format!("{:06}", rand::rng().random_range(0..1_000_000));
     let stored = StoredCode {
@@ -177,8 +176,7 @@ pub async fn send_code(state: &Identity, account: AccountId, subject: &str) -> A
 /// bearer callers: sign in again asking for a strong sign-in, at most ten
 /// minutes old).
 pub fn step_up_required() -> AppError {
-    AppError::new(ErrorKind::Unauthorized, "step_up_required")
-        .with_detail("Thao tác này cần xác thực mạnh trong 10 phút gần nhất: passkey, VNeID, hoặc mật khẩu kèm mã xác thực gửi qua email.")
+    AppError::from(Code::StepUpRequired)
         .with_header(
             actix_web::http::header::WWW_AUTHENTICATE,
             format!(
@@ -190,9 +188,7 @@ pub fn step_up_required() -> AppError {
 }
 
 fn wrong_code() -> AppError {
-    AppError::new(ErrorKind::Unauthorized, "code_invalid").with_detail(
-        "Mã xác thực không đúng hoặc đã hết hạn. Vui lòng kiểm tra email hoặc gửi mã mới.",
-    )
+    AppError::from(Code::CodeInvalid)
 }
 
 /// Checks a code for the step of `subject`: right once; wrong tries count

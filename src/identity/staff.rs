@@ -10,6 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::error::Code;
 use crate::identity::Identity;
 use crate::infra::Core;
 use crate::{
@@ -152,13 +153,11 @@ pub async fn create_with_secret(
     let mut conn = state.db.get().await?;
     conn.transaction::<_, AppError, _>(async |c| {
         if !staff::insert(c, &row).await? {
-            return Err(AppError::conflict("username_taken")
-                .with_detail("Tên đăng nhập này đã được dùng.")
-                .with_field(
-                    "username",
-                    "username_taken",
-                    "Tên đăng nhập này đã được dùng.",
-                ));
+            return Err(AppError::from(Code::UsernameTaken).with_field(
+                "username",
+                "username_taken",
+                "Tên đăng nhập này đã được dùng.",
+            ));
         }
         staff::insert_recovery_codes(c, row.id, &hashes).await?;
         Ok(())
@@ -201,7 +200,7 @@ fn open_totp_secret(state: &Core, row: &staff::StaffRow) -> Option<TotpSecret> {
 }
 
 fn invalid_credentials() -> AppError {
-    AppError::new(ErrorKind::Unauthorized, "invalid_credentials")
+    AppError::from(Code::InvalidCredentials)
         .with_detail("Tên đăng nhập, mật khẩu hoặc mã xác thực không đúng.")
 }
 
@@ -418,10 +417,7 @@ async fn start_enrolment(state: &Core, row: &staff::StaffRow) -> AppResult<Strin
 
 async fn load_enrolment(state: &Core, token: &str) -> AppResult<PendingEnrolment> {
     use redis::AsyncCommands;
-    let expired = || {
-        AppError::bad_request("enrolment_expired")
-            .with_detail("Phiên thiết lập xác thực hai lớp đã hết hạn. Vui lòng đăng nhập lại.")
-    };
+    let expired = || AppError::from(Code::EnrolmentExpired);
     if !tokens::well_formed(token) {
         return Err(expired());
     }
@@ -474,8 +470,7 @@ pub async fn finish_enrolment(
         u64::try_from(now.timestamp()).unwrap_or(0),
         None,
     ) else {
-        return Err(AppError::new(ErrorKind::Unprocessable, "validation_failed")
-            .with_detail("Mã xác thực không đúng. Hãy nhập mã 6 chữ số đang hiển thị trong ứng dụng xác thực.")
+        return Err(AppError::from(Code::ValidationFailed).with_detail("Mã xác thực không đúng. Hãy nhập mã 6 chữ số đang hiển thị trong ứng dụng xác thực.")
             .with_field("totp", "totp_invalid", "Mã xác thực không đúng."));
     };
     let sealed = seal_totp_secret(state, pending.staff_id, &secret);
@@ -496,9 +491,7 @@ pub async fn finish_enrolment(
             )
             .await?
             {
-                return Err(AppError::conflict("already_enrolled").with_detail(
-                    "Tài khoản đã thiết lập xác thực hai lớp. Vui lòng đăng nhập lại.",
-                ));
+                return Err(AppError::from(Code::AlreadyEnrolled));
             }
             staff::insert_recovery_codes(c, pending.staff_id, &hashes).await?;
             let row = staff::find(c, pending.staff_id).await?;

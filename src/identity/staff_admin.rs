@@ -8,6 +8,7 @@ use secrecy::SecretString;
 use uuid::Uuid;
 
 use super::staff::NewStaff;
+use crate::error::Code;
 use crate::{
     domain::{
         Invalid,
@@ -57,13 +58,11 @@ pub async fn create_by_agency_admin(
     let mut conn = state.db.get().await?;
     conn.transaction::<_, AppError, _>(async |c| {
         if !staff::insert(c, &row).await? {
-            return Err(AppError::conflict("username_taken")
-                .with_detail("Tên đăng nhập này đã được dùng.")
-                .with_field(
-                    "username",
-                    "username_taken",
-                    "Tên đăng nhập này đã được dùng.",
-                ));
+            return Err(AppError::from(Code::UsernameTaken).with_field(
+                "username",
+                "username_taken",
+                "Tên đăng nhập này đã được dùng.",
+            ));
         }
         staff_events::record(
             c,
@@ -115,14 +114,10 @@ pub async fn change_by_agency_admin(
             StaffChange::Enable => false,
         };
     if self_lockout {
-        return Err(AppError::conflict("own_account")
-            .with_detail("Bạn không thể tự khóa, tự bỏ quyền quản trị hay tự đặt lại xác thực hai lớp của mình; hãy nhờ một quản trị khác của đơn vị."));
+        return Err(AppError::from(Code::OwnAccount));
     }
     let now = state.clock.now();
-    let not_found = || {
-        AppError::not_found("staff_not_found")
-            .with_detail("Không tìm thấy cán bộ này trong đơn vị của bạn.")
-    };
+    let not_found = || AppError::from(Code::StaffNotFound);
     let mut conn = state.db.get().await?;
     conn.transaction::<_, AppError, _>(async |c| {
         let before = staff::find_in_agency(c, &admin.agency_code, target)

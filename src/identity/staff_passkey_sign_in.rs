@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use webauthn_rs::prelude::PublicKeyCredential;
 
+use crate::error::Code;
 use crate::identity::Identity;
 use crate::infra::Core;
 use crate::{
@@ -50,8 +51,7 @@ impl second_step::Pending for PendingStaffSignIn {
 
 /// 400: the pending sign-in is gone (used, expired, or never there).
 pub fn expired() -> AppError {
-    AppError::bad_request("sign_in_expired")
-        .with_detail("Phiên đăng nhập đã hết hạn. Vui lòng đăng nhập lại.")
+    AppError::from(Code::SignInExpired)
 }
 
 /// Opens a pending sign-in for `row`; returns its cookie token.

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::{
     domain::{assurance::RECENT_STRONG, staff::StaffRole, staff_event::StaffEvent},
-    error::{AppError, AppResult, ErrorKind},
+    error::{AppError, AppResult},
     identity::{
         passkeys::{ceremony, clean_name, manage::PasskeyView},
         staff::StaffSession,
@@ -29,25 +29,20 @@ use crate::{
 
 /// 403 for a civil servant who must use a passkey to sign in.
 pub fn totp_refused() -> AppError {
-    AppError::new(ErrorKind::Forbidden, "passkey_sign_in_required").with_detail(
-        "Đơn vị của bạn yêu cầu đăng nhập bằng passkey: mã xác thực không còn được dùng cho tài khoản đã có passkey. Hãy để trống ô mã xác thực và xác thực bằng passkey.",
-    )
+    AppError::from(Code::PasskeySignInRequired)
 }
 
 /// 403 for a session that must register a passkey before anything else.
 pub fn passkey_required() -> AppError {
-    AppError::new(ErrorKind::Forbidden, "passkey_required").with_detail(
-        "Đơn vị của bạn yêu cầu cán bộ đăng nhập bằng passkey. Hãy đăng ký passkey tại /backoffice/passkeys trước.",
-    )
+    AppError::from(Code::PasskeyRequired)
 }
 
 /// 401: adding or removing a passkey needs a sign-in in the last ten minutes.
 pub fn recent_sign_in_required() -> AppError {
-    AppError::new(ErrorKind::Unauthorized, "recent_sign_in_required").with_detail(
-        "Vì an toàn, thêm hoặc gỡ passkey cần đăng nhập trong 10 phút gần nhất. Vui lòng đăng xuất và đăng nhập lại.",
-    )
+    AppError::from(Code::RecentSignInRequired)
 }
 
+use crate::error::Code;
 use crate::identity::Identity;
 use crate::identity::passkeys::manage::not_found;
 use crate::infra::Core;
@@ -160,7 +155,7 @@ pub async fn finish(
             Err(e) => {
                 // Forged or malformed answers count with the address's
                 // failed sign-ins, as on the citizens' side.
-                if e.code() == "passkey_invalid" {
+                if matches!(e.code(), Code::PasskeyInvalid | Code::PasskeyRefused) {
                     state.throttle.fail(&throttle::SIGN_IN_IP, &ip).await?;
                 }
                 return Err(e);
@@ -195,9 +190,7 @@ pub async fn remove(state: &Core, session: &StaffSession, id: Uuid) -> AppResult
     conn.transaction::<_, AppError, _>(async |c| {
         let required = policy::required(c, &session.agency_code).await?;
         if required && store::count(c, owner).await? <= 1 {
-            return Err(AppError::conflict("last_passkey").with_detail(
-                "Đơn vị yêu cầu đăng nhập bằng passkey: hãy thêm passkey khác trước khi gỡ passkey cuối cùng.",
-            ));
+            return Err(AppError::from(Code::LastPasskey));
         }
         let row = store::delete(c, owner, id).await?.ok_or_else(not_found)?;
         staff_events::record(
@@ -241,21 +234,19 @@ pub async fn set_policy(
     required: bool,
 ) -> AppResult<()> {
     if !admin.has(StaffRole::AgencyAdmin) || agency != admin.agency_code {
-        return Err(AppError::new(ErrorKind::Forbidden, "role_required")
+        return Err(AppError::from(Code::RoleRequired)
             .with_detail("Chỉ quản trị của đơn vị được đổi yêu cầu passkey của đơn vị mình."));
     }
     let now = state.clock.now();
     let mut conn = state.db.get().await?;
     if required && store::count(&mut conn, Owner::Staff(admin.staff_id)).await? == 0 {
-        return Err(AppError::conflict("own_passkey_required").with_detail(
-            "Hãy đăng ký passkey cho chính bạn (mục Passkey của tôi) trước khi yêu cầu cán bộ của đơn vị dùng passkey.",
-        ));
+        return Err(AppError::from(Code::OwnPasskeyRequired));
     }
     let changed = conn
         .transaction::<_, AppError, _>(async |c| {
             let before = policy::set_required(c, agency, required)
                 .await?
-                .ok_or_else(|| AppError::not_found("agency_not_found"))?;
+                .ok_or_else(|| AppError::from(Code::AgencyNotFound))?;
             if before == required {
                 return Ok(false);
             }

@@ -7,10 +7,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::error::Code;
 use crate::identity::Identity;
 use crate::{
     domain::{assurance::Method, staff::StaffRole},
-    error::{AppError, AppResult, ErrorKind},
+    error::{AppError, AppResult},
     identity::{ClientInfo, sessions::SessionData},
 };
 
@@ -50,7 +51,7 @@ impl StaffSession {
         if self.has(role) {
             Ok(())
         } else {
-            Err(AppError::new(ErrorKind::Forbidden, "role_required").with_detail(detail))
+            Err(AppError::from(Code::RoleRequired).with_detail(detail))
         }
     }
 

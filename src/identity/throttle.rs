@@ -9,9 +9,10 @@ use std::time::Duration;
 
 use redis::AsyncCommands;
 
+use crate::error::Code;
 use crate::{
     crypto::tokens,
-    error::{AppError, AppResult, ErrorKind},
+    error::{AppError, AppResult},
     kv::Kv,
 };
 
@@ -78,16 +79,16 @@ pub const TOKEN_IP: Rule = Rule {
 
 /// The 429 answer for someone who must wait `wait` seconds.
 pub fn too_many(wait: u64) -> AppError {
-    retry_later("too_many_requests", "Bạn đã gửi quá nhiều yêu cầu", wait)
+    retry_later(Code::TooManyRequests, "Bạn đã gửi quá nhiều yêu cầu", wait)
 }
 
 /// The 429 answer while a sign-in name or address is locked.
 pub fn sign_in_locked(wait: u64) -> AppError {
-    retry_later("sign_in_locked", "Đăng nhập sai quá nhiều lần", wait)
+    retry_later(Code::SignInLocked, "Đăng nhập sai quá nhiều lần", wait)
 }
 
-fn retry_later(code: &'static str, lead: &str, wait: u64) -> AppError {
-    AppError::new(ErrorKind::TooManyRequests, code)
+fn retry_later(code: Code, lead: &str, wait: u64) -> AppError {
+    AppError::from(code)
         .with_detail(format!(
             "{lead}. Vui lòng thử lại sau {} phút.",
             wait.div_ceil(60)

@@ -31,6 +31,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::RwLock;
 use unicode_normalization::UnicodeNormalization;
 
+use crate::error::Code;
 use crate::infra::Core;
 use crate::{
     config::VneidSettings,
@@ -39,7 +40,7 @@ use crate::{
         person_name::PersonName,
         proofing::{Binding, Recognised},
     },
-    error::{AppError, AppResult, ErrorKind},
+    error::{AppError, AppResult},
     identity::{
         ClientInfo, emails,
         proofing::{self, Proof, ProofMethod, ProvenIdentity},
@@ -120,15 +121,11 @@ impl std::fmt::Debug for Vneid {
 }
 
 fn upstream_unavailable(err: impl std::fmt::Display) -> AppError {
-    AppError::unavailable("vneid_unavailable")
-        .with_detail(
-            "Không kết nối được với hệ thống định danh điện tử VNeID; vui lòng thử lại sau.",
-        )
-        .with_source(anyhow::anyhow!("{err}"))
+    AppError::from(Code::VneidUnavailable).with_source(anyhow::anyhow!("{err}"))
 }
 
-fn sign_in_failed(code: &'static str, err: impl std::fmt::Display) -> AppError {
-    AppError::bad_request(code)
+fn sign_in_failed(code: Code, err: impl std::fmt::Display) -> AppError {
+    AppError::from(code)
         .with_detail("Đăng nhập bằng VNeID không thành công. Vui lòng thử lại.")
         .with_source(anyhow::anyhow!("{err}"))
 }
@@ -246,7 +243,7 @@ impl Vneid {
             .await?;
         let pending: PendingSignIn = raw
             .and_then(|r| serde_json::from_str(&r).ok())
-            .ok_or_else(|| sign_in_failed("vneid_invalid_state", "unknown or expired state"))?;
+            .ok_or_else(|| sign_in_failed(Code::VneidInvalidState, "unknown or expired state"))?;
         let client = self.client().await?;
         let response = client
             .exchange_code(AuthorizationCode::new(code.to_owned()))
@@ -254,14 +251,14 @@ impl Vneid {
             .set_pkce_verifier(PkceCodeVerifier::new(pending.pkce_verifier))
             .request_async(&self.http)
             .await
-            .map_err(|e| sign_in_failed("vneid_token_exchange_failed", e))?;
+            .map_err(|e| sign_in_failed(Code::VneidTokenExchangeFailed, e))?;
         let id_token = response.id_token().ok_or_else(|| {
-            sign_in_failed("vneid_no_id_token", "no ID token in the token response")
+            sign_in_failed(Code::VneidNoIdToken, "no ID token in the token response")
         })?;
         let verifier = client.id_token_verifier();
         let claims = id_token
             .claims(&verifier, &Nonce::new(pending.nonce))
-            .map_err(|e| sign_in_failed("vneid_invalid_id_token", e))?;
+            .map_err(|e| sign_in_failed(Code::VneidInvalidIdToken, e))?;
         let extra = &claims.additional_claims().claims;
         let standard = |name: &str| -> Option<String> {
             match name {
@@ -349,7 +346,7 @@ impl VerifiedIdentity {
     ) -> AppResult<Self> {
         let missing = |what: &str| {
             sign_in_failed(
-                "vneid_missing_claim",
+                Code::VneidMissingClaim,
                 format!("claim {what} missing or invalid"),
             )
         };
@@ -364,7 +361,7 @@ impl VerifiedIdentity {
             Sex::parse(gender.as_deref().unwrap_or_default()).map_err(|_| missing("gender"))?;
         national_id
             .check_birth(date_of_birth, sex)
-            .map_err(|e| sign_in_failed("vneid_inconsistent_claims", e))?;
+            .map_err(|e| sign_in_failed(Code::VneidInconsistentClaims, e))?;
         Ok(Self {
             issuer: issuer.to_owned(),
             subject: subject.to_owned(),
@@ -413,9 +410,7 @@ pub async fn account_for(
                 && let Some(holder) = proofing::holder(c, &identity.national_id).await?
                 && linked != holder.id
             {
-                return Err(AppError::new(ErrorKind::Conflict, "vneid_identity_conflict").with_detail(
-                    "Tài khoản VNeID này đã liên kết với một tài khoản khác. Vui lòng liên hệ bộ phận hỗ trợ.",
-                ));
+                return Err(AppError::from(Code::VneidIdentityConflict));
             }
             let bound = proofing::bind(c, &proof, client, now).await?;
             let id = bound.account.id;
@@ -428,9 +423,15 @@ pub async fn account_for(
                 queue_email(
                     c,
                     now,
-                    &Envelope { to: old, account_id: None, mail_domain: &domain },
+                    &Envelope {
+                        to: old,
+                        account_id: None,
+                        mail_domain: &domain,
+                    },
                     &emails::IdentityReclaimed {
-                        national_id_tail: crate::domain::proofing::mask_national_id(identity.national_id.as_str()),
+                        national_id_tail: crate::domain::proofing::mask_national_id(
+                            identity.national_id.as_str(),
+                        ),
                         method: method.into(),
                         at: emails::vietnam_time(now),
                     },
@@ -443,7 +444,11 @@ pub async fn account_for(
                 queue_email(
                     c,
                     now,
-                    &Envelope { to: &email, account_id: Some(id), mail_domain: &domain },
+                    &Envelope {
+                        to: &email,
+                        account_id: Some(id),
+                        mail_domain: &domain,
+                    },
                     &emails::LevelRaised {
                         full_name: identity.full_name.as_str().to_owned(),
                         method: method.into(),

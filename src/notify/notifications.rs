@@ -5,6 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::error::Code;
 use crate::infra::Core;
 use crate::{
     domain::AccountId,
@@ -41,17 +42,14 @@ pub async fn list(
     limit: i64,
 ) -> AppResult<Vec<Notification>> {
     if !(1..=100).contains(&limit) {
-        return Err(AppError::bad_request("invalid_page").with_detail("limit từ 1 đến 100."));
+        return Err(AppError::from(Code::InvalidPage));
     }
     let mut conn = state.db.get().await?;
     let cursor = match before {
         Some(id) => Some(
             emails::position(&mut conn, account.as_uuid(), id)
                 .await?
-                .ok_or_else(|| {
-                    AppError::bad_request("invalid_cursor")
-                        .with_detail("Vị trí trang không hợp lệ.")
-                })?,
+                .ok_or_else(|| AppError::from(Code::InvalidCursor))?,
         ),
         None => None,
     };

@@ -3,12 +3,13 @@
 //! are high-entropy) or public (the mobile app, PKCE only), pairwise or
 //! public subject identifiers.
 
+use crate::error::Code;
 use crate::infra::Core;
 use crate::oidc::Provider;
 use crate::{
     crypto::tokens,
     domain::oauth::{AuthMethod, registration},
-    error::{AppError, AppResult, ErrorKind, FieldErrors},
+    error::{AppError, AppResult, FieldErrors},
     storage::oidc::{self as store, ClientRow},
 };
 
@@ -65,8 +66,7 @@ pub async fn register(state: &Core, new: NewClient) -> AppResult<Registered> {
     };
     let mut conn = state.db.get().await?;
     if !store::insert_client(&mut conn, &row).await? {
-        return Err(AppError::new(ErrorKind::Conflict, "client_id_taken")
-            .with_detail("client_id này đã được đăng ký."));
+        return Err(AppError::from(Code::ClientIdTaken));
     }
     Ok(Registered {
         client: row,
@@ -88,8 +88,7 @@ pub async fn delete(state: &Provider, client_id: &str) -> AppResult<()> {
     if deleted {
         Ok(())
     } else {
-        Err(AppError::not_found("client_not_found")
-            .with_detail("Không có client với client_id này."))
+        Err(AppError::from(Code::ClientNotFound))
     }
 }
 

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::error::Code;
 use crate::infra::Core;
 use crate::{
     domain::AccountId,
@@ -47,8 +48,7 @@ pub async fn revoke(
     // The app's refresh tokens end with the consent.
     store::revoke_grant(&mut conn, account.as_uuid(), client_id, state.clock.now()).await?;
     if !store::revoke_consent(&mut conn, account.as_uuid(), client_id).await? {
-        return Err(AppError::not_found("connected_app_not_found")
-            .with_detail("Không có ứng dụng kết nối này."));
+        return Err(AppError::from(Code::ConnectedAppNotFound));
     }
     audit::record(
         &mut conn,

@@ -107,10 +107,7 @@ mod tests {
 
     #[test]
     fn an_unavailable_store_is_temporarily_unavailable() {
-        let err = OAuthError::from(AppError::new(
-            crate::error::ErrorKind::Unavailable,
-            "db_down",
-        ));
+        let err = OAuthError::from(AppError::from(crate::error::Code::DatabaseUnavailable));
         assert_eq!((err.status, err.error), (503, "temporarily_unavailable"));
     }
 }

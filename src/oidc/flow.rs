@@ -13,11 +13,12 @@ use url::Url;
 
 pub use crate::oidc::request::{AuthorizeRequest, Checked, Rejection, check_request, page_lang};
 
+use crate::error::Code;
 use crate::infra::Core;
 use crate::oidc::Provider;
 use crate::{
     crypto::tokens,
-    error::{AppError, AppResult, ErrorKind},
+    error::{AppError, AppResult},
     identity::sessions::Session,
     oidc::{
         clients,
@@ -139,8 +140,8 @@ fn error_redirect(
     Outcome::Redirect(redirect_with(uri, &params))
 }
 
-fn page_error(code: &'static str, detail: &str) -> Outcome {
-    Outcome::ErrorPage(AppError::new(ErrorKind::BadRequest, code).with_detail(detail.to_owned()))
+fn page_error(code: Code, detail: &str) -> Outcome {
+    Outcome::ErrorPage(AppError::from(code).with_detail(detail.to_owned()))
 }
 
 /// Removes what a fresh sign-in satisfies: `prompt=login` and `max_age`.
@@ -175,13 +176,13 @@ async fn resolve(
 ) -> AppResult<Result<(ClientRow, AuthorizeRequest, bool), Outcome>> {
     let Some(client_id) = req.client_id.as_deref() else {
         return Ok(Err(page_error(
-            "invalid_client",
+            Code::InvalidClient,
             "Thiếu client_id: ứng dụng không xác định.",
         )));
     };
     let Some(client) = clients::find(state, client_id).await? else {
         return Ok(Err(page_error(
-            "invalid_client",
+            Code::InvalidClient,
             "Ứng dụng yêu cầu đăng nhập chưa được đăng ký với hệ thống.",
         )));
     };
@@ -191,7 +192,7 @@ async fn resolve(
     Ok(match par::resolve(state, &client, uri).await? {
         Some(pushed) => Ok((client, pushed, true)),
         None => Err(page_error(
-            "invalid_request_uri",
+            Code::InvalidRequestUriPage,
             "Yêu cầu đăng nhập đã hết hạn hoặc không hợp lệ. Vui lòng quay lại ứng dụng và thử lại.",
         )),
     })
@@ -464,15 +465,10 @@ pub async fn answer_consent(
     let pending: PendingConsent = raw
         .and_then(|r| serde_json::from_str(&r).ok())
         .filter(|p: &PendingConsent| p.account_id == session.account_id.as_uuid())
-        .ok_or_else(|| {
-            AppError::bad_request("consent_expired")
-                .with_detail("Yêu cầu cấp quyền đã hết hạn. Vui lòng quay lại ứng dụng và thử lại.")
-        })?;
+        .ok_or_else(|| AppError::from(Code::ConsentExpired))?;
     let client = clients::find(state, &pending.client_id)
         .await?
-        .ok_or_else(|| {
-            AppError::bad_request("invalid_client").with_detail("Ứng dụng không còn được đăng ký.")
-        })?;
+        .ok_or_else(|| AppError::from(Code::InvalidClient))?;
     let redirect_uri = pending.request.redirect_uri.clone().unwrap_or_default();
     if !allow {
         return Ok(error_redirect(

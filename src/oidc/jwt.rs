@@ -7,10 +7,11 @@ use jsonwebtoken::{Algorithm, Header, Validation};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::error::Code;
 use crate::infra::Core;
 use crate::oidc::Provider;
 use crate::{
-    error::{AppError, AppResult, ErrorKind},
+    error::{AppError, AppResult},
     oidc::keys::{self, Alg},
 };
 
@@ -177,12 +178,10 @@ pub async fn sign<T: Serialize>(
 }
 
 fn invalid_token(description: &str) -> AppError {
-    AppError::new(ErrorKind::Unauthorized, "invalid_token")
-        .with_detail("Mã truy cập không hợp lệ hoặc đã hết hạn.")
-        .with_header(
-            actix_web::http::header::WWW_AUTHENTICATE,
-            format!("Bearer error=\"invalid_token\", error_description=\"{description}\""),
-        )
+    AppError::from(Code::InvalidAccessToken).with_header(
+        actix_web::http::header::WWW_AUTHENTICATE,
+        format!("Bearer error=\"invalid_token\", error_description=\"{description}\""),
+    )
 }
 
 /// Verifies one of our access tokens at `now`.

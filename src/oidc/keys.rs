@@ -11,6 +11,7 @@ use jsonwebtoken::EncodingKey;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use crate::error::Code;
 use crate::infra::Core;
 use crate::oidc::Provider;
 use crate::{
@@ -270,11 +271,7 @@ pub async fn signer(state: &Provider, alg: Alg) -> AppResult<(String, EncodingKe
     let mut conn = state.db.get().await?;
     let row = store::signing_key(&mut conn, alg.as_str(), now)
         .await?
-        .ok_or_else(|| {
-            AppError::unavailable("no_signing_key").with_detail(
-                "Hệ thống chưa có khóa ký; quản trị viên cần chạy eservices admin keys rotate.",
-            )
-        })?;
+        .ok_or_else(|| AppError::from(Code::NoSigningKey))?;
     let pem = state
         .settings
         .keyring

@@ -7,6 +7,7 @@ use jsonwebtoken::Validation;
 use redis::AsyncCommands;
 use serde::{Deserialize, Serialize};
 
+use crate::error::Code;
 use crate::infra::Core;
 use crate::oidc::Provider;
 use crate::{
@@ -38,7 +39,7 @@ pub struct PendingLogout {
 }
 
 fn bad(detail: &str) -> AppError {
-    AppError::bad_request("invalid_logout_request").with_detail(detail.to_owned())
+    AppError::from(Code::InvalidLogoutRequest).with_detail(detail.to_owned())
 }
 
 /// The client an ID token was issued to, if it is one of ours (signature checked; expiry not).

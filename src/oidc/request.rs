@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::Code;
 use crate::storage::oidc::ClientRow;
 
 /// The query of `GET /oauth2/authorize`.
@@ -62,7 +63,7 @@ pub fn page_lang(req: &AuthorizeRequest) -> Option<&'static str> {
 #[derive(Debug)]
 pub enum Rejection {
     /// The client or its redirect URI is not trusted: say so, never redirect.
-    Untrusted(&'static str, &'static str),
+    Untrusted(Code, &'static str),
     /// An error for the client, at its (checked) redirect URI.
     ToClient(&'static str, String),
 }
@@ -122,7 +123,7 @@ pub fn check_request(client: &ClientRow, req: &AuthorizeRequest) -> Result<Check
         .filter(|u| client.redirect_uris.iter().any(|r| r == u))
     else {
         return Err(Rejection::Untrusted(
-            "invalid_redirect_uri",
+            Code::InvalidRedirectUriPage,
             "Địa chỉ chuyển hướng không khớp với địa chỉ đã đăng ký của ứng dụng.",
         ));
     };

@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::error::Code;
 use crate::oidc::Provider;
 use crate::{
     error::AppResult,
@@ -102,10 +103,7 @@ impl Disclosure {
 /// The claims the access token's scopes allow.
 pub async fn claims(state: &Provider, token: &AccessClaims) -> AppResult<Value> {
     let Some(account_id) = token.account_id else {
-        return Err(
-            crate::error::AppError::new(crate::error::ErrorKind::Forbidden, "no_person")
-                .with_detail("Mã truy cập này không đại diện cho công dân nào."),
-        );
+        return Err(crate::error::AppError::from(Code::NoPerson));
     };
     let mut conn = state.db.get().await?;
     let account = accounts::find(&mut conn, account_id).await?;

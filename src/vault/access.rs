@@ -8,6 +8,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::error::Code;
 use crate::infra::Core;
 use crate::{
     domain::vault::Owner,
@@ -141,7 +142,7 @@ pub async fn list(
     limit: i64,
 ) -> AppResult<Vec<AccessView>> {
     if !(1..=100).contains(&limit) {
-        return Err(AppError::bad_request("invalid_page").with_detail("limit từ 1 đến 100."));
+        return Err(AppError::from(Code::InvalidPage));
     }
     let mut conn = state.db.get().await?;
     let rows = store::access_log(&mut conn, owner, before, limit).await?;

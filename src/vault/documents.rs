@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use super::{document_context, object_path, owner_bound, signing};
 use crate::crypto::keyring::DataKey;
+use crate::error::Code;
 use crate::infra::Core;
 use crate::{
     domain::{
@@ -102,9 +103,7 @@ pub async fn put(
             PutPayload::from(key.encrypt_bound(bytes, &owner_bound(&context, account, business))),
         )
         .await
-        .map_err(|e| {
-            AppError::unavailable("file_store_unavailable").with_source(anyhow::anyhow!(e))
-        })?;
+        .map_err(|e| AppError::from(Code::FileStoreUnavailable).with_source(anyhow::anyhow!(e)))?;
     Ok((sealed, digest))
 }
 
@@ -115,7 +114,7 @@ pub async fn remove(state: &Core, id: Uuid) {
 
 fn tampered(id: Uuid, why: &str) -> AppError {
     tracing::error!(document = %id, why, "a vault document failed its integrity check");
-    AppError::conflict("vault_integrity_failed")
+    AppError::from(Code::VaultIntegrityFailed)
         .with_detail("Tài liệu lưu trữ không còn nguyên vẹn; bộ phận kỹ thuật đã được báo.")
 }
 
@@ -125,14 +124,10 @@ pub async fn bytes(state: &Core, row: &DocumentRow) -> AppResult<Bytes> {
         .files
         .get(&object_path(row.id))
         .await
-        .map_err(|e| {
-            AppError::unavailable("file_store_unavailable").with_source(anyhow::anyhow!(e))
-        })?
+        .map_err(|e| AppError::from(Code::FileStoreUnavailable).with_source(anyhow::anyhow!(e)))?
         .bytes()
         .await
-        .map_err(|e| {
-            AppError::unavailable("file_store_unavailable").with_source(anyhow::anyhow!(e))
-        })?;
+        .map_err(|e| AppError::from(Code::FileStoreUnavailable).with_source(anyhow::anyhow!(e)))?;
     let context = document_context(row.id);
     let key = DataKey::open(&state.settings.keyring, &row.data_key, &context)
         .map_err(|_| tampered(row.id, "data key"))?;
@@ -209,8 +204,7 @@ pub async fn download(
     account: AccountId,
     id: Uuid,
 ) -> AppResult<(DocumentRow, Bytes)> {
-    let not_found =
-        || AppError::not_found("document_not_found").with_detail("Không tìm thấy tài liệu.");
+    let not_found = || AppError::from(Code::DocumentNotFound);
     let now = state.clock.now();
     let mut conn = state.db.get().await?;
     let row = store::document(&mut conn, id)
@@ -272,7 +266,7 @@ pub struct Verification {
 /// Checks a document's signature (and, with `copy`, a copy of its file).
 pub async fn verify(state: &Core, id: Uuid, copy: Option<&[u8]>) -> AppResult<Verification> {
     let not_found = || {
-        AppError::not_found("document_not_found")
+        AppError::from(Code::DocumentNotFound)
             .with_detail("Không có văn bản nào do Thành phố cấp với mã này.")
     };
     let mut conn = state.db.get().await?;

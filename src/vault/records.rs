@@ -13,13 +13,14 @@ use uuid::Uuid;
 
 use super::{owner_bound, record_context};
 use crate::crypto::keyring::DataKey;
+use crate::error::Code;
 use crate::infra::Core;
 use crate::{
     domain::{
         AccountId, BusinessId,
         vault::{Candidate, Owner, Provenance},
     },
-    error::{AppError, AppResult, ErrorKind},
+    error::{AppError, AppResult},
     storage::{
         accounts, businesses,
         vault::{self as store, RecordRow},
@@ -85,8 +86,7 @@ fn open(state: &Core, row: &RecordRow) -> AppResult<Candidate> {
         .and_then(|k| k.decrypt_versioned(&row.payload, &bound, &context))
         .map_err(|e| {
             tracing::error!(record = %row.id, error = %e, "a vault record does not open");
-            AppError::conflict("vault_integrity_failed")
-                .with_detail("Dữ liệu lưu trữ không còn nguyên vẹn; bộ phận kỹ thuật đã được báo.")
+            AppError::from(Code::VaultIntegrityFailed)
         })?;
     let data: Map<String, Value> = serde_json::from_slice(&plain).map_err(AppError::internal)?;
     Ok(Candidate {
@@ -348,13 +348,10 @@ pub async fn list(state: &Core, owner: Owner) -> AppResult<Vec<RecordView>> {
 
 /// Deletes one of the account's self-declared records.
 pub async fn delete(state: &Core, account: AccountId, id: &str) -> AppResult<()> {
-    let not_found =
-        || AppError::not_found("record_not_found").with_detail("Không tìm thấy dữ liệu này.");
+    let not_found = || AppError::from(Code::RecordNotFound);
     let Ok(id) = Uuid::parse_str(id) else {
         return Err(if id.starts_with("account:") {
-            AppError::new(ErrorKind::Conflict, "record_not_deletable").with_detail(
-                "Dữ liệu này do cơ quan nhà nước xác thực hoặc thuộc tài khoản; không xóa được.",
-            )
+            AppError::from(Code::RecordNotDeletable)
         } else {
             not_found()
         });
@@ -371,7 +368,7 @@ pub async fn delete(state: &Core, account: AccountId, id: &str) -> AppResult<()>
             })
             .ok_or_else(not_found)?;
         if row.provenance != Provenance::SelfDeclared.as_str() {
-            return Err(AppError::conflict("record_not_deletable").with_detail(
+            return Err(AppError::from(Code::RecordNotDeletable).with_detail(
                 "Chỉ xóa được dữ liệu tự khai; dữ liệu do cơ quan nhà nước xác thực được giữ lại.",
             ));
         }

@@ -533,7 +533,7 @@ async fn private_key_jwt_clients_authenticate_with_signed_assertions_once() {
     )
     .await
     .expect_err("private key refused");
-    assert_eq!(err.code(), "validation_failed");
+    assert_eq!(err.code().as_str(), "validation_failed");
 }
 
 fn claims_of(jwt: &str) -> Value {

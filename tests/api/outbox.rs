@@ -129,7 +129,7 @@ async fn an_email_queued_in_a_rolled_back_transaction_is_never_sent() {
                 &email,
             )
             .await?;
-            Err(AppError::conflict("state_changed_meanwhile"))
+            Err(AppError::from(eservices::error::Code::Conflict))
         })
         .await;
     assert!(result.is_err());

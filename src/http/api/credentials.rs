@@ -7,6 +7,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::error::Code;
 use crate::{
     error::AppError,
     http::AppState,
@@ -151,7 +152,7 @@ pub async fn change_email(
 ) -> Result<HttpResponse, AppError> {
     csrf::check_origin(&state, &req)?;
     let email = crate::domain::EmailAddress::parse(&body.email).map_err(|e| {
-        AppError::new(crate::error::ErrorKind::Unprocessable, "validation_failed")
+        AppError::from(Code::ValidationFailed)
             .with_detail(e.to_string())
             .with_field("email", "email_format", e.to_string())
     })?;
@@ -202,7 +203,7 @@ pub async fn change_phone(
 ) -> Result<HttpResponse, AppError> {
     csrf::check_origin(&state, &req)?;
     let phone = crate::domain::PhoneNumber::parse(&body.phone).map_err(|e| {
-        AppError::new(crate::error::ErrorKind::Unprocessable, "validation_failed")
+        AppError::from(Code::ValidationFailed)
             .with_detail(e.message.to_string())
             .with_field("phone", e.code, e.message)
     })?;

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
+use crate::error::Code;
 use crate::{
     domain::dossier::Action,
     dossiers::{self, By, NewDraft},
@@ -25,10 +26,7 @@ pub fn if_match(req: &HttpRequest) -> Result<Option<i32>, AppError> {
         .map(|v| v.trim().trim_start_matches("W/").trim_matches('"'))
         .and_then(|v| v.parse::<i32>().ok())
         .map(Some)
-        .ok_or_else(|| {
-            AppError::bad_request("invalid_if_match")
-                .with_detail("If-Match phải là phiên bản (ETag) của hồ sơ.")
-        })
+        .ok_or_else(|| AppError::from(Code::InvalidIfMatch))
 }
 
 /// The `Idempotency-Key` header.

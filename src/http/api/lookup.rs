@@ -6,6 +6,7 @@ use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::error::Code;
 use crate::{
     dossiers, error::AppError, http::AppState, http::session::ApiCaller, identity::ClientInfo,
     notify::notifications,
@@ -31,10 +32,10 @@ pub async fn lookup(
     path: web::Path<String>,
     query: web::Query<LookupQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let national_id = query.national_id.as_deref().ok_or_else(|| {
-        AppError::bad_request("national_id_required")
-            .with_detail("Cần số định danh cá nhân của người nộp hồ sơ.")
-    })?;
+    let national_id = query
+        .national_id
+        .as_deref()
+        .ok_or_else(|| AppError::from(Code::NationalIdRequired))?;
     let ip = client.ip.clone().unwrap_or_else(|| "-".into());
     let view = dossiers::lookup(&state.identity, &path, national_id, &ip).await?;
     Ok(HttpResponse::Ok()

@@ -4,6 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::error::Code;
 use crate::{
     error::AppError,
     http::AppState,
@@ -81,7 +82,7 @@ pub async fn revoke_session(
         crate::identity::session_end::sessions_ended(&state, &[ended]).await?;
         Ok(HttpResponse::NoContent().finish())
     } else {
-        Err(AppError::not_found("session_not_found").with_detail("Không tìm thấy phiên đăng nhập."))
+        Err(AppError::from(Code::SessionNotFound))
     }
 }
 

@@ -4,9 +4,10 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::error::Code;
 use crate::{
     domain::EmailAddress,
-    error::{AppError, ErrorKind},
+    error::AppError,
     http::AppState,
     identity::{ClientInfo, registration},
 };
@@ -81,7 +82,7 @@ pub async fn resend_verification(
     body: web::Json<EmailBody>,
 ) -> Result<HttpResponse, AppError> {
     let email = EmailAddress::parse(&body.email).map_err(|e| {
-        AppError::new(ErrorKind::Unprocessable, "validation_failed")
+        AppError::from(Code::ValidationFailed)
             .with_detail(e.to_string())
             .with_field("email", "email_format", e.to_string())
     })?;

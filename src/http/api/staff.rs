@@ -9,10 +9,11 @@ use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::error::Code;
 use crate::{
     domain::dossier::Action,
     dossiers::{self, By},
-    error::{AppError, ErrorKind},
+    error::AppError,
     http::AppState,
     http::api::dossiers::{dossier_id, file_id, if_match, with_etag},
     identity::{
@@ -34,8 +35,7 @@ impl FromRequest for StaffCaller {
         let req = req.clone();
         Box::pin(async move {
             let unauthorized = || {
-                AppError::new(ErrorKind::Unauthorized, "staff_token_required")
-                    .with_detail("Cần mã truy cập của cán bộ (Bearer).")
+                AppError::from(Code::StaffTokenRequired)
                     .with_header(header::WWW_AUTHENTICATE, "Bearer realm=\"staff\"")
             };
             let token = req
@@ -105,15 +105,9 @@ pub async fn token(
                 "token_type": "Bearer",
                 "expires_in": IDLE_TIMEOUT.as_secs(),
             }))),
-        (_, SignInOutcome::PasskeyStep(_)) => Err(AppError::new(
-            ErrorKind::Forbidden,
-            "passkey_sign_in_required",
-        )
-        .with_detail("Tài khoản này đăng nhập bằng passkey tại /backoffice/login.")),
-        (_, SignInOutcome::EnrolmentRequired(_)) => {
-            Err(AppError::new(ErrorKind::Forbidden, "enrolment_required")
-                .with_detail("Cần thiết lập xác thực hai lớp tại /backoffice/login trước."))
-        }
+        (_, SignInOutcome::PasskeyStep(_)) => Err(AppError::from(Code::PasskeySignInRequired)
+            .with_detail("Tài khoản này đăng nhập bằng passkey tại /backoffice/login.")),
+        (_, SignInOutcome::EnrolmentRequired(_)) => Err(AppError::from(Code::EnrolmentRequired)),
     }
 }
 
@@ -202,9 +196,7 @@ pub async fn act(
     let (id, action) = path.into_inner();
     let action = Action::parse(&action)
         .filter(|a| matches!(a.actor(), crate::domain::dossier::Actor::Staff(_)))
-        .ok_or_else(|| {
-            AppError::not_found("unknown_action").with_detail("Không có thao tác này trên hồ sơ.")
-        })?;
+        .ok_or_else(|| AppError::from(Code::UnknownAction))?;
     let (status, value) = dossiers::act(
         &state,
         By::Staff(&caller.0),
@@ -255,9 +247,7 @@ pub async fn approve_apology(
     path: web::Path<String>,
     body: web::Json<ApproveApology>,
 ) -> Result<HttpResponse, AppError> {
-    let id = Uuid::parse_str(&path).map_err(|_| {
-        AppError::not_found("apology_not_found").with_detail("Không tìm thấy thư xin lỗi.")
-    })?;
+    let id = Uuid::parse_str(&path).map_err(|_| AppError::from(Code::ApologyNotFound))?;
     let view = crate::dossiers::overdue::approve(&state, &caller.0, id, body.new_due, &body.reason)
         .await?;
     Ok(HttpResponse::Ok().json(view))
@@ -344,9 +334,8 @@ pub async fn vault_document(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
     let (id, document) = path.into_inner();
-    let document = Uuid::parse_str(&document).map_err(|_| {
-        AppError::not_found("document_not_found").with_detail("Không tìm thấy tài liệu.")
-    })?;
+    let document =
+        Uuid::parse_str(&document).map_err(|_| AppError::from(Code::DocumentNotFound))?;
     let (row, bytes) =
         crate::dossiers::results::staff_read(&state, &caller.0, dossier_id(&id)?, document).await?;
     Ok(crate::http::api::dossiers::bytes_response(

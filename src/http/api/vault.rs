@@ -7,6 +7,7 @@ use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::error::Code;
 use crate::{
     domain::{BusinessId, TaxCode, vault::Owner},
     error::AppError,
@@ -32,7 +33,7 @@ async fn owner(
         return Ok(Owner::Account(caller.account_id));
     };
     let not_acting = || {
-        AppError::not_found("business_not_found")
+        AppError::from(Code::BusinessNotFound)
             .with_detail("Bạn không đại diện hoặc không được ủy quyền cho doanh nghiệp này.")
     };
     let tax = TaxCode::parse(raw).map_err(|_| not_acting())?;
@@ -113,9 +114,7 @@ pub async fn download(
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     caller.require_scope("vault")?;
-    let id = Uuid::parse_str(&path).map_err(|_| {
-        AppError::not_found("document_not_found").with_detail("Không tìm thấy tài liệu.")
-    })?;
+    let id = Uuid::parse_str(&path).map_err(|_| AppError::from(Code::DocumentNotFound))?;
     let (row, bytes) = documents::download(&state, caller.account_id, id).await?;
     Ok(bytes_response(&row.file_name, &row.content_type, bytes))
 }

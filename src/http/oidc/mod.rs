@@ -10,8 +10,9 @@ use serde_json::json;
 
 mod consent_page;
 
+use crate::error::Code;
 use crate::{
-    error::{AppError, ErrorKind},
+    error::AppError,
     http::AppState,
     http::{
         csrf,
@@ -187,7 +188,7 @@ pub async fn consent(
 ) -> PageResult {
     csrf::verify(&state, &req, &form.csrf_token)?;
     let Some(current) = session.0 else {
-        return Err(AppError::new(ErrorKind::Unauthorized, "not_signed_in")
+        return Err(AppError::from(Code::NotSignedIn)
             .with_detail("Phiên đăng nhập đã hết hạn. Vui lòng quay lại ứng dụng và thử lại.")
             .into());
     };
@@ -195,9 +196,7 @@ pub async fn consent(
         "allow" => true,
         "deny" => false,
         _ => {
-            return Err(AppError::bad_request("invalid_decision")
-                .with_detail("Lựa chọn không hợp lệ.")
-                .into());
+            return Err(AppError::from(Code::InvalidDecision).into());
         }
     };
     let outcome =
@@ -323,10 +322,7 @@ pub async fn end_session_confirm(
     csrf::verify(&state, &req, &form.csrf_token)?;
     let pending = crate::oidc::logout::take(&state, &form.logout_id)
         .await?
-        .ok_or_else(|| {
-            AppError::bad_request("logout_expired")
-                .with_detail("Yêu cầu đăng xuất đã hết hạn. Vui lòng thử lại từ ứng dụng.")
-        })?;
+        .ok_or_else(|| AppError::from(Code::LogoutExpired))?;
     let mut response = if form.decision == "logout" {
         if let Some(current) = &session.0 {
             if let Some(ended) = state.identity.sessions.revoke(&current.token).await? {
@@ -476,7 +472,7 @@ pub async fn userinfo(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .ok_or_else(|| {
-            AppError::new(ErrorKind::Unauthorized, "invalid_token")
+            AppError::from(Code::InvalidAccessToken)
                 .with_detail("Cần mã truy cập (Bearer).")
                 .with_header(header::WWW_AUTHENTICATE, "Bearer")
         })?;

@@ -8,6 +8,7 @@ use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
 
 use super::{PageResult, desk::local, html, render, shown_on_form, staff_guard::SignedInStaff};
+use crate::error::Code;
 use crate::{
     catalog::agency_admin,
     domain::calendar::{DayKind, HoursInput},
@@ -456,9 +457,7 @@ pub async fn set_offered(
         "true" => true,
         "false" => false,
         _ => {
-            return Err(AppError::bad_request("offered_invalid")
-                .with_detail("Yêu cầu không hợp lệ.")
-                .into());
+            return Err(AppError::from(Code::OfferedInvalid).into());
         }
     };
     agency_admin::set_offered(&state, &session, &path, offered).await?;
@@ -495,7 +494,7 @@ mod tests {
 
     #[test]
     fn field_errors_name_the_weekday_and_session() {
-        let err = AppError::new(ErrorKind::Unprocessable, "validation_failed")
+        let err = AppError::from(Code::ValidationFailed)
             .with_field(
                 "hours.6.1",
                 "hours_inverted",

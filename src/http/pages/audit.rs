@@ -8,6 +8,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{PageResult, desk::local, html, render, staff_guard::SignedInStaff};
+use crate::error::Code;
 use crate::{
     catalog::agency_admin, domain::staff_event::StaffEvent, error::AppError, http::AppState,
     identity::staff_events, storage::staff::EventQuery,
@@ -73,7 +74,7 @@ fn local_midnight(
         return Ok(None);
     }
     let day = agency_admin::parse_day(raw).map_err(|_| {
-        AppError::bad_request("invalid_date").with_detail(format!("{label} không hợp lệ."))
+        AppError::from(Code::InvalidDate).with_detail(format!("{label} không hợp lệ."))
     })?;
     Ok(day
         .and_hms_opt(0, 0, 0)
@@ -90,7 +91,7 @@ fn uuid_param(raw: &str, label: &str) -> Result<Option<Uuid>, AppError> {
         return Ok(None);
     }
     Uuid::parse_str(raw.trim()).map(Some).map_err(|_| {
-        AppError::bad_request("invalid_filter").with_detail(format!("{label} không hợp lệ."))
+        AppError::from(Code::InvalidFilter).with_detail(format!("{label} không hợp lệ."))
     })
 }
 
@@ -106,8 +107,7 @@ pub async fn audit(
             StaffEvent::parse(k)
                 .map(StaffEvent::as_str)
                 .ok_or_else(|| {
-                    AppError::bad_request("invalid_filter")
-                        .with_detail("Loại thao tác không hợp lệ.")
+                    AppError::from(Code::InvalidFilter).with_detail("Loại thao tác không hợp lệ.")
                 })?,
         ),
     };

@@ -6,9 +6,10 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use super::login_texts::{LoginTexts, login_texts};
+use crate::error::Code;
 use crate::{
     domain::{AccountId, BusinessId},
-    error::{AppError, ErrorKind},
+    error::AppError,
     http::AppState,
     http::{
         csrf,
@@ -296,9 +297,10 @@ pub async fn choose_submit(
     let acting_for = if form.acting_for == "self" {
         None
     } else {
-        let id: BusinessId = form.acting_for.parse().map_err(|_| {
-            PageError(AppError::bad_request("invalid_choice").with_detail("Lựa chọn không hợp lệ."))
-        })?;
+        let id: BusinessId = form
+            .acting_for
+            .parse()
+            .map_err(|_| PageError(AppError::from(Code::InvalidChoice)))?;
         let mut conn = state.db.get().await.map_err(AppError::from)?;
         let allowed = businesses::acting_for(
             &mut conn,
@@ -310,10 +312,7 @@ pub async fn choose_submit(
         .iter()
         .any(|(b, _)| b.id == id.as_uuid());
         if !allowed {
-            return Err(PageError(
-                AppError::new(ErrorKind::Forbidden, "not_authorized_for_business")
-                    .with_detail("Bạn không được quyền thực hiện thay cho doanh nghiệp này."),
-            ));
+            return Err(PageError(AppError::from(Code::NotAuthorizedForBusiness)));
         }
         Some(id)
     };
@@ -527,7 +526,7 @@ pub async fn reset_password_submit(
         }
         Err(err) if shown_on_form(&err) => {
             // A weak password can be retried with the same link; a bad link cannot.
-            let keep = if err.code() == "validation_failed" {
+            let keep = if err.code() == Code::ValidationFailed {
                 token.as_str()
             } else {
                 ""

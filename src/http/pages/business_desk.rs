@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use uuid::Uuid;
 
+use crate::error::Code;
 use crate::{
     error::{AppError, ErrorKind},
     http::AppState,
@@ -109,14 +110,12 @@ pub async fn decide(
     csrf::verify(&state, &req, &form.csrf_token)?;
     let outcome = async {
         if form.confirm != "yes" {
-            return Err(
-                AppError::new(ErrorKind::Unprocessable, "confirmation_required").with_detail(
-                    "Vui lòng đánh dấu xác nhận đã kiểm tra giấy tờ trước khi thực hiện.",
-                ),
-            );
+            return Err(AppError::from(Code::ConfirmationRequired).with_detail(
+                "Vui lòng đánh dấu xác nhận đã kiểm tra giấy tờ trước khi thực hiện.",
+            ));
         }
         let id = Uuid::parse_str(path.trim()).map_err(|_| {
-            AppError::not_found("registration_not_found")
+            AppError::from(Code::RegistrationNotFound)
                 .with_detail("Không tìm thấy đăng ký doanh nghiệp.")
         })?;
         business_registrations::decide(

@@ -9,6 +9,7 @@ use actix_web::{
 use askama::Template;
 use serde::Deserialize;
 
+use crate::error::Code;
 use crate::{
     domain::staff::StaffRole,
     error::{AppError, ErrorKind},
@@ -89,7 +90,7 @@ impl CheckForm {
 
 fn receivers_only() -> PageError {
     PageError(
-        AppError::new(ErrorKind::Forbidden, "role_required")
+        AppError::from(Code::RoleRequired)
             .with_detail("Chỉ cán bộ tiếp nhận được xác thực danh tính công dân tại quầy."),
     )
 }

@@ -11,6 +11,7 @@ use actix_web::{
 use serde::Deserialize;
 
 use super::second_step::{self, Completed};
+use crate::error::Code;
 use crate::{
     crypto::tokens,
     domain::{AccountId, assurance::Method},
@@ -54,15 +55,11 @@ pub async fn options(
         "second_step" => {
             let step = second_step::current_step(&state, &req, &session)
                 .await?
-                .ok_or_else(|| {
-                    AppError::bad_request("sign_in_expired")
-                        .with_detail("Phiên đăng nhập đã hết hạn. Vui lòng đăng nhập lại.")
-                })?;
+                .ok_or_else(|| AppError::from(Code::SignInExpired))?;
             Some(Owner::Account(step.account().as_uuid()))
         }
         _ => {
-            return Err(AppError::bad_request("invalid_mode")
-                .with_detail("Chế độ phải là “signin” hoặc “second_step”."));
+            return Err(AppError::from(Code::InvalidMode));
         }
     };
     let binding = tokens::generate();

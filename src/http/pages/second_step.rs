@@ -11,6 +11,7 @@ use actix_web::{
 use askama::Template;
 use serde::Deserialize;
 
+use crate::error::Code;
 use crate::{
     domain::{AccountId, assurance::Method},
     error::{AppError, AppResult},
@@ -185,8 +186,7 @@ pub async fn complete(
 }
 
 fn step_expired() -> AppError {
-    AppError::bad_request("sign_in_expired")
-        .with_detail("Phiên đăng nhập đã hết hạn. Vui lòng đăng nhập lại.")
+    AppError::from(Code::SignInExpired)
 }
 
 /// The response of a completed step: 303 (forms) to where it goes, with the

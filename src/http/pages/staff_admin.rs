@@ -9,6 +9,7 @@ use secrecy::SecretString;
 use uuid::Uuid;
 
 use super::{PageResult, html, render, shown_on_form, staff_guard::SignedInStaff};
+use crate::error::Code;
 use crate::{
     domain::staff::{StaffRole, StaffStatus},
     error::{AppError, ErrorKind},
@@ -167,8 +168,7 @@ struct MemberPage<'a> {
 }
 
 fn not_found() -> AppError {
-    AppError::not_found("staff_not_found")
-        .with_detail("Không tìm thấy cán bộ này trong đơn vị của bạn.")
+    AppError::from(Code::StaffNotFound)
 }
 
 async fn member_page(
@@ -260,16 +260,11 @@ pub async fn change(
             "enable" => StaffChange::Enable,
             "reset_second_factor" => StaffChange::ResetSecondFactor,
             _ => {
-                return Err(
-                    AppError::bad_request("change_invalid").with_detail("Thao tác không hợp lệ.")
-                );
+                return Err(AppError::from(Code::ChangeInvalid));
             }
         };
         if field("confirm") != "yes" {
-            return Err(
-                AppError::new(ErrorKind::Unprocessable, "confirmation_required")
-                    .with_detail("Vui lòng đánh dấu xác nhận trước khi thực hiện."),
-            );
+            return Err(AppError::from(Code::ConfirmationRequired));
         }
         staff::change_by_agency_admin(&state.identity, &session, id, change).await
     }

@@ -18,8 +18,9 @@ use super::{
     PageResult, html, render, shown_on_form,
     staff_guard::{MaybeStaff, SignedInStaff},
 };
+use crate::error::Code;
 use crate::{
-    error::{AppError, AppResult, ErrorKind},
+    error::{AppError, AppResult},
     http::AppState,
     http::csrf,
     identity::{emails, staff::StaffSession, staff_passkeys},
@@ -49,8 +50,7 @@ pub fn to_enrolment() -> actix_web::Error {
 }
 
 fn not_signed_in() -> AppError {
-    AppError::new(ErrorKind::Unauthorized, "staff_session_required")
-        .with_detail("Phiên đăng nhập của cán bộ đã hết. Vui lòng đăng nhập lại.")
+    AppError::from(Code::StaffSessionRequired)
 }
 
 struct PasskeyLine {
@@ -233,9 +233,7 @@ pub async fn set_policy(
         "yes" => true,
         "no" => false,
         _ => {
-            return Err(AppError::bad_request("policy_invalid")
-                .with_detail("Lựa chọn không hợp lệ.")
-                .into());
+            return Err(AppError::from(Code::PolicyInvalid).into());
         }
     };
     staff_passkeys::set_policy(&state.identity, &session, &form.agency_code, required).await?;

@@ -8,10 +8,11 @@ use actix_web::{
 };
 use serde::Deserialize;
 
+use crate::error::Code;
 use crate::{
     crypto::tokens,
     domain::{AccountId, assurance::Method},
-    error::{AppError, ErrorKind},
+    error::AppError,
     http::AppState,
     http::{
         pages::{PageResult, auth::start_session, safe_return_to},
@@ -24,8 +25,7 @@ use crate::{
 const STATE_COOKIE: &str = "es_vneid_state";
 
 fn not_configured() -> AppError {
-    AppError::not_found("vneid_not_configured")
-        .with_detail("Đăng nhập bằng VNeID chưa được cấu hình trên hệ thống này.")
+    AppError::from(Code::VneidNotConfigured)
 }
 
 /// Query of the start.
@@ -77,11 +77,7 @@ pub async fn callback(
         .as_deref()
         .is_some_and(|b| !returned_state.is_empty() && tokens::equal(b, &returned_state));
     if !bound {
-        return Err(AppError::bad_request("vneid_invalid_state")
-            .with_detail(
-                "Phiên đăng nhập VNeID không hợp lệ hoặc đã hết hạn. Vui lòng đăng nhập lại.",
-            )
-            .into());
+        return Err(AppError::from(Code::VneidInvalidState).into());
     }
     if let Some(error) = &query.error {
         // Consume the pending state so it cannot be replayed.
@@ -91,7 +87,7 @@ pub async fn callback(
         } else {
             "Hệ thống VNeID báo lỗi khi đăng nhập. Vui lòng thử lại sau."
         };
-        return Err(AppError::new(ErrorKind::Unauthorized, "vneid_error")
+        return Err(AppError::from(Code::VneidError)
             .with_detail(detail)
             .with_source(anyhow::anyhow!("upstream error {error}"))
             .into());
@@ -100,9 +96,7 @@ pub async fn callback(
         .code
         .as_deref()
         .filter(|c| !c.is_empty())
-        .ok_or_else(|| {
-            AppError::bad_request("vneid_missing_code").with_detail("Thiếu mã xác thực từ VNeID.")
-        })?;
+        .ok_or_else(|| AppError::from(Code::VneidMissingCode))?;
     let (identity, return_to) = rp.finish(&state.kv, &returned_state, code).await?;
     let (account, raised) = vneid::account_for(&state, &identity, &client).await?;
     if raised {

@@ -10,6 +10,7 @@ use super::{
     MAX_PER_OWNER, OwnerRef, Pending, Purpose, check_sizes, invalid_assertion,
     invalid_registration, put_pending, relying_party, take_pending,
 };
+use crate::error::Code;
 use crate::identity::Identity;
 use crate::infra::Core;
 use crate::{
@@ -36,7 +37,7 @@ pub async fn start_registration(
     let mut conn = state.db.get().await?;
     let existing = store::list(&mut conn, owner).await?;
     if i64::try_from(existing.len()).unwrap_or(i64::MAX) >= MAX_PER_OWNER {
-        return Err(AppError::conflict("passkey_limit").with_detail(format!(
+        return Err(AppError::from(Code::PasskeyLimit).with_detail(format!(
             "Mỗi tài khoản có tối đa {MAX_PER_OWNER} passkey. Hãy gỡ một passkey không dùng nữa trước."
         )));
     }
@@ -133,13 +134,10 @@ pub async fn store_new(
     row: &PasskeyRow,
 ) -> AppResult<()> {
     if store::count(c, owner).await? >= MAX_PER_OWNER {
-        return Err(
-            AppError::conflict("passkey_limit").with_detail("Tài khoản đã có số passkey tối đa.")
-        );
+        return Err(AppError::from(Code::PasskeyLimit));
     }
     if !store::insert(c, row).await? {
-        return Err(AppError::conflict("passkey_already_registered")
-            .with_detail("Passkey này đã được đăng ký trước đó."));
+        return Err(AppError::from(Code::PasskeyAlreadyRegistered));
     }
     Ok(())
 }
@@ -180,9 +178,7 @@ pub async fn start_authentication(
                 .filter_map(|r| serde_json::from_value::<Passkey>(r.credential.clone()).ok())
                 .collect::<Vec<_>>();
             if keys.is_empty() {
-                return Err(
-                    AppError::conflict("no_passkey").with_detail("Tài khoản chưa có passkey nào.")
-                );
+                return Err(AppError::from(Code::NoPasskey));
             }
             let (options, auth) = rp
                 .webauthn()

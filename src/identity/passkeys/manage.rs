@@ -8,6 +8,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::{ceremony, clean_name};
+use crate::error::Code;
 use crate::identity::Identity;
 use crate::infra::Core;
 use crate::{
@@ -50,7 +51,7 @@ impl From<PasskeyRow> for PasskeyView {
 
 /// 404: not one of the owner's passkeys (also another owner's).
 pub fn not_found() -> AppError {
-    AppError::not_found("passkey_not_found").with_detail("Không tìm thấy passkey.")
+    AppError::from(Code::PasskeyNotFound)
 }
 
 /// The account's passkeys, newest first.
@@ -113,7 +114,7 @@ pub async fn finish(
             Err(e) => {
                 // Forged or malformed answers count with the address's
                 // failed sign-ins, like wrong passwords.
-                if e.code() == "passkey_invalid" {
+                if matches!(e.code(), Code::PasskeyInvalid | Code::PasskeyRefused) {
                     state.throttle.fail(&throttle::SIGN_IN_IP, &ip).await?;
                 }
                 return Err(e);

@@ -22,12 +22,13 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use webauthn_rs::{Webauthn, WebauthnBuilder};
 
+use crate::error::Code;
 use crate::identity::Identity;
 use crate::infra::Core;
 use crate::{
     config::WebauthnSettings,
     crypto::tokens,
-    error::{AppError, AppResult, ErrorKind},
+    error::{AppError, AppResult},
     storage::passkeys::Owner,
 };
 
@@ -80,10 +81,10 @@ impl RelyingParty {
 
 /// The relying party, or 404 when passkeys are off on this server.
 pub fn relying_party(state: &Identity) -> AppResult<&RelyingParty> {
-    state.passkeys.as_deref().ok_or_else(|| {
-        AppError::not_found("passkeys_unavailable")
-            .with_detail("Máy chủ này chưa bật đăng nhập bằng passkey.")
-    })
+    state
+        .passkeys
+        .as_deref()
+        .ok_or_else(|| AppError::from(Code::PasskeysUnavailable))
 }
 
 /// What a challenge was issued for.
@@ -180,24 +181,19 @@ pub(crate) async fn take_pending(state: &Core, id: &str, binding: &str) -> AppRe
 
 /// 400: the challenge is unknown, used, stale, or another browser's.
 pub fn challenge_expired() -> AppError {
-    AppError::bad_request("passkey_challenge_expired").with_detail(
-        "Yêu cầu xác thực bằng passkey đã hết hạn hoặc không hợp lệ. Vui lòng thử lại.",
-    )
+    AppError::from(Code::PasskeyChallengeExpired)
 }
 
 /// 422: a registration the library (or we) refused.
 pub fn invalid_registration(why: &str) -> AppError {
     tracing::info!(reason = why, "passkey registration refused");
-    AppError::new(ErrorKind::Unprocessable, "passkey_invalid")
-        .with_detail("Passkey không hợp lệ hoặc thiết bị dùng thuật toán không được hỗ trợ. Vui lòng thử lại với thiết bị khác.")
+    AppError::from(Code::PasskeyInvalid)
 }
 
 /// 401: an assertion that does not prove the owner.
 pub fn invalid_assertion(why: &str) -> AppError {
     tracing::info!(reason = why, "passkey assertion refused");
-    AppError::new(ErrorKind::Unauthorized, "passkey_invalid").with_detail(
-        "Không xác thực được bằng passkey này. Vui lòng thử lại hoặc đăng nhập bằng mật khẩu.",
-    )
+    AppError::from(Code::PasskeyRefused)
 }
 
 /// Refuses oversized fields before any parsing: a client's data over 4 KiB,
@@ -235,10 +231,7 @@ pub fn clean_name(raw: &str) -> AppResult<String> {
         || name.chars().count() > MAX_NAME_CHARS
         || name.chars().any(char::is_control)
     {
-        return Err(
-            AppError::new(ErrorKind::Unprocessable, "passkey_name_invalid")
-                .with_detail("Tên passkey phải có từ 1 đến 64 ký tự."),
-        );
+        return Err(AppError::from(Code::PasskeyNameInvalid));
     }
     Ok(name)
 }

@@ -203,8 +203,8 @@ fn test_routes(cfg: &mut actix_web::web::ServiceConfig) {
         state: web::Data<AppState>,
         body: web::Json<Echo>,
     ) -> Result<HttpResponse, AppError> {
-        let to =
-            EmailAddress::parse(&body.to).map_err(|_| AppError::bad_request("invalid_email"))?;
+        let to = EmailAddress::parse(&body.to)
+            .map_err(|_| AppError::from(eservices::error::Code::BadRequest))?;
         let id = eservices::admin::queue_test_email(&state, to.as_str())
             .await
             .map_err(AppError::internal)?;

@@ -8,9 +8,10 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{date, local};
+use crate::error::Code;
 use crate::{
     domain::calendar::city_tz,
-    error::{AppError, ErrorKind},
+    error::AppError,
     http::{
         AppState, csrf,
         pages::{PageResult, html, render, shown_on_form, staff_guard::SignedInStaff},
@@ -98,10 +99,7 @@ pub async fn approve_apology(
     csrf::verify(&state, &req, &form.csrf_token)?;
     let outcome = async {
         if form.confirm != "yes" {
-            return Err(
-                AppError::new(ErrorKind::Unprocessable, "confirmation_required")
-                    .with_detail("Vui lòng đánh dấu xác nhận trước khi thực hiện."),
-            );
+            return Err(AppError::from(Code::ConfirmationRequired));
         }
         let id =
             Uuid::parse_str(&path).map_err(|_| crate::dossiers::errors::apology_not_found())?;

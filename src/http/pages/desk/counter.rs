@@ -6,8 +6,9 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::done;
+use crate::error::Code;
 use crate::{
-    error::{AppError, ErrorKind},
+    error::AppError,
     http::{
         AppState, csrf,
         pages::{
@@ -97,7 +98,7 @@ pub async fn counter(
 ) -> PageResult {
     if !session.has(crate::domain::staff::StaffRole::Receiver) {
         return Err(PageError(
-            AppError::new(ErrorKind::Forbidden, "role_not_allowed")
+            AppError::from(Code::RoleNotAllowed)
                 .with_detail("Chỉ cán bộ tiếp nhận được nhận hồ sơ tại quầy."),
         ));
     }
@@ -176,10 +177,7 @@ pub async fn counter_file(
         crate::dossiers::counter::file(&state, &session, &national_id, &service, entered.clone())
             .await
     } else {
-        Err(
-            AppError::new(ErrorKind::Unprocessable, "confirmation_required")
-                .with_detail("Vui lòng đánh dấu xác nhận trước khi thực hiện."),
-        )
+        Err(AppError::from(Code::ConfirmationRequired))
     };
     match outcome {
         Ok(id) => Ok(done(id, "counter_filing")),

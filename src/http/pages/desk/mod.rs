@@ -18,6 +18,7 @@ pub use apologies::{ApologiesQuery, ApologyForm, apologies, approve_apology};
 pub use counter::{CounterQuery, counter, counter_file};
 
 use super::{PageError, PageResult, html, render, staff_guard::SignedInStaff};
+use crate::error::Code;
 use crate::{
     domain::{calendar::city_tz, dossier::Action},
     dossiers::{
@@ -91,7 +92,7 @@ fn date(raw: &str, what: &str) -> Result<Option<NaiveDate>, AppError> {
         Some(s) => NaiveDate::parse_from_str(&s, "%Y-%m-%d")
             .map(Some)
             .map_err(|_| {
-                AppError::bad_request("invalid_filter").with_detail(format!(
+                AppError::from(Code::InvalidFilter).with_detail(format!(
                     "{what}: ngày theo dạng năm-tháng-ngày (YYYY-MM-DD)."
                 ))
             }),
@@ -339,14 +340,13 @@ async fn refused(
 
 fn checked(form: &ActForm) -> Result<(Option<i32>, Option<String>), AppError> {
     if form.confirm != "yes" {
-        return Err(
-            AppError::new(ErrorKind::Unprocessable, "confirmation_required")
-                .with_detail("Vui lòng đánh dấu xác nhận trước khi thực hiện."),
-        );
+        return Err(AppError::from(Code::ConfirmationRequired));
     }
-    let version = form.version.trim().parse::<i32>().map_err(|_| {
-        AppError::bad_request("invalid_version").with_detail("Trang đã cũ; vui lòng tải lại.")
-    })?;
+    let version = form
+        .version
+        .trim()
+        .parse::<i32>()
+        .map_err(|_| AppError::from(Code::InvalidVersion))?;
     Ok((Some(version), non_empty(&form.note)))
 }
 
@@ -364,10 +364,7 @@ pub async fn act(
         let (version, note) = checked(&form)?;
         let action = Action::parse(&form.action)
             .filter(|a| matches!(a.actor(), crate::domain::dossier::Actor::Staff(_)))
-            .ok_or_else(|| {
-                AppError::bad_request("unknown_action")
-                    .with_detail("Không có thao tác này trên hồ sơ.")
-            })?;
+            .ok_or_else(|| AppError::from(Code::UnknownActionRequested))?;
         dossiers::act(&state, By::Staff(&session), id, action, version, note, None).await?;
         Ok::<_, AppError>(action)
     }

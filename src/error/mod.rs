@@ -19,6 +19,10 @@ use actix_web::{
 };
 use serde::Serialize;
 
+mod codes;
+
+pub use codes::Code;
+
 /// The media type of problem details (RFC 9457).
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -111,25 +115,6 @@ impl ErrorKind {
         }
     }
 
-    /// The code used when nothing more specific is known.
-    pub fn default_code(self) -> &'static str {
-        match self {
-            Self::BadRequest => "bad_request",
-            Self::Unauthorized => "unauthorized",
-            Self::Forbidden => "forbidden",
-            Self::NotFound => "not_found",
-            Self::MethodNotAllowed => "method_not_allowed",
-            Self::Conflict => "conflict",
-            Self::PreconditionFailed => "precondition_failed",
-            Self::PayloadTooLarge => "payload_too_large",
-            Self::UnsupportedMediaType => "unsupported_media_type",
-            Self::Unprocessable => "validation_failed",
-            Self::TooManyRequests => "too_many_requests",
-            Self::Unavailable => "service_unavailable",
-            Self::Internal => "internal_error",
-        }
-    }
-
     /// The Vietnamese detail used when nothing more specific is known.
     fn default_detail(self) -> &'static str {
         match self {
@@ -172,7 +157,7 @@ pub struct AppError(Box<Inner>);
 
 struct Inner {
     kind: ErrorKind,
-    code: Cow<'static, str>,
+    code: Code,
     detail: Option<String>,
     errors: Vec<FieldError>,
     extensions: serde_json::Map<String, serde_json::Value>,
@@ -185,12 +170,12 @@ struct Inner {
 pub type AppResult<T> = Result<T, AppError>;
 
 impl AppError {
-    /// An error of `kind` with a stable `code`.
-    pub fn new(kind: ErrorKind, code: impl Into<Cow<'static, str>>) -> Self {
+    /// The error of `code` (its kind, and its detail when the code has one).
+    fn coded(code: Code) -> Self {
         Self(Box::new(Inner {
-            kind,
-            code: code.into(),
-            detail: None,
+            kind: code.kind(),
+            code,
+            detail: code.detail().map(str::to_owned),
             errors: Vec::new(),
             extensions: serde_json::Map::new(),
             headers: Vec::new(),
@@ -200,29 +185,9 @@ impl AppError {
         }))
     }
 
-    /// An error of `kind` with its default code.
+    /// An error of `kind` with its generic code.
     pub fn of_kind(kind: ErrorKind) -> Self {
-        Self::new(kind, kind.default_code())
-    }
-
-    /// 400 with a specific code.
-    pub fn bad_request(code: impl Into<Cow<'static, str>>) -> Self {
-        Self::new(ErrorKind::BadRequest, code)
-    }
-
-    /// 404 with a specific code.
-    pub fn not_found(code: impl Into<Cow<'static, str>>) -> Self {
-        Self::new(ErrorKind::NotFound, code)
-    }
-
-    /// 409 with a specific code.
-    pub fn conflict(code: impl Into<Cow<'static, str>>) -> Self {
-        Self::new(ErrorKind::Conflict, code)
-    }
-
-    /// 503 with a specific code.
-    pub fn unavailable(code: impl Into<Cow<'static, str>>) -> Self {
-        Self::new(ErrorKind::Unavailable, code)
+        Self::coded(Code::generic(kind))
     }
 
     /// 500 caused by `err`.
@@ -280,8 +245,8 @@ impl AppError {
     }
 
     /// The stable machine code.
-    pub fn code(&self) -> &str {
-        &self.0.code
+    pub fn code(&self) -> Code {
+        self.0.code
     }
 
     /// The detail shown to people.
@@ -313,7 +278,7 @@ impl AppError {
         doc.insert("type".into(), format!("/problems/{}", self.0.code).into());
         doc.insert("title".into(), self.0.kind.title().into());
         doc.insert("status".into(), self.0.kind.status().as_u16().into());
-        doc.insert("code".into(), self.0.code.as_ref().into());
+        doc.insert("code".into(), self.0.code.as_str().into());
         doc.insert("detail".into(), self.detail().into());
         if let Some(id) = request_id {
             doc.insert("request_id".into(), id.into());
@@ -456,7 +421,7 @@ impl FieldErrors {
             format!("{} trường dữ liệu không hợp lệ.", self.0.len())
         };
         Err(self.0.into_iter().fold(
-            AppError::new(ErrorKind::Unprocessable, "validation_failed").with_detail(detail),
+            AppError::from(Code::ValidationFailed).with_detail(detail),
             |err, (field, invalid)| err.with_field(field, invalid.code, invalid.message),
         ))
     }
@@ -468,11 +433,11 @@ impl From<diesel::result::Error> for AppError {
         match &err {
             E::NotFound => Self::of_kind(ErrorKind::NotFound).with_source(err),
             E::DatabaseError(K::ClosedConnection, _) | E::BrokenTransactionManager => {
-                Self::unavailable("database_unavailable").with_source(err)
+                AppError::from(Code::DatabaseUnavailable).with_source(err)
             }
-            E::DatabaseError(K::SerializationFailure, _) => Self::conflict("concurrent_update")
-                .with_detail("Dữ liệu vừa được người khác cập nhật; vui lòng thử lại.")
-                .with_source(err),
+            E::DatabaseError(K::SerializationFailure, _) => {
+                AppError::from(Code::ConcurrentUpdate).with_source(err)
+            }
             _ => Self::internal(err),
         }
     }
@@ -480,7 +445,7 @@ impl From<diesel::result::Error> for AppError {
 
 impl From<crate::storage::PoolError> for AppError {
     fn from(err: crate::storage::PoolError) -> Self {
-        Self::unavailable("database_unavailable").with_source(anyhow::anyhow!("{err}"))
+        AppError::from(Code::DatabaseUnavailable).with_source(anyhow::anyhow!("{err}"))
     }
 }
 
@@ -491,7 +456,7 @@ impl From<redis::RedisError> for AppError {
             || err.is_connection_dropped()
             || err.is_connection_refusal()
         {
-            Self::unavailable("redis_unavailable").with_source(err)
+            AppError::from(Code::RedisUnavailable).with_source(err)
         } else {
             Self::internal(err)
         }
@@ -504,13 +469,19 @@ impl From<askama::Error> for AppError {
     }
 }
 
+impl From<Code> for AppError {
+    fn from(code: Code) -> Self {
+        Self::coded(code)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn problem_document_has_the_rfc_9457_members() {
-        let err = AppError::new(ErrorKind::Unprocessable, "validation_failed")
+        let err = AppError::from(Code::ValidationFailed)
             .with_detail("Số định danh không hợp lệ.")
             .with_field("national_id", "invalid_checksum", "Sai mã tỉnh.")
             .with_extension("allowed", serde_json::json!(["submit"]));
@@ -526,7 +497,7 @@ mod tests {
 
     #[test]
     fn extensions_cannot_overwrite_standard_members() {
-        let err = AppError::bad_request("x").with_extension("status", 200.into());
+        let err = AppError::from(Code::X).with_extension("status", 200.into());
         assert_eq!(err.problem(None)["status"], 400);
     }
 
