@@ -21,6 +21,7 @@ use eservices::{
 use secrecy::ExposeSecret;
 
 mod database;
+mod readers;
 mod services;
 mod sign_in;
 mod staff;
@@ -28,6 +29,7 @@ mod vneid;
 
 pub use database::TestDatabase;
 use database::{admin_url, create_database, database_url};
+pub use readers::*;
 pub use services::*;
 pub use sign_in::*;
 pub use staff::*;
