@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use crate::{
-    dossiers::{pdf, signed_in},
+    dossiers::pdf,
     helpers::{TestApp, input_value},
 };
 
@@ -38,7 +38,7 @@ async fn post_action(
 }
 
 pub(crate) async fn filed(app: &TestApp, seq: u32) -> (String, String, crate::helpers::Citizen) {
-    let citizen = signed_in(app, seq).await;
+    let citizen = app.signed_in_citizen(seq).await;
     let res = app
         .post_json(
             "/api/v1/dossiers",
@@ -474,7 +474,7 @@ async fn an_approver_sends_an_overdue_dossiers_apology_from_the_back_office() {
 #[tokio::test]
 async fn a_receiver_files_a_dossier_for_a_citizen_at_the_counter() {
     let app = TestApp::spawn().await;
-    let citizen = signed_in(&app, 75).await;
+    let citizen = app.signed_in_citizen(75).await;
     let receiver = desk(&app, "qt.tiepnhan", WARD, "receiver").await;
     let (code, html) = app.page(&receiver, "/backoffice/counter").await;
     assert_eq!(code, 200);

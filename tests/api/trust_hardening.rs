@@ -225,7 +225,7 @@ fn stored_files(app: &TestApp) -> usize {
 #[tokio::test]
 async fn an_html_file_uploaded_as_a_pdf_is_refused_and_a_real_pdf_is_served_sandboxed() {
     let app = TestApp::spawn().await;
-    let citizen = crate::dossiers::signed_in(&app, 131).await;
+    let citizen = app.signed_in_citizen(131).await;
     let res = app
         .post_json(
             "/api/v1/dossiers",

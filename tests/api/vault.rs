@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::{
-    dossiers::{pdf, signed_in, staff_act, staff_token, stage_result},
+    dossiers::{pdf, staff_act, staff_token, stage_result},
     helpers::{TestApp, test_master_key},
 };
 
@@ -48,7 +48,7 @@ struct Issued {
 
 /// A citizen files HT-013, the ward decides it with a signed result.
 async fn first_dossier_decided(app: &TestApp, seq: u32) -> Issued {
-    let citizen = signed_in(app, seq).await;
+    let citizen = app.signed_in_citizen(seq).await;
     let draft = create(app, TTHN, json!({})).await;
     // What the account holds is prefilled, with its source.
     assert_eq!(

@@ -4,15 +4,13 @@
 
 use serde_json::{Value, json};
 
-use super::{
-    SERVICE, WARD, complete_draft, complete_values, signed_in, staff_act, staff_token, submit,
-};
+use super::{SERVICE, WARD, complete_draft, complete_values, staff_act, staff_token, submit};
 use crate::helpers::{DossierView, TestApp};
 
 #[tokio::test]
 async fn receipt_codes_have_no_gaps_or_duplicates_under_concurrent_filing() {
     let app = TestApp::spawn().await;
-    let citizen = signed_in(&app, 43).await;
+    let citizen = app.signed_in_citizen(43).await;
     let mut ids = Vec::new();
     for _ in 0..12 {
         ids.push(complete_draft(&app, &citizen).await);
@@ -36,7 +34,7 @@ async fn receipt_codes_have_no_gaps_or_duplicates_under_concurrent_filing() {
 #[tokio::test]
 async fn two_civil_servants_acting_at_once_one_wins_and_nothing_is_half_done() {
     let app = TestApp::spawn().await;
-    let citizen = signed_in(&app, 44).await;
+    let citizen = app.signed_in_citizen(44).await;
     let first = staff_token(&app, "bt.tn1", WARD, "receiver").await;
     let second = staff_token(&app, "bt.tn2", WARD, "receiver").await;
     for round in 0..3 {
@@ -68,7 +66,7 @@ async fn two_civil_servants_acting_at_once_one_wins_and_nothing_is_half_done() {
 #[tokio::test]
 async fn concurrent_retries_with_one_idempotency_key_make_one_draft() {
     let app = TestApp::spawn().await;
-    let citizen = signed_in(&app, 51).await;
+    let citizen = app.signed_in_citizen(51).await;
     let body = json!({ "service_code": SERVICE, "agency_code": WARD, "form_values": complete_values(&citizen) });
     let attempts = (0..6).map(|_| {
         app.client

@@ -2,13 +2,13 @@
 //! kept intact, read back by the applicant, read by the agency's staff only
 //! (and logged), and a file changed in storage is caught.
 
-use super::{WARD, complete_draft, pdf, signed_in, staff_token, submit};
+use super::{WARD, complete_draft, pdf, staff_token, submit};
 use crate::helpers::{Problem, TestApp, read_json};
 
 #[tokio::test]
 async fn files_are_checked_by_content_kept_intact_and_staff_reads_are_logged() {
     let app = TestApp::spawn().await;
-    let citizen = signed_in(&app, 49).await;
+    let citizen = app.signed_in_citizen(49).await;
     let id = complete_draft(&app, &citizen).await;
     let res = upload(
         &app,

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::{WARD, complete_draft, signed_in, staff_act, staff_token, submit};
+use super::{WARD, complete_draft, staff_act, staff_token, submit};
 use crate::helpers::{DossierView, TestApp};
 
 const OTHER_WARD: &str = "000.01.11.H29";
@@ -12,7 +12,7 @@ const OTHER_WARD: &str = "000.01.11.H29";
 #[tokio::test]
 async fn a_dossier_forwarded_to_another_agency_leaves_one_queue_for_the_other() {
     let app = TestApp::spawn().await;
-    let citizen = signed_in(&app, 50).await;
+    let citizen = app.signed_in_citizen(50).await;
     let receiver = staff_token(&app, "bt.tn-fw", WARD, "receiver").await;
     let processor = staff_token(&app, "bt.xl-fw", WARD, "processor").await;
     let there = staff_token(&app, "p1.xl-fw", OTHER_WARD, "processor").await;

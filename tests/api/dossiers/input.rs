@@ -4,13 +4,13 @@
 
 use serde_json::{Value, json};
 
-use super::{SERVICE, WARD, complete_draft, signed_in, submit};
+use super::{SERVICE, WARD, complete_draft, submit};
 use crate::helpers::{Citizen, Problem, TestApp};
 
 #[tokio::test]
 async fn bad_input_is_refused_clearly_and_changes_nothing() {
     let app = TestApp::spawn().await;
-    let citizen = signed_in(&app, 45).await;
+    let citizen = app.signed_in_citizen(45).await;
     invalid_drafts_are_refused_field_by_field(&app).await;
 
     // Someone else's dossier is not found; so is nonsense.

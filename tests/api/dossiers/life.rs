@@ -8,15 +8,15 @@ use eservices::domain::calendar::Calendar;
 use serde_json::{Value, json};
 
 use super::{
-    LIFE_WITH_SUPPLEMENT, WARD, applicant_log, complete_values, draft, pdf, signed_in, staff_act,
-    staff_token, stage_result, submit,
+    LIFE_WITH_SUPPLEMENT, WARD, applicant_log, complete_values, draft, pdf, staff_act, staff_token,
+    stage_result, submit,
 };
 use crate::helpers::{Citizen, DossierView, Problem, TestApp, read_json};
 
 #[tokio::test]
 async fn a_dossier_goes_from_draft_to_returned_result_with_a_supplement_and_emails() {
     let app = TestApp::spawn().await;
-    let citizen = signed_in(&app, 41).await;
+    let citizen = app.signed_in_citizen(41).await;
     let receiver = staff_token(&app, "bt.tiepnhan", WARD, "receiver").await;
     let processor = staff_token(&app, "bt.xuly", WARD, "processor").await;
 

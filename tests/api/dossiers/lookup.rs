@@ -4,13 +4,13 @@
 
 use serde_json::Value;
 
-use super::{WARD, complete_draft, signed_in, submit};
+use super::{WARD, complete_draft, submit};
 use crate::helpers::{DossierView, TestApp};
 
 #[tokio::test]
 async fn the_public_lookup_shows_status_only_and_guessing_is_throttled() {
     let app = TestApp::spawn().await;
-    let citizen = signed_in(&app, 47).await;
+    let citizen = app.signed_in_citizen(47).await;
     let id = complete_draft(&app, &citizen).await;
     let receipt = DossierView::read(submit(&app, &id, None).await, 200)
         .await

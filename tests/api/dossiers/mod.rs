@@ -30,19 +30,6 @@ fn complete_values(citizen: &Citizen) -> Value {
     })
 }
 
-/// An active citizen (`Citizen::sample(seq)`) signed in on `app.client`.
-pub async fn signed_in(app: &TestApp, seq: u32) -> Citizen {
-    let citizen = Citizen::sample(seq);
-    app.active_citizen(&citizen).await;
-    assert_eq!(
-        app.sign_in(&citizen.national_id, &citizen.password)
-            .await
-            .status(),
-        303
-    );
-    citizen
-}
-
 /// A new civil servant of `agency` with `role`; their staff API token.
 pub async fn staff_token(app: &TestApp, username: &str, agency: &str, role: &str) -> String {
     let staff = app.staff(username, agency, &[role]).await;

@@ -5,7 +5,7 @@
 use chrono::Duration;
 use serde_json::{Value, json};
 
-use super::{WARD, applicant_log, complete_draft, signed_in, staff_act, staff_token, submit};
+use super::{WARD, applicant_log, complete_draft, staff_act, staff_token, submit};
 use crate::helpers::{Citizen, TestApp, read_json};
 
 const REASON: &str = "Hồ sơ cần xác minh thêm với cơ quan khác.";
@@ -13,7 +13,7 @@ const REASON: &str = "Hồ sơ cần xác minh thêm với cơ quan khác.";
 #[tokio::test]
 async fn an_overdue_dossier_gets_an_apology_letter_approved_and_sent() {
     let app = TestApp::spawn().await;
-    let citizen = signed_in(&app, 48).await;
+    let citizen = app.signed_in_citizen(48).await;
     let receiver = staff_token(&app, "bt.tn-ovd", WARD, "receiver").await;
     let id = complete_draft(&app, &citizen).await;
     assert_eq!(submit(&app, &id, None).await.status(), 200);

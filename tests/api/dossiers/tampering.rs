@@ -1,13 +1,13 @@
 //! The progress log is append-only, and an edit made with its guard
 //! switched off is still found, by the service and by the operator's command.
 
-use super::{complete_draft, signed_in, submit};
+use super::{complete_draft, submit};
 use crate::helpers::TestApp;
 
 #[tokio::test]
 async fn the_progress_log_refuses_edits_and_shows_tampering() {
     let app = TestApp::spawn().await;
-    let citizen = signed_in(&app, 42).await;
+    let citizen = app.signed_in_citizen(42).await;
     let id = complete_draft(&app, &citizen).await;
     assert_eq!(submit(&app, &id, None).await.status(), 200);
     let dossier_id = uuid::Uuid::parse_str(&id).expect("uuid");

@@ -29,12 +29,12 @@ async fn sql(app: &TestApp, statement: String) {
 
 #[tokio::test]
 async fn a_vault_item_moved_to_another_owner_does_not_open_and_old_items_still_do() {
-    use crate::dossiers::{signed_in, staff_act, staff_token, stage_result};
+    use crate::dossiers::{staff_act, staff_token, stage_result};
 
     let app = TestApp::spawn().await;
     // Citizen A files HT-013 (self-declared values are kept as records) and
     // the ward issues its result into A's vault.
-    let a = signed_in(&app, 132).await;
+    let a = app.signed_in_citizen(132).await;
     let draft = json_of(
         app.post_json(
             "/api/v1/dossiers",
