@@ -1,5 +1,5 @@
 //! Typed readers for the answers tests check again and again: a problem+json
-//! error, a dossier. A missing or mistyped
+//! error, an OAuth error, a token response, a dossier. A missing or mistyped
 //! field fails the read, as a wrong value fails an assertion.
 
 use chrono::{DateTime, Utc};
@@ -56,6 +56,41 @@ impl Problem {
         self.errors
             .iter()
             .any(|e| e.field == field && e.code == code)
+    }
+}
+
+/// An OAuth 2.0 error answer (`{"error": …}`).
+#[derive(Debug, Deserialize)]
+pub struct OAuthError {
+    /// The error code (`invalid_grant`, …).
+    pub error: String,
+}
+
+impl OAuthError {
+    /// Reads the OAuth error of an answer of `status`.
+    pub async fn read(res: reqwest::Response, status: u16) -> Self {
+        read_json(res, status).await
+    }
+}
+
+/// A token endpoint's answer.
+#[derive(Debug, Deserialize)]
+pub struct Tokens {
+    /// The access token (a JWT).
+    pub access_token: String,
+    /// The refresh token, when one was issued.
+    pub refresh_token: Option<String>,
+}
+
+impl Tokens {
+    /// Reads a successful token answer.
+    pub async fn read(res: reqwest::Response) -> Self {
+        read_json(res, 200).await
+    }
+
+    /// The refresh token, which must have been issued.
+    pub fn refresh(&self) -> &str {
+        self.refresh_token.as_deref().expect("a refresh token")
     }
 }
 
