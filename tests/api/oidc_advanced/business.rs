@@ -7,7 +7,7 @@ use eservices::oidc::clients::{NewClient, register};
 use serde_json::{Value, json};
 
 use crate::{
-    helpers::{TestApp, TestOptions, Tokens, VneidOptions, input_value, read_json, vneid_account},
+    helpers::{TestApp, TestOptions, Tokens, VneidOptions, vneid_account},
     oidc_flow::{REDIRECT, SECRET, provider, tokens_for},
 };
 
@@ -34,7 +34,7 @@ async fn business_and_address_claims_come_from_verified_data_and_tokens_are_audi
     .await
     .expect("client");
     assert_eq!(app.sign_in_with_vneid("rep").await.status(), 303);
-    acting_for_a_confirmed_business(&app).await;
+    crate::trust_business::acting_for_a_confirmed_business(&app).await;
 
     let tokens = tokens_for(
         &app,
@@ -108,42 +108,6 @@ async fn app_with_a_representative() -> TestApp {
         ..TestOptions::default()
     })
     .await
-}
-
-/// The representative registers a business, a receiver confirms it, and the
-/// representative chooses to act for it in this session.
-async fn acting_for_a_confirmed_business(app: &TestApp) {
-    let res = app
-        .post_json(
-            "/api/v1/businesses",
-            &json!({ "tax_code": "0100109106", "name": "Công ty TNHH Bến Nghé", "address": "1 Nguyễn Huệ, Phường Sài Gòn" }),
-        )
-        .await;
-    let business: Value = read_json(res, 202).await;
-    let business_id = business["id"].as_str().expect("id").to_owned();
-    crate::trust_business::confirm_business(app, &business_id).await;
-    // Choose to act for it in this session.
-    let page = app
-        .get("/login/choose?return_to=/api/v1/me")
-        .await
-        .text()
-        .await
-        .expect("page");
-    let res = app
-        .client
-        .post(app.url("/login/choose"))
-        .form(&[
-            ("acting_for", business_id.as_str()),
-            (
-                "csrf_token",
-                input_value(&page, "csrf_token").expect("csrf").as_str(),
-            ),
-            ("return_to", "/api/v1/me"),
-        ])
-        .send()
-        .await
-        .expect("choose");
-    assert_eq!(res.status(), 303);
 }
 
 /// UserInfo for `access_token`.
