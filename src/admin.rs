@@ -3,16 +3,17 @@
 
 use diesel_async::AsyncConnection;
 
+use crate::identity::Identity;
+use crate::infra::Core;
 use crate::{
-    domain::EmailAddress,
+    domain::{EmailAddress, outbox::JobState},
     error::AppError,
     notify::{outbox::Envelope, queue_email, templates::SmtpTestEmail},
-    startup::AppState,
     storage::jobs,
 };
 
 /// Queues a test email to `to`; returns the email id.
-pub async fn queue_test_email(state: &AppState, to: &str) -> anyhow::Result<uuid::Uuid> {
+pub async fn queue_test_email(state: &Core, to: &str) -> anyhow::Result<uuid::Uuid> {
     let to = EmailAddress::parse(to).map_err(|e| anyhow::anyhow!("--to: {e}"))?;
     let now = state.clock.now();
     let domain = state.settings.mail_domain();
@@ -36,13 +37,13 @@ pub async fn queue_test_email(state: &AppState, to: &str) -> anyhow::Result<uuid
 }
 
 /// Jobs per state (queued, running, dead).
-pub async fn job_stats(state: &AppState) -> anyhow::Result<Vec<(String, i64)>> {
+pub async fn job_stats(state: &Core) -> anyhow::Result<Vec<(JobState, i64)>> {
     let mut conn = state.db.get().await?;
     Ok(jobs::depth(&mut conn).await?)
 }
 
 /// Requeues dead jobs; returns how many.
-pub async fn retry_dead(state: &AppState, kind: Option<&str>) -> anyhow::Result<usize> {
+pub async fn retry_dead(state: &Core, kind: Option<&str>) -> anyhow::Result<usize> {
     let mut conn = state.db.get().await?;
     Ok(jobs::requeue_dead(&mut conn, kind, state.clock.now()).await?)
 }
@@ -60,7 +61,7 @@ pub enum AccountLockOutcome {
 /// for the support desk. A lock disables the account, revokes its refresh
 /// tokens in the same transaction and ends its sessions.
 pub async fn set_account_lock(
-    state: &AppState,
+    state: &Identity,
     national_id: &str,
     lock: bool,
 ) -> anyhow::Result<AccountLockOutcome> {

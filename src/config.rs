@@ -14,7 +14,7 @@ mod webauthn;
 
 pub use webauthn::WebauthnSettings;
 
-use crate::vault::crypto::{Keyring, MasterKey};
+use crate::crypto::keyring::{Keyring, MasterKey};
 
 /// A configuration problem, naming the variable at fault.
 #[derive(Debug, thiserror::Error)]

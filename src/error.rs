@@ -196,7 +196,7 @@ impl AppError {
             headers: Vec::new(),
             source: None,
             // Captured now: the error may be rendered outside the request's scope.
-            request_id: crate::http::request_id::current(),
+            request_id: crate::telemetry::current_request_id(),
         }))
     }
 
@@ -386,14 +386,14 @@ impl ResponseError for AppError {
             .0
             .request_id
             .clone()
-            .or_else(crate::http::request_id::current);
+            .or_else(crate::telemetry::current_request_id);
         self.log(request_id.as_deref());
         let mut builder = HttpResponse::build(self.0.kind.status());
         builder
             .content_type(PROBLEM_JSON)
             .insert_header((header::CACHE_CONTROL, "no-store"));
         if let Some(id) = &request_id {
-            builder.insert_header((crate::http::request_id::HEADER, id.clone()));
+            builder.insert_header((crate::telemetry::REQUEST_ID_HEADER, id.clone()));
         }
         for (name, value) in &self.0.headers {
             builder.insert_header((name.clone(), value.clone()));

@@ -6,8 +6,9 @@ use clap::{Parser, Subcommand};
 use eservices::{
     admin, clock,
     config::{ConfigError, DatabaseSettings, ProcessEnv, Settings},
+    http::AppState,
     seed,
-    startup::{self, AppState, Application, Options},
+    startup::{self, Application, Options},
     storage, telemetry,
 };
 use eservices::{
@@ -352,7 +353,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Seed { demo, catalog } => {
-            let report = seed::run(&state()?, &catalog, demo).await?;
+            let state = state()?;
+            let report = seed::run(&state.identity, &state.oidc, &catalog, demo).await?;
             for line in report.lines {
                 println!("{line}");
             }
@@ -386,7 +388,9 @@ async fn admin_command(command: AdminCommand) -> anyhow::Result<()> {
             let password = password.trim_end_matches(['\r', '\n']).to_owned();
             let new = NewStaff::parse(&username, &full_name, &agency, &roles, password.into())
                 .map_err(describe_invalid)?;
-            let (row, enrolment) = staff::create(&state, new).await.map_err(describe_invalid)?;
+            let (row, enrolment) = staff::create(&state.identity, new)
+                .await
+                .map_err(describe_invalid)?;
             println!(
                 "created staff {} ({}, roles: {})",
                 row.username,
@@ -433,7 +437,7 @@ async fn admin_command(command: AdminCommand) -> anyhow::Result<()> {
                 AccountCommand::Lock { national_id } => (national_id, true),
                 AccountCommand::Unlock { national_id } => (national_id, false),
             };
-            let outcome = admin::set_account_lock(&state, &national_id, lock).await?;
+            let outcome = admin::set_account_lock(&state.identity, &national_id, lock).await?;
             let verb = if lock { "locked" } else { "unlocked" };
             match outcome {
                 admin::AccountLockOutcome::Changed => println!("account {verb}"),
@@ -554,7 +558,7 @@ async fn admin_command(command: AdminCommand) -> anyhow::Result<()> {
                 }
             }
             ClientCommand::Delete { client_id } => {
-                oidc::clients::delete(&state, &client_id)
+                oidc::clients::delete(&state.oidc, &client_id)
                     .await
                     .map_err(describe_invalid)?;
                 println!("deleted client {client_id}");

@@ -10,11 +10,13 @@ use diesel_async::AsyncConnection;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::identity::Identity;
+use crate::infra::Core;
+use crate::oidc::Provider;
 use crate::{
     domain::{TotpSecret, assurance::Method, business::RegistrationStatus},
     error::AppError,
     identity::staff::{self as staff_service, NewStaff},
-    startup::AppState,
     storage::{accounts, businesses, staff},
 };
 
@@ -106,7 +108,7 @@ fn demo_usernames() -> Vec<String> {
 /// Refuses to add demo data (known passwords, TOTP secrets and client
 /// secrets) to a database that holds real accounts. There is no override:
 /// demo data belongs in development and test databases only.
-async fn refuse_real_data(state: &AppState) -> anyhow::Result<()> {
+async fn refuse_real_data(state: &Core) -> anyhow::Result<()> {
     let ids: Vec<&str> = DEMO_CITIZENS.iter().map(|c| c.national_id).collect();
     let mut conn = state.db.get().await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let (citizens, civil_servants) =
@@ -125,7 +127,12 @@ async fn refuse_real_data(state: &AppState) -> anyhow::Result<()> {
 
 /// Runs the loaders (the catalog from `catalog_dir`); `demo` adds the
 /// demonstration data, only to a database without real accounts.
-pub async fn run(state: &AppState, catalog_dir: &Path, demo: bool) -> anyhow::Result<SeedReport> {
+pub async fn run(
+    state: &Identity,
+    oidc: &Provider,
+    catalog_dir: &Path,
+    demo: bool,
+) -> anyhow::Result<SeedReport> {
     if demo {
         refuse_real_data(state).await?;
     }
@@ -153,14 +160,14 @@ pub async fn run(state: &AppState, catalog_dir: &Path, demo: bool) -> anyhow::Re
     ));
     if demo {
         seed_demo(state, &mut report).await?;
-        seed_demo_clients(state, &mut report).await?;
+        seed_demo_clients(oidc, &mut report).await?;
         seed_demo_dossiers(state, &mut report).await?;
     }
     Ok(report)
 }
 
 /// The mobile app (public, PKCE) and one confidential integrator.
-async fn seed_demo_clients(state: &AppState, report: &mut SeedReport) -> anyhow::Result<()> {
+async fn seed_demo_clients(state: &Provider, report: &mut SeedReport) -> anyhow::Result<()> {
     use crate::oidc::clients::{NewClient, register};
     let secret: String = Sha256::digest(b"eservices demo integrator secret")
         .iter()
@@ -229,7 +236,7 @@ async fn seed_demo_clients(state: &AppState, report: &mut SeedReport) -> anyhow:
     Ok(())
 }
 
-async fn seed_demo(state: &AppState, report: &mut SeedReport) -> anyhow::Result<()> {
+async fn seed_demo(state: &Identity, report: &mut SeedReport) -> anyhow::Result<()> {
     let now = state.clock.now();
     let password_hash = state
         .hasher
@@ -395,7 +402,7 @@ fn demo_value(
 }
 
 /// Dossiers of the first demo citizen at the demo ward, one in every status.
-async fn seed_demo_dossiers(state: &AppState, report: &mut SeedReport) -> anyhow::Result<()> {
+async fn seed_demo_dossiers(state: &Core, report: &mut SeedReport) -> anyhow::Result<()> {
     use crate::{
         domain::{AccountId, dossier::Action, staff::StaffRole},
         dossiers::{self, By, NewDraft},

@@ -8,127 +8,35 @@ use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    clock::SharedClock,
-    config::Settings,
-    http,
-    identity::{
-        password::PasswordHasher, sessions::SessionStore, staff::StaffSession, throttle::Throttle,
-        vneid::Vneid,
-    },
-    kv::Kv,
-    metrics::Metrics,
-    notify::{Mailer, Worker, sms::SmsSender, worker::WorkerOptions},
-    storage::{self, DbPool},
+    http::{self, AppState},
+    notify::{JobRegistry, Worker, worker::WorkerOptions},
 };
 
 /// How long in-flight requests may take to finish on shutdown.
 const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// What every handler can reach. Cheap to clone.
-#[derive(Clone)]
-pub struct AppState {
-    /// The settings.
-    pub settings: Arc<Settings>,
-    /// PostgreSQL.
-    pub db: DbPool,
-    /// Redis.
-    pub kv: Arc<Kv>,
-    /// The time.
-    pub clock: SharedClock,
-    /// Metrics.
-    pub metrics: Arc<Metrics>,
-    /// The email transport.
-    pub mailer: Mailer,
-    /// The SMS transport.
-    pub sms: SmsSender,
-    /// Citizens' browser sessions.
-    pub sessions: SessionStore,
-    /// Civil servants' back-office sessions.
-    pub staff_sessions: SessionStore<StaffSession>,
-    /// Throttling of guesses.
-    pub throttle: Throttle,
-    /// Password hashing on a bounded pool.
-    pub hasher: PasswordHasher,
-    /// Sign-in with VNeID, when configured.
-    pub vneid: Option<Arc<Vneid>>,
-    /// The OpenID provider's keys, cached in this process.
-    pub key_cache: Arc<crate::oidc::keys::KeyCache>,
-    /// Access tokens verified by this process.
-    pub verified_tokens: Arc<crate::oidc::jwt::VerifiedTokens>,
-    /// Registered OpenID clients, cached in this process.
-    pub client_cache: Arc<crate::oidc::clients::ClientCache>,
-    /// Dossier files.
-    pub files: Arc<dyn object_store::ObjectStore>,
-    /// Outgoing HTTP (back-channel logout).
-    pub http: reqwest::Client,
-    /// The WebAuthn relying party (`None`: passkeys are off on this server).
-    pub passkeys: Option<Arc<crate::identity::passkeys::RelyingParty>>,
-}
-
 impl AppState {
-    /// Builds the state: pools and clients are created, nothing is connected yet.
-    pub fn build(settings: Settings, clock: SharedClock) -> anyhow::Result<Self> {
-        let db = storage::build_pool(&settings.database)?;
-        let kv = Kv::new(&settings.redis).context("REDIS_URL")?;
-        let mailer = Mailer::build(&settings.mail.transport)?;
-        let sms = SmsSender::build(&settings.sms)?;
-        let kv = Arc::new(kv);
-        let vneid = match &settings.vneid {
-            Some(v) => Some(Arc::new(Vneid::new(v.clone(), &settings.issuer())?)),
-            None => None,
-        };
-        Ok(Self {
-            passkeys: crate::identity::passkeys::RelyingParty::build(&settings.webauthn),
-            vneid,
-            key_cache: Arc::default(),
-            client_cache: Arc::default(),
-            files: crate::dossiers::files::open_store(&settings.files)
-                .context("FILES_URL / FILES_DIR")?,
-            verified_tokens: Arc::default(),
-            http: reqwest::Client::builder()
-                .timeout(std::time::Duration::from_secs(10))
-                .connect_timeout(std::time::Duration::from_secs(5))
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .context("HTTP client")?,
-            settings: Arc::new(settings),
-            db,
-            sessions: SessionStore::new(kv.clone()),
-            staff_sessions: SessionStore::new(kv.clone()),
-            throttle: Throttle::new(kv.clone()),
-            hasher: PasswordHasher::for_this_machine()?,
-            kv,
-            clock,
-            metrics: Arc::new(Metrics::new()?),
-            mailer,
-            sms,
-        })
-    }
-
-    /// Refuses to go on when the configured master keys do not open what
-    /// this database holds (a wrong or missing `VAULT_MASTER_KEY`).
-    pub async fn check_master_key(&self) -> anyhow::Result<()> {
-        let mut conn = self.db.get().await?;
-        crate::vault::keys::check(&self.settings.keyring, &mut conn, self.clock.now()).await?;
-        Ok(())
-    }
-
-    /// An outbox worker sharing this state's pool, clock and metrics.
+    /// An outbox worker on this state's core, running every feature's jobs.
     pub fn worker(&self) -> Worker {
         Worker::new(
-            self.db.clone(),
-            self.clock.clone(),
-            self.mailer.clone(),
-            self.sms.clone(),
-            self.settings.mail.from.clone(),
-            Some(self.metrics.clone()),
+            &self.core,
+            self.senders.clone(),
+            Arc::new(job_registry(self)),
             &WorkerOptions {
                 concurrency: self.settings.worker.concurrency,
                 poll_interval: self.settings.worker.poll_interval,
             },
-            self.clone(),
         )
     }
+}
+
+/// Every feature's background jobs and their schedule.
+fn job_registry(state: &AppState) -> JobRegistry {
+    let mut registry = JobRegistry::default();
+    crate::identity::jobs::register(&mut registry, &state.core);
+    crate::oidc::jobs::register(&mut registry, &state.oidc);
+    crate::dossiers::jobs::register(&mut registry, &state.core);
+    registry
 }
 
 /// Routes added by the caller (the test harness adds probes of its own).

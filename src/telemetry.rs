@@ -1,7 +1,26 @@
 //! Logging: `tracing` with JSON lines (or a readable format for development),
 //! each line inside a request carrying its request id. Panics are logged too.
 
+use actix_web::http::header::HeaderName;
 use tracing_subscriber::{EnvFilter, fmt, prelude::*};
+
+/// The header carrying a request's id.
+pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
+
+tokio::task_local! {
+    static REQUEST_ID: String;
+}
+
+/// The id of the request being handled, if any.
+pub fn current_request_id() -> Option<String> {
+    REQUEST_ID.try_with(Clone::clone).ok()
+}
+
+/// Runs `work` as the handling of the request `id`: problem documents and
+/// log lines inside it carry the id.
+pub async fn with_request_id<F: Future>(id: String, work: F) -> F::Output {
+    REQUEST_ID.scope(id, work).await
+}
 
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,6 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel_async::AsyncConnection;
 use serde_json::json;
 
+use crate::infra::Core;
 use crate::{
     catalog::{self, calendar_for, city_year, openings, openings_json},
     domain::{
@@ -21,7 +22,6 @@ use crate::{
         staff::StaffSession,
         staff_events::{self, Entry},
     },
-    startup::AppState,
     storage::catalog::{self as store, AgencyDayRow, AgencyRow, OfferRow},
 };
 
@@ -66,7 +66,7 @@ pub struct WorkingTime {
 }
 
 /// The agency's working time, from today to the end of next year.
-pub async fn working_time(state: &AppState, admin: &StaffSession) -> AppResult<WorkingTime> {
+pub async fn working_time(state: &Core, admin: &StaffSession) -> AppResult<WorkingTime> {
     admin_only(admin)?;
     let now = state.clock.now();
     let today = today(now);
@@ -91,11 +91,7 @@ pub async fn working_time(state: &AppState, admin: &StaffSession) -> AppResult<W
 }
 
 /// Sets the agency's opening hours from the form.
-pub async fn set_hours(
-    state: &AppState,
-    admin: &StaffSession,
-    rows: &[HoursInput],
-) -> AppResult<()> {
+pub async fn set_hours(state: &Core, admin: &StaffSession, rows: &[HoursInput]) -> AppResult<()> {
     admin_only(admin)?;
     let week = calendar::parse_hours(rows).map_err(FieldErrors::problem)?;
     let hours = openings_json(&week);
@@ -134,7 +130,7 @@ pub fn parse_day(raw: &str) -> Result<NaiveDate, Invalid> {
 /// Adds one of the agency's own days: closed (a day it would work) or worked
 /// (a day it would be closed, with Monday's hours).
 pub async fn add_day(
-    state: &AppState,
+    state: &Core,
     admin: &StaffSession,
     day: &str,
     kind: &str,
@@ -188,7 +184,7 @@ pub async fn add_day(
 }
 
 /// Removes one of the agency's own days (only days still ahead).
-pub async fn remove_day(state: &AppState, admin: &StaffSession, day: &str) -> AppResult<()> {
+pub async fn remove_day(state: &Core, admin: &StaffSession, day: &str) -> AppResult<()> {
     admin_only(admin)?;
     let not_found =
         || AppError::not_found("day_not_found").with_detail("Đơn vị không đặt riêng ngày này.");
@@ -217,7 +213,7 @@ pub async fn remove_day(state: &AppState, admin: &StaffSession, day: &str) -> Ap
 
 /// The services the catalog assigns to the admin's agency, and whether it
 /// takes new dossiers for each.
-pub async fn offers(state: &AppState, admin: &StaffSession) -> AppResult<Vec<OfferRow>> {
+pub async fn offers(state: &Core, admin: &StaffSession) -> AppResult<Vec<OfferRow>> {
     admin_only(admin)?;
     let mut conn = state.db.get().await?;
     Ok(store::offers(&mut conn, &admin.agency_code).await?)
@@ -226,7 +222,7 @@ pub async fn offers(state: &AppState, admin: &StaffSession) -> AppResult<Vec<Off
 /// Starts or stops taking new dossiers for a service the catalog assigns
 /// to the agency. Dossiers already filed go on.
 pub async fn set_offered(
-    state: &AppState,
+    state: &Core,
     admin: &StaffSession,
     service: &str,
     offered: bool,

@@ -11,6 +11,7 @@ use chrono::{Datelike, NaiveTime};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::infra::Core;
 use crate::{
     domain::{
         calendar::{Calendar, DayKind, Opening},
@@ -18,7 +19,6 @@ use crate::{
         search,
     },
     error::{AppError, AppResult},
-    startup::AppState,
     storage::catalog::{self as store, AgencyRow, ServiceQuery, ServiceRow},
 };
 
@@ -111,7 +111,7 @@ fn summary(row: &ServiceRow) -> ServiceSummary {
 }
 
 /// Every agency.
-pub async fn agencies(state: &AppState) -> AppResult<Vec<AgencyView>> {
+pub async fn agencies(state: &Core) -> AppResult<Vec<AgencyView>> {
     let mut conn = state.db.get().await?;
     Ok(store::agencies(&mut conn)
         .await?
@@ -138,7 +138,7 @@ pub struct Search {
 }
 
 /// Services matching a search, best first.
-pub async fn search(state: &AppState, s: &Search) -> AppResult<Vec<ServiceSummary>> {
+pub async fn search(state: &Core, s: &Search) -> AppResult<Vec<ServiceSummary>> {
     let q = s.q.as_deref().unwrap_or_default();
     if q.chars().count() > 200 {
         return Err(AppError::bad_request("query_too_long")
@@ -174,7 +174,7 @@ pub async fn search(state: &AppState, s: &Search) -> AppResult<Vec<ServiceSummar
 }
 
 /// One service, with the agencies handling it and its form.
-pub async fn service(state: &AppState, code: &str) -> AppResult<ServiceDetail> {
+pub async fn service(state: &Core, code: &str) -> AppResult<ServiceDetail> {
     let not_found = || {
         AppError::not_found("service_not_found")
             .with_detail("Không có thủ tục hành chính với mã này.")

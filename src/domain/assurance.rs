@@ -10,6 +10,16 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
+/// `acr` of an account verified by email only.
+pub const ACR_LEVEL_1: &str = "urn:vn:hcm:eservices:loa:1";
+/// `acr` of an identity-verified account (VNeID level 2 or counter check).
+pub const ACR_LEVEL_2: &str = "urn:vn:hcm:eservices:loa:2";
+
+/// An `acr_values` request for a strong sign-in (VNeID, a passkey, or a
+/// password with a second factor), whatever the account's level: a client
+/// asks it before a sensitive action. The asserted `acr` stays the level.
+pub const ACR_MFA: &str = "urn:vn:hcm:eservices:mfa";
+
 /// One way a session proved who is there (stored in the session, in order).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -112,6 +112,14 @@ impl Status {
     pub fn clock_runs(self) -> bool {
         matches!(self, Self::Accepted | Self::Processing)
     }
+
+    /// Whether the dossier's life is over: nothing can be done to it any more.
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            Self::Refused | Self::Withdrawn | Self::Stopped | Self::Returned
+        )
+    }
 }
 
 /// Who acts.
@@ -121,6 +129,17 @@ pub enum Actor {
     Applicant,
     /// A civil servant with a role.
     Staff(StaffRole),
+}
+
+impl Actor {
+    /// Every actor: the applicant and each staff role.
+    pub const ALL: [Self; 5] = [
+        Self::Applicant,
+        Self::Staff(StaffRole::Receiver),
+        Self::Staff(StaffRole::Processor),
+        Self::Staff(StaffRole::Approver),
+        Self::Staff(StaffRole::AgencyAdmin),
+    ];
 }
 
 /// What can be done to a dossier.
@@ -366,6 +385,9 @@ pub fn chain_hash(previous: &[u8], row: &EventDigest<'_>) -> Vec<u8> {
     hasher.update(serde_json::to_vec(row).unwrap_or_default());
     hasher.finalize().to_vec()
 }
+
+#[cfg(test)]
+mod props;
 
 #[cfg(test)]
 mod tests {

@@ -14,6 +14,7 @@ pub mod file_kind;
 pub mod form;
 pub mod ids;
 pub mod national_id;
+pub mod outbox;
 pub mod password_policy;
 pub mod person_name;
 pub mod phone;
@@ -23,6 +24,7 @@ pub mod search;
 pub mod staff;
 pub mod staff_event;
 pub mod tax_code;
+pub mod text_enum;
 pub mod totp;
 pub mod vault;
 

@@ -8,6 +8,16 @@ use uuid::Uuid;
 
 use super::{AccountId, BusinessId, Invalid};
 
+/// Vault scopes (`vault:<record type>`): the owner's vault records of that
+/// type, shown with their values on the consent page, each read logged.
+pub const VAULT_SCOPES: [&str; 5] = [
+    "vault:identity",
+    "vault:address",
+    "vault:civil_status",
+    "vault:contact",
+    "vault:education",
+];
+
 /// Whose vault: a person's or a business's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Owner {

@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::{LogLine, append_after, emails, form_errors};
+use crate::infra::Core;
 use crate::{
     catalog,
     domain::{
@@ -27,7 +28,6 @@ use crate::{
         staff::StaffSession,
         staff_events::{self, Entry},
     },
-    startup::AppState,
     storage::{
         accounts, catalog as catalog_store,
         dossiers::{self as store, DossierRow},
@@ -133,7 +133,7 @@ async fn find(
 
 /// The citizen and the form of the service, prefilled from their vault.
 pub async fn start(
-    state: &AppState,
+    state: &Core,
     staff: &StaffSession,
     national_id: &str,
     service_code: &str,
@@ -191,7 +191,7 @@ pub async fn start(
 /// Files the dossier for the citizen with the values the receiver entered
 /// (empty ones left out); its id.
 pub async fn file(
-    state: &AppState,
+    state: &Core,
     staff: &StaffSession,
     national_id: &str,
     service_code: &str,

@@ -10,12 +10,12 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::{DossierView, EventView, files::FileView, staff_read};
+use crate::infra::Core;
 use crate::{
     catalog,
     domain::{dossier::Status, staff::StaffRole},
     error::{AppError, AppResult},
     identity::staff::StaffSession,
-    startup::AppState,
     storage::{
         accounts, businesses, catalog as catalog_store,
         dossiers::{self as store, QueueFilter},
@@ -88,7 +88,7 @@ fn local_midnight(day: NaiveDate) -> Option<DateTime<Utc>> {
 /// search (receipt code, ID number, name) looks through all their agency's
 /// filed dossiers.
 pub async fn queue(
-    state: &AppState,
+    state: &Core,
     staff: &StaffSession,
     filter: &DeskFilter,
     after: Option<Uuid>,
@@ -268,7 +268,7 @@ fn source_label(source: Option<&Value>) -> String {
 
 /// One dossier of the civil servant's agency, for its page (the view of its
 /// vault data is in the owner's access log).
-pub async fn dossier(state: &AppState, staff: &StaffSession, id: Uuid) -> AppResult<DeskDossier> {
+pub async fn dossier(state: &Core, staff: &StaffSession, id: Uuid) -> AppResult<DeskDossier> {
     let (row, dossier, events) = staff_read(state, staff, id).await?;
     let mut conn = state.db.get().await?;
     let service = catalog_store::service(&mut conn, &row.service_code)

@@ -3,11 +3,11 @@
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
 
+use crate::infra::Core;
 use crate::{
     domain::{calendar::city_tz, dossier::Action},
     error::AppResult,
     notify::templates::email_template,
-    startup::AppState,
     storage::{catalog::ServiceRow, dossiers::DossierRow},
 };
 
@@ -59,7 +59,7 @@ fn headline(action: Action) -> Option<&'static str> {
 
 /// Queues the applicant's email about `action` (inside the transaction).
 pub async fn notify_applicant(
-    state: &AppState,
+    state: &Core,
     conn: &mut AsyncPgConnection,
     dossier: &DossierRow,
     service: &ServiceRow,

@@ -9,18 +9,18 @@
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
-use object_store::{ObjectStore, ObjectStoreExt, PutPayload, path::Path};
+use object_store::{ObjectStoreExt, PutPayload, path::Path};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use unicode_normalization::UnicodeNormalization;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::infra::Core;
 use crate::{
     domain::{AccountId, dossier::Status, file_kind::FileKind},
     error::{AppError, AppResult, ErrorKind},
     identity::staff::StaffSession,
-    startup::AppState,
     storage::dossiers::{self as store, FileRow},
 };
 
@@ -30,26 +30,6 @@ pub const MAX_FILE_BYTES: usize = 10 * 1024 * 1024;
 pub const MAX_DOSSIER_BYTES: i64 = 50 * 1024 * 1024;
 /// Most files per dossier.
 pub const MAX_FILES: usize = 30;
-
-/// Opens the configured file store.
-pub fn open_store(
-    settings: &crate::config::FilesSettings,
-) -> anyhow::Result<std::sync::Arc<dyn ObjectStore>> {
-    Ok(match settings {
-        crate::config::FilesSettings::Url(url) => {
-            let (store, prefix) = object_store::parse_url(url)?;
-            if prefix.as_ref().is_empty() {
-                std::sync::Arc::from(store)
-            } else {
-                std::sync::Arc::new(object_store::prefix::PrefixStore::new(store, prefix))
-            }
-        }
-        crate::config::FilesSettings::Dir(dir) => {
-            std::fs::create_dir_all(dir)?;
-            std::sync::Arc::new(object_store::local::LocalFileSystem::new_with_prefix(dir)?)
-        }
-    })
-}
 
 /// A file as listed.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -160,7 +140,7 @@ pub fn check_upload(upload: &Upload) -> AppResult<(String, &'static str)> {
 
 /// Attaches a file to one of the applicant's dossiers.
 pub async fn attach(
-    state: &AppState,
+    state: &Core,
     applicant: AccountId,
     dossier: Uuid,
     upload: Upload,
@@ -262,11 +242,7 @@ pub async fn attach(
 }
 
 /// The files of one of the applicant's dossiers.
-pub async fn list(
-    state: &AppState,
-    applicant: AccountId,
-    dossier: Uuid,
-) -> AppResult<Vec<FileView>> {
+pub async fn list(state: &Core, applicant: AccountId, dossier: Uuid) -> AppResult<Vec<FileView>> {
     let mut conn = state.db.get().await?;
     store::find(&mut conn, dossier)
         .await?
@@ -291,7 +267,7 @@ pub enum Reader<'a> {
 
 /// A file's bytes, after checking them against their SHA-256.
 pub async fn read(
-    state: &AppState,
+    state: &Core,
     reader: Reader<'_>,
     dossier: Uuid,
     file: Uuid,

@@ -9,6 +9,7 @@ pub mod counter;
 pub mod desk;
 pub mod emails;
 pub mod files;
+pub mod jobs;
 pub mod overdue;
 pub mod results;
 pub mod stats;
@@ -21,6 +22,8 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::identity::Identity;
+use crate::infra::Core;
 use crate::{
     catalog,
     domain::{
@@ -37,7 +40,6 @@ use crate::{
         staff_events::{self, Entry},
     },
     notify::{outbox::Envelope, queue_email},
-    startup::AppState,
     storage::{
         accounts, businesses,
         catalog::{self as catalog_store, ServiceRow},
@@ -174,7 +176,7 @@ async fn view(
 
 /// A single dossier's view, with the vault documents it uses and its result.
 async fn detailed(
-    state: &AppState,
+    state: &Core,
     conn: &mut AsyncPgConnection,
     row: &DossierRow,
     viewer: Actor,
@@ -411,7 +413,7 @@ async fn remember(
 
 /// The answer of a transaction run under an idempotency key.
 async fn settle(
-    state: &AppState,
+    state: &Core,
     account: AccountId,
     key: Option<&str>,
     request: &[u8],
@@ -430,7 +432,7 @@ async fn settle(
 
 /// Creates a draft (prefilled later by the vault); 201 and the dossier.
 pub async fn create_draft(
-    state: &AppState,
+    state: &Core,
     applicant: AccountId,
     new: NewDraft,
     idempotency_key: Option<&str>,
@@ -601,7 +603,7 @@ async fn own(
 }
 
 /// One of the applicant's dossiers.
-pub async fn get(state: &AppState, applicant: AccountId, id: Uuid) -> AppResult<DossierView> {
+pub async fn get(state: &Core, applicant: AccountId, id: Uuid) -> AppResult<DossierView> {
     let mut conn = state.db.get().await?;
     let row = own(&mut conn, applicant, id, false).await?;
     detailed(state, &mut conn, &row, Actor::Applicant, &[]).await
@@ -609,7 +611,7 @@ pub async fn get(state: &AppState, applicant: AccountId, id: Uuid) -> AppResult<
 
 /// Changes form values of a draft (or of a dossier waiting for a supplement).
 pub async fn update_values(
-    state: &AppState,
+    state: &Core,
     applicant: AccountId,
     id: Uuid,
     if_match: Option<i32>,
@@ -662,7 +664,7 @@ pub async fn update_values(
 
 /// The applicant's dossiers, newest first (keyset: pass the last one's id as `before`).
 pub async fn list_mine(
-    state: &AppState,
+    state: &Core,
     applicant: AccountId,
     status: Option<&str>,
     before: Option<Uuid>,
@@ -720,7 +722,7 @@ fn event_view(row: EventRow) -> EventView {
 }
 
 /// The applicant-visible progress log of one of the applicant's dossiers.
-pub async fn events(state: &AppState, applicant: AccountId, id: Uuid) -> AppResult<Vec<EventView>> {
+pub async fn events(state: &Core, applicant: AccountId, id: Uuid) -> AppResult<Vec<EventView>> {
     let mut conn = state.db.get().await?;
     own(&mut conn, applicant, id, false).await?;
     Ok(store::events(&mut conn, id, true)
@@ -740,7 +742,7 @@ pub enum By<'a> {
 
 /// Takes `action` on a dossier; returns it afterwards.
 pub async fn act(
-    state: &AppState,
+    state: &Core,
     by: By<'_>,
     id: Uuid,
     action: Action,
@@ -819,7 +821,7 @@ struct Step<'a> {
 }
 
 impl Step<'_> {
-    async fn run(&self, state: &AppState, c: &mut AsyncPgConnection) -> AppResult<(u16, Value)> {
+    async fn run(&self, state: &Core, c: &mut AsyncPgConnection) -> AppResult<(u16, Value)> {
         let Self {
             id,
             action,
@@ -965,7 +967,7 @@ impl Step<'_> {
 }
 
 /// The due date accepting the dossier now would set (shown before intake).
-pub async fn due_if_accepted(state: &AppState, id: Uuid) -> AppResult<Option<DateTime<Utc>>> {
+pub async fn due_if_accepted(state: &Core, id: Uuid) -> AppResult<Option<DateTime<Utc>>> {
     let mut conn = state.db.get().await?;
     let Some(row) = store::find(&mut conn, id).await? else {
         return Ok(None);
@@ -1013,7 +1015,7 @@ fn queue_statuses(roles: &[StaffRole]) -> Vec<&'static str> {
 /// A civil servant's queue: their agency's dossiers waiting for their roles,
 /// in queue order (filing time before intake, due time after).
 pub async fn queue(
-    state: &AppState,
+    state: &Core,
     staff: &StaffSession,
     status: Option<&str>,
     after: Option<Uuid>,
@@ -1059,7 +1061,7 @@ pub async fn queue(
 /// handles its service: it leaves this agency's queue and joins theirs; the
 /// receipt code and the due date stay.
 pub async fn forward(
-    state: &AppState,
+    state: &Core,
     staff: &StaffSession,
     id: Uuid,
     to_agency: &str,
@@ -1141,7 +1143,7 @@ pub async fn forward(
 
 /// A dossier of the civil servant's agency, with its whole log (internal notes included).
 pub async fn staff_get(
-    state: &AppState,
+    state: &Core,
     staff: &StaffSession,
     id: Uuid,
 ) -> AppResult<(DossierView, Vec<EventView>)> {
@@ -1151,7 +1153,7 @@ pub async fn staff_get(
 
 /// [`staff_get`], with the row it read.
 async fn staff_read(
-    state: &AppState,
+    state: &Core,
     staff: &StaffSession,
     id: Uuid,
 ) -> AppResult<(DossierRow, DossierView, Vec<EventView>)> {
@@ -1193,7 +1195,7 @@ async fn staff_read(
 }
 
 /// Checks a dossier's log chain; returns the first broken row's seq, if any.
-pub async fn verify_log(state: &AppState, id: Uuid) -> AppResult<Option<i32>> {
+pub async fn verify_log(state: &Core, id: Uuid) -> AppResult<Option<i32>> {
     let mut conn = state.db.get().await?;
     let rows = store::events(&mut conn, id, false).await?;
     let mut previous: Vec<u8> = Vec::new();
@@ -1221,10 +1223,7 @@ pub async fn verify_log(state: &AppState, id: Uuid) -> AppResult<Option<i32>> {
 
 /// Checks the log chains of one dossier or of all; returns how many were
 /// checked and the broken ones with the first bad row.
-pub async fn verify_logs(
-    state: &AppState,
-    only: Option<Uuid>,
-) -> AppResult<(usize, Vec<(Uuid, i32)>)> {
+pub async fn verify_logs(state: &Core, only: Option<Uuid>) -> AppResult<(usize, Vec<(Uuid, i32)>)> {
     let mut broken = Vec::new();
     if let Some(id) = only {
         if let Some(seq) = verify_log(state, id).await? {
@@ -1262,7 +1261,7 @@ pub(crate) async fn applicant_of(
 
 /// Queues an email to the applicant inside the transaction.
 pub(crate) async fn email_applicant<T: crate::notify::EmailTemplate>(
-    state: &AppState,
+    state: &Core,
     conn: &mut AsyncPgConnection,
     account: &accounts::AccountRow,
     email: &T,
@@ -1312,7 +1311,7 @@ pub struct LookupView {
 /// count against the caller's address (guessing is throttled); the answer
 /// for a wrong ID number is the same as for an unknown code.
 pub async fn lookup(
-    state: &AppState,
+    state: &Identity,
     receipt_code: &str,
     national_id: &str,
     caller_ip: &str,
@@ -1335,8 +1334,7 @@ pub async fn lookup(
     let matched = match row {
         Some(row) => {
             let applicant = accounts::find(&mut conn, row.applicant_id).await?;
-            crate::identity::tokens::equal(&applicant.national_id, national_id.trim())
-                .then_some(row)
+            crate::crypto::tokens::equal(&applicant.national_id, national_id.trim()).then_some(row)
         }
         None => None,
     };

@@ -9,6 +9,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::infra::Core;
 use crate::{
     catalog,
     domain::{calendar::city_tz, staff::StaffRole, staff_event::StaffEvent},
@@ -18,7 +19,6 @@ use crate::{
         staff_events::{self, Entry},
     },
     notify::templates::email_template,
-    startup::AppState,
     storage::{
         catalog as catalog_store,
         dossiers::{self as store, ApologyRow, DossierChange},
@@ -94,7 +94,7 @@ impl From<ApologyRow> for ApologyView {
 
 /// Drafts letters for dossiers past their due date (the scheduled job);
 /// returns how many. Safe to run from many workers at once.
-pub async fn draft_apologies(state: &AppState) -> AppResult<usize> {
+pub async fn draft_apologies(state: &Core) -> AppResult<usize> {
     let now = state.clock.now();
     let mut conn = state.db.get().await?;
     conn.transaction::<_, AppError, _>(async |c| {
@@ -149,7 +149,7 @@ pub async fn draft_apologies(state: &AppState) -> AppResult<usize> {
 }
 
 /// The agency's letters waiting for approval.
-pub async fn drafted(state: &AppState, staff: &StaffSession) -> AppResult<Vec<ApologyView>> {
+pub async fn drafted(state: &Core, staff: &StaffSession) -> AppResult<Vec<ApologyView>> {
     let mut conn = state.db.get().await?;
     Ok(store::apologies(&mut conn, &staff.agency_code, "drafted")
         .await?
@@ -161,7 +161,7 @@ pub async fn drafted(state: &AppState, staff: &StaffSession) -> AppResult<Vec<Ap
 /// An approver approves a letter (with the date the applicant is promised
 /// and the reason); the applicant is told.
 pub async fn approve(
-    state: &AppState,
+    state: &Core,
     staff: &StaffSession,
     id: Uuid,
     new_due: Option<DateTime<Utc>>,

@@ -14,6 +14,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{files, not_found};
+use crate::infra::Core;
 use crate::{
     catalog,
     domain::{
@@ -28,7 +29,6 @@ use crate::{
         staff::StaffSession,
         staff_events::{self, Entry},
     },
-    startup::AppState,
     storage::{
         catalog::ServiceRow,
         dossiers::{self as store, DossierRow},
@@ -60,7 +60,7 @@ pub struct VaultRefView {
 
 /// The vault documents a dossier refers to.
 pub async fn refs(
-    state: &AppState,
+    state: &Core,
     conn: &mut AsyncPgConnection,
     dossier: Uuid,
 ) -> AppResult<Vec<VaultRefView>> {
@@ -76,7 +76,7 @@ pub async fn refs(
 
 /// The result issued for a dossier, if any.
 pub async fn issued(
-    state: &AppState,
+    state: &Core,
     conn: &mut AsyncPgConnection,
     dossier: Uuid,
 ) -> AppResult<Option<DocumentView>> {
@@ -88,7 +88,7 @@ pub async fn issued(
 /// A civil servant stages the result document of a dossier being processed
 /// (replacing one staged before); it is issued when the dossier is approved.
 pub async fn stage(
-    state: &AppState,
+    state: &Core,
     staff: &StaffSession,
     dossier: Uuid,
     upload: files::Upload,
@@ -200,7 +200,7 @@ async fn service_of(conn: &mut AsyncPgConnection, row: &DossierRow) -> AppResult
 /// deciding agency, and stores the records it establishes. A service with a
 /// result cannot be approved without one staged.
 pub async fn on_approve(
-    state: &AppState,
+    state: &Core,
     conn: &mut AsyncPgConnection,
     row: &DossierRow,
     service: &ServiceRow,
@@ -337,7 +337,7 @@ pub async fn log_staff_view(
 /// A vault document a dossier of the civil servant's agency uses (or its
 /// result), its bytes; the read is in the owner's access log.
 pub async fn staff_read(
-    state: &AppState,
+    state: &Core,
     staff: &StaffSession,
     dossier: Uuid,
     document: Uuid,

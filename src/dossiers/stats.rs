@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
+use crate::infra::Core;
 use crate::{
     domain::{staff::StaffRole, staff_event::StaffEvent},
     error::{AppError, AppResult, ErrorKind},
@@ -15,7 +16,6 @@ use crate::{
         staff::StaffSession,
         staff_events::{self, Entry},
     },
-    startup::AppState,
     storage::{catalog as catalog_store, stats as store},
 };
 
@@ -123,7 +123,7 @@ fn keyed(r: &store::KeyedRow) -> Figures {
 /// Raw rows for the CSV export (`agency` as [`scope`] allowed it); the
 /// export is in the agency's audit trail.
 pub async fn rows(
-    state: &AppState,
+    state: &Core,
     by: &StaffSession,
     year: i32,
     agency: Option<&str>,
@@ -170,7 +170,7 @@ fn year_bounds(year: i32) -> AppResult<(NaiveDate, NaiveDate)> {
 }
 
 /// The dashboard of `year` for `agency` (none: the city).
-pub async fn dashboard(state: &AppState, year: i32, agency: Option<&str>) -> AppResult<Dashboard> {
+pub async fn dashboard(state: &Core, year: i32, agency: Option<&str>) -> AppResult<Dashboard> {
     let (from, to) = year_bounds(year)?;
     let mut conn = state.db.get().await?;
     let agency_name = match agency {
@@ -261,7 +261,7 @@ pub async fn dashboard(state: &AppState, year: i32, agency: Option<&str>) -> App
 }
 
 /// Recomputes the figures now.
-pub async fn refresh(state: &AppState) -> AppResult<()> {
+pub async fn refresh(state: &Core) -> AppResult<()> {
     let mut conn = state.db.get().await?;
     store::refresh(&mut conn, state.clock.now()).await?;
     Ok(())

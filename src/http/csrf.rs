@@ -10,9 +10,9 @@ use actix_web::{
 };
 
 use crate::{
+    crypto::tokens,
     error::{AppError, ErrorKind},
-    identity::tokens,
-    startup::AppState,
+    http::AppState,
 };
 
 /// The CSRF cookie's name.

@@ -9,8 +9,9 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::{
+    domain::outbox::JobState,
     error::{AppError, ErrorKind},
-    startup::AppState,
+    http::AppState,
     storage,
 };
 
@@ -121,12 +122,12 @@ pub async fn metrics(
     };
     match tokio::time::timeout(CHECK_TIMEOUT, depth).await {
         Ok(Ok(rows)) => {
-            for state_name in ["queued", "running", "dead"] {
+            for state in [JobState::Queued, JobState::Running, JobState::Dead] {
                 let n = rows
                     .iter()
-                    .find(|(s, _)| s == state_name)
+                    .find(|(s, _)| *s == state)
                     .map_or(0, |(_, n)| *n);
-                m.jobs_depth.with_label_values(&[state_name]).set(n);
+                m.jobs_depth.with_label_values(&[state.as_str()]).set(n);
             }
         }
         Ok(Err(err)) => tracing::warn!(

@@ -16,7 +16,7 @@ use futures_util::FutureExt;
 
 use crate::{
     error::{AppError, ErrorKind},
-    startup::AppState,
+    http::AppState,
     telemetry::panic_message,
 };
 

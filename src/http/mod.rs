@@ -10,7 +10,10 @@ pub mod oidc;
 pub mod pages;
 pub mod request_id;
 pub mod session;
+pub mod state;
 pub mod verify;
+
+pub use state::AppState;
 
 use actix_web::web;
 

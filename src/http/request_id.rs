@@ -1,27 +1,18 @@
 //! A request id for every request: taken from a sane incoming `X-Request-Id`
 //! or made anew, put on the response, on every log line (a tracing span) and
-//! in every problem document (a task-local the error type reads).
+//! in every problem document (the task-local of `telemetry`, which the error
+//! type reads).
 
 use actix_web::{
     Error, HttpMessage,
     body::MessageBody,
     dev::{ServiceRequest, ServiceResponse},
-    http::header::{HeaderName, HeaderValue},
+    http::header::HeaderValue,
     middleware::Next,
 };
 use tracing::Instrument;
 
-/// The header carrying the id.
-pub const HEADER: HeaderName = HeaderName::from_static("x-request-id");
-
-tokio::task_local! {
-    static REQUEST_ID: String;
-}
-
-/// The id of the request being handled, if any.
-pub fn current() -> Option<String> {
-    REQUEST_ID.try_with(Clone::clone).ok()
-}
+pub use crate::telemetry::{REQUEST_ID_HEADER as HEADER, current_request_id as current};
 
 /// The id, as a request extension for handlers that want it.
 #[derive(Debug, Clone)]
@@ -47,9 +38,8 @@ pub async fn middleware(
         .map_or_else(|| uuid::Uuid::now_v7().simple().to_string(), str::to_owned);
     req.extensions_mut().insert(RequestId(id.clone()));
     let span = tracing::info_span!("request", request_id = %id);
-    let mut res = REQUEST_ID
-        .scope(id.clone(), next.call(req).instrument(span))
-        .await?;
+    let mut res =
+        crate::telemetry::with_request_id(id.clone(), next.call(req).instrument(span)).await?;
     if let Ok(value) = HeaderValue::from_str(&id) {
         res.headers_mut().insert(HEADER, value);
     }

@@ -11,8 +11,8 @@ use futures_util::future::{LocalBoxFuture, Ready, ready};
 
 use crate::{
     error::{AppError, ErrorKind},
+    http::AppState,
     identity::{ClientInfo, sessions::Session},
-    startup::AppState,
 };
 
 /// The session cookie's name.
@@ -140,7 +140,7 @@ async fn load(req: &HttpRequest) -> Result<Option<CurrentSession>, AppError> {
         )));
     };
     let now = state.clock.now();
-    let Some(session) = state.sessions.load(&token, now).await? else {
+    let Some(session) = state.identity.sessions.load(&token, now).await? else {
         return Ok(None);
     };
     let current = CurrentSession { session, token };
@@ -220,7 +220,8 @@ impl FromRequest for ApiCaller {
                 };
                 // Only tokens whose audience is this API (RFC 8707), never another resource server's.
                 let claims =
-                    crate::oidc::jwt::verify_api_token(state, &token, state.clock.now()).await?;
+                    crate::oidc::jwt::verify_api_token(&state.oidc, &token, state.clock.now())
+                        .await?;
                 let Some(account) = claims.account_id else {
                     return Err(AppError::new(ErrorKind::Forbidden, "no_person").with_detail(
                         "Mã truy cập của hệ thống (client credentials) không đại diện cho công dân nào.",

@@ -5,7 +5,7 @@
 use actix_web::{HttpResponse, http::header, web};
 use uuid::Uuid;
 
-use crate::{error::AppError, startup::AppState, vault::documents};
+use crate::{error::AppError, http::AppState, vault::documents};
 
 fn document_id(raw: &str) -> Result<Uuid, AppError> {
     Uuid::parse_str(raw).map_err(|_| {

@@ -13,12 +13,14 @@ use chrono::{DateTime, Duration, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use secrecy::SecretString;
 
+use crate::identity::Identity;
+use crate::infra::Core;
 use crate::{
+    crypto::tokens,
     domain::{AccountId, EmailAddress},
     error::{AppError, AppResult, ErrorKind},
-    identity::{ClientInfo, audit, emails, login, password::Verification, throttle, tokens},
+    identity::{ClientInfo, audit, emails, login, password::Verification, throttle},
     notify::{outbox::Envelope, queue_email},
-    startup::AppState,
     storage::{
         account_changes::{self, UNDO_EMAIL, UNDO_PHONE, UndoTokenRow},
         accounts::{self, AccountRow},
@@ -74,7 +76,7 @@ fn wrong_password() -> AppError {
 /// counter (reserved before hashing; reset on success). An account without
 /// a password proves nothing this way: `Ok(None)`.
 pub async fn check_current_password(
-    state: &AppState,
+    state: &Identity,
     account: AccountId,
     password: SecretString,
 ) -> AppResult<Option<AccountRow>> {
@@ -139,7 +141,7 @@ impl Holder {
 /// ([`crate::domain::assurance::RECENT_STRONG`]) or with the current password
 /// typed again (a wrong one counts against the account's sign-in counter;
 /// else 403 `reauthentication_required`).
-pub async fn confirm_holder(state: &AppState, account: AccountId, holder: Holder) -> AppResult<()> {
+pub async fn confirm_holder(state: &Identity, account: AccountId, holder: Holder) -> AppResult<()> {
     if !crate::domain::assurance::is_strong(&holder.methods) {
         return Err(crate::identity::second_step::step_up_required());
     }
@@ -180,7 +182,7 @@ pub enum Change<'a> {
 /// without a verified email.
 pub async fn notify_old_address(
     conn: &mut AsyncPgConnection,
-    state: &AppState,
+    state: &Core,
     row: &AccountRow,
     change: Change<'_>,
     now: DateTime<Utc>,
@@ -266,7 +268,7 @@ async fn lock_in(
 /// Locks an account: disabled, refresh tokens revoked (one transaction),
 /// then every session ended. `false` when it was already locked.
 pub async fn lock(
-    state: &AppState,
+    state: &Identity,
     account: AccountId,
     by: LockedBy,
     client: &ClientInfo,
@@ -282,7 +284,7 @@ pub async fn lock(
 }
 
 /// Reopens a locked account (the support desk). `false` when it was not locked.
-pub async fn unlock(state: &AppState, account: AccountId, client: &ClientInfo) -> AppResult<bool> {
+pub async fn unlock(state: &Core, account: AccountId, client: &ClientInfo) -> AppResult<bool> {
     let now = state.clock.now();
     let mut conn = state.db.get().await?;
     conn.transaction::<_, AppError, _>(async |c| {
@@ -349,7 +351,7 @@ fn invalid_link() -> AppError {
 /// the change could still use (pending verifications, reset links, undo
 /// links made after this one), locks the account and revokes its refresh
 /// tokens in one transaction, then ends its sessions.
-pub async fn undo_change(state: &AppState, token: &str, client: &ClientInfo) -> AppResult<()> {
+pub async fn undo_change(state: &Identity, token: &str, client: &ClientInfo) -> AppResult<()> {
     let ip = client.ip.as_deref().unwrap_or("-");
     state.throttle.check(&throttle::TOKEN_IP, ip).await?;
     if !tokens::well_formed(token) {

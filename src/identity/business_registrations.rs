@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
 use uuid::Uuid;
 
+use crate::infra::Core;
 use crate::{
     domain::{
         AccountId,
@@ -22,7 +23,6 @@ use crate::{
         staff_events::{self, Entry},
     },
     notify::{outbox::Envelope, queue_email, templates::email_template},
-    startup::AppState,
     storage::{
         accounts,
         businesses::{self, Decided},
@@ -95,10 +95,7 @@ fn not_found() -> AppError {
 }
 
 /// The registrations waiting for the receiver's desk (naming it, or no desk), oldest first.
-pub async fn pending(
-    state: &AppState,
-    staff: &StaffSession,
-) -> AppResult<Vec<PendingRegistration>> {
+pub async fn pending(state: &Core, staff: &StaffSession) -> AppResult<Vec<PendingRegistration>> {
     receiver_only(staff)?;
     let mut conn = state.db.get().await?;
     Ok(
@@ -121,7 +118,7 @@ pub async fn pending(
 /// Confirms or rejects a pending registration the receiver's desk handles,
 /// noting what was checked (or why it was refused); the new status.
 pub async fn decide(
-    state: &AppState,
+    state: &Core,
     staff: &StaffSession,
     business_id: Uuid,
     decision: &str,

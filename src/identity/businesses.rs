@@ -10,6 +10,7 @@ use diesel_async::AsyncConnection;
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::infra::Core;
 use crate::{
     domain::{
         AccountId, BusinessId, Invalid, business::RegistrationStatus, national_id::NationalId,
@@ -18,7 +19,6 @@ use crate::{
     error::{AppError, AppResult, ErrorKind, FieldErrors},
     identity::{ClientInfo, audit, emails},
     notify::{outbox::Envelope, queue_email},
-    startup::AppState,
     storage::{accounts, businesses, catalog as catalog_store},
 };
 
@@ -107,7 +107,7 @@ pub struct Registration<'a> {
 /// confirms the representation. A tax code held by a pending or confirmed
 /// registration answers 409 and changes nothing.
 pub async fn register(
-    state: &AppState,
+    state: &Core,
     representative: AccountId,
     level: u8,
     registration: Registration<'_>,
@@ -222,7 +222,7 @@ pub struct AuthorizationView {
 
 /// The active authorisations of a business the caller represents.
 pub async fn authorizations(
-    state: &AppState,
+    state: &Core,
     business: BusinessId,
     account: AccountId,
 ) -> AppResult<Vec<AuthorizationView>> {
@@ -244,7 +244,7 @@ pub async fn authorizations(
 
 /// Authorises the citizen with `national_id` to act for the business until `valid_until`.
 pub async fn grant(
-    state: &AppState,
+    state: &Core,
     business: BusinessId,
     representative: AccountId,
     national_id: &str,
@@ -346,7 +346,7 @@ pub async fn grant(
 
 /// Revokes an authorisation of a business the caller represents.
 pub async fn revoke(
-    state: &AppState,
+    state: &Core,
     business: BusinessId,
     representative: AccountId,
     authorization: Uuid,

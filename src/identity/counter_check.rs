@@ -12,6 +12,8 @@ use chrono::NaiveDate;
 use diesel_async::AsyncConnection;
 use uuid::Uuid;
 
+use crate::identity::Identity;
+use crate::infra::Core;
 use crate::{
     domain::{
         AccountId, EmailAddress, Invalid, NationalId, PersonName, PhoneNumber, Sex,
@@ -28,7 +30,6 @@ use crate::{
         staff_events::{self, Entry},
     },
     notify::{outbox::Envelope, queue_email},
-    startup::AppState,
     storage::accounts::{self, AccountRow},
 };
 
@@ -119,7 +120,7 @@ fn parse_evidence(raw: &str) -> AppResult<String> {
 /// Step one: the account holding `national_id`, as the receiver may see it.
 /// The look-up is in the agency's audit trail.
 pub async fn look_up(
-    state: &AppState,
+    state: &Core,
     receiver: &StaffSession,
     national_id: &str,
     evidence: &str,
@@ -219,7 +220,7 @@ fn parse_replacement(
 /// Step two: binds the proven citizen to their national ID, in one
 /// transaction with the record of who checked what, where and when.
 pub async fn confirm(
-    state: &AppState,
+    state: &Identity,
     receiver: &StaffSession,
     form: &CounterConfirmation,
     client: &ClientInfo,

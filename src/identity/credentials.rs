@@ -4,7 +4,9 @@
 use diesel_async::AsyncConnection;
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::identity::Identity;
 use crate::{
+    crypto::tokens,
     domain::{AccountId, EmailAddress, national_id::NationalId, password_policy},
     error::{AppError, AppResult, ErrorKind},
     identity::{
@@ -12,10 +14,9 @@ use crate::{
         account_changes::{self, Change},
         audit, emails,
         registration::{issue_email_token, spend_quota},
-        throttle, tokens,
+        throttle,
     },
     notify::{outbox::Envelope, queue_email},
-    startup::AppState,
     storage::{accounts, email_tokens, oidc},
 };
 
@@ -30,7 +31,7 @@ fn weak_password(invalid: crate::domain::Invalid) -> AppError {
 
 /// Sends a reset link to the verified email of the account `username`
 /// designates (national ID or email). Says nothing about whether it exists.
-pub async fn request_reset(state: &AppState, username: &str, client: &ClientInfo) -> AppResult<()> {
+pub async fn request_reset(state: &Identity, username: &str, client: &ClientInfo) -> AppResult<()> {
     spend_quota(
         state,
         &throttle::EMAIL_SENDING_IP,
@@ -103,7 +104,7 @@ pub async fn request_reset(state: &AppState, username: &str, client: &ClientInfo
 
 /// Sets a new password with a reset token; ends every session of the account.
 pub async fn confirm_reset(
-    state: &AppState,
+    state: &Identity,
     token: &str,
     new_password: SecretString,
     client: &ClientInfo,
@@ -187,7 +188,7 @@ pub async fn confirm_reset(
 /// needs a sign-in in the last five minutes); every refresh token is revoked
 /// with the change and the other sessions end.
 pub async fn change_password(
-    state: &AppState,
+    state: &Identity,
     account: AccountId,
     current: (&str, chrono::DateTime<chrono::Utc>),
     current_password: SecretString,
@@ -240,7 +241,7 @@ pub async fn change_password(
 /// is the session's sign-in time and the password if given); the old
 /// verified address is told, with a link that undoes the change and locks.
 pub async fn request_email_change(
-    state: &AppState,
+    state: &Identity,
     account: AccountId,
     holder: account_changes::Holder,
     new_email: &EmailAddress,

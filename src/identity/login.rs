@@ -4,6 +4,8 @@
 use diesel_async::AsyncConnection;
 use secrecy::SecretString;
 
+use crate::identity::Identity;
+use crate::infra::Core;
 use crate::{
     domain::{AccountId, EmailAddress, assurance::Method, national_id::NationalId},
     error::{AppError, AppResult, ErrorKind},
@@ -11,7 +13,6 @@ use crate::{
         ClientInfo, audit, emails, password::Verification, second_step, sessions::Session, throttle,
     },
     notify::{outbox::Envelope, queue_email},
-    startup::AppState,
     storage::accounts::{self, AccountRow},
 };
 
@@ -51,7 +52,7 @@ fn throttle_subject(account: Option<&AccountRow>, username: &str) -> String {
 
 /// Reserves one password check for `subject` (atomically, before hashing):
 /// 429 while it is locked. A success must reset the counter.
-pub async fn reserve_attempt(state: &AppState, subject: &str) -> AppResult<()> {
+pub async fn reserve_attempt(state: &Identity, subject: &str) -> AppResult<()> {
     match state
         .throttle
         .reserve(&throttle::SIGN_IN_ACCOUNT, subject)
@@ -63,7 +64,7 @@ pub async fn reserve_attempt(state: &AppState, subject: &str) -> AppResult<()> {
 }
 
 /// Finds the account a sign-in name designates: a national ID or a verified email.
-async fn find_account(state: &AppState, username: &str) -> AppResult<Option<AccountRow>> {
+async fn find_account(state: &Core, username: &str) -> AppResult<Option<AccountRow>> {
     let mut conn = state.db.get().await?;
     if let Ok(id) = NationalId::parse(username) {
         return Ok(accounts::find_by_national_id(&mut conn, id.as_str()).await?);
@@ -76,7 +77,7 @@ async fn find_account(state: &AppState, username: &str) -> AppResult<Option<Acco
 
 /// Signs in with a national ID or email and a password.
 pub async fn sign_in(
-    state: &AppState,
+    state: &Identity,
     username: &str,
     password: SecretString,
     client: &ClientInfo,
@@ -192,7 +193,7 @@ pub fn check_status(account: &AccountRow) -> AppResult<()> {
 
 /// Records a successful sign-in (audit event, hash upgrade, new-device email).
 pub async fn complete_sign_in(
-    state: &AppState,
+    state: &Core,
     account: &AccountRow,
     upgraded_hash: Option<String>,
     client: &ClientInfo,
@@ -206,7 +207,7 @@ pub async fn complete_sign_in(
         if let Some(hash) = &upgraded_hash {
             accounts::set_password_hash(c, account.id, hash, false, now).await?;
         }
-        let device = crate::identity::tokens::hash(client.user_agent.as_deref().unwrap_or("-"));
+        let device = crate::crypto::tokens::hash(client.user_agent.as_deref().unwrap_or("-"));
         let seen = accounts::record_device(c, account.id, &device, now).await?;
         audit::record(
             c,

@@ -7,7 +7,10 @@ use diesel_async::AsyncConnection;
 use rand::Rng;
 use sha2::{Digest, Sha256};
 
+use crate::identity::Identity;
+use crate::infra::Core;
 use crate::{
+    crypto::tokens,
     domain::{AccountId, PhoneNumber},
     error::{AppError, AppResult, ErrorKind},
     identity::{
@@ -15,10 +18,9 @@ use crate::{
         account_changes::{self, Change},
         audit,
         registration::spend_quota,
-        throttle, tokens,
+        throttle,
     },
     notify::outbox::queue_sms,
-    startup::AppState,
     storage::{accounts, sms},
 };
 
@@ -35,7 +37,7 @@ fn code_hash(account: AccountId, code: &str) -> Vec<u8> {
 /// confirmed ([`account_changes::confirm_holder`]: `holder` is the
 /// session's sign-in time and the password if given).
 pub async fn request_change(
-    state: &AppState,
+    state: &Identity,
     account: AccountId,
     holder: account_changes::Holder,
     phone: &PhoneNumber,
@@ -108,7 +110,7 @@ enum Checked {
 
 /// Checks the code; the number becomes the account's verified phone.
 pub async fn confirm(
-    state: &AppState,
+    state: &Core,
     account: AccountId,
     code: &str,
     client: &ClientInfo,

@@ -3,10 +3,10 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::infra::Core;
 use crate::{
     domain::{AccountId, BusinessId},
     error::AppResult,
-    startup::AppState,
     storage::{accounts, businesses},
 };
 
@@ -60,7 +60,7 @@ pub struct Profile {
 
 /// Loads the profile of `account`.
 pub async fn profile(
-    state: &AppState,
+    state: &Core,
     account: AccountId,
     acting_for: Option<BusinessId>,
 ) -> AppResult<Profile> {
@@ -118,7 +118,7 @@ pub struct EventView {
 
 /// The account's events, newest first, keyset-paginated by `before` (an event id).
 pub async fn events(
-    state: &AppState,
+    state: &Core,
     account: AccountId,
     before: Option<uuid::Uuid>,
     limit: i64,

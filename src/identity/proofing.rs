@@ -8,6 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use uuid::Uuid;
 
+use crate::identity::Identity;
 use crate::{
     domain::{
         AccountId, EmailAddress, NationalId, PersonName, Sex,
@@ -15,7 +16,6 @@ use crate::{
     },
     error::{AppError, AppResult, ErrorKind},
     identity::{ClientInfo, audit},
-    startup::AppState,
     storage::{
         accounts::{self, AccountRow},
         oidc as oidc_store,
@@ -324,7 +324,7 @@ fn holder_changed() -> AppError {
 
 /// Ends the sessions opened before a proof that changed the level or the
 /// person behind the account (after the transaction committed).
-pub async fn end_sessions(state: &AppState, bound: &Bound) -> AppResult<()> {
+pub async fn end_sessions(state: &Identity, bound: &Bound) -> AppResult<()> {
     if bound.end_sessions {
         crate::identity::end_sessions(state, AccountId::from(bound.account.id), None).await?;
     }

@@ -14,7 +14,10 @@ use diesel_async::AsyncConnection;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
+use crate::identity::Identity;
+use crate::infra::Core;
 use crate::{
+    crypto::tokens,
     domain::{
         AccountId, EmailAddress, Invalid,
         national_id::{NationalId, Sex},
@@ -23,9 +26,8 @@ use crate::{
         phone::PhoneNumber,
     },
     error::{AppError, AppResult, ErrorKind, FieldErrors},
-    identity::{ClientInfo, audit, emails, throttle, tokens},
+    identity::{ClientInfo, audit, emails, throttle},
     notify::{outbox::Envelope, queue_email},
-    startup::AppState,
     storage::{accounts, email_tokens},
 };
 
@@ -155,7 +157,7 @@ impl RegistrationRequest {
 }
 
 /// Refuses with 429 when `subject` used up its quota under `rule`.
-pub async fn spend_quota(state: &AppState, rule: &throttle::Rule, subject: &str) -> AppResult<()> {
+pub async fn spend_quota(state: &Identity, rule: &throttle::Rule, subject: &str) -> AppResult<()> {
     match state.throttle.spend(rule, subject).await? {
         Some(wait) => Err(throttle::too_many(wait)),
         None => Ok(()),
@@ -190,7 +192,7 @@ pub async fn issue_email_token(
 }
 
 /// The link a verification email carries.
-pub fn verification_link(state: &AppState, token: &str) -> String {
+pub fn verification_link(state: &Core, token: &str) -> String {
     format!("{}/verify-email?token={token}", state.settings.issuer())
 }
 
@@ -203,7 +205,7 @@ pub fn verification_link(state: &AppState, token: &str) -> String {
 /// VNeID sign-in, see `identity::proofing`), and the holder's own audit trail
 /// shows the attempt. Returns the new account, if one was made.
 pub async fn register(
-    state: &AppState,
+    state: &Identity,
     registration: CitizenRegistration,
     client: &ClientInfo,
 ) -> AppResult<Option<AccountId>> {
@@ -276,7 +278,7 @@ pub async fn register(
 /// the typed address is told (unless it had its share of emails), and the
 /// holder's audit trail records the attempt.
 async fn id_taken(
-    state: &AppState,
+    state: &Identity,
     c: &mut diesel_async::AsyncPgConnection,
     registration: &CitizenRegistration,
     recipient: &str,
@@ -332,7 +334,7 @@ fn invalid_token() -> AppError {
 
 /// Redeems a verification token: the email is verified and the account active.
 pub async fn verify_email(
-    state: &AppState,
+    state: &Identity,
     token: &str,
     client: &ClientInfo,
 ) -> AppResult<AccountId> {
@@ -372,7 +374,7 @@ pub async fn verify_email(
 /// Sends a new verification link to a pending registration's address. Says
 /// nothing about whether there was one.
 pub async fn resend_verification(
-    state: &AppState,
+    state: &Identity,
     email: &EmailAddress,
     client: &ClientInfo,
 ) -> AppResult<()> {

@@ -12,12 +12,14 @@ use chrono::{DateTime, Duration, Utc};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::identity::Identity;
+use crate::infra::Core;
 use crate::{
+    crypto::tokens,
     domain::{AccountId, assurance::Method},
     error::{AppError, AppResult, ErrorKind},
-    identity::{emails, registration::spend_quota, sessions::Session, throttle, tokens},
+    identity::{emails, registration::spend_quota, sessions::Session, throttle},
     notify::{outbox::Envelope, queue_email},
-    startup::AppState,
     storage::accounts,
 };
 
@@ -56,13 +58,13 @@ impl Pending for PendingSignIn {
     }
 }
 
-fn pending_key<P: Pending>(state: &AppState, token: &str) -> String {
+fn pending_key<P: Pending>(state: &Core, token: &str) -> String {
     state
         .kv
         .key(&format!("{}:{}", P::KIND, tokens::hash_hex(token)))
 }
 
-fn code_key(state: &AppState, subject: &str) -> String {
+fn code_key(state: &Core, subject: &str) -> String {
     state
         .kv
         .key(&format!("signin_code:{}", tokens::hash_hex(subject)))
@@ -73,7 +75,7 @@ fn ttl_secs() -> u64 {
 }
 
 /// Opens a pending sign-in; returns its cookie token.
-pub async fn begin<P: Pending>(state: &AppState, pending: &P) -> AppResult<String> {
+pub async fn begin<P: Pending>(state: &Core, pending: &P) -> AppResult<String> {
     let token = tokens::generate();
     let body = serde_json::to_string(pending).map_err(AppError::internal)?;
     let mut kv = state.kv.conn().await?;
@@ -84,7 +86,7 @@ pub async fn begin<P: Pending>(state: &AppState, pending: &P) -> AppResult<Strin
 }
 
 /// The pending sign-in of a cookie token, if still open.
-pub async fn pending<P: Pending>(state: &AppState, token: &str) -> AppResult<Option<P>> {
+pub async fn pending<P: Pending>(state: &Core, token: &str) -> AppResult<Option<P>> {
     if !tokens::well_formed(token) {
         return Ok(None);
     }
@@ -97,7 +99,7 @@ pub async fn pending<P: Pending>(state: &AppState, token: &str) -> AppResult<Opt
 }
 
 /// Closes a pending sign-in (once: a second use finds nothing).
-pub async fn finish<P: Pending>(state: &AppState, token: &str) -> AppResult<Option<P>> {
+pub async fn finish<P: Pending>(state: &Core, token: &str) -> AppResult<Option<P>> {
     if !tokens::well_formed(token) {
         return Ok(None);
     }
@@ -124,7 +126,7 @@ fn code_hash(account: AccountId, code: &str) -> String {
 /// Sends a six-digit code to the account's verified email for the step of
 /// `subject` (a pending sign-in's or a session's token). Sending is limited
 /// per account like every email we send on request.
-pub async fn send_code(state: &AppState, account: AccountId, subject: &str) -> AppResult<()> {
+pub async fn send_code(state: &Identity, account: AccountId, subject: &str) -> AppResult<()> {
     spend_quota(
         state,
         &throttle::EMAIL_SENDING_RECIPIENT,
@@ -181,7 +183,7 @@ pub fn step_up_required() -> AppError {
             actix_web::http::header::WWW_AUTHENTICATE,
             format!(
                 "Bearer error=\"insufficient_user_authentication\", error_description=\"A recent strong sign-in is required\", acr_values=\"{}\", max_age={}",
-                crate::oidc::jwt::ACR_MFA,
+                crate::domain::assurance::ACR_MFA,
                 crate::domain::assurance::RECENT_STRONG.num_seconds()
             ),
         )
@@ -196,7 +198,7 @@ fn wrong_code() -> AppError {
 /// Checks a code for the step of `subject`: right once; wrong tries count
 /// with the password failures of the account, and void the code after five.
 pub async fn check_code(
-    state: &AppState,
+    state: &Identity,
     account: AccountId,
     subject: &str,
     code: &str,

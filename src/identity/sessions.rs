@@ -15,9 +15,9 @@ use redis::AsyncCommands;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 use crate::{
+    crypto::tokens,
     domain::{AccountId, BusinessId, assurance::Method},
     error::{AppError, AppResult},
-    identity::tokens,
     kv::Kv,
 };
 
@@ -98,6 +98,17 @@ impl SessionData for Session {
 }
 
 impl Session {
+    /// The `sid` of this browser session, as its ID tokens and logout
+    /// tokens carry it.
+    pub fn sid(&self) -> String {
+        tokens::hash_hex(&format!(
+            "{}:{}",
+            self.account_id,
+            self.created_at.timestamp_micros()
+        ))[..32]
+            .to_owned()
+    }
+
     /// The level this session asserts (`acr`): the account's, capped at 1
     /// unless it signed in strongly.
     pub fn asserted_level(&self) -> u8 {

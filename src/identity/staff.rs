@@ -10,7 +10,10 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::identity::Identity;
+use crate::infra::Core;
 use crate::{
+    crypto::tokens,
     domain::{
         Invalid,
         assurance::{self, Method},
@@ -25,9 +28,8 @@ use crate::{
         ClientInfo,
         password::Verification,
         staff_events::{self, Doer, Entry},
-        staff_passkeys, throttle, tokens,
+        staff_passkeys, throttle,
     },
-    startup::AppState,
     storage::{passkeys, staff},
 };
 
@@ -114,14 +116,14 @@ pub struct Enrolment {
 }
 
 /// Creates a civil servant enrolled in TOTP.
-pub async fn create(state: &AppState, new: NewStaff) -> AppResult<(staff::StaffRow, Enrolment)> {
+pub async fn create(state: &Identity, new: NewStaff) -> AppResult<(staff::StaffRow, Enrolment)> {
     create_with_secret(state, new, TotpSecret::generate()).await
 }
 
 /// Creates a civil servant enrolled with a given TOTP secret (demo data only:
 /// real accounts get a random one from [`create`]).
 pub async fn create_with_secret(
-    state: &AppState,
+    state: &Identity,
     new: NewStaff,
     secret: TotpSecret,
 ) -> AppResult<(staff::StaffRow, Enrolment)> {
@@ -172,7 +174,7 @@ pub async fn create_with_secret(
 }
 
 /// The TOTP secret as stored: sealed under the vault master key, bound to its owner.
-fn seal_totp_secret(state: &AppState, staff_id: Uuid, secret: &TotpSecret) -> String {
+fn seal_totp_secret(state: &Core, staff_id: Uuid, secret: &TotpSecret) -> String {
     state.settings.keyring.seal(
         secret.to_base32().as_bytes(),
         &format!("staff.totp:{staff_id}"),
@@ -180,7 +182,7 @@ fn seal_totp_secret(state: &AppState, staff_id: Uuid, secret: &TotpSecret) -> St
 }
 
 /// Opens a stored TOTP secret; a tampered or foreign value opens nothing.
-fn open_totp_secret(state: &AppState, row: &staff::StaffRow) -> Option<TotpSecret> {
+fn open_totp_secret(state: &Core, row: &staff::StaffRow) -> Option<TotpSecret> {
     let sealed = row.totp_secret.as_deref()?;
     match state
         .settings
@@ -217,7 +219,7 @@ pub enum SignInOutcome {
 /// a recovery code), or, when `passkey_step` and no code is typed, opens the
 /// passkey step of one who has passkeys.
 pub async fn sign_in(
-    state: &AppState,
+    state: &Identity,
     username: &str,
     password: SecretString,
     second_factor: &str,
@@ -309,7 +311,7 @@ pub async fn sign_in(
 /// Opens a back-office session signed in with `methods`; the trail's
 /// sign-in event says which.
 pub(crate) async fn open_session(
-    state: &AppState,
+    state: &Identity,
     row: &staff::StaffRow,
     client: &ClientInfo,
     methods: &[Method],
@@ -342,7 +344,7 @@ pub(crate) async fn open_session(
 }
 
 /// Ends a back-office session (sign-out).
-pub async fn sign_out(state: &AppState, session: &StaffSession, token: &str) -> AppResult<()> {
+pub async fn sign_out(state: &Identity, session: &StaffSession, token: &str) -> AppResult<()> {
     if state.staff_sessions.revoke(token).await?.is_some() {
         staff_events::record_now(state, &session.into(), Entry::plain(StaffEvent::SignedOut))
             .await?;
@@ -368,13 +370,13 @@ struct PendingEnrolment {
 
 const ENROLMENT_TTL: Duration = Duration::from_secs(600);
 
-fn enrolment_key(state: &AppState, token: &str) -> String {
+fn enrolment_key(state: &Core, token: &str) -> String {
     state
         .kv
         .key(&format!("staff_enrolment:{}", tokens::hash_hex(token)))
 }
 
-async fn start_enrolment(state: &AppState, row: &staff::StaffRow) -> AppResult<String> {
+async fn start_enrolment(state: &Core, row: &staff::StaffRow) -> AppResult<String> {
     use redis::AsyncCommands;
     let pending = PendingEnrolment {
         staff_id: row.id,
@@ -399,7 +401,7 @@ async fn start_enrolment(state: &AppState, row: &staff::StaffRow) -> AppResult<S
     Ok(token)
 }
 
-async fn load_enrolment(state: &AppState, token: &str) -> AppResult<PendingEnrolment> {
+async fn load_enrolment(state: &Core, token: &str) -> AppResult<PendingEnrolment> {
     use redis::AsyncCommands;
     let expired = || {
         AppError::bad_request("enrolment_expired")
@@ -421,7 +423,7 @@ async fn load_enrolment(state: &AppState, token: &str) -> AppResult<PendingEnrol
 }
 
 /// What the enrolment page shows.
-pub async fn enrolment(state: &AppState, token: &str) -> AppResult<Enrolment> {
+pub async fn enrolment(state: &Core, token: &str) -> AppResult<Enrolment> {
     let pending = load_enrolment(state, token).await?;
     let mut conn = state.db.get().await?;
     let row = staff::find(&mut conn, pending.staff_id).await?;
@@ -440,7 +442,7 @@ pub async fn enrolment(state: &AppState, token: &str) -> AppResult<Enrolment> {
 
 /// Finishes enrolment with a code from the newly set-up authenticator; signs in.
 pub async fn finish_enrolment(
-    state: &AppState,
+    state: &Identity,
     token: &str,
     code: &str,
     client: &ClientInfo,
@@ -503,7 +505,7 @@ pub async fn finish_enrolment(
 /// Creates a civil servant of the admin's own agency, without a second factor
 /// yet: they enrol at their first sign-in.
 pub async fn create_by_agency_admin(
-    state: &AppState,
+    state: &Identity,
     admin: &StaffSession,
     username: &str,
     full_name: &str,
@@ -571,7 +573,7 @@ pub enum StaffChange {
 /// the agency's trail and ends the civil servant's sessions (they sign in
 /// again with what changed). An admin cannot lock themselves out.
 pub async fn change_by_agency_admin(
-    state: &AppState,
+    state: &Identity,
     admin: &StaffSession,
     target: Uuid,
     change: StaffChange,
@@ -682,10 +684,7 @@ pub async fn change_by_agency_admin(
 }
 
 /// The civil servants of the admin's agency.
-pub async fn agency_staff(
-    state: &AppState,
-    admin: &StaffSession,
-) -> AppResult<Vec<staff::StaffRow>> {
+pub async fn agency_staff(state: &Core, admin: &StaffSession) -> AppResult<Vec<staff::StaffRow>> {
     if !admin.has(StaffRole::AgencyAdmin) {
         return Err(AppError::new(ErrorKind::Forbidden, "role_required")
             .with_detail("Chỉ quản trị đơn vị được xem danh sách cán bộ."));
@@ -695,7 +694,7 @@ pub async fn agency_staff(
 }
 
 async fn check_second_factor(
-    state: &AppState,
+    state: &Core,
     row: &staff::StaffRow,
     input: &str,
     now: DateTime<Utc>,

@@ -8,11 +8,11 @@ use diesel_async::AsyncPgConnection;
 use serde_json::Value;
 use uuid::Uuid;
 
+use crate::infra::Core;
 use crate::{
     domain::{staff::StaffRole, staff_event::StaffEvent},
     error::{AppError, AppResult, ErrorKind},
     identity::{ClientInfo, staff::StaffSession},
-    startup::AppState,
     storage::staff::{self as store, EventQuery, StaffEventRow},
 };
 
@@ -114,7 +114,7 @@ pub async fn record(
 }
 
 /// Records an event on a connection of its own.
-pub async fn record_now(state: &AppState, doer: &Doer<'_>, entry: Entry) -> AppResult<()> {
+pub async fn record_now(state: &Core, doer: &Doer<'_>, entry: Entry) -> AppResult<()> {
     let mut conn = state.db.get().await?;
     record(&mut conn, doer, entry, state.clock.now()).await
 }
@@ -146,7 +146,7 @@ pub const PAGE: i64 = 50;
 /// The admin's agency's trail, newest first; one more than a page is read to
 /// know whether there is a next one.
 pub async fn list(
-    state: &AppState,
+    state: &Core,
     admin: &StaffSession,
     mut query: EventQuery,
 ) -> AppResult<(Vec<EventLine>, Option<Uuid>)> {

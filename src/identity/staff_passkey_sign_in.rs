@@ -13,6 +13,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use webauthn_rs::prelude::PublicKeyCredential;
 
+use crate::identity::Identity;
+use crate::infra::Core;
 use crate::{
     domain::{assurance::Method, staff_event::StaffEvent},
     error::{AppError, AppResult},
@@ -24,7 +26,6 @@ use crate::{
         staff_events::{self, Doer, Entry},
         throttle,
     },
-    startup::AppState,
     storage::{
         passkeys::{self as store, Owner},
         staff::{self, StaffRow},
@@ -54,7 +55,7 @@ pub fn expired() -> AppError {
 }
 
 /// Opens a pending sign-in for `row`; returns its cookie token.
-pub async fn begin(state: &AppState, row: &StaffRow) -> AppResult<String> {
+pub async fn begin(state: &Core, row: &StaffRow) -> AppResult<String> {
     let pending = PendingStaffSignIn {
         staff_id: row.id,
         created_at: state.clock.now(),
@@ -63,18 +64,18 @@ pub async fn begin(state: &AppState, row: &StaffRow) -> AppResult<String> {
 }
 
 /// The pending sign-in of a cookie token, if still open.
-pub async fn pending(state: &AppState, token: &str) -> AppResult<Option<PendingStaffSignIn>> {
+pub async fn pending(state: &Core, token: &str) -> AppResult<Option<PendingStaffSignIn>> {
     second_step::pending(state, token).await
 }
 
 /// Closes a pending sign-in (once: a second use finds nothing).
-async fn take(state: &AppState, token: &str) -> AppResult<Option<PendingStaffSignIn>> {
+async fn take(state: &Core, token: &str) -> AppResult<Option<PendingStaffSignIn>> {
     second_step::finish(state, token).await
 }
 
 /// The request options for the pending sign-in of `token`: only the civil
 /// servant's own passkeys may answer.
-pub async fn start(state: &AppState, token: &str) -> AppResult<(String, serde_json::Value)> {
+pub async fn start(state: &Identity, token: &str) -> AppResult<(String, serde_json::Value)> {
     let pending = pending(state, token).await?.ok_or_else(expired)?;
     ceremony::start_authentication(state, Some(Owner::Staff(pending.staff_id)), token).await
 }
@@ -92,7 +93,7 @@ fn doer<'a>(row: &'a StaffRow, client: &ClientInfo) -> Doer<'a> {
 }
 
 /// Who owns the credential an assertion names, if anyone.
-async fn owner_of(state: &AppState, credential: &serde_json::Value) -> AppResult<Option<Owner>> {
+async fn owner_of(state: &Core, credential: &serde_json::Value) -> AppResult<Option<Owner>> {
     let Ok(parsed) = serde_json::from_value::<PublicKeyCredential>(credential.clone()) else {
         return Ok(None);
     };
@@ -106,7 +107,7 @@ async fn owner_of(state: &AppState, credential: &serde_json::Value) -> AppResult
 /// Completes the pending sign-in of `token` with an assertion; returns the
 /// new back-office session's token.
 pub async fn finish(
-    state: &AppState,
+    state: &Identity,
     token: &str,
     challenge_id: &str,
     credential: &serde_json::Value,
@@ -172,7 +173,7 @@ pub async fn finish(
 }
 
 /// Records the failure in the agency's trail and refuses (401).
-async fn refused(state: &AppState, row: &StaffRow, client: &ClientInfo, why: &str) -> AppError {
+async fn refused(state: &Core, row: &StaffRow, client: &ClientInfo, why: &str) -> AppError {
     if let Err(e) = staff_events::record_now(
         state,
         &doer(row, client),

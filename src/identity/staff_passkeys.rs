@@ -20,7 +20,6 @@ use crate::{
         staff_events::{self, Entry},
         staff_passkey_sign_in, throttle,
     },
-    startup::AppState,
     storage::{
         passkeys::{self as store, Owner},
         staff,
@@ -49,11 +48,13 @@ pub fn recent_sign_in_required() -> AppError {
     )
 }
 
+use crate::identity::Identity;
 use crate::identity::passkeys::manage::not_found;
+use crate::infra::Core;
 
 /// Whether the session signed in within the last ten minutes (staff
 /// sessions always have two factors).
-pub fn recent(state: &AppState, session: &StaffSession) -> bool {
+pub fn recent(state: &Core, session: &StaffSession) -> bool {
     let now = state.clock.now();
     now - session.created_at <= RECENT_STRONG && session.created_at <= now
 }
@@ -63,7 +64,7 @@ pub fn recent(state: &AppState, session: &StaffSession) -> bool {
 /// `None` to check the code as before, or 403 when the agency requires
 /// passkeys of one who has them.
 pub async fn after_password(
-    state: &AppState,
+    state: &Core,
     row: &staff::StaffRow,
     second_factor: &str,
     passkey_step: bool,
@@ -86,7 +87,7 @@ pub async fn after_password(
 
 /// Whether this session may only register a passkey: it did not sign in
 /// with one, the agency requires them, and the civil servant has none yet.
-pub async fn enrolment_required(state: &AppState, session: &StaffSession) -> AppResult<bool> {
+pub async fn enrolment_required(state: &Core, session: &StaffSession) -> AppResult<bool> {
     if session.used_passkey() {
         return Ok(false);
     }
@@ -98,7 +99,7 @@ pub async fn enrolment_required(state: &AppState, session: &StaffSession) -> App
 }
 
 /// The civil servant's passkeys, newest first.
-pub async fn list(state: &AppState, session: &StaffSession) -> AppResult<Vec<PasskeyView>> {
+pub async fn list(state: &Core, session: &StaffSession) -> AppResult<Vec<PasskeyView>> {
     let mut conn = state.db.get().await?;
     Ok(store::list(&mut conn, Owner::Staff(session.staff_id))
         .await?
@@ -109,7 +110,7 @@ pub async fn list(state: &AppState, session: &StaffSession) -> AppResult<Vec<Pas
 
 /// Starts registering a passkey, bound to the session's token.
 pub async fn start(
-    state: &AppState,
+    state: &Identity,
     session: &StaffSession,
     token: &str,
 ) -> AppResult<(String, serde_json::Value)> {
@@ -131,7 +132,7 @@ pub async fn start(
 
 /// Finishes registering: stored and recorded in the agency's trail.
 pub async fn finish(
-    state: &AppState,
+    state: &Identity,
     session: &StaffSession,
     token: &str,
     challenge_id: &str,
@@ -184,7 +185,7 @@ pub async fn finish(
 
 /// Removes one of the civil servant's own passkeys; another's id is 404.
 /// The last one stays while the agency requires passkeys.
-pub async fn remove(state: &AppState, session: &StaffSession, id: Uuid) -> AppResult<()> {
+pub async fn remove(state: &Core, session: &StaffSession, id: Uuid) -> AppResult<()> {
     if !recent(state, session) {
         return Err(recent_sign_in_required());
     }
@@ -214,7 +215,7 @@ pub async fn remove(state: &AppState, session: &StaffSession, id: Uuid) -> AppRe
 /// The agency's policy and how many passkeys each of its civil servants
 /// has (for the admin's staff page).
 pub async fn agency_overview(
-    state: &AppState,
+    state: &Core,
     admin: &StaffSession,
 ) -> AppResult<(bool, std::collections::HashMap<Uuid, i64>)> {
     if !admin.has(StaffRole::AgencyAdmin) {
@@ -234,7 +235,7 @@ pub async fn agency_overview(
 /// (they are under the policy too). Requiring them ends the sessions of the
 /// agency's other civil servants, so each signs in again under the policy.
 pub async fn set_policy(
-    state: &AppState,
+    state: &Identity,
     admin: &StaffSession,
     agency: &str,
     required: bool,

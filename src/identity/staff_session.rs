@@ -7,11 +7,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::identity::Identity;
 use crate::{
     domain::{assurance::Method, staff::StaffRole},
     error::AppResult,
     identity::{ClientInfo, sessions::SessionData},
-    startup::AppState,
 };
 
 /// A back-office session.
@@ -54,7 +54,7 @@ impl StaffSession {
 /// API's bearer token), renewed, carrying this request's client: what the
 /// audit trail records.
 pub async fn session(
-    state: &AppState,
+    state: &Identity,
     token: &str,
     client: ClientInfo,
 ) -> AppResult<Option<StaffSession>> {

@@ -10,8 +10,8 @@ use std::time::Duration;
 use redis::AsyncCommands;
 
 use crate::{
+    crypto::tokens,
     error::{AppError, AppResult, ErrorKind},
-    identity::tokens,
     kv::Kv,
 };
 

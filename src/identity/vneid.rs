@@ -31,6 +31,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::RwLock;
 use unicode_normalization::UnicodeNormalization;
 
+use crate::infra::Core;
 use crate::{
     config::VneidSettings,
     domain::{
@@ -45,7 +46,6 @@ use crate::{
     },
     kv::Kv,
     notify::{outbox::Envelope, queue_email},
-    startup::AppState,
     storage::accounts::{self, AccountRow},
 };
 
@@ -188,7 +188,7 @@ impl Vneid {
     fn state_key(kv: &Kv, state: &str) -> String {
         kv.key(&format!(
             "vneid_state:{}",
-            crate::identity::tokens::hash_hex(state)
+            crate::crypto::tokens::hash_hex(state)
         ))
     }
 
@@ -382,7 +382,7 @@ impl VerifiedIdentity {
 /// unproven account replaced) and whether access opened before must end.
 /// One transaction; the national ID's uniqueness settles races.
 pub async fn account_for(
-    state: &AppState,
+    state: &Core,
     identity: &VerifiedIdentity,
     client: &ClientInfo,
 ) -> AppResult<(AccountRow, bool)> {

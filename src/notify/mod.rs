@@ -2,6 +2,7 @@
 //! (typed jobs queued in the caller's transaction), the worker that runs them
 //! with retries, the lettre transport, and the email templates.
 
+pub mod jobs;
 pub mod mailer;
 pub mod notifications;
 pub mod outbox;
@@ -9,7 +10,8 @@ pub mod sms;
 pub mod templates;
 pub mod worker;
 
+pub use jobs::{JobFailure, JobRegistry};
 pub use mailer::Mailer;
 pub use outbox::{Job, enqueue, queue_email};
 pub use templates::{EmailTemplate, RenderedEmail};
-pub use worker::Worker;
+pub use worker::{Senders, Worker};

@@ -5,10 +5,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::infra::Core;
 use crate::{
     domain::AccountId,
     error::{AppError, AppResult},
-    startup::AppState,
     storage::emails,
 };
 
@@ -35,7 +35,7 @@ pub struct Notification {
 
 /// The account's messages, newest first (keyset: the last id as `before`).
 pub async fn list(
-    state: &AppState,
+    state: &Core,
     account: AccountId,
     before: Option<Uuid>,
     limit: i64,

@@ -216,7 +216,7 @@ pub async fn queue_sms(
             template: template.to_owned(),
             body: Some(text.to_owned()),
             sensitive,
-            status: "queued".into(),
+            status: crate::domain::outbox::DeliveryStatus::Queued,
             attempts: 0,
             last_response: None,
             created_at: now,

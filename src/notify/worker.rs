@@ -22,8 +22,14 @@ use uuid::Uuid;
 
 use crate::{
     clock::SharedClock,
+    domain::outbox::{AttemptOutcome, DeliveryStatus, JobState},
+    infra::Core,
     metrics::Metrics,
-    notify::{Job, Mailer, mailer::DeliveryError, sms::SmsSender},
+    notify::{
+        Job, Mailer,
+        jobs::{JobFailure as Failure, JobRegistry},
+        sms::SmsSender,
+    },
     storage::{DbPool, emails, jobs},
 };
 
@@ -34,10 +40,6 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 /// How often a worker queues the scheduled maintenance jobs (deduplicated, so
 /// many workers queue each one once).
 const MAINTENANCE_EVERY: Duration = Duration::from_secs(600);
-/// Unverified registrations are deleted after this many hours (the
-/// verification link lives 24 hours).
-pub const STALE_REGISTRATION_HOURS: u32 = 48;
-
 /// What a worker needs.
 #[derive(Clone)]
 pub struct Worker {
@@ -50,23 +52,17 @@ pub struct Worker {
     metrics: Option<Arc<Metrics>>,
     concurrency: usize,
     poll_interval: Duration,
-    /// The application, for jobs that act in its name (back-channel logout).
-    app: crate::startup::AppState,
+    /// The features' jobs.
+    registry: Arc<JobRegistry>,
 }
 
-/// A failed attempt.
-struct Failure {
-    detail: String,
-    retryable: bool,
-}
-
-impl From<DeliveryError> for Failure {
-    fn from(e: DeliveryError) -> Self {
-        Self {
-            detail: e.detail,
-            retryable: e.retryable,
-        }
-    }
+/// How messages leave: the email and SMS transports.
+#[derive(Clone, Debug)]
+pub struct Senders {
+    /// Email.
+    pub mailer: Mailer,
+    /// SMS.
+    pub sms: SmsSender,
 }
 
 /// The settings of a worker.
@@ -79,17 +75,13 @@ pub struct WorkerOptions {
 }
 
 impl Worker {
-    /// A worker with a fresh id (host name, process id and a random part).
-    #[allow(clippy::too_many_arguments)]
+    /// A worker with a fresh id (host name, process id and a random part)
+    /// on `core`'s pool, clock and metrics, running the jobs of `registry`.
     pub fn new(
-        db: DbPool,
-        clock: SharedClock,
-        mailer: Mailer,
-        sms: SmsSender,
-        from: Mailbox,
-        metrics: Option<Arc<Metrics>>,
+        core: &Core,
+        senders: Senders,
+        registry: Arc<JobRegistry>,
         options: &WorkerOptions,
-        app: crate::startup::AppState,
     ) -> Self {
         let host = hostname();
         let id = format!(
@@ -99,15 +91,15 @@ impl Worker {
         );
         Self {
             id,
-            db,
-            clock,
-            mailer,
-            sms,
-            from,
-            metrics,
+            db: core.db.clone(),
+            clock: core.clock.clone(),
+            mailer: senders.mailer,
+            sms: senders.sms,
+            from: core.settings.mail.from.clone(),
+            metrics: Some(core.metrics.clone()),
             concurrency: options.concurrency.max(1),
             poll_interval: options.poll_interval,
-            app,
+            registry,
         }
     }
 
@@ -148,31 +140,11 @@ impl Worker {
     /// Queues the scheduled maintenance jobs (at most one pending of each).
     pub async fn schedule_maintenance(&self) -> anyhow::Result<()> {
         let mut conn = self.db.get().await.map_err(|e| anyhow::anyhow!("{e}"))?;
-        crate::notify::enqueue(
-            &mut conn,
-            self.clock.now(),
-            &Job::PurgeStaleRegistrations {
-                older_than_hours: STALE_REGISTRATION_HOURS,
-            },
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-        crate::notify::enqueue(&mut conn, self.clock.now(), &Job::DraftApologies)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        crate::notify::enqueue(&mut conn, self.clock.now(), &Job::RefreshStats)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let session_hours = crate::identity::sessions::ABSOLUTE_TIMEOUT.as_secs() / 3600 + 1;
-        crate::notify::enqueue(
-            &mut conn,
-            self.clock.now(),
-            &Job::PurgeEndedSessions {
-                older_than_hours: u32::try_from(session_hours).unwrap_or(u32::MAX),
-            },
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        for job in self.registry.scheduled() {
+            crate::notify::enqueue(&mut conn, self.clock.now(), job)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
         Ok(())
     }
 
@@ -281,67 +253,13 @@ impl Worker {
         match job {
             Job::SendEmail { email_id } => self.send_email(*email_id).await,
             Job::SendSms { sms_id } => self.send_sms(*sms_id).await,
-            Job::PurgeStaleRegistrations { older_than_hours } => {
-                let before =
-                    self.clock.now() - chrono::Duration::hours(i64::from(*older_than_hours));
-                let mut conn = self.db.get().await.map_err(|e| Failure {
-                    detail: format!("database unavailable: {e}"),
-                    retryable: true,
-                })?;
-                crate::storage::accounts::delete_stale_pending(&mut conn, before)
-                    .await
-                    .map(|n| format!("deleted {n} unverified registrations"))
-                    .map_err(|e| Failure {
-                        detail: format!("purging: {e}"),
-                        retryable: true,
-                    })
-            }
-            Job::PurgeEndedSessions { older_than_hours } => {
-                let before =
-                    self.clock.now() - chrono::Duration::hours(i64::from(*older_than_hours));
-                let mut conn = self.db.get().await.map_err(|e| Failure {
-                    detail: format!("database unavailable: {e}"),
-                    retryable: true,
-                })?;
-                let sessions = crate::storage::oidc::purge_session_clients(&mut conn, before)
-                    .await
-                    .map_err(|e| Failure {
-                        detail: format!("purging: {e}"),
-                        retryable: true,
-                    })?;
-                // Expired revocation and replay records guard nothing any more.
-                let records =
-                    crate::storage::revocations::purge_expired(&mut conn, self.clock.now())
-                        .await
-                        .map_err(|e| Failure {
-                            detail: format!("purging: {e}"),
-                            retryable: true,
-                        })?;
-                Ok(format!(
-                    "forgot {sessions} ended sessions and {records} expired revocation records"
-                ))
-            }
-            Job::RefreshStats => crate::dossiers::stats::refresh(&self.app)
-                .await
-                .map(|()| "refreshed the dashboard's figures".to_owned())
-                .map_err(|e| Failure {
-                    detail: format!("refreshing figures: {}", e.code()),
-                    retryable: true,
-                }),
-            Job::DraftApologies => crate::dossiers::overdue::draft_apologies(&self.app)
-                .await
-                .map(|n| format!("drafted {n} apology letters"))
-                .map_err(|e| Failure {
-                    detail: format!("drafting apologies: {}", e.code()),
-                    retryable: true,
-                }),
-            Job::BackchannelLogout {
-                client_id,
-                sid,
-                account_id,
-            } => Ok(
-                crate::oidc::backchannel::deliver(&self.app, client_id, sid, *account_id).await?,
-            ),
+            other => match self.registry.handler(other.kind()) {
+                Some(handler) => handler(other.clone()).await,
+                None => Err(Failure::give_up(format!(
+                    "no handler for jobs of kind {}",
+                    other.kind()
+                ))),
+            },
         }
     }
 
@@ -358,7 +276,7 @@ impl Worker {
                     detail: format!("loading the email: {e}"),
                 })?
         };
-        if email.status == "sent" {
+        if email.status == DeliveryStatus::Sent {
             return Ok("already sent".into());
         }
         Ok(self.mailer.deliver(&self.from, &email).await?)
@@ -377,7 +295,7 @@ impl Worker {
                     detail: format!("loading the SMS: {e}"),
                 })?
         };
-        if sms.status == "sent" {
+        if sms.status == DeliveryStatus::Sent {
             return Ok("already sent".into());
         }
         Ok(self.sms.deliver(&sms).await?)
@@ -398,9 +316,9 @@ impl Worker {
         let claimed = claimed.clone();
         let (result_label, kind) = (
             if outcome.is_ok() {
-                "succeeded"
+                AttemptOutcome::Succeeded.as_str()
             } else {
-                "failed"
+                AttemptOutcome::Failed.as_str()
             },
             claimed.kind.clone(),
         );
@@ -415,15 +333,15 @@ impl Worker {
                             worker: prev.clone(),
                             started_at: at,
                             finished_at: at,
-                            outcome: "abandoned".into(),
+                            outcome: AttemptOutcome::Abandoned,
                             detail: "the worker's lease ran out before it finished".into(),
                         },
                     )
                     .await?;
                 }
                 let (outcome_name, detail) = match &outcome {
-                    Ok(detail) => ("succeeded", detail.clone()),
-                    Err(f) => ("failed", f.detail.clone()),
+                    Ok(detail) => (AttemptOutcome::Succeeded, detail.clone()),
+                    Err(f) => (AttemptOutcome::Failed, f.detail.clone()),
                 };
                 jobs::record_attempt(
                     c,
@@ -433,7 +351,7 @@ impl Worker {
                         worker: worker.clone(),
                         started_at: started,
                         finished_at: finished,
-                        outcome: outcome_name.into(),
+                        outcome: outcome_name,
                         detail,
                     },
                 )
@@ -493,7 +411,11 @@ impl Worker {
                 Ok(dead)
             })
             .await?;
-        let label = if dead { "dead" } else { result_label };
+        let label = if dead {
+            JobState::Dead.as_str()
+        } else {
+            result_label
+        };
         if let Some(m) = &self.metrics {
             m.jobs_finished
                 .with_label_values(&[kind.as_str(), label])

@@ -3,17 +3,17 @@
 //! with `--resource-server AUDIENCE`). A token names exactly one audience;
 //! our API takes only its own, and a resource server introspects only its own.
 
+use crate::infra::Core;
 use crate::{
     error::AppResult,
     oidc::{jwt::api_audience, token::OAuthError},
-    startup::AppState,
     storage::oidc as store,
 };
 
 /// The audience a request for `resource` gets: the API's when none is
 /// named, the named one when it is the API or a registered resource server,
 /// `None` when nobody is registered for it (RFC 8707 `invalid_target`).
-pub async fn resolve(state: &AppState, resource: Option<&str>) -> AppResult<Option<String>> {
+pub async fn resolve(state: &Core, resource: Option<&str>) -> AppResult<Option<String>> {
     let api = api_audience(state);
     let Some(resource) = resource else {
         return Ok(Some(api));
@@ -48,7 +48,7 @@ pub fn valid_audience(raw: &str) -> bool {
 /// (`requested`), else the one of the authorization request (`granted`),
 /// else the API. Both named and different, or unknown: `invalid_target`.
 pub async fn for_code(
-    state: &AppState,
+    state: &Core,
     granted: Option<&str>,
     requested: Option<&str>,
 ) -> Result<String, OAuthError> {

@@ -1,24 +1,21 @@
 //! Back-channel logout (OpenID Connect Back-Channel Logout 1.0): when a
 //! browser session ends, every client that received tokens in it and
 //! registered a `backchannel_logout_uri` is told so with a signed logout
-//! token. Notices go through the outbox, in the transaction that ends the
-//! session, so a slow or unreachable client gets its notice later (with
+//! token. Notices go through the outbox, queued when the session ends
+//! (`identity::session_end`), so a slow or unreachable client gets its notice later (with
 //! retries) instead of never; the token is signed at delivery time, so a
 //! late delivery still carries a fresh, short-lived token.
 
 use chrono::Duration;
-use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::oidc::Provider;
 use crate::{
-    error::{AppError, AppResult},
-    identity::{sessions::Session, tokens},
-    notify::{Job, enqueue, mailer::DeliveryError},
-    oidc::{clients, flow, jwt, subject, token},
-    startup::AppState,
-    storage::oidc as store,
+    crypto::tokens,
+    notify::mailer::DeliveryError,
+    oidc::{clients, jwt, subject, token},
 };
 
 /// A logout token lives this long (the client checks `iat`/`exp`).
@@ -38,54 +35,13 @@ struct LogoutClaims {
     events: serde_json::Value,
 }
 
-/// Queues a logout notice for every client that joined session `sid`
-/// (inside the caller's transaction). Returns how many were queued.
-pub async fn session_ended(
-    conn: &mut AsyncPgConnection,
-    sid: &str,
-    now: chrono::DateTime<chrono::Utc>,
-) -> AppResult<usize> {
-    let joined = store::take_session_clients(conn, sid).await?;
-    for (client_id, account_id) in &joined {
-        enqueue(
-            conn,
-            now,
-            &Job::BackchannelLogout {
-                client_id: client_id.clone(),
-                sid: sid.to_owned(),
-                account_id: *account_id,
-            },
-        )
-        .await?;
-    }
-    Ok(joined.len())
-}
-
-/// Queues the logout notices of browser sessions that just ended.
-pub async fn sessions_ended(state: &AppState, ended: &[Session]) -> AppResult<usize> {
-    if ended.is_empty() {
-        return Ok(0);
-    }
-    let now = state.clock.now();
-    let sids: Vec<String> = ended.iter().map(flow::session_sid).collect();
-    let mut conn = state.db.get().await?;
-    conn.transaction::<_, AppError, _>(async |c| {
-        let mut n = 0;
-        for sid in &sids {
-            n += session_ended(c, sid, now).await?;
-        }
-        Ok(n)
-    })
-    .await
-}
-
 fn failed(detail: String, retryable: bool) -> DeliveryError {
     DeliveryError { detail, retryable }
 }
 
 /// Delivers one logout notice; the answer is recorded as the job's outcome.
 pub async fn deliver(
-    state: &AppState,
+    state: &Provider,
     client_id: &str,
     sid: &str,
     account: Uuid,

@@ -10,11 +10,12 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, jwk::JwkSet};
 use serde::Deserialize;
 
+use crate::infra::Core;
+use crate::oidc::Provider;
 use crate::{
+    crypto::tokens,
     error::AppError,
-    identity::tokens,
     oidc::{clients, token::OAuthError},
-    startup::AppState,
     storage::{oidc::ClientRow, revocations},
 };
 
@@ -74,7 +75,7 @@ fn claimed_client(assertion: &str) -> Option<String> {
 
 /// Authenticates the client with its one registered method.
 pub async fn authenticate(
-    state: &AppState,
+    state: &Provider,
     creds: &ClientCredentials,
 ) -> Result<ClientRow, OAuthError> {
     let assertion = match (creds.assertion_type.as_deref(), creds.assertion.as_deref()) {
@@ -149,7 +150,7 @@ struct AssertionClaims {
     jti: Option<String>,
 }
 
-fn replay_key(state: &AppState, jti_hash: &[u8]) -> String {
+fn replay_key(state: &Core, jti_hash: &[u8]) -> String {
     state
         .kv
         .key(&format!("oidc_assertion_jti:{}", tokens::hex(jti_hash)))
@@ -159,7 +160,7 @@ fn replay_key(state: &AppState, jti_hash: &[u8]) -> String {
 /// it still remembers is refused at once), then PostgreSQL, which decides,
 /// so a Redis flush or outage does not make an assertion replayable.
 async fn accept_once(
-    state: &AppState,
+    state: &Core,
     client: &ClientRow,
     jti: &str,
     ttl: i64,
@@ -198,7 +199,7 @@ async fn accept_once(
 }
 
 async fn verify_assertion(
-    state: &AppState,
+    state: &Core,
     client: &ClientRow,
     assertion: &str,
 ) -> Result<(), OAuthError> {

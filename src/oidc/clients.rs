@@ -5,10 +5,11 @@
 
 use url::Url;
 
+use crate::infra::Core;
+use crate::oidc::Provider;
 use crate::{
+    crypto::tokens,
     error::{AppError, AppResult, ErrorKind, FieldErrors},
-    identity::tokens,
-    startup::AppState,
     storage::oidc::{self as store, ClientRow},
 };
 
@@ -27,15 +28,7 @@ pub const KNOWN_SCOPES: [&str; 11] = [
     "offline_access",
 ];
 
-/// Vault scopes (`vault:<record type>`): the owner's vault records of that
-/// type, shown with their values on the consent page, each read logged.
-pub const VAULT_SCOPES: [&str; 5] = [
-    "vault:identity",
-    "vault:address",
-    "vault:civil_status",
-    "vault:contact",
-    "vault:education",
-];
+pub use crate::domain::vault::VAULT_SCOPES;
 
 /// Whether a client may be registered with `scope`.
 pub fn is_known_scope(scope: &str) -> bool {
@@ -140,7 +133,7 @@ pub struct Registered {
 }
 
 /// Registers a client.
-pub async fn register(state: &AppState, new: NewClient) -> AppResult<Registered> {
+pub async fn register(state: &Core, new: NewClient) -> AppResult<Registered> {
     let mut errors = FieldErrors::default();
     let id_ok = (3..=100).contains(&new.client_id.len())
         && new
@@ -326,13 +319,13 @@ pub async fn register(state: &AppState, new: NewClient) -> AppResult<Registered>
 }
 
 /// Every client.
-pub async fn list(state: &AppState) -> AppResult<Vec<ClientRow>> {
+pub async fn list(state: &Core) -> AppResult<Vec<ClientRow>> {
     let mut conn = state.db.get().await?;
     Ok(store::clients(&mut conn).await?)
 }
 
 /// Deletes a client.
-pub async fn delete(state: &AppState, client_id: &str) -> AppResult<()> {
+pub async fn delete(state: &Provider, client_id: &str) -> AppResult<()> {
     let mut conn = state.db.get().await?;
     let deleted = store::delete_client(&mut conn, client_id).await?;
     state.client_cache.forget(client_id);
@@ -377,7 +370,7 @@ impl ClientCache {
 
 /// A registered client by id. Unknown ids are not cached (random ids cannot
 /// fill the cache), and always cost a read.
-pub async fn find(state: &AppState, client_id: &str) -> AppResult<Option<ClientRow>> {
+pub async fn find(state: &Provider, client_id: &str) -> AppResult<Option<ClientRow>> {
     let now = state.clock.now();
     if let Some((fetched, row)) = state
         .client_cache

@@ -3,11 +3,11 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::infra::Core;
 use crate::{
     domain::AccountId,
     error::{AppError, AppResult},
     identity::{ClientInfo, audit},
-    startup::AppState,
     storage::oidc as store,
 };
 
@@ -23,7 +23,7 @@ pub struct ConnectedApp {
 }
 
 /// The account's connected applications.
-pub async fn list(state: &AppState, account: AccountId) -> AppResult<Vec<ConnectedApp>> {
+pub async fn list(state: &Core, account: AccountId) -> AppResult<Vec<ConnectedApp>> {
     let mut conn = state.db.get().await?;
     Ok(store::consents_of(&mut conn, account.as_uuid())
         .await?
@@ -38,7 +38,7 @@ pub async fn list(state: &AppState, account: AccountId) -> AppResult<Vec<Connect
 
 /// Withdraws the consent given to `client_id`: the next sign-in asks again.
 pub async fn revoke(
-    state: &AppState,
+    state: &Core,
     account: AccountId,
     client_id: &str,
     client: &ClientInfo,

@@ -13,15 +13,17 @@ use url::Url;
 
 pub use crate::oidc::request::{AuthorizeRequest, Checked, Rejection, check_request, page_lang};
 
+use crate::infra::Core;
+use crate::oidc::Provider;
 use crate::{
+    crypto::tokens,
     error::{AppError, AppResult, ErrorKind},
-    identity::{sessions::Session, tokens},
+    identity::sessions::Session,
     oidc::{
         clients,
         jwt::{ACR_LEVEL_2, ACR_MFA},
         par,
     },
-    startup::AppState,
     storage::oidc::{self as store, ClientRow},
 };
 
@@ -100,16 +102,6 @@ pub struct CodeGrant {
     pub resource: Option<String>,
 }
 
-/// The `sid` of a browser session, as its ID tokens and logout tokens carry it.
-pub fn session_sid(session: &Session) -> String {
-    tokens::hash_hex(&format!(
-        "{}:{}",
-        session.account_id,
-        session.created_at.timestamp_micros()
-    ))[..32]
-        .to_owned()
-}
-
 fn redirect_with(base: &str, params: &[(&str, &str)]) -> String {
     match Url::parse(base) {
         Ok(mut url) => {
@@ -126,7 +118,7 @@ fn redirect_with(base: &str, params: &[(&str, &str)]) -> String {
 }
 
 fn error_redirect(
-    state: &AppState,
+    state: &Core,
     uri: &str,
     req: &AuthorizeRequest,
     error: &str,
@@ -174,7 +166,7 @@ pub fn authorize_url_without(req: &AuthorizeRequest, drop_prompt_login: bool) ->
 
 /// Decides what to do with an authorization request for the signed-in `session` (if any).
 pub async fn authorize(
-    state: &AppState,
+    state: &Provider,
     req: &AuthorizeRequest,
     session: Option<&Session>,
 ) -> AppResult<Outcome> {
@@ -341,20 +333,20 @@ pub async fn authorize(
     issue_code(state, &client, req, redirect_uri, session, scopes).await
 }
 
-fn consent_key(state: &AppState, id: &str) -> String {
+fn consent_key(state: &Core, id: &str) -> String {
     state
         .kv
         .key(&format!("oidc_consent:{}", tokens::hash_hex(id)))
 }
 
-fn code_key(state: &AppState, code: &str) -> String {
+fn code_key(state: &Core, code: &str) -> String {
     state
         .kv
         .key(&format!("oidc_code:{}", tokens::hash_hex(code)))
 }
 
 async fn issue_code(
-    state: &AppState,
+    state: &Core,
     client: &ClientRow,
     req: &AuthorizeRequest,
     redirect_uri: &str,
@@ -372,7 +364,7 @@ async fn issue_code(
         auth_time: session.authenticated_at,
         level: session.asserted_level(),
         amr: crate::domain::assurance::amr(&session.methods),
-        sid: session_sid(session),
+        sid: session.sid(),
         acting_for: session.acting_for.map(|b| b.as_uuid()),
         resource: req.resource.clone(),
     };
@@ -391,7 +383,7 @@ async fn issue_code(
 
 /// Answers a consent question for the signed-in `session`.
 pub async fn answer_consent(
-    state: &AppState,
+    state: &Provider,
     id: &str,
     allow: bool,
     session: &Session,
@@ -454,7 +446,7 @@ pub async fn answer_consent(
 }
 
 /// Takes a code's grant (a code works once).
-pub async fn take_code(state: &AppState, code: &str) -> AppResult<Option<CodeGrant>> {
+pub async fn take_code(state: &Core, code: &str) -> AppResult<Option<CodeGrant>> {
     if !tokens::well_formed(code) {
         return Ok(None);
     }

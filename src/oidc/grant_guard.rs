@@ -6,14 +6,14 @@ use chrono::Duration;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde_json::json;
 
+use crate::infra::Core;
 use crate::{
+    crypto::tokens,
     error::AppError,
-    identity::tokens,
     oidc::{
         jwt,
         token::{OAuthError, audit_token},
     },
-    startup::AppState,
     storage::{
         oidc::{self as store, ClientRow, RefreshTokenRow},
         revocations,
@@ -41,7 +41,7 @@ pub(crate) fn issued_jti(access_token: &str) -> Option<(String, i64)> {
 /// exchanged, revoke its refresh-token family and the access token it issued.
 /// The record is in PostgreSQL, so this works after a Redis flush too.
 pub(crate) async fn revoke_replayed_code(
-    state: &AppState,
+    state: &Core,
     client: &ClientRow,
     code: &str,
 ) -> Result<(), OAuthError> {

@@ -7,10 +7,11 @@ use jsonwebtoken::{Algorithm, Header, Validation};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::infra::Core;
+use crate::oidc::Provider;
 use crate::{
     error::{AppError, AppResult, ErrorKind},
     oidc::keys::{self, Alg},
-    startup::AppState,
 };
 
 /// Access tokens live this long.
@@ -65,18 +66,10 @@ impl VerifiedTokens {
 pub fn acr_for(level: u8) -> &'static str {
     if level >= 2 { ACR_LEVEL_2 } else { ACR_LEVEL_1 }
 }
-/// `acr` of an account verified by email only.
-pub const ACR_LEVEL_1: &str = "urn:vn:hcm:eservices:loa:1";
-/// `acr` of an identity-verified account (VNeID level 2 or counter check).
-pub const ACR_LEVEL_2: &str = "urn:vn:hcm:eservices:loa:2";
-
-/// An `acr_values` request for a strong sign-in (VNeID, a passkey, or a
-/// password with a second factor), whatever the account's level: a client
-/// asks it before a sensitive action. The asserted `acr` stays the level.
-pub const ACR_MFA: &str = "urn:vn:hcm:eservices:mfa";
+pub use crate::domain::assurance::{ACR_LEVEL_1, ACR_LEVEL_2, ACR_MFA};
 
 /// The audience of our access tokens: the JSON API.
-pub fn api_audience(state: &AppState) -> String {
+pub fn api_audience(state: &Core) -> String {
     format!("{}/api", state.settings.issuer())
 }
 
@@ -171,7 +164,7 @@ pub fn at_hash(access_token: &str) -> String {
 
 /// Signs claims with the current key of `alg`, with header `typ`.
 pub async fn sign<T: Serialize>(
-    state: &AppState,
+    state: &Provider,
     alg: Alg,
     typ: &str,
     claims: &T,
@@ -194,7 +187,7 @@ fn invalid_token(description: &str) -> AppError {
 
 /// Verifies one of our access tokens at `now`.
 pub async fn verify_access_token(
-    state: &AppState,
+    state: &Provider,
     token: &str,
     now: DateTime<Utc>,
 ) -> AppResult<AccessClaims> {
@@ -219,7 +212,7 @@ pub async fn verify_access_token(
 /// Verifies an access token for our own JSON API (and UserInfo): one of
 /// ours, whose audience is the API (not another resource server's).
 pub async fn verify_api_token(
-    state: &AppState,
+    state: &Provider,
     token: &str,
     now: DateTime<Utc>,
 ) -> AppResult<AccessClaims> {
@@ -232,7 +225,7 @@ pub async fn verify_api_token(
 
 /// The signature, header and fixed claims of an access token (not its
 /// expiry, nor its audience: the callers check it), with its sealed context opened.
-async fn verify_signature_and_claims(state: &AppState, token: &str) -> AppResult<AccessClaims> {
+async fn verify_signature_and_claims(state: &Provider, token: &str) -> AppResult<AccessClaims> {
     let header = jsonwebtoken::decode_header(token).map_err(|_| invalid_token("malformed"))?;
     if header.typ.as_deref() != Some("at+jwt") {
         return Err(invalid_token("not an access token"));
@@ -269,10 +262,10 @@ async fn verify_signature_and_claims(state: &AppState, token: &str) -> AppResult
 
 /// The Redis key caching the revocation of the access token whose jti has
 /// this SHA-256 (the same digest keys the database row).
-fn revoked_key(state: &AppState, jti_hash: &[u8]) -> String {
+fn revoked_key(state: &Core, jti_hash: &[u8]) -> String {
     state.kv.key(&format!(
         "oidc_revoked_jti:{}",
-        crate::identity::tokens::hex(jti_hash)
+        crate::crypto::tokens::hex(jti_hash)
     ))
 }
 
@@ -282,7 +275,7 @@ fn revoked_key(state: &AppState, jti_hash: &[u8]) -> String {
 /// unseen.
 const COMPLETE_FOR_SECONDS: u64 = 60;
 
-fn complete_key(state: &AppState) -> String {
+fn complete_key(state: &Core) -> String {
     state.kv.key("oidc_revoked_jti:complete")
 }
 
@@ -295,8 +288,8 @@ fn complete_key(state: &AppState) -> String {
 /// rebuilt from the database first; if Redis fails, the database answers.
 /// So neither a flush nor an outage makes a revoked token valid again, and a
 /// valid token costs no database read.
-pub async fn is_revoked(state: &AppState, jti: &str) -> AppResult<bool> {
-    let jti_hash = crate::identity::tokens::hash(jti);
+pub async fn is_revoked(state: &Core, jti: &str) -> AppResult<bool> {
+    let jti_hash = crate::crypto::tokens::hash(jti);
     let cached: redis::RedisResult<(bool, bool)> = match state.kv.conn().await {
         Ok(mut kv) => {
             redis::pipe()
@@ -322,7 +315,7 @@ pub async fn is_revoked(state: &AppState, jti: &str) -> AppResult<bool> {
     revoked_in_database(state, &jti_hash).await
 }
 
-async fn revoked_in_database(state: &AppState, jti_hash: &[u8]) -> AppResult<bool> {
+async fn revoked_in_database(state: &Core, jti_hash: &[u8]) -> AppResult<bool> {
     let mut conn = state.db.get().await?;
     Ok(
         crate::storage::revocations::access_token_revoked_until(&mut conn, jti_hash)
@@ -333,7 +326,7 @@ async fn revoked_in_database(state: &AppState, jti_hash: &[u8]) -> AppResult<boo
 
 /// Copies every revocation in force into Redis, then marks the copy
 /// complete (revocations made meanwhile write their own key, so none is lost).
-async fn rebuild_cache(state: &AppState) -> AppResult<()> {
+async fn rebuild_cache(state: &Core) -> AppResult<()> {
     let now = state.clock.now();
     let mut conn = state.db.get().await?;
     let revoked = crate::storage::revocations::access_tokens_revoked_at(&mut conn, now).await?;
@@ -356,7 +349,7 @@ async fn rebuild_cache(state: &AppState) -> AppResult<()> {
 /// PostgreSQL first, then in the Redis cache (best effort: a failure there is
 /// covered by the database).
 pub async fn revoke_access_token(
-    state: &AppState,
+    state: &Core,
     claims: &AccessClaims,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
@@ -364,7 +357,7 @@ pub async fn revoke_access_token(
     if ttl == 0 {
         return Ok(());
     }
-    let jti_hash = crate::identity::tokens::hash(&claims.jti);
+    let jti_hash = crate::crypto::tokens::hash(&claims.jti);
     let expires_at = DateTime::from_timestamp(claims.exp, 0).unwrap_or(now);
     let mut conn = state.db.get().await?;
     crate::storage::revocations::revoke_access_token(&mut conn, &jti_hash, expires_at).await?;
@@ -375,7 +368,7 @@ pub async fn revoke_access_token(
 
 /// Caches for `ttl` seconds the revocation of the access token whose jti has
 /// this SHA-256 (best effort: the database holds the revocation).
-pub(crate) async fn cache_revocation(state: &AppState, jti_hash: &[u8], ttl: u64) {
+pub(crate) async fn cache_revocation(state: &Core, jti_hash: &[u8], ttl: u64) {
     use redis::AsyncCommands;
     let cached: redis::RedisResult<()> = match state.kv.conn().await {
         Ok(mut kv) => kv.set_ex(revoked_key(state, jti_hash), 1, ttl).await,

@@ -11,9 +11,10 @@ use jsonwebtoken::EncodingKey;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use crate::infra::Core;
+use crate::oidc::Provider;
 use crate::{
     error::{AppError, AppResult},
-    startup::AppState,
     storage::oidc::{self as store, SigningKeyRow},
 };
 
@@ -95,7 +96,7 @@ fn sealing_context(kid: &str) -> String {
 /// Generates a key of `alg` that signs from `activates_at` on and schedules
 /// the retirement of the older ones at that moment. Returns its key id.
 async fn add_key(
-    state: &AppState,
+    state: &Core,
     alg: Alg,
     now: DateTime<Utc>,
     activates_at: DateTime<Utc>,
@@ -135,7 +136,7 @@ async fn add_key(
 }
 
 /// Makes sure each algorithm has a signing key (first start, `seed`).
-pub async fn ensure(state: &AppState) -> AppResult<Vec<String>> {
+pub async fn ensure(state: &Core) -> AppResult<Vec<String>> {
     let now = state.clock.now();
     let mut created = Vec::new();
     for alg in Alg::ALL {
@@ -155,7 +156,7 @@ pub async fn ensure(state: &AppState) -> AppResult<Vec<String>> {
 /// `publish_delay`; the old ones stop signing then and stay published for
 /// [`RETIRED_KEY_LIFETIME`] more. Without a current key, the new one signs at once.
 pub async fn rotate(
-    state: &AppState,
+    state: &Core,
     publish_delay: Duration,
 ) -> AppResult<Vec<(Alg, String, DateTime<Utc>)>> {
     let now = state.clock.now();
@@ -181,7 +182,7 @@ pub async fn rotate(
 }
 
 /// The JWKS document: every published key.
-pub async fn jwks(state: &AppState) -> AppResult<serde_json::Value> {
+pub async fn jwks(state: &Core) -> AppResult<serde_json::Value> {
     let mut conn = state.db.get().await?;
     let keys: Vec<_> = store::published_keys(&mut conn, state.clock.now())
         .await?
@@ -220,7 +221,7 @@ pub struct KeyCache {
     /// The pairwise subject salt (never changes once generated).
     pub(crate) pairwise_salt: tokio::sync::OnceCell<crate::oidc::subject::PairwiseSalt>,
     /// The key sealing access tokens' context (never changes once generated).
-    pub(crate) token_context_key: tokio::sync::OnceCell<crate::vault::crypto::DataKey>,
+    pub(crate) token_context_key: tokio::sync::OnceCell<crate::crypto::keyring::DataKey>,
 }
 
 impl std::fmt::Debug for KeyCache {
@@ -241,7 +242,7 @@ impl KeyCache {
 }
 
 /// The key that signs with `alg` now, as its id and an encoding key.
-pub async fn signer(state: &AppState, alg: Alg) -> AppResult<(String, EncodingKey)> {
+pub async fn signer(state: &Provider, alg: Alg) -> AppResult<(String, EncodingKey)> {
     let now = state.clock.now();
     let cached = state
         .key_cache
@@ -296,7 +297,7 @@ pub async fn signer(state: &AppState, alg: Alg) -> AppResult<(String, EncodingKe
 /// An unknown id refreshes the cache at most every few seconds, so random ids
 /// cannot turn every request into a database read.
 pub async fn verifier(
-    state: &AppState,
+    state: &Provider,
     kid: &str,
 ) -> AppResult<Option<(String, jsonwebtoken::DecodingKey)>> {
     let now = state.clock.now();

@@ -7,10 +7,11 @@ use jsonwebtoken::Validation;
 use redis::AsyncCommands;
 use serde::{Deserialize, Serialize};
 
+use crate::infra::Core;
+use crate::oidc::Provider;
 use crate::{
+    crypto::tokens,
     error::{AppError, AppResult},
-    identity::tokens,
-    startup::AppState,
     storage::oidc as store,
 };
 
@@ -41,7 +42,7 @@ fn bad(detail: &str) -> AppError {
 }
 
 /// The client an ID token was issued to, if it is one of ours (signature checked; expiry not).
-async fn audience_of(state: &AppState, id_token: &str) -> AppResult<Option<String>> {
+async fn audience_of(state: &Provider, id_token: &str) -> AppResult<Option<String>> {
     let Ok(header) = jsonwebtoken::decode_header(id_token) else {
         return Ok(None);
     };
@@ -65,7 +66,7 @@ async fn audience_of(state: &AppState, id_token: &str) -> AppResult<Option<Strin
         .map(|d| d.claims.aud))
 }
 
-fn pending_key(state: &AppState, id: &str) -> String {
+fn pending_key(state: &Core, id: &str) -> String {
     state
         .kv
         .key(&format!("oidc_logout:{}", tokens::hash_hex(id)))
@@ -73,7 +74,7 @@ fn pending_key(state: &AppState, id: &str) -> String {
 
 /// Checks a logout request and keeps it until the person confirms; returns its id.
 pub async fn start(
-    state: &AppState,
+    state: &Provider,
     req: &EndSessionRequest,
 ) -> AppResult<(String, PendingLogout)> {
     let hinted = match &req.id_token_hint {
@@ -128,7 +129,7 @@ pub async fn start(
 }
 
 /// Takes a pending logout (it works once).
-pub async fn take(state: &AppState, id: &str) -> AppResult<Option<PendingLogout>> {
+pub async fn take(state: &Core, id: &str) -> AppResult<Option<PendingLogout>> {
     if !tokens::well_formed(id) {
         return Ok(None);
     }

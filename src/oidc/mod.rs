@@ -8,13 +8,17 @@ pub mod clients;
 pub mod connected_apps;
 pub mod flow;
 pub mod grant_guard;
+pub mod jobs;
 pub mod jwt;
 pub mod keys;
 pub mod logout;
 pub mod par;
+pub mod provider;
 pub mod request;
 pub mod revocation;
 pub mod subject;
 pub mod token;
 pub mod token_context;
 pub mod userinfo;
+
+pub use provider::Provider;

@@ -8,14 +8,14 @@
 use redis::AsyncCommands;
 use serde::Serialize;
 
+use crate::infra::Core;
 use crate::{
+    crypto::tokens,
     error::{AppError, AppResult},
-    identity::tokens,
     oidc::{
         flow::{self, AuthorizeRequest, Rejection},
         token::OAuthError,
     },
-    startup::AppState,
     storage::oidc::ClientRow,
 };
 
@@ -35,11 +35,11 @@ pub struct Pushed {
     pub expires_in: u64,
 }
 
-fn key(state: &AppState, id: &str) -> String {
+fn key(state: &Core, id: &str) -> String {
     state.kv.key(&format!("oidc_par:{}", tokens::hash_hex(id)))
 }
 
-async fn store(state: &AppState, req: &AuthorizeRequest, ttl: u64) -> AppResult<String> {
+async fn store(state: &Core, req: &AuthorizeRequest, ttl: u64) -> AppResult<String> {
     let id = tokens::generate();
     let body = serde_json::to_string(req).map_err(AppError::internal)?;
     let mut kv = state.kv.conn().await?;
@@ -49,7 +49,7 @@ async fn store(state: &AppState, req: &AuthorizeRequest, ttl: u64) -> AppResult<
 
 /// Checks and keeps a pushed request of the authenticated `client`.
 pub async fn push(
-    state: &AppState,
+    state: &Core,
     client: &ClientRow,
     mut req: AuthorizeRequest,
 ) -> Result<Pushed, OAuthError> {
@@ -90,7 +90,7 @@ pub async fn push(
 
 /// Takes the pushed request behind `request_uri` (once), if it is the client's and still valid.
 pub async fn resolve(
-    state: &AppState,
+    state: &Core,
     client: &ClientRow,
     request_uri: &str,
 ) -> AppResult<Option<AuthorizeRequest>> {
@@ -112,7 +112,7 @@ pub async fn resolve(
 
 /// Keeps `req` while the person signs in; returns the authorization URL to come back to.
 pub async fn continuation(
-    state: &AppState,
+    state: &Core,
     client: &ClientRow,
     req: &AuthorizeRequest,
 ) -> AppResult<String> {

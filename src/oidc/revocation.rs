@@ -3,17 +3,17 @@
 use diesel_async::AsyncConnection;
 use serde_json::{Value, json};
 
+use crate::oidc::Provider;
 use crate::{
-    identity::tokens,
+    crypto::tokens,
     oidc::{jwt, token::OAuthError},
-    startup::AppState,
     storage::oidc::{self as store, ClientRow},
 };
 
 /// Revokes a token the client holds: a refresh token ends its family, an
 /// access token is refused until it would have expired. Unknown tokens are
 /// ignored (the answer is the same, RFC 7009 §2.2).
-pub async fn revoke(state: &AppState, client: &ClientRow, token: &str) -> Result<(), OAuthError> {
+pub async fn revoke(state: &Provider, client: &ClientRow, token: &str) -> Result<(), OAuthError> {
     let now = state.clock.now();
     let mut conn = state.db.get().await.map_err(crate::error::AppError::from)?;
     if let Some(row) = store::refresh_by_hash(&mut conn, &tokens::hash(token)).await? {
@@ -64,7 +64,7 @@ async fn audit_revocation(
 /// server's, a refresh token, garbage) is `{"active": false}`. The answer
 /// names the subject as the token's client sees it, never an internal id.
 pub async fn introspect(
-    state: &AppState,
+    state: &Provider,
     client: &ClientRow,
     token: &str,
 ) -> Result<Value, OAuthError> {

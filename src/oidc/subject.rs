@@ -11,9 +11,9 @@ use rand::RngCore;
 use sha2::Sha256;
 use uuid::Uuid;
 
+use crate::oidc::Provider;
 use crate::{
     error::{AppError, AppResult},
-    startup::AppState,
     storage::oidc::{self as store, ClientRow},
 };
 
@@ -54,7 +54,7 @@ pub fn subject_for(salt: &PairwiseSalt, client: &ClientRow, account: Uuid) -> St
 }
 
 /// The provider's pairwise salt: read (or, the first time, generated) once per process.
-pub async fn pairwise_salt(state: &AppState) -> AppResult<PairwiseSalt> {
+pub async fn pairwise_salt(state: &Provider) -> AppResult<PairwiseSalt> {
     state
         .key_cache
         .pairwise_salt
@@ -80,7 +80,7 @@ pub async fn pairwise_salt(state: &AppState) -> AppResult<PairwiseSalt> {
 }
 
 /// The subject `client` sees for `account`, with the provider's salt.
-pub async fn subject(state: &AppState, client: &ClientRow, account: Uuid) -> AppResult<String> {
+pub async fn subject(state: &Provider, client: &ClientRow, account: Uuid) -> AppResult<String> {
     Ok(subject_for(&pairwise_salt(state).await?, client, account))
 }
 

@@ -10,10 +10,12 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::oidc::Provider;
 use crate::{
+    crypto::tokens,
     domain::AccountId,
     error::AppError,
-    identity::{ClientInfo, audit, tokens},
+    identity::{ClientInfo, audit},
     oidc::{
         audience,
         client_auth::is_confidential,
@@ -23,7 +25,6 @@ use crate::{
         subject,
         token_context::{self, TokenContext},
     },
-    startup::AppState,
     storage::{
         oidc::{self as store, ClientRow, RefreshTokenRow},
         revocations::{self, UsedCodeRow},
@@ -168,7 +169,7 @@ pub(crate) async fn audit_token(
 /// answers without one (OpenID Connect Core §12.2): the sign-in it would
 /// describe has not changed, and an RSA signature is most of a grant's cost.
 async fn mint(
-    state: &AppState,
+    state: &Provider,
     client: &ClientRow,
     grant: &Grant<'_>,
     with_id_token: bool,
@@ -262,7 +263,7 @@ async fn new_refresh_token(
 /// Exchanges an authorization code. A code presented again revokes the
 /// refresh tokens and the access token issued from it.
 pub async fn authorization_code(
-    state: &AppState,
+    state: &Provider,
     client: &ClientRow,
     code: Option<&str>,
     redirect_uri: Option<&str>,
@@ -370,7 +371,7 @@ pub async fn authorization_code(
 
 /// Exchanges a refresh token for new tokens and a new refresh token (rotation).
 pub async fn refresh(
-    state: &AppState,
+    state: &Provider,
     client: &ClientRow,
     token: Option<&str>,
     scope: Option<&str>,
@@ -520,7 +521,7 @@ pub async fn refresh(
 
 /// Issues a system-to-system access token (no person) to a confidential client.
 pub async fn client_credentials(
-    state: &AppState,
+    state: &Provider,
     client: &ClientRow,
     scope: Option<&str>,
     resource: Option<&str>,

@@ -11,11 +11,11 @@
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use uuid::Uuid;
 
+use crate::oidc::Provider;
 use crate::{
+    crypto::keyring::DataKey,
     error::{AppError, AppResult},
-    startup::AppState,
     storage::oidc as store,
-    vault::crypto::DataKey,
 };
 
 const KEY_NAME: &str = "access_token_context_key";
@@ -33,7 +33,7 @@ pub struct TokenContext {
 
 /// The provider key of token contexts, read (or, the first time, generated)
 /// once per process.
-async fn key(state: &AppState) -> AppResult<&DataKey> {
+async fn key(state: &Provider) -> AppResult<&DataKey> {
     state
         .key_cache
         .token_context_key
@@ -53,7 +53,7 @@ fn aad(jti: &str) -> String {
 }
 
 /// Seals `context` for the token `jti`.
-pub async fn seal(state: &AppState, context: TokenContext, jti: &str) -> AppResult<String> {
+pub async fn seal(state: &Provider, context: TokenContext, jti: &str) -> AppResult<String> {
     let mut plain = Vec::with_capacity(32);
     plain.extend_from_slice(context.account.as_bytes());
     if let Some(business) = context.acting_for {
@@ -65,7 +65,7 @@ pub async fn seal(state: &AppState, context: TokenContext, jti: &str) -> AppResu
 
 /// Opens the context of the token `jti`; `None` if it was not sealed by us
 /// for this token.
-pub async fn open(state: &AppState, sealed: &str, jti: &str) -> AppResult<Option<TokenContext>> {
+pub async fn open(state: &Provider, sealed: &str, jti: &str) -> AppResult<Option<TokenContext>> {
     let Some(body) = sealed
         .strip_prefix(VERSION)
         .and_then(|s| s.strip_prefix('.'))

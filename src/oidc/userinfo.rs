@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::oidc::Provider;
 use crate::{
     error::AppResult,
     identity::profile::Profile,
@@ -11,7 +12,6 @@ use crate::{
         jwt::{ACR_LEVEL_2, AccessClaims},
         subject,
     },
-    startup::AppState,
     storage::{
         accounts,
         businesses::{self, Capacity},
@@ -100,7 +100,7 @@ impl Disclosure {
 }
 
 /// The claims the access token's scopes allow.
-pub async fn claims(state: &AppState, token: &AccessClaims) -> AppResult<Value> {
+pub async fn claims(state: &Provider, token: &AccessClaims) -> AppResult<Value> {
     let Some(account_id) = token.account_id else {
         return Err(
             crate::error::AppError::new(crate::error::ErrorKind::Forbidden, "no_person")

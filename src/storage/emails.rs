@@ -6,6 +6,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::schema::emails;
+use crate::domain::outbox::DeliveryStatus;
 
 /// A message to store.
 #[derive(Debug, Insertable)]
@@ -55,8 +56,9 @@ pub struct EmailRow {
     pub body_html: Option<String>,
     /// Whether the bodies carry secrets.
     pub sensitive: bool,
-    /// `queued`, `retrying`, `sent` or `failed`.
-    pub status: String,
+    /// Delivered or not.
+    #[diesel(deserialize_as = String)]
+    pub status: DeliveryStatus,
     /// Delivery attempts so far.
     pub attempts: i32,
     /// The last SMTP response or error.
@@ -94,7 +96,7 @@ pub async fn mark_sent(
 ) -> QueryResult<()> {
     diesel::update(emails::table.find(id))
         .set((
-            emails::status.eq("sent"),
+            emails::status.eq(DeliveryStatus::Sent.as_str()),
             emails::attempts.eq(emails::attempts + 1),
             emails::last_response.eq(response),
             emails::sent_at.eq(now),
@@ -120,7 +122,12 @@ pub async fn mark_attempt_failed(
 ) -> QueryResult<()> {
     diesel::update(emails::table.find(id))
         .set((
-            emails::status.eq(if final_attempt { "failed" } else { "retrying" }),
+            emails::status.eq(if final_attempt {
+                DeliveryStatus::Failed
+            } else {
+                DeliveryStatus::Retrying
+            }
+            .as_str()),
             emails::attempts.eq(emails::attempts + 1),
             emails::last_response.eq(response),
         ))
@@ -192,8 +199,9 @@ pub async fn position(
 pub struct SentEmail {
     /// The subject line.
     pub subject: String,
-    /// `queued`, `retrying`, `sent` or `failed`.
-    pub status: String,
+    /// Delivered or not.
+    #[diesel(deserialize_as = String)]
+    pub status: DeliveryStatus,
     /// Queued.
     pub created_at: DateTime<Utc>,
     /// Delivered.

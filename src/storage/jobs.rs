@@ -8,6 +8,7 @@ use diesel::{
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::schema::{job_attempts, jobs};
+use crate::domain::outbox::{AttemptOutcome, JobState};
 
 /// A job to insert.
 #[derive(Debug, Insertable)]
@@ -104,7 +105,7 @@ pub async fn claim(
 }
 
 /// One attempt's record.
-#[derive(Debug, Insertable, Queryable, Selectable)]
+#[derive(Debug, Clone, Insertable, Queryable, Selectable)]
 #[diesel(table_name = job_attempts)]
 pub struct AttemptRow {
     /// The job.
@@ -117,8 +118,9 @@ pub struct AttemptRow {
     pub started_at: DateTime<Utc>,
     /// When it ended.
     pub finished_at: DateTime<Utc>,
-    /// `succeeded`, `failed` or `abandoned`.
-    pub outcome: String,
+    /// How the attempt ended.
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub outcome: AttemptOutcome,
     /// The response or error.
     pub detail: String,
 }
@@ -126,7 +128,7 @@ pub struct AttemptRow {
 /// Records an attempt.
 pub async fn record_attempt(conn: &mut AsyncPgConnection, row: &AttemptRow) -> QueryResult<()> {
     diesel::insert_into(job_attempts::table)
-        .values(row)
+        .values(row.clone())
         .on_conflict_do_nothing()
         .execute(conn)
         .await
@@ -143,11 +145,11 @@ pub async fn mark_done(
     diesel::update(
         jobs::table
             .filter(jobs::id.eq(id))
-            .filter(jobs::state.eq("running"))
+            .filter(jobs::state.eq(JobState::Running.as_str()))
             .filter(jobs::locked_by.eq(worker)),
     )
     .set((
-        jobs::state.eq("done"),
+        jobs::state.eq(JobState::Done.as_str()),
         jobs::locked_by.eq(None::<String>),
         jobs::locked_until.eq(None::<DateTime<Utc>>),
         jobs::last_error.eq(None::<String>),
@@ -169,7 +171,7 @@ pub async fn mark_failed(
 ) -> QueryResult<bool> {
     let target = jobs::table
         .filter(jobs::id.eq(id))
-        .filter(jobs::state.eq("running"))
+        .filter(jobs::state.eq(JobState::Running.as_str()))
         .filter(jobs::locked_by.eq(worker));
     let common = (
         jobs::locked_by.eq(None::<String>),
@@ -179,13 +181,21 @@ pub async fn mark_failed(
     let n = match retry_at {
         Some(at) => {
             diesel::update(target)
-                .set((common, jobs::state.eq("queued"), jobs::run_at.eq(at)))
+                .set((
+                    common,
+                    jobs::state.eq(JobState::Queued.as_str()),
+                    jobs::run_at.eq(at),
+                ))
                 .execute(conn)
                 .await?
         }
         None => {
             diesel::update(target)
-                .set((common, jobs::state.eq("dead"), jobs::finished_at.eq(now)))
+                .set((
+                    common,
+                    jobs::state.eq(JobState::Dead.as_str()),
+                    jobs::finished_at.eq(now),
+                ))
                 .execute(conn)
                 .await?
         }
@@ -202,11 +212,11 @@ pub async fn release(
     diesel::update(
         jobs::table
             .filter(jobs::id.eq_any(ids))
-            .filter(jobs::state.eq("running"))
+            .filter(jobs::state.eq(JobState::Running.as_str()))
             .filter(jobs::locked_by.eq(worker)),
     )
     .set((
-        jobs::state.eq("queued"),
+        jobs::state.eq(JobState::Queued.as_str()),
         jobs::attempts.eq(jobs::attempts - 1),
         jobs::locked_by.eq(None::<String>),
         jobs::locked_until.eq(None::<DateTime<Utc>>),
@@ -216,13 +226,22 @@ pub async fn release(
 }
 
 /// Number of jobs per state, without the finished ones (`done`).
-pub async fn depth(conn: &mut AsyncPgConnection) -> QueryResult<Vec<(String, i64)>> {
-    jobs::table
-        .filter(jobs::state.ne("done"))
+pub async fn depth(conn: &mut AsyncPgConnection) -> QueryResult<Vec<(JobState, i64)>> {
+    let rows: Vec<(String, i64)> = jobs::table
+        .filter(jobs::state.ne(JobState::Done.as_str()))
         .group_by(jobs::state)
         .select((jobs::state, diesel::dsl::count_star()))
         .load(conn)
-        .await
+        .await?;
+    rows.into_iter()
+        .map(|(state, n)| Ok((typed(state)?, n)))
+        .collect()
+}
+
+/// A stored state the CHECK constraint allows but this build does not know
+/// is a deserialization error, not a silent default.
+fn typed(state: String) -> QueryResult<JobState> {
+    JobState::try_from(state).map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))
 }
 
 /// Puts dead jobs (of one kind, or all) back in the queue with a fresh set of attempts.
@@ -232,14 +251,14 @@ pub async fn requeue_dead(
     now: DateTime<Utc>,
 ) -> QueryResult<usize> {
     let mut query = diesel::update(jobs::table)
-        .filter(jobs::state.eq("dead"))
+        .filter(jobs::state.eq(JobState::Dead.as_str()))
         .into_boxed();
     if let Some(kind) = kind {
         query = query.filter(jobs::kind.eq(kind));
     }
     query
         .set((
-            jobs::state.eq("queued"),
+            jobs::state.eq(JobState::Queued.as_str()),
             jobs::attempts.eq(0),
             jobs::run_at.eq(now),
             jobs::finished_at.eq(None::<DateTime<Utc>>),
@@ -262,10 +281,11 @@ pub async fn attempts_of(
 }
 
 /// A job's state and attempt count.
-pub async fn state_of(conn: &mut AsyncPgConnection, job_id: i64) -> QueryResult<(String, i32)> {
-    jobs::table
+pub async fn state_of(conn: &mut AsyncPgConnection, job_id: i64) -> QueryResult<(JobState, i32)> {
+    let (state, attempts): (String, i32) = jobs::table
         .find(job_id)
         .select((jobs::state, jobs::attempts))
         .first(conn)
-        .await
+        .await?;
+    Ok((typed(state)?, attempts))
 }

@@ -6,6 +6,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::schema::{phone_verifications, sms_messages};
+use crate::domain::outbox::DeliveryStatus;
 
 /// A stored SMS.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -23,8 +24,9 @@ pub struct SmsRow {
     pub body: Option<String>,
     /// Whether it carries a secret.
     pub sensitive: bool,
-    /// `queued`, `retrying`, `sent` or `failed`.
-    pub status: String,
+    /// Delivered or not.
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub status: DeliveryStatus,
     /// Delivery attempts.
     pub attempts: i32,
     /// Last gateway answer.
@@ -38,7 +40,7 @@ pub struct SmsRow {
 /// Stores a message.
 pub async fn insert(conn: &mut AsyncPgConnection, row: &SmsRow) -> QueryResult<()> {
     diesel::insert_into(sms_messages::table)
-        .values(row)
+        .values(row.clone())
         .execute(conn)
         .await
         .map(drop)
@@ -62,7 +64,7 @@ pub async fn mark_sent(
 ) -> QueryResult<()> {
     diesel::update(sms_messages::table.find(id))
         .set((
-            sms_messages::status.eq("sent"),
+            sms_messages::status.eq(DeliveryStatus::Sent.as_str()),
             sms_messages::attempts.eq(sms_messages::attempts + 1),
             sms_messages::last_response.eq(response),
             sms_messages::sent_at.eq(now),
@@ -85,7 +87,12 @@ pub async fn mark_attempt_failed(
 ) -> QueryResult<()> {
     diesel::update(sms_messages::table.find(id))
         .set((
-            sms_messages::status.eq(if final_attempt { "failed" } else { "retrying" }),
+            sms_messages::status.eq(if final_attempt {
+                DeliveryStatus::Failed
+            } else {
+                DeliveryStatus::Retrying
+            }
+            .as_str()),
             sms_messages::attempts.eq(sms_messages::attempts + 1),
             sms_messages::last_response.eq(response),
         ))

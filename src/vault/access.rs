@@ -8,10 +8,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::infra::Core;
 use crate::{
     domain::vault::Owner,
     error::{AppError, AppResult},
-    startup::AppState,
     storage::{
         catalog as catalog_store,
         vault::{self as store, NewAccess},
@@ -135,7 +135,7 @@ pub struct AccessView {
 
 /// The owner's access log, newest first.
 pub async fn list(
-    state: &AppState,
+    state: &Core,
     owner: Owner,
     before: Option<i64>,
     limit: i64,

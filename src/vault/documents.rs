@@ -13,14 +13,15 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{crypto::DataKey, document_context, object_path, owner_bound, signing};
+use super::{document_context, object_path, owner_bound, signing};
+use crate::crypto::keyring::DataKey;
+use crate::infra::Core;
 use crate::{
     domain::{
         AccountId,
         vault::{Owner, ResultStatement},
     },
     error::{AppError, AppResult},
-    startup::AppState,
     storage::{
         businesses,
         vault::{self as store, DocumentRow},
@@ -62,7 +63,7 @@ pub struct DocumentView {
 
 impl DocumentView {
     /// The view of a row.
-    pub fn of(state: &AppState, row: &DocumentRow) -> Self {
+    pub fn of(state: &Core, row: &DocumentRow) -> Self {
         Self {
             id: row.id,
             document_type: row.document_type.clone(),
@@ -71,7 +72,7 @@ impl DocumentView {
             file_name: row.file_name.clone(),
             content_type: row.content_type.clone(),
             size: row.size,
-            sha256: crate::identity::tokens::hex(&row.sha256),
+            sha256: crate::crypto::tokens::hex(&row.sha256),
             issuer_agency_code: row.issuer_agency_code.clone(),
             source_dossier_id: row.source_dossier_id,
             receipt_code: row.receipt_code.clone(),
@@ -85,7 +86,7 @@ impl DocumentView {
 /// Encrypts `bytes` under a new data key for document `id` of `owner` (bound
 /// to both) and stores them; the sealed data key and the plaintext's SHA-256.
 pub async fn put(
-    state: &AppState,
+    state: &Core,
     id: Uuid,
     owner: Owner,
     bytes: &[u8],
@@ -108,7 +109,7 @@ pub async fn put(
 }
 
 /// Removes a document's bytes (after its row is gone or never came).
-pub async fn remove(state: &AppState, id: Uuid) {
+pub async fn remove(state: &Core, id: Uuid) {
     let _ = state.files.delete(&object_path(id)).await;
 }
 
@@ -119,7 +120,7 @@ fn tampered(id: Uuid, why: &str) -> AppError {
 }
 
 /// A document's plaintext, after decrypting it and checking its SHA-256.
-pub async fn bytes(state: &AppState, row: &DocumentRow) -> AppResult<Bytes> {
+pub async fn bytes(state: &Core, row: &DocumentRow) -> AppResult<Bytes> {
     let stored = state
         .files
         .get(&object_path(row.id))
@@ -161,7 +162,7 @@ pub fn statement(row: &DocumentRow) -> Option<ResultStatement<'_>> {
 /// Issues a staged document in the caller's transaction: dated, signed by
 /// `agency`'s key.
 pub async fn issue(
-    state: &AppState,
+    state: &Core,
     conn: &mut AsyncPgConnection,
     staged: &DocumentRow,
     agency: &str,
@@ -193,7 +194,7 @@ pub async fn issue(
 }
 
 /// The owner's issued documents.
-pub async fn list(state: &AppState, owner: Owner) -> AppResult<Vec<DocumentView>> {
+pub async fn list(state: &Core, owner: Owner) -> AppResult<Vec<DocumentView>> {
     let mut conn = state.db.get().await?;
     Ok(store::owner_documents(&mut conn, owner)
         .await?
@@ -204,7 +205,7 @@ pub async fn list(state: &AppState, owner: Owner) -> AppResult<Vec<DocumentView>
 
 /// One of the account's documents (or of a business it acts for), with its bytes.
 pub async fn download(
-    state: &AppState,
+    state: &Core,
     account: AccountId,
     id: Uuid,
 ) -> AppResult<(DocumentRow, Bytes)> {
@@ -269,7 +270,7 @@ pub struct Verification {
 }
 
 /// Checks a document's signature (and, with `copy`, a copy of its file).
-pub async fn verify(state: &AppState, id: Uuid, copy: Option<&[u8]>) -> AppResult<Verification> {
+pub async fn verify(state: &Core, id: Uuid, copy: Option<&[u8]>) -> AppResult<Verification> {
     let not_found = || {
         AppError::not_found("document_not_found")
             .with_detail("Không có văn bản nào do Thành phố cấp với mã này.")
@@ -307,7 +308,7 @@ pub async fn verify(state: &AppState, id: Uuid, copy: Option<&[u8]>) -> AppResul
         receipt_code: row.receipt_code.clone(),
         issued_at: row.issued_at,
         valid_until: row.valid_until,
-        sha256: crate::identity::tokens::hex(&row.sha256),
+        sha256: crate::crypto::tokens::hex(&row.sha256),
         algorithm: key.as_ref().map(|k| k.algorithm.clone()),
         key_id: key.as_ref().map(|k| k.id),
         file_matches: copy.map(|c| Sha256::digest(c)[..] == row.sha256[..]),

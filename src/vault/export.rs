@@ -7,10 +7,10 @@ use std::io::Write;
 use serde_json::json;
 
 use super::{access, documents, records};
+use crate::infra::Core;
 use crate::{
     domain::{AccountId, vault::Owner},
     error::{AppError, AppResult},
-    startup::AppState,
     storage::{accounts, vault as store},
 };
 
@@ -18,7 +18,7 @@ use crate::{
 const ACCESS_ROWS: i64 = 100;
 
 /// The archive (a ZIP file) of `account`'s vault.
-pub async fn archive(state: &AppState, account: AccountId) -> AppResult<Vec<u8>> {
+pub async fn archive(state: &Core, account: AccountId) -> AppResult<Vec<u8>> {
     let owner = Owner::Account(account);
     let now = state.clock.now();
     let records = records::list(state, owner).await?;

@@ -10,10 +10,8 @@ use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
-use super::{
-    crypto::{DataKey, Keyring, OWNER_BOUND_PREFIX},
-    owner_bound, record_context,
-};
+use super::{owner_bound, record_context};
+use crate::crypto::keyring::{DataKey, Keyring, OWNER_BOUND_PREFIX};
 use crate::storage::{
     vault::{self as store, SealedColumn},
     vault_formats,

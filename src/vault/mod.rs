@@ -13,7 +13,6 @@
 //! - `keys`: the master-key check at start and rotation.
 
 pub mod access;
-pub mod crypto;
 pub mod documents;
 pub mod export;
 pub mod keys;
@@ -24,7 +23,7 @@ pub mod signing;
 use uuid::Uuid;
 
 /// The associated data binding an item's payload to its owner too (the
-/// owner-bound format of `crypto::DataKey::encrypt_bound`): `context` (the
+/// owner-bound format of `crate::crypto::keyring::DataKey::encrypt_bound`): `context` (the
 /// item's) and the owner columns of its row.
 pub(crate) fn owner_bound(context: &str, account: Option<Uuid>, business: Option<Uuid>) -> String {
     match (account, business) {

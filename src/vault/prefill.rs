@@ -12,6 +12,7 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::records;
+use crate::infra::Core;
 use crate::{
     domain::{
         AccountId, BusinessId,
@@ -19,7 +20,6 @@ use crate::{
         vault::{self, Candidate, Owner, VaultKey},
     },
     error::AppResult,
-    startup::AppState,
     storage::vault as store,
 };
 
@@ -56,7 +56,7 @@ fn vault_source(key: &VaultKey, c: &Candidate) -> Value {
 /// document the vault holds.
 #[allow(clippy::too_many_arguments)]
 pub async fn prefill(
-    state: &AppState,
+    state: &Core,
     conn: &mut AsyncPgConnection,
     applicant: AccountId,
     business: Option<BusinessId>,
@@ -158,7 +158,7 @@ pub fn after_edit(
 /// filed, as the applicant's (or the business's) self-declared records.
 #[allow(clippy::too_many_arguments)]
 pub async fn keep_declared(
-    state: &AppState,
+    state: &Core,
     conn: &mut AsyncPgConnection,
     applicant: AccountId,
     business: Option<BusinessId>,

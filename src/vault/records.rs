@@ -11,14 +11,15 @@ use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{crypto::DataKey, owner_bound, record_context};
+use super::{owner_bound, record_context};
+use crate::crypto::keyring::DataKey;
+use crate::infra::Core;
 use crate::{
     domain::{
         AccountId,
         vault::{Candidate, Owner, Provenance},
     },
     error::{AppError, AppResult, ErrorKind},
-    startup::AppState,
     storage::{
         accounts, businesses,
         vault::{self as store, RecordRow},
@@ -76,7 +77,7 @@ fn sex_label(sex: &str) -> &'static str {
 }
 
 /// Opens a stored record.
-fn open(state: &AppState, row: &RecordRow) -> AppResult<Candidate> {
+fn open(state: &Core, row: &RecordRow) -> AppResult<Candidate> {
     let context = record_context(row.id);
     let bound = owner_bound(&context, row.account_id, row.business_id);
     let key = DataKey::open(&state.settings.keyring, &row.data_key, &context);
@@ -196,7 +197,7 @@ async fn held(conn: &mut AsyncPgConnection, owner: Owner) -> AppResult<Vec<Candi
 
 /// Every current record of the owner (held and stored), opened.
 pub async fn candidates(
-    state: &AppState,
+    state: &Core,
     conn: &mut AsyncPgConnection,
     owner: Owner,
 ) -> AppResult<Vec<Candidate>> {
@@ -229,7 +230,7 @@ pub struct NewRecord<'a> {
 /// Stores a record, replacing the owner's current one of the same type and
 /// provenance (in the caller's transaction).
 pub async fn store(
-    state: &AppState,
+    state: &Core,
     conn: &mut AsyncPgConnection,
     new: NewRecord<'_>,
     now: DateTime<Utc>,
@@ -275,7 +276,7 @@ pub async fn store(
 /// self-declared records ("store only if submitted": called when a dossier
 /// is filed). One read; a record is written only when something changed.
 pub async fn declare(
-    state: &AppState,
+    state: &Core,
     conn: &mut AsyncPgConnection,
     owner: Owner,
     by_type: std::collections::BTreeMap<String, Map<String, Value>>,
@@ -318,7 +319,7 @@ pub async fn declare(
 }
 
 /// The owner's records.
-pub async fn list(state: &AppState, owner: Owner) -> AppResult<Vec<RecordView>> {
+pub async fn list(state: &Core, owner: Owner) -> AppResult<Vec<RecordView>> {
     let mut conn = state.db.get().await?;
     let mut out: Vec<RecordView> = held(&mut conn, owner)
         .await?
@@ -332,7 +333,7 @@ pub async fn list(state: &AppState, owner: Owner) -> AppResult<Vec<RecordView>> 
 }
 
 /// Deletes one of the account's self-declared records.
-pub async fn delete(state: &AppState, account: AccountId, id: &str) -> AppResult<()> {
+pub async fn delete(state: &Core, account: AccountId, id: &str) -> AppResult<()> {
     let not_found =
         || AppError::not_found("record_not_found").with_detail("Không tìm thấy dữ liệu này.");
     let Ok(id) = Uuid::parse_str(id) else {
@@ -397,13 +398,13 @@ fn field_label(field: &str, english: bool) -> &str {
 fn scope_type(scope: &str) -> Option<&str> {
     scope
         .strip_prefix("vault:")
-        .filter(|_| crate::oidc::clients::VAULT_SCOPES.contains(&scope))
+        .filter(|_| crate::domain::vault::VAULT_SCOPES.contains(&scope))
 }
 
 /// The consent page's line for a vault scope: the concrete values the
 /// client would read, and where they come from.
 pub async fn consent_line(
-    state: &AppState,
+    state: &Core,
     account: AccountId,
     scope: &str,
     english: bool,
@@ -459,7 +460,7 @@ pub async fn consent_line(
 /// The `vault` claim for a client's consented vault scopes (none: no claim);
 /// each scope read is in the owner's access log.
 pub async fn for_client(
-    state: &AppState,
+    state: &Core,
     account: AccountId,
     client_id: &str,
     scopes: &[&str],

@@ -14,9 +14,9 @@ use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
+use crate::infra::Core;
 use crate::{
     error::{AppError, AppResult},
-    startup::AppState,
     storage::vault::{self as store, SigningKeyRow},
 };
 
@@ -24,7 +24,7 @@ fn context(id: Uuid) -> String {
     format!("vault.signing_key:{id}")
 }
 
-fn fresh(state: &AppState, agency: &str, now: DateTime<Utc>) -> AppResult<SigningKeyRow> {
+fn fresh(state: &Core, agency: &str, now: DateTime<Utc>) -> AppResult<SigningKeyRow> {
     let rng = SystemRandom::new();
     let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
         .map_err(|_| AppError::internal(anyhow::anyhow!("key generation failed")))?;
@@ -45,7 +45,7 @@ fn fresh(state: &AppState, agency: &str, now: DateTime<Utc>) -> AppResult<Signin
 /// Signs `message` with the agency's current key (made now if it has none);
 /// the key id and the signature (r || s, 64 bytes).
 pub async fn sign(
-    state: &AppState,
+    state: &Core,
     conn: &mut AsyncPgConnection,
     agency: &str,
     message: &[u8],
@@ -85,7 +85,7 @@ pub fn verifies(public_key: &[u8], message: &[u8], signature: &[u8]) -> bool {
 }
 
 /// Retires the agency's current key; the next signature makes a new one.
-pub async fn rotate(state: &AppState, agency: &str) -> AppResult<Uuid> {
+pub async fn rotate(state: &Core, agency: &str) -> AppResult<Uuid> {
     use diesel_async::AsyncConnection;
     let now = state.clock.now();
     let mut conn = state.db.get().await?;

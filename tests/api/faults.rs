@@ -10,6 +10,7 @@ use eservices::{
 };
 
 use crate::helpers::{TestApp, TestOptions, wait_until};
+use eservices::domain::outbox::{DeliveryStatus, JobState};
 
 fn email(app: &TestApp) -> SmtpTestEmail {
     SmtpTestEmail {
@@ -27,7 +28,7 @@ async fn mail_queued_while_smtp_is_down_is_delivered_once_it_is_back() {
     assert_eq!(app.run_jobs().await, 1);
     let mut conn = app.db().await;
     let row = emails::find(&mut conn, id).await.expect("row");
-    assert_eq!(row.status, "retrying");
+    assert_eq!(row.status, DeliveryStatus::Retrying);
     assert_eq!(
         app.count("SELECT count(*) AS n FROM job_attempts WHERE outcome = 'failed'")
             .await,
@@ -44,7 +45,7 @@ async fn mail_queued_while_smtp_is_down_is_delivered_once_it_is_back() {
     let received = app.smtp.messages_to("f@example.vn");
     assert_eq!(received.len(), 1, "delivered exactly once");
     let row = emails::find(&mut conn, id).await.expect("row");
-    assert_eq!(row.status, "sent");
+    assert_eq!(row.status, DeliveryStatus::Sent);
     assert_eq!(row.attempts, 2);
     assert_eq!(format!("<{}>", received[0].message_id()), row.message_id);
 }
@@ -64,7 +65,7 @@ async fn a_job_is_dead_after_its_last_attempt_and_can_be_retried_by_an_operator(
     assert_eq!(app.run_jobs().await, 0, "a dead job is not tried again");
     let mut conn = app.db().await;
     let row = emails::find(&mut conn, id).await.expect("row");
-    assert_eq!(row.status, "failed");
+    assert_eq!(row.status, DeliveryStatus::Failed);
     assert!(
         row.last_response
             .as_deref()
@@ -93,10 +94,10 @@ async fn a_job_is_dead_after_its_last_attempt_and_can_be_retried_by_an_operator(
     assert_eq!(app.smtp.messages_to("g@example.vn").len(), 1);
     assert_eq!(
         emails::find(&mut conn, id).await.expect("row").status,
-        "sent"
+        DeliveryStatus::Sent
     );
     let (state, _) = jobs::state_of(&mut conn, 1).await.expect("state");
-    assert_eq!(state, "done");
+    assert_eq!(state, JobState::Done);
 }
 
 async fn ready(app: &TestApp) -> (u16, serde_json::Value) {

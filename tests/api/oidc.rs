@@ -18,7 +18,7 @@ async fn jwks(app: &TestApp) -> Vec<Value> {
 }
 
 async fn signed_kid(app: &TestApp, alg: Alg) -> String {
-    let (kid, key) = keys::signer(&app.state, alg).await.expect("signer");
+    let (kid, key) = keys::signer(&app.state.oidc, alg).await.expect("signer");
     let mut header = Header::new(match alg {
         Alg::Rs256 => jsonwebtoken::Algorithm::RS256,
         Alg::Es256 => jsonwebtoken::Algorithm::ES256,

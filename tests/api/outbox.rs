@@ -15,6 +15,7 @@ use eservices::{
 };
 
 use crate::helpers::TestApp;
+use eservices::domain::outbox::{DeliveryStatus, JobState};
 
 fn test_email(app: &TestApp) -> SmtpTestEmail {
     SmtpTestEmail {
@@ -75,7 +76,7 @@ async fn a_queued_email_is_delivered_once_as_multipart_vietnamese_mail() {
 
     let mut conn = app.db().await;
     let row = emails::find(&mut conn, id).await.expect("row");
-    assert_eq!(row.status, "sent");
+    assert_eq!(row.status, DeliveryStatus::Sent);
     assert_eq!(row.attempts, 1);
     assert_eq!(format!("<{}>", mail.message_id()), row.message_id);
     assert!(
@@ -102,7 +103,7 @@ async fn sensitive_bodies_are_erased_once_delivered() {
     );
     let mut conn = app.db().await;
     let row = emails::find(&mut conn, id).await.expect("row");
-    assert_eq!(row.status, "sent");
+    assert_eq!(row.status, DeliveryStatus::Sent);
     assert_eq!((row.body_text, row.body_html), (None, None));
     assert_eq!(row.subject, "Liên kết đặt lại mật khẩu");
 }
@@ -216,7 +217,7 @@ async fn a_job_of_a_worker_that_died_is_taken_over_after_its_lease() {
     assert_eq!((outcomes[1].0, outcomes[1].1), (2, "succeeded"));
     assert_eq!(
         emails::find(&mut conn, id).await.expect("row").status,
-        "sent"
+        DeliveryStatus::Sent
     );
 }
 
@@ -242,7 +243,7 @@ async fn a_stopping_worker_hands_back_what_it_claimed() {
         jobs::state_of(&mut conn, claimed[0].id)
             .await
             .expect("state"),
-        ("queued".into(), 0)
+        (JobState::Queued, 0)
     );
     assert_eq!(app.run_jobs().await, 1, "a released job runs at once");
 }

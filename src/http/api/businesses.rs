@@ -8,9 +8,9 @@ use serde_json::json;
 use crate::{
     domain::BusinessId,
     error::AppError,
+    http::AppState,
     http::{csrf, session::CurrentSession},
     identity::{ClientInfo, businesses},
-    startup::AppState,
 };
 
 /// Body of a business registration.

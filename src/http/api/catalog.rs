@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, http::header, web};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::{catalog, error::AppError, startup::AppState};
+use crate::{catalog, error::AppError, http::AppState};
 
 /// `GET /api/v1/agencies`: every agency, each naming its parent (a tree of any depth).
 #[utoipa::path(get, path = "/api/v1/agencies", tag = "catalog",

@@ -5,10 +5,10 @@ use serde_json::json;
 
 use crate::{
     error::AppError,
+    http::AppState,
     http::{csrf, session::ApiCaller},
     identity::ClientInfo,
     oidc::connected_apps,
-    startup::AppState,
 };
 
 /// `GET /api/v1/connected-apps`.

@@ -9,9 +9,9 @@ use serde_json::json;
 
 use crate::{
     error::AppError,
+    http::AppState,
     http::{csrf, session::CurrentSession},
     identity::{ClientInfo, credentials},
-    startup::AppState,
 };
 
 /// Body of a reset request.
@@ -33,7 +33,7 @@ pub async fn request_reset(
     client: ClientInfo,
     body: web::Json<ResetRequest>,
 ) -> Result<HttpResponse, AppError> {
-    credentials::request_reset(&state, body.username.trim(), &client).await?;
+    credentials::request_reset(&state.identity, body.username.trim(), &client).await?;
     Ok(HttpResponse::Accepted().json(json!({
         "status": "accepted",
         "message": "Nếu thông tin khớp với một tài khoản đã xác minh email, liên kết đặt lại mật khẩu đã được gửi tới email của tài khoản đó.",
@@ -63,7 +63,13 @@ pub async fn confirm_reset(
     body: web::Json<ResetConfirmation>,
 ) -> Result<HttpResponse, AppError> {
     let body = body.into_inner();
-    credentials::confirm_reset(&state, body.token.trim(), body.new_password, &client).await?;
+    credentials::confirm_reset(
+        &state.identity,
+        body.token.trim(),
+        body.new_password,
+        &client,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(json!({
         "status": "password_changed",
         "message": "Mật khẩu đã được đặt lại. Mọi phiên đăng nhập cũ đã bị đăng xuất.",
@@ -100,7 +106,7 @@ pub async fn change_password(
     csrf::check_origin(&state, &req)?;
     let body = body.into_inner();
     credentials::change_password(
-        &state,
+        &state.identity,
         current.session.account_id,
         (&current.token, current.session.authenticated_at),
         body.current_password,
@@ -151,7 +157,7 @@ pub async fn change_email(
     })?;
     let body = body.into_inner();
     credentials::request_email_change(
-        &state,
+        &state.identity,
         current.session.account_id,
         crate::identity::account_changes::Holder::of(&current.session, body.current_password),
         &email,
@@ -202,7 +208,7 @@ pub async fn change_phone(
     })?;
     let body = body.into_inner();
     crate::identity::phone::request_change(
-        &state,
+        &state.identity,
         current.session.account_id,
         crate::identity::account_changes::Holder::of(&current.session, body.current_password),
         &phone,
@@ -269,7 +275,8 @@ pub async fn undo_change(
     client: ClientInfo,
     body: web::Json<UndoChange>,
 ) -> Result<HttpResponse, AppError> {
-    crate::identity::account_changes::undo_change(&state, body.token.trim(), &client).await?;
+    crate::identity::account_changes::undo_change(&state.identity, body.token.trim(), &client)
+        .await?;
     Ok(HttpResponse::Ok().json(json!({
         "status": "account_locked",
         "message": crate::identity::account_changes::UNDONE_MESSAGE,

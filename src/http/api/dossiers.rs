@@ -11,8 +11,8 @@ use crate::{
     domain::dossier::Action,
     dossiers::{self, By, NewDraft},
     error::AppError,
+    http::AppState,
     http::{csrf, session::ApiCaller},
-    startup::AppState,
 };
 
 /// `If-Match: "3"` (or `3`, or `W/"3"`): the version the client saw.

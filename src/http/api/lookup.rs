@@ -7,8 +7,8 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
-    dossiers, error::AppError, http::session::ApiCaller, identity::ClientInfo,
-    notify::notifications, startup::AppState,
+    dossiers, error::AppError, http::AppState, http::session::ApiCaller, identity::ClientInfo,
+    notify::notifications,
 };
 
 /// Query of the look-up.
@@ -36,7 +36,7 @@ pub async fn lookup(
             .with_detail("Cần số định danh cá nhân của người nộp hồ sơ.")
     })?;
     let ip = client.ip.clone().unwrap_or_else(|| "-".into());
-    let view = dossiers::lookup(&state, &path, national_id, &ip).await?;
+    let view = dossiers::lookup(&state.identity, &path, national_id, &ip).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(view))

@@ -6,12 +6,12 @@ use serde_json::json;
 
 use crate::{
     error::AppError,
+    http::AppState,
     http::{
         csrf,
         session::{ApiCaller, CurrentSession},
     },
     identity::profile,
-    startup::AppState,
 };
 
 /// `GET /api/v1/me`: profile, assurance level, businesses. A browser
@@ -47,6 +47,7 @@ pub async fn sessions(
     current: CurrentSession,
 ) -> Result<HttpResponse, AppError> {
     let list = state
+        .identity
         .sessions
         .list(
             &current.session.account_id.to_string(),
@@ -72,11 +73,12 @@ pub async fn revoke_session(
 ) -> Result<HttpResponse, AppError> {
     csrf::check_origin(&state, &req)?;
     if let Some(ended) = state
+        .identity
         .sessions
         .revoke_by_public_id(&current.session.account_id.to_string(), &path)
         .await?
     {
-        crate::oidc::backchannel::sessions_ended(&state, &[ended]).await?;
+        crate::identity::session_end::sessions_ended(&state, &[ended]).await?;
         Ok(HttpResponse::NoContent().finish())
     } else {
         Err(AppError::not_found("session_not_found").with_detail("Không tìm thấy phiên đăng nhập."))

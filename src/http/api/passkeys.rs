@@ -7,9 +7,9 @@ use serde_json::json;
 
 use crate::{
     error::AppError,
+    http::AppState,
     http::{csrf, session::ApiCaller},
     identity::{ClientInfo, passkeys::manage},
-    startup::AppState,
 };
 
 /// `GET /api/v1/me/passkeys`: newest first.
@@ -42,7 +42,8 @@ pub async fn start(
     csrf::check_origin(&state, &req)?;
     caller.require_scope("account")?;
     caller.require_recent_strong(state.clock.now())?;
-    let (id, options) = manage::start(&state, caller.account_id, &caller.credential).await?;
+    let (id, options) =
+        manage::start(&state.identity, caller.account_id, &caller.credential).await?;
     Ok(HttpResponse::Ok()
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
         .json(json!({ "registration_id": id, "options": options })))
@@ -81,7 +82,7 @@ pub async fn finish(
     csrf::check_origin(&state, &req)?;
     caller.require_scope("account")?;
     let view = manage::finish(
-        &state,
+        &state.identity,
         caller.account_id,
         &caller.credential,
         &body.registration_id,

@@ -7,8 +7,8 @@ use serde_json::json;
 use crate::{
     domain::EmailAddress,
     error::{AppError, ErrorKind},
+    http::AppState,
     identity::{ClientInfo, registration},
-    startup::AppState,
 };
 
 /// `POST /api/v1/registrations/citizens`: 202, a verification email is on its way.
@@ -26,7 +26,7 @@ pub async fn register_citizen(
 ) -> Result<HttpResponse, AppError> {
     let today = crate::identity::emails::vietnam_date(state.clock.now());
     let parsed = body.into_inner().parse(today)?;
-    registration::register(&state, parsed, &client).await?;
+    registration::register(&state.identity, parsed, &client).await?;
     Ok(HttpResponse::Accepted().json(json!({
         "status": "pending_verification",
         "message": "Đã nhận đăng ký. Vui lòng mở thư đã gửi tới email của bạn để tiếp tục.",
@@ -53,7 +53,7 @@ pub async fn verify_email(
     client: ClientInfo,
     body: web::Json<TokenBody>,
 ) -> Result<HttpResponse, AppError> {
-    registration::verify_email(&state, body.token.trim(), &client).await?;
+    registration::verify_email(&state.identity, body.token.trim(), &client).await?;
     Ok(HttpResponse::Ok().json(json!({
         "status": "verified",
         "message": "Email đã được xác minh. Tài khoản của bạn đã được kích hoạt.",
@@ -85,7 +85,7 @@ pub async fn resend_verification(
             .with_detail(e.to_string())
             .with_field("email", "email_format", e.to_string())
     })?;
-    registration::resend_verification(&state, &email, &client).await?;
+    registration::resend_verification(&state.identity, &email, &client).await?;
     Ok(HttpResponse::Accepted().json(json!({
         "status": "accepted",
         "message": "Nếu địa chỉ này thuộc một đăng ký chưa xác minh, một liên kết mới đã được gửi tới đó.",

@@ -13,6 +13,7 @@ use crate::{
     domain::dossier::Action,
     dossiers::{self, By},
     error::{AppError, ErrorKind},
+    http::AppState,
     http::api::dossiers::{dossier_id, file_id, if_match, with_etag},
     identity::{
         ClientInfo,
@@ -20,7 +21,6 @@ use crate::{
         staff::{self, SignInOutcome, StaffSession},
         staff_passkeys,
     },
-    startup::AppState,
 };
 
 /// A civil servant authenticated by a staff token (`Authorization: Bearer`).
@@ -51,7 +51,7 @@ impl FromRequest for StaffCaller {
                 )));
             };
             let client = ClientInfo::extract(&req).await?;
-            let session = staff::session(state, &token, client)
+            let session = staff::session(&state.identity, &token, client)
                 .await?
                 .ok_or_else(unauthorized)?;
             if staff_passkeys::enrolment_required(state, &session).await? {
@@ -89,7 +89,7 @@ pub async fn token(
 ) -> Result<HttpResponse, AppError> {
     let body = body.into_inner();
     match staff::sign_in(
-        &state,
+        &state.identity,
         &body.username,
         body.password,
         &body.totp,

@@ -10,8 +10,8 @@ use uuid::Uuid;
 use crate::{
     domain::{BusinessId, TaxCode, vault::Owner},
     error::AppError,
+    http::AppState,
     http::{api::dossiers::bytes_response, csrf, session::ApiCaller},
-    startup::AppState,
     storage::businesses,
     vault::{access, documents, export, records},
 };

@@ -12,6 +12,7 @@ mod consent_page;
 
 use crate::{
     error::{AppError, ErrorKind},
+    http::AppState,
     http::{
         csrf,
         pages::{PageResult, html, render},
@@ -25,7 +26,6 @@ use crate::{
         token::{self, OAuthError},
         userinfo,
     },
-    startup::AppState,
 };
 use consent_page::{CONSENT_EN, CONSENT_VI, ConsentPage, describe_scope, describe_scope_en};
 
@@ -161,7 +161,8 @@ pub async fn authorize(
     session: MaybeSession,
     query: web::Query<AuthorizeRequest>,
 ) -> PageResult {
-    let outcome = flow::authorize(&state, &query, session.0.as_ref().map(|s| &s.session)).await?;
+    let outcome =
+        flow::authorize(&state.oidc, &query, session.0.as_ref().map(|s| &s.session)).await?;
     respond(&state, &req, outcome).await
 }
 
@@ -198,7 +199,8 @@ pub async fn consent(
                 .into());
         }
     };
-    let outcome = flow::answer_consent(&state, &form.consent_id, allow, &current.session).await?;
+    let outcome =
+        flow::answer_consent(&state.oidc, &form.consent_id, allow, &current.session).await?;
     respond(&state, &req, outcome).await
 }
 
@@ -262,11 +264,11 @@ pub async fn token(
     let form = form.into_inner();
     let result = async {
         let creds = credentials(&req, &form.client)?;
-        let client = client_auth::authenticate(&state, &creds).await?;
+        let client = client_auth::authenticate(&state.oidc, &creds).await?;
         match form.grant_type.as_deref() {
             Some("authorization_code") => {
                 token::authorization_code(
-                    &state,
+                    &state.oidc,
                     &client,
                     form.code.as_deref(),
                     form.redirect_uri.as_deref(),
@@ -281,7 +283,7 @@ pub async fn token(
             )),
             Some("refresh_token") => {
                 token::refresh(
-                    &state,
+                    &state.oidc,
                     &client,
                     form.refresh_token.as_deref(),
                     form.scope.as_deref(),
@@ -290,7 +292,7 @@ pub async fn token(
             }
             Some("client_credentials") => {
                 token::client_credentials(
-                    &state,
+                    &state.oidc,
                     &client,
                     form.scope.as_deref(),
                     form.resource.as_deref(),
@@ -330,7 +332,7 @@ pub async fn end_session(
     session: MaybeSession,
     query: web::Query<crate::oidc::logout::EndSessionRequest>,
 ) -> PageResult {
-    let (id, pending) = crate::oidc::logout::start(&state, &query).await?;
+    let (id, pending) = crate::oidc::logout::start(&state.oidc, &query).await?;
     if session.0.is_none()
         && let Some(redirect) = &pending.redirect
     {
@@ -376,8 +378,8 @@ pub async fn end_session_confirm(
         })?;
     let mut response = if form.decision == "logout" {
         if let Some(current) = &session.0 {
-            if let Some(ended) = state.sessions.revoke(&current.token).await? {
-                crate::oidc::backchannel::sessions_ended(&state, &[ended]).await?;
+            if let Some(ended) = state.identity.sessions.revoke(&current.token).await? {
+                crate::identity::session_end::sessions_ended(&state, &[ended]).await?;
             }
             let mut conn = state.db.get().await.map_err(AppError::from)?;
             crate::identity::audit::record(
@@ -465,7 +467,7 @@ pub async fn par(
             client_assertion: form.client_assertion,
         };
         let creds = credentials(&req, &fields)?;
-        let client = client_auth::authenticate(&state, &creds).await?;
+        let client = client_auth::authenticate(&state.oidc, &creds).await?;
         crate::oidc::par::push(&state, &client, form.request).await
     }
     .await;
@@ -485,12 +487,12 @@ pub async fn revoke(
 ) -> HttpResponse {
     let result = async {
         let creds = credentials(&req, &form.client)?;
-        let client = client_auth::authenticate(&state, &creds).await?;
+        let client = client_auth::authenticate(&state.oidc, &creds).await?;
         let token = form
             .token
             .as_deref()
             .ok_or_else(|| OAuthError::new("invalid_request", "token is required"))?;
-        crate::oidc::revocation::revoke(&state, &client, token).await
+        crate::oidc::revocation::revoke(&state.oidc, &client, token).await
     }
     .await;
     match result {
@@ -509,12 +511,12 @@ pub async fn introspect(
 ) -> HttpResponse {
     let result = async {
         let creds = credentials(&req, &form.client)?;
-        let client = client_auth::authenticate(&state, &creds).await?;
+        let client = client_auth::authenticate(&state.oidc, &creds).await?;
         let token = form
             .token
             .as_deref()
             .ok_or_else(|| OAuthError::new("invalid_request", "token is required"))?;
-        crate::oidc::revocation::introspect(&state, &client, token).await
+        crate::oidc::revocation::introspect(&state.oidc, &client, token).await
     }
     .await;
     match result {
@@ -541,8 +543,8 @@ pub async fn userinfo(
                 .with_header(header::WWW_AUTHENTICATE, "Bearer")
         })?;
     let claims =
-        crate::oidc::jwt::verify_api_token(&state, token.trim(), state.clock.now()).await?;
-    let body = userinfo::claims(&state, &claims).await?;
+        crate::oidc::jwt::verify_api_token(&state.oidc, token.trim(), state.clock.now()).await?;
+    let body = userinfo::claims(&state.oidc, &claims).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(body))

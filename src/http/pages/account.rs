@@ -10,13 +10,13 @@ use serde::Deserialize;
 
 use crate::{
     error::AppError,
+    http::AppState,
     http::{
         csrf,
         pages::{PageResult, desk::local, html, render},
         session::MaybeSession,
     },
     identity::{ClientInfo, emails::vietnam_date, passkeys::manage, profile},
-    startup::AppState,
     storage::accounts,
 };
 
@@ -105,6 +105,7 @@ pub async fn page(
     };
     let keys = manage::list(&state, account).await?;
     let sessions = state
+        .identity
         .sessions
         .list(&account.to_string(), Some(&current.token))
         .await?;

@@ -7,6 +7,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::{
+    http::AppState,
     http::{
         csrf,
         pages::{PageResult, html, render, shown_on_form},
@@ -15,7 +16,6 @@ use crate::{
         ClientInfo,
         account_changes::{self, UNDONE_MESSAGE},
     },
-    startup::AppState,
 };
 
 #[derive(Template)]
@@ -63,7 +63,7 @@ pub async fn undo_submit(
 ) -> PageResult {
     csrf::verify(&state, &req, &form.csrf_token)?;
     let (csrf_token, cookie) = csrf::token_for(&state, &req);
-    match account_changes::undo_change(&state, form.token.trim(), &client).await {
+    match account_changes::undo_change(&state.identity, form.token.trim(), &client).await {
         Ok(()) => {
             let body = render(&UndoChangePage {
                 csrf_token: &csrf_token,

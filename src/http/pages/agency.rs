@@ -17,9 +17,9 @@ use crate::{
     catalog::agency_admin,
     domain::calendar::{DayKind, HoursInput},
     error::{AppError, ErrorKind},
+    http::AppState,
     http::csrf,
     identity::staff::StaffSession,
-    startup::AppState,
 };
 
 const WEEKDAYS: [(u8, &str); 7] = [

@@ -14,8 +14,8 @@ use super::{
     html, render,
 };
 use crate::{
-    catalog::agency_admin, domain::staff_event::StaffEvent, error::AppError,
-    identity::staff_events, startup::AppState, storage::staff::EventQuery,
+    catalog::agency_admin, domain::staff_event::StaffEvent, error::AppError, http::AppState,
+    identity::staff_events, storage::staff::EventQuery,
 };
 
 struct AuditLine {

@@ -9,13 +9,13 @@ use super::login_texts::{LoginTexts, login_texts};
 use crate::{
     domain::{AccountId, BusinessId},
     error::{AppError, ErrorKind},
+    http::AppState,
     http::{
         csrf,
         pages::{PageError, PageResult, html, render, safe_return_to, shown_on_form},
         session::{MaybeSession, clear_session_cookie, session_cookie},
     },
     identity::{ClientInfo, login, registration, sessions::Session},
-    startup::AppState,
     storage::businesses,
 };
 
@@ -62,7 +62,7 @@ fn login_page(
         error,
         notice,
         vneid_enabled: state.settings.vneid.is_some(),
-        passkeys_enabled: state.passkeys.is_some(),
+        passkeys_enabled: state.identity.passkeys.is_some(),
     })?;
     Ok(html(status, body, cookie))
 }
@@ -137,9 +137,9 @@ pub async fn start_session(
     location: &str,
 ) -> Result<HttpResponse, AppError> {
     if let Some(old) = &previous.0
-        && let Some(ended) = state.sessions.revoke(&old.token).await?
+        && let Some(ended) = state.identity.sessions.revoke(&old.token).await?
     {
-        crate::oidc::backchannel::sessions_ended(state, &[ended]).await?;
+        crate::identity::session_end::sessions_ended(state, &[ended]).await?;
     }
     Ok(HttpResponse::SeeOther()
         .insert_header((header::LOCATION, location.to_owned()))
@@ -172,7 +172,7 @@ pub async fn login_submit(
             form.lang.as_deref(),
         );
     }
-    match login::sign_in(&state, &username, form.password, &client).await {
+    match login::sign_in(&state.identity, &username, form.password, &client).await {
         Ok(login::SignedIn {
             account,
             next: login::Next::Session(token),
@@ -322,6 +322,7 @@ pub async fn choose_submit(
         ..current.session.clone()
     };
     let token = state
+        .identity
         .sessions
         .create(&new_session)
         .await
@@ -367,8 +368,8 @@ pub async fn logout_submit(
 ) -> PageResult {
     csrf::verify(&state, &req, &form.csrf_token)?;
     if let Some(current) = session.0 {
-        if let Some(ended) = state.sessions.revoke(&current.token).await? {
-            crate::oidc::backchannel::sessions_ended(&state, &[ended]).await?;
+        if let Some(ended) = state.identity.sessions.revoke(&current.token).await? {
+            crate::identity::session_end::sessions_ended(&state, &[ended]).await?;
         }
         let mut conn = state.db.get().await.map_err(AppError::from)?;
         crate::identity::audit::record(
@@ -437,7 +438,7 @@ pub async fn verify_email_submit(
 ) -> PageResult {
     csrf::verify(&state, &req, &form.csrf_token)?;
     let (csrf_token, cookie) = csrf::token_for(&state, &req);
-    match registration::verify_email(&state, form.token.trim(), &client).await {
+    match registration::verify_email(&state.identity, form.token.trim(), &client).await {
         Ok(_) => {
             let body = render(&VerifyEmailPage {
                 csrf_token: &csrf_token,
@@ -507,8 +508,13 @@ pub async fn reset_password_submit(
     csrf::verify(&state, &req, &form.csrf_token)?;
     let (csrf_token, cookie) = csrf::token_for(&state, &req);
     let token = form.token.trim().to_owned();
-    match crate::identity::credentials::confirm_reset(&state, &token, form.new_password, &client)
-        .await
+    match crate::identity::credentials::confirm_reset(
+        &state.identity,
+        &token,
+        form.new_password,
+        &client,
+    )
+    .await
     {
         Ok(()) => {
             let body = render(&ResetPasswordPage {

@@ -15,6 +15,7 @@ use serde::Deserialize;
 use crate::{
     domain::staff::StaffRole,
     error::AppError,
+    http::AppState,
     http::{
         csrf,
         pages::{PageResult, html, render, shown_on_form},
@@ -24,7 +25,6 @@ use crate::{
         staff::{self, StaffSession},
         staff_passkeys,
     },
-    startup::AppState,
     storage,
 };
 
@@ -87,7 +87,7 @@ impl FromRequest for MaybeStaff {
                 );
             };
             let client = ClientInfo::extract(&req).await?;
-            let session = staff::session(state, &token, client).await?;
+            let session = staff::session(&state.identity, &token, client).await?;
             if let Some(s) = &session
                 && !super::staff_passkeys::open_while_enrolling(req.path())
                 && staff_passkeys::enrolment_required(state, s).await?
@@ -146,7 +146,7 @@ pub async fn login_submit(
     let form = form.into_inner();
     csrf::verify(&state, &req, &form.csrf_token)?;
     match staff::sign_in(
-        &state,
+        &state.identity,
         &form.username,
         form.password,
         &form.totp,
@@ -169,7 +169,7 @@ pub async fn login_submit(
             .finish()),
         Ok((_, staff::SignInOutcome::SignedIn(token))) => {
             if let Some((_, old)) = previous.0 {
-                state.staff_sessions.revoke(&old).await?;
+                state.identity.staff_sessions.revoke(&old).await?;
             }
             Ok(HttpResponse::SeeOther()
                 .insert_header((header::LOCATION, "/backoffice/"))
@@ -259,7 +259,7 @@ pub async fn logout(
 ) -> PageResult {
     csrf::verify(&state, &req, &form.csrf_token)?;
     if let Some((session, token)) = current.0 {
-        staff::sign_out(&state, &session, &token).await?;
+        staff::sign_out(&state.identity, &session, &token).await?;
     }
     Ok(HttpResponse::SeeOther()
         .insert_header((header::LOCATION, "/backoffice/login"))
@@ -329,7 +329,7 @@ pub async fn enrol_submit(
         .cookie(ENROL_COOKIE)
         .map(|c| c.value().to_owned())
         .unwrap_or_default();
-    match staff::finish_enrolment(&state, &token, &form.totp, &client).await {
+    match staff::finish_enrolment(&state.identity, &token, &form.totp, &client).await {
         Ok(session) => Ok(HttpResponse::SeeOther()
             .insert_header((header::LOCATION, "/backoffice/"))
             .cookie(staff_cookie(&state, &session, None))

@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use crate::{
     error::{AppError, ErrorKind},
+    http::AppState,
     http::{
         csrf,
         pages::{
@@ -28,7 +29,6 @@ use crate::{
         business_registrations::{self, PendingRegistration},
         staff::StaffSession,
     },
-    startup::AppState,
 };
 
 #[derive(Template)]

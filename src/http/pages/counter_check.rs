@@ -12,6 +12,7 @@ use serde::Deserialize;
 use crate::{
     domain::staff::StaffRole,
     error::{AppError, ErrorKind},
+    http::AppState,
     http::{
         csrf,
         pages::{
@@ -24,7 +25,6 @@ use crate::{
         ClientInfo,
         counter_check::{self, CounterConfirmation, HolderSummary},
     },
-    startup::AppState,
 };
 
 #[derive(Template)]
@@ -139,7 +139,9 @@ pub async fn submit(
     let mut status = StatusCode::OK;
     if form.step == "confirm" {
         if form.confirm == "yes" {
-            match counter_check::confirm(&state, &session, &form.confirmation(), &client).await {
+            match counter_check::confirm(&state.identity, &session, &form.confirmation(), &client)
+                .await
+            {
                 Ok(_) => {
                     return Ok(HttpResponse::SeeOther()
                         .insert_header((header::LOCATION, "/backoffice/?verified=1"))

@@ -9,7 +9,7 @@ use super::{PageResult, backoffice::MaybeStaff, backoffice::to_login, desk::loca
 use crate::{
     domain::chart,
     dossiers::stats::{self, Dashboard, Figures},
-    startup::AppState,
+    http::AppState,
 };
 
 /// `?year=2026&agency=CODE` (the agency only for the city's view).

@@ -23,9 +23,9 @@ use crate::{
         desk::{self, DeskDossier, DeskFilter, QueueItem},
     },
     error::{AppError, ErrorKind},
+    http::AppState,
     http::csrf,
     identity::staff::StaffSession,
-    startup::AppState,
 };
 
 /// Local date and time, as civil servants read it.

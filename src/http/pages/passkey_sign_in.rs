@@ -12,8 +12,10 @@ use serde::Deserialize;
 
 use super::second_step::{self, Completed};
 use crate::{
+    crypto::tokens,
     domain::{AccountId, assurance::Method},
     error::{AppError, AppResult},
+    http::AppState,
     http::{
         csrf,
         pages::safe_return_to,
@@ -23,9 +25,7 @@ use crate::{
         ClientInfo, login,
         passkeys::{self, ceremony},
         sessions::Session,
-        tokens,
     },
-    startup::AppState,
     storage::{accounts, passkeys::Owner},
 };
 
@@ -67,7 +67,7 @@ pub async fn options(
     };
     let binding = tokens::generate();
     let (challenge_id, options) =
-        ceremony::start_authentication(&state, expected, &binding).await?;
+        ceremony::start_authentication(&state.identity, expected, &binding).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .cookie(
@@ -107,7 +107,7 @@ pub async fn finish(
         .map(|c| c.value().to_owned())
         .ok_or_else(passkeys::challenge_expired)?;
     let asserted = ceremony::finish_authentication(
-        &state,
+        &state.identity,
         &binding,
         &body.challenge_id,
         &body.credential,
@@ -164,7 +164,7 @@ async fn sign_in(
         ip: client.ip.clone(),
     };
     login::complete_sign_in(state, &account, None, client, &session.methods).await?;
-    let token = state.sessions.create(&session).await?;
+    let token = state.identity.sessions.create(&session).await?;
     Ok(Completed {
         location: super::auth::after_sign_in(state, account_id, return_to).await?,
         session_token: Some(token),

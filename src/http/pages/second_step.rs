@@ -14,6 +14,7 @@ use serde::Deserialize;
 use crate::{
     domain::{AccountId, assurance::Method},
     error::{AppError, AppResult},
+    http::AppState,
     http::{
         csrf,
         pages::{PageResult, html, render, safe_return_to, shown_on_form},
@@ -23,7 +24,6 @@ use crate::{
         ClientInfo, audit, login,
         second_step::{self, PendingSignIn},
     },
-    startup::AppState,
     storage::{accounts, passkeys},
 };
 
@@ -141,7 +141,7 @@ pub async fn complete(
             login::check_status(&account)?;
             let session = second_step::session_for(&pending, added, client, now);
             login::complete_sign_in(state, &account, None, client, &session.methods).await?;
-            let token = state.sessions.create(&session).await?;
+            let token = state.identity.sessions.create(&session).await?;
             let location = super::auth::after_sign_in(state, pending.account_id, return_to).await?;
             Ok(Completed {
                 location,
@@ -153,10 +153,16 @@ pub async fn complete(
             // must not become strong), the same `sid` (its `created_at`):
             // the old token ends quietly, clients stay signed in.
             let stepped = second_step::stepped_up(&current.session, added, now);
-            if state.sessions.revoke(&current.token).await?.is_none() {
+            if state
+                .identity
+                .sessions
+                .revoke(&current.token)
+                .await?
+                .is_none()
+            {
                 return Err(step_expired());
             }
-            let token = state.sessions.create(&stepped).await?;
+            let token = state.identity.sessions.create(&stepped).await?;
             let mut conn = state.db.get().await?;
             audit::record(
                 &mut conn,
@@ -214,9 +220,9 @@ pub async fn completed_json(
     builder.insert_header((header::CACHE_CONTROL, "no-store"));
     if let Some(token) = &done.session_token {
         if let Some(old) = &previous.0
-            && let Some(ended) = state.sessions.revoke(&old.token).await?
+            && let Some(ended) = state.identity.sessions.revoke(&old.token).await?
         {
-            crate::oidc::backchannel::sessions_ended(state, &[ended]).await?;
+            crate::identity::session_end::sessions_ended(state, &[ended]).await?;
         }
         builder.cookie(session_cookie(state, token));
     }
@@ -273,7 +279,7 @@ async fn page(
     let account = accounts::find(&mut conn, step.account().as_uuid())
         .await
         .map_err(AppError::from)?;
-    let has_passkeys = state.passkeys.is_some()
+    let has_passkeys = state.identity.passkeys.is_some()
         && passkeys::count(&mut conn, passkeys::Owner::Account(account.id))
             .await
             .map_err(AppError::from)?
@@ -347,7 +353,7 @@ pub async fn send_code(
     let Some(step) = current_step(&state, &req, &session).await? else {
         return Ok(to_login(&return_to));
     };
-    match second_step::send_code(&state, step.account(), &step.subject()).await {
+    match second_step::send_code(&state.identity, step.account(), &step.subject()).await {
         Ok(()) => Ok(HttpResponse::SeeOther()
             .insert_header((
                 header::LOCATION,
@@ -391,7 +397,7 @@ pub async fn check_code(
         return Ok(to_login(&return_to));
     };
     let checked =
-        second_step::check_code(&state, step.account(), &step.subject(), &form.code).await;
+        second_step::check_code(&state.identity, step.account(), &step.subject(), &form.code).await;
     let result = match checked {
         Ok(()) => complete(&state, step.clone(), Method::Otp, &client, &return_to).await,
         Err(e) => Err(e),

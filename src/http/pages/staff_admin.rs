@@ -16,12 +16,12 @@ use super::{
 use crate::{
     domain::staff::StaffRole,
     error::{AppError, ErrorKind},
+    http::AppState,
     http::csrf,
     identity::{
         staff::{self, StaffChange, StaffSession},
         staff_passkeys,
     },
-    startup::AppState,
 };
 
 struct StaffLine {
@@ -121,7 +121,7 @@ pub async fn staff_create(
         .map(|(_, v)| v.clone())
         .collect();
     match staff::create_by_agency_admin(
-        &state,
+        &state.identity,
         &session,
         &field("username"),
         &field("full_name"),
@@ -287,7 +287,7 @@ pub async fn change(
                     .with_detail("Vui lòng đánh dấu xác nhận trước khi thực hiện."),
             );
         }
-        staff::change_by_agency_admin(&state, &session, id, change).await
+        staff::change_by_agency_admin(&state.identity, &session, id, change).await
     }
     .await;
     match outcome {

@@ -20,9 +20,9 @@ use super::{
 };
 use crate::{
     error::AppResult,
+    http::AppState,
     http::{csrf, session::secure_cookies},
     identity::{ClientInfo, staff_passkey_sign_in as step},
-    startup::AppState,
 };
 
 /// The pending staff sign-in's cookie (only sent to the sign-in pages).
@@ -79,7 +79,7 @@ pub async fn options(
 ) -> AppResult<HttpResponse> {
     csrf::check_origin(&state, &req)?;
     let token = pending_token(&req).ok_or_else(step::expired)?;
-    let (challenge_id, options) = step::start(&state, &token).await?;
+    let (challenge_id, options) = step::start(&state.identity, &token).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(serde_json::json!({ "challenge_id": challenge_id, "options": options })))
@@ -107,7 +107,7 @@ pub async fn finish(
     csrf::check_origin(&state, &req)?;
     let token = pending_token(&req).ok_or_else(step::expired)?;
     let session = step::finish(
-        &state,
+        &state.identity,
         &token,
         &body.challenge_id,
         &body.credential,
@@ -115,7 +115,7 @@ pub async fn finish(
     )
     .await?;
     if let Some((_, old)) = previous.0 {
-        state.staff_sessions.revoke(&old).await?;
+        state.identity.staff_sessions.revoke(&old).await?;
     }
     let location = super::safe_return_to(body.return_to.as_deref());
     let location = if location.starts_with("/backoffice/") {

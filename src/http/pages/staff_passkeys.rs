@@ -21,9 +21,9 @@ use super::{
 };
 use crate::{
     error::{AppError, AppResult, ErrorKind},
+    http::AppState,
     http::csrf,
     identity::{emails, staff::StaffSession, staff_passkeys},
-    startup::AppState,
 };
 
 /// Whether a back-office path stays open to a session that must register a
@@ -134,7 +134,7 @@ pub async fn options(
 ) -> AppResult<HttpResponse> {
     csrf::check_origin(&state, &req)?;
     let (session, token) = current.0.ok_or_else(not_signed_in)?;
-    let (id, options) = staff_passkeys::start(&state, &session, &token).await?;
+    let (id, options) = staff_passkeys::start(&state.identity, &session, &token).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(serde_json::json!({ "registration_id": id, "options": options })))
@@ -159,7 +159,7 @@ pub async fn finish(
     csrf::check_origin(&state, &req)?;
     let (session, token) = current.0.ok_or_else(not_signed_in)?;
     let item = staff_passkeys::finish(
-        &state,
+        &state.identity,
         &session,
         &token,
         &body.registration_id,
@@ -244,7 +244,7 @@ pub async fn set_policy(
                 .into());
         }
     };
-    staff_passkeys::set_policy(&state, &session, &form.agency_code, required).await?;
+    staff_passkeys::set_policy(&state.identity, &session, &form.agency_code, required).await?;
     Ok(HttpResponse::SeeOther()
         .insert_header((header::LOCATION, "/backoffice/staff?saved=passkey_policy"))
         .finish())

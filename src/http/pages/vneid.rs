@@ -9,14 +9,15 @@ use actix_web::{
 use serde::Deserialize;
 
 use crate::{
+    crypto::tokens,
     domain::{AccountId, assurance::Method},
     error::{AppError, ErrorKind},
+    http::AppState,
     http::{
         pages::{PageResult, auth::start_session, safe_return_to},
         session::MaybeSession,
     },
-    identity::{ClientInfo, login, sessions::Session, tokens, vneid},
-    startup::AppState,
+    identity::{ClientInfo, login, sessions::Session, vneid},
 };
 
 /// Binds a started sign-in to the browser that started it (login CSRF).
@@ -35,7 +36,7 @@ pub struct StartQuery {
 
 /// `GET /login/vneid`: redirects to VNeID.
 pub async fn start(state: web::Data<AppState>, query: web::Query<StartQuery>) -> PageResult {
-    let rp = state.vneid.as_ref().ok_or_else(not_configured)?;
+    let rp = state.identity.vneid.as_ref().ok_or_else(not_configured)?;
     let return_to = safe_return_to(query.return_to.as_deref());
     let (url, csrf_state) = rp.start(&state.kv, &return_to).await?;
     let cookie = Cookie::build(STATE_COOKIE, csrf_state)
@@ -69,7 +70,7 @@ pub async fn callback(
     previous: MaybeSession,
     query: web::Query<CallbackQuery>,
 ) -> PageResult {
-    let rp = state.vneid.as_ref().ok_or_else(not_configured)?;
+    let rp = state.identity.vneid.as_ref().ok_or_else(not_configured)?;
     let browser_state = req.cookie(STATE_COOKIE).map(|c| c.value().to_owned());
     let returned_state = query.state.clone().unwrap_or_default();
     let bound = browser_state
@@ -106,11 +107,12 @@ pub async fn callback(
     let (account, raised) = vneid::account_for(&state, &identity, &client).await?;
     if raised {
         // Sessions opened at level 1 end: the level is in every session.
-        crate::identity::end_sessions(&state, AccountId::from(account.id), None).await?;
+        crate::identity::end_sessions(&state.identity, AccountId::from(account.id), None).await?;
     }
     login::complete_sign_in(&state, &account, None, &client, &[Method::Fed]).await?;
     let now = state.clock.now();
     let token = state
+        .identity
         .sessions
         .create(&Session {
             account_id: AccountId::from(account.id),

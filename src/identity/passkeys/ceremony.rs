@@ -10,11 +10,12 @@ use super::{
     MAX_PER_OWNER, OwnerRef, Pending, Purpose, check_sizes, invalid_assertion,
     invalid_registration, put_pending, relying_party, take_pending,
 };
+use crate::identity::Identity;
+use crate::infra::Core;
 use crate::{
     domain::{AccountId, assurance::Method},
     error::{AppError, AppResult},
     identity::{ClientInfo, throttle},
-    startup::AppState,
     storage::passkeys::{self as store, Owner, PasskeyRow},
 };
 
@@ -24,7 +25,7 @@ use crate::{
 /// `navigator.credentials.create` (a discoverable credential, user
 /// verification required, the owner's passkeys excluded).
 pub async fn start_registration(
-    state: &AppState,
+    state: &Identity,
     owner: Owner,
     user_name: &str,
     display_name: &str,
@@ -65,7 +66,7 @@ pub async fn start_registration(
             purpose: Purpose::Register {
                 owner: owner.into(),
             },
-            binding: crate::identity::tokens::hash_hex(binding),
+            binding: crate::crypto::tokens::hash_hex(binding),
             state: serde_json::to_value(&registration).map_err(AppError::internal)?,
             created_at: now,
         },
@@ -77,7 +78,7 @@ pub async fn start_registration(
 /// Verifies a registration for `owner` against the stored challenge (taken
 /// once). Returns the row to store with [`store_new`].
 pub async fn finish_registration(
-    state: &AppState,
+    state: &Identity,
     owner: Owner,
     binding: &str,
     challenge_id: &str,
@@ -155,7 +156,7 @@ fn counter_of(passkey: &Passkey) -> u32 {
 /// their passkeys can answer (409 `no_passkey` when they have none);
 /// without, any discoverable passkey.
 pub async fn start_authentication(
-    state: &AppState,
+    state: &Identity,
     expected: Option<Owner>,
     binding: &str,
 ) -> AppResult<(String, Value)> {
@@ -203,7 +204,7 @@ pub async fn start_authentication(
         state,
         &Pending {
             purpose,
-            binding: crate::identity::tokens::hash_hex(binding),
+            binding: crate::crypto::tokens::hash_hex(binding),
             state: ceremony,
             created_at: now,
         },
@@ -230,7 +231,7 @@ pub struct Asserted {
 
 /// The throttle's subject of an owner: a citizen's account shares it with
 /// their password sign-ins.
-async fn throttle_subject(state: &AppState, owner: Owner) -> AppResult<String> {
+async fn throttle_subject(state: &Core, owner: Owner) -> AppResult<String> {
     Ok(match owner {
         Owner::Account(id) => throttle::account_subject(AccountId::from(id)),
         Owner::Staff(id) => {
@@ -245,7 +246,7 @@ async fn throttle_subject(state: &AppState, owner: Owner) -> AppResult<String> {
 /// must be the expected one for a confirmation), the library's checks, and
 /// the counter advanced atomically. Failures count like wrong passwords.
 pub async fn finish_authentication(
-    state: &AppState,
+    state: &Identity,
     binding: &str,
     challenge_id: &str,
     credential: &Value,
@@ -342,7 +343,7 @@ pub async fn finish_authentication(
 /// Counts a failed assertion against the client's address and refuses it.
 /// (The owner's counter, when one was identified, was charged by the
 /// reservation.)
-async fn failed(state: &AppState, ip: &str, why: &str) -> AppError {
+async fn failed(state: &Identity, ip: &str, why: &str) -> AppError {
     if let Err(e) = state.throttle.fail(&throttle::SIGN_IN_IP, ip).await {
         return e;
     }

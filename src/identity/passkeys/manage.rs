@@ -8,12 +8,13 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::{ceremony, clean_name};
+use crate::identity::Identity;
+use crate::infra::Core;
 use crate::{
     domain::AccountId,
     error::{AppError, AppResult},
     identity::{ClientInfo, audit, emails, throttle},
     notify::{outbox::Envelope, queue_email},
-    startup::AppState,
     storage::{
         accounts,
         passkeys::{self as store, Owner, PasskeyRow},
@@ -53,7 +54,7 @@ pub fn not_found() -> AppError {
 }
 
 /// The account's passkeys, newest first.
-pub async fn list(state: &AppState, account: AccountId) -> AppResult<Vec<PasskeyView>> {
+pub async fn list(state: &Core, account: AccountId) -> AppResult<Vec<PasskeyView>> {
     let mut conn = state.db.get().await?;
     Ok(store::list(&mut conn, Owner::Account(account.as_uuid()))
         .await?
@@ -65,7 +66,7 @@ pub async fn list(state: &AppState, account: AccountId) -> AppResult<Vec<Passkey
 /// Starts registering a passkey for the account (the caller checked the
 /// recent strong sign-in).
 pub async fn start(
-    state: &AppState,
+    state: &Identity,
     account: AccountId,
     binding: &str,
 ) -> AppResult<(String, serde_json::Value)> {
@@ -85,7 +86,7 @@ pub async fn start(
 
 /// Finishes registering: stored, recorded, announced.
 pub async fn finish(
-    state: &AppState,
+    state: &Identity,
     account: AccountId,
     binding: &str,
     challenge_id: &str,
@@ -129,7 +130,7 @@ pub async fn finish(
 
 /// Renames one of the account's passkeys.
 pub async fn rename(
-    state: &AppState,
+    state: &Core,
     account: AccountId,
     id: uuid::Uuid,
     name: &str,
@@ -145,7 +146,7 @@ pub async fn rename(
 /// Removes one of the account's passkeys (the caller checked the recent
 /// strong sign-in); another account's id is 404.
 pub async fn remove(
-    state: &AppState,
+    state: &Core,
     account: AccountId,
     id: uuid::Uuid,
     client: &ClientInfo,
@@ -165,7 +166,7 @@ pub async fn remove(
 /// verified email.
 async fn announce(
     c: &mut AsyncPgConnection,
-    state: &AppState,
+    state: &Core,
     account: AccountId,
     row: &PasskeyRow,
     added: bool,

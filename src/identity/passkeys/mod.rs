@@ -22,11 +22,12 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use webauthn_rs::{Webauthn, WebauthnBuilder};
 
+use crate::identity::Identity;
+use crate::infra::Core;
 use crate::{
     config::WebauthnSettings,
+    crypto::tokens,
     error::{AppError, AppResult, ErrorKind},
-    identity::tokens,
-    startup::AppState,
     storage::passkeys::Owner,
 };
 
@@ -78,7 +79,7 @@ impl RelyingParty {
 }
 
 /// The relying party, or 404 when passkeys are off on this server.
-pub fn relying_party(state: &AppState) -> AppResult<&RelyingParty> {
+pub fn relying_party(state: &Identity) -> AppResult<&RelyingParty> {
     state.passkeys.as_deref().ok_or_else(|| {
         AppError::not_found("passkeys_unavailable")
             .with_detail("Máy chủ này chưa bật đăng nhập bằng passkey.")
@@ -142,12 +143,12 @@ pub(crate) struct Pending {
     pub created_at: DateTime<Utc>,
 }
 
-fn challenge_key(state: &AppState, id: &str) -> String {
+fn challenge_key(state: &Core, id: &str) -> String {
     state.kv.key(&format!("webauthn:{}", tokens::hash_hex(id)))
 }
 
 /// Stores a ceremony's state; returns the challenge id the client sends back.
-pub(crate) async fn put_pending(state: &AppState, pending: &Pending) -> AppResult<String> {
+pub(crate) async fn put_pending(state: &Core, pending: &Pending) -> AppResult<String> {
     let id = tokens::generate();
     let body = serde_json::to_string(pending).map_err(AppError::internal)?;
     let mut kv = state.kv.conn().await?;
@@ -158,7 +159,7 @@ pub(crate) async fn put_pending(state: &AppState, pending: &Pending) -> AppResul
 
 /// Takes a ceremony's state (once), checking the browser binding and the
 /// lifetime: a replayed, foreign or stale challenge is refused.
-pub(crate) async fn take_pending(state: &AppState, id: &str, binding: &str) -> AppResult<Pending> {
+pub(crate) async fn take_pending(state: &Core, id: &str, binding: &str) -> AppResult<Pending> {
     if !tokens::well_formed(id) {
         return Err(challenge_expired());
     }

@@ -15,8 +15,9 @@ use eservices::{
     config::Settings,
     domain::EmailAddress,
     error::AppError,
+    http::AppState,
     notify::{EmailTemplate, outbox::Envelope, queue_email},
-    startup::{AppState, Application, Options},
+    startup::{Application, Options},
 };
 use secrecy::ExposeSecret;
 

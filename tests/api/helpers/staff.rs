@@ -23,7 +23,7 @@ impl TestApp {
             password.clone().into(),
         )
         .expect("valid staff");
-        let (_, enrolment) = eservices::identity::staff::create(&self.state, new)
+        let (_, enrolment) = eservices::identity::staff::create(&self.state.identity, new)
             .await
             .expect("created");
         TestStaff {

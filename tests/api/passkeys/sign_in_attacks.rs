@@ -290,7 +290,7 @@ async fn a_passkey_naming_another_accounts_user_handle_is_refused() {
 async fn a_locked_account_cannot_sign_in_with_its_passkey() {
     let app = TestApp::spawn().await;
     let (citizen, mut authenticator) = citizen_with_passkey(&app, 1455).await;
-    eservices::admin::set_account_lock(&app.state, &citizen.national_id, true)
+    eservices::admin::set_account_lock(&app.state.identity, &citizen.national_id, true)
         .await
         .expect("locked");
     let browser = TestApp::fresh_client();
@@ -298,7 +298,7 @@ async fn a_locked_account_cannot_sign_in_with_its_passkey() {
     assert_eq!(answer, (403, "account_disabled".to_owned()));
     assert!(!signed_in(&app, &browser).await);
 
-    eservices::admin::set_account_lock(&app.state, &citizen.national_id, false)
+    eservices::admin::set_account_lock(&app.state.identity, &citizen.national_id, false)
         .await
         .expect("unlocked");
     let res = passkey_step(&app, &browser, &mut authenticator, "signin").await;

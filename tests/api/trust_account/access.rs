@@ -67,9 +67,10 @@ async fn a_lock_by_the_support_desk_ends_refresh_tokens_and_sessions_until_unloc
     let citizen = signed_in_citizen(&app, 303).await;
     let token = refresh_token(&app).await;
 
-    let outcome = eservices::admin::set_account_lock(&app.state, &citizen.national_id, true)
-        .await
-        .expect("locked");
+    let outcome =
+        eservices::admin::set_account_lock(&app.state.identity, &citizen.national_id, true)
+            .await
+            .expect("locked");
     assert_eq!(outcome, eservices::admin::AccountLockOutcome::Changed);
 
     assert_refused(&app, &token).await;
@@ -97,9 +98,10 @@ async fn a_lock_by_the_support_desk_ends_refresh_tokens_and_sessions_until_unloc
         "no reset link for an account the support desk locked"
     );
 
-    let outcome = eservices::admin::set_account_lock(&app.state, &citizen.national_id, false)
-        .await
-        .expect("unlocked");
+    let outcome =
+        eservices::admin::set_account_lock(&app.state.identity, &citizen.national_id, false)
+            .await
+            .expect("unlocked");
     assert_eq!(outcome, eservices::admin::AccountLockOutcome::Changed);
     assert_eq!(
         app.sign_in_with(&browser, &citizen.national_id, &citizen.password)
@@ -108,7 +110,7 @@ async fn a_lock_by_the_support_desk_ends_refresh_tokens_and_sessions_until_unloc
         303
     );
     assert!(
-        eservices::admin::set_account_lock(&app.state, "12345", true)
+        eservices::admin::set_account_lock(&app.state.identity, "12345", true)
             .await
             .is_err(),
         "a malformed national ID is refused"

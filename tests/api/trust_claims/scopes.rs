@@ -204,7 +204,7 @@ async fn the_demo_app_gets_the_vault_scope_also_when_it_was_seeded_before() {
     .expect("old demo app");
     let catalog =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(eservices::seed::CATALOG_DIR);
-    eservices::seed::run(&app.state, &catalog, true)
+    eservices::seed::run(&app.state.identity, &app.state.oidc, &catalog, true)
         .await
         .expect("seed");
     let mut conn = app.db().await;

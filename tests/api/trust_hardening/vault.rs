@@ -2,7 +2,7 @@
 //! not open; items written before the binding still do, and a rotation
 //! moves them to it.
 
-use eservices::vault::crypto::{DataKey, Keyring, MasterKey};
+use eservices::crypto::keyring::{DataKey, Keyring, MasterKey};
 use serde_json::{Value, json};
 use uuid::Uuid;
 

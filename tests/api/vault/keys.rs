@@ -77,12 +77,11 @@ async fn the_master_key_rotates_without_loss_and_a_wrong_one_refuses_to_start() 
 /// the document, whose signature survives the rotation.
 async fn everything_opens_with_the_new_key_alone(app: &TestApp, issued: &Issued, new_key: &str) {
     let mut settings = (*app.state.settings).clone();
-    settings.keyring = eservices::vault::crypto::Keyring::new(
-        eservices::vault::crypto::MasterKey::parse(new_key).expect("key"),
+    settings.keyring = eservices::crypto::keyring::Keyring::new(
+        eservices::crypto::keyring::MasterKey::parse(new_key).expect("key"),
         vec![],
     );
-    let state =
-        eservices::startup::AppState::build(settings, app.state.clock.clone()).expect("state");
+    let state = eservices::http::AppState::build(settings, app.state.clock.clone()).expect("state");
     state.check_master_key().await.expect("the new key fits");
     let owner = eservices::domain::vault::Owner::Account(
         app.state_account(&issued.citizen.national_id).await,
