@@ -44,15 +44,6 @@ async fn passkeys_of(app: &TestApp, national_id: &str) -> i64 {
     .await
 }
 
-/// An active citizen signed in with a password on `app.client`.
-async fn signed_in(app: &TestApp, seq: u32) -> Citizen {
-    let citizen = Citizen::sample(seq);
-    app.active_citizen(&citizen).await;
-    let res = app.sign_in(&citizen.national_id, &citizen.password).await;
-    assert_eq!(res.status(), 303);
-    citizen
-}
-
 async fn account_page(app: &TestApp, client: &reqwest::Client) -> String {
     let (status, page) = app.page(client, "/account").await;
     assert_eq!(status, 200, "{page}");
@@ -96,7 +87,7 @@ async fn signed_out_visitors_are_sent_to_sign_in_and_back() {
 #[tokio::test]
 async fn the_page_shows_the_level_passkeys_sessions_and_events() {
     let app = TestApp::spawn().await;
-    let citizen = signed_in(&app, 71).await;
+    let citizen = app.signed_in_citizen(71).await;
     insert_passkey(&app, &citizen.national_id, "Khóa USB ở cơ quan", false).await;
     insert_passkey(&app, &citizen.national_id, "Điện thoại <của tôi>", true).await;
 
@@ -148,7 +139,7 @@ async fn the_page_shows_the_level_passkeys_sessions_and_events() {
 #[tokio::test]
 async fn a_passkey_is_removed_with_the_form_after_a_strong_sign_in_and_not_by_a_forged_one() {
     let app = TestApp::spawn().await;
-    let citizen = signed_in(&app, 72).await;
+    let citizen = app.signed_in_citizen(72).await;
     let id = insert_passkey(&app, &citizen.national_id, "Khóa cũ", false).await;
     let page = account_page(&app, &app.client).await;
     let csrf = input_value(&page, "csrf_token").expect("a CSRF field");
@@ -220,7 +211,7 @@ async fn another_accounts_passkey_is_not_found_by_the_form() {
     let owner = Citizen::sample(73);
     app.active_citizen(&owner).await;
     let theirs = insert_passkey(&app, &owner.national_id, "Của người khác", false).await;
-    let _me = signed_in(&app, 74).await;
+    let _me = app.signed_in_citizen(74).await;
     assert_eq!(app.step_up_by_email(&app.client).await.status(), 303);
     // The browser's CSRF token (the page has no form without a passkey).
     let (_, page) = app.page(&app.client, "/logout").await;

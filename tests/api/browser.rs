@@ -139,6 +139,7 @@ async fn act(c: &Client, app: &TestApp, id: &str, action: &str, note: Option<&st
     landed(c, app, id, action).await;
 }
 
+/// The dossier page's status line.
 async fn status_text(c: &Client) -> String {
     c.find(Locator::Css("#status"))
         .await
@@ -172,23 +173,7 @@ async fn a_civil_servant_works_a_dossier_in_chromium_and_the_applicant_sees_it()
         .await
         .expect("to the queue");
 
-    // The queue, then the dossier.
-    c.wait()
-        .for_element(Locator::LinkText(&receipt))
-        .await
-        .expect("the filed dossier is in the queue");
-    shot(&c, "02-queue").await;
-    click(&c, &format!("a[href='/backoffice/dossiers/{id}']")).await;
-    c.wait()
-        .for_element(Locator::Css("#form-accept"))
-        .await
-        .expect("the intake form");
-    let page = c.source().await.expect("source");
-    assert!(
-        page.contains("Hạn giải quyết sẽ là"),
-        "the due date is shown before intake"
-    );
-    shot(&c, "03-dossier").await;
+    the_queue_leads_to_the_dossier_with_its_due_date(&c, &id, &receipt).await;
 
     // Intake, then a supplement request.
     act(&c, &app, &id, "accept", None).await;
@@ -218,25 +203,8 @@ async fn a_civil_servant_works_a_dossier_in_chromium_and_the_applicant_sees_it()
         res.text().await.unwrap_or_default()
     );
 
-    // The result paper, then the decision and the hand-over.
-    c.refresh().await.expect("reload");
-    let paper = std::env::temp_dir().join(format!("ket-qua-{id}.pdf"));
-    std::fs::write(&paper, pdf("giay xac nhan")).expect("paper");
-    c.find(Locator::Css("#result-file"))
-        .await
-        .expect("the upload field")
-        .send_keys(paper.to_str().expect("path"))
-        .await
-        .expect("choose the file");
-    click(&c, "form[action$='/result'] button[type=submit]").await;
-    landed(&c, &app, &id, "result").await;
-    act(&c, &app, &id, "approve", Some("Đủ điều kiện")).await;
-    shot(&c, "05-approved").await;
-    act(&c, &app, &id, "return_result", None).await;
-    assert!(status_text(&c).await.contains("Đã trả kết quả"));
-    shot(&c, "06-returned").await;
+    the_result_is_uploaded_approved_and_handed_over(&c, &app, &id).await;
     c.close().await.expect("close");
-    let _ = std::fs::remove_file(paper);
 
     // What the applicant sees.
     let body: Value = app
@@ -250,6 +218,48 @@ async fn a_civil_servant_works_a_dossier_in_chromium_and_the_applicant_sees_it()
     assert!(body["result_document"]["verify_url"].is_string());
     let (_, actions) = crate::dossiers::applicant_log(&app, &id).await;
     assert_eq!(actions, crate::dossiers::LIFE_WITH_SUPPLEMENT);
+}
+
+/// The queue has the filed dossier (`receipt`); its page shows the due date
+/// before intake.
+async fn the_queue_leads_to_the_dossier_with_its_due_date(c: &Client, id: &str, receipt: &str) {
+    c.wait()
+        .for_element(Locator::LinkText(receipt))
+        .await
+        .expect("the filed dossier is in the queue");
+    shot(c, "02-queue").await;
+    click(c, &format!("a[href='/backoffice/dossiers/{id}']")).await;
+    c.wait()
+        .for_element(Locator::Css("#form-accept"))
+        .await
+        .expect("the intake form");
+    let page = c.source().await.expect("source");
+    assert!(
+        page.contains("Hạn giải quyết sẽ là"),
+        "the due date is shown before intake"
+    );
+    shot(c, "03-dossier").await;
+}
+
+/// The result paper, then the decision and the hand-over.
+async fn the_result_is_uploaded_approved_and_handed_over(c: &Client, app: &TestApp, id: &str) {
+    c.refresh().await.expect("reload");
+    let paper = std::env::temp_dir().join(format!("ket-qua-{id}.pdf"));
+    std::fs::write(&paper, pdf("giay xac nhan")).expect("paper");
+    c.find(Locator::Css("#result-file"))
+        .await
+        .expect("the upload field")
+        .send_keys(paper.to_str().expect("path"))
+        .await
+        .expect("choose the file");
+    click(c, "form[action$='/result'] button[type=submit]").await;
+    landed(c, app, id, "result").await;
+    act(c, app, id, "approve", Some("Đủ điều kiện")).await;
+    shot(c, "05-approved").await;
+    act(c, app, id, "return_result", None).await;
+    assert!(status_text(c).await.contains("Đã trả kết quả"));
+    shot(c, "06-returned").await;
+    let _ = std::fs::remove_file(paper);
 }
 
 #[tokio::test]
@@ -269,49 +279,7 @@ async fn an_agency_admin_sets_the_agencys_working_time_and_reads_its_trail_in_ch
         .await
         .expect("to the calendar");
 
-    // Sunday mornings open too. (How a time input takes keystrokes depends on
-    // the browser's locale, so the value is set as the picker would.)
-    c.wait()
-        .for_element(Locator::Css("input[name=open_7_0]"))
-        .await
-        .expect("the hours form");
-    for (name, value) in [("open_7_0", "07:30"), ("close_7_0", "11:30")] {
-        c.execute(
-            "document.querySelector(`input[name=${arguments[0]}]`).value = arguments[1];",
-            vec![json!(name), json!(value)],
-        )
-        .await
-        .expect("set the time");
-    }
-    click(
-        &c,
-        "form[action='/backoffice/agency/hours'] button[type=submit]",
-    )
-    .await;
-    c.wait()
-        .for_element(Locator::Css(".notice"))
-        .await
-        .expect("saved");
-    let hours: Value = {
-        use diesel::prelude::*;
-        use diesel_async::RunQueryDsl;
-        use eservices::storage::schema::agencies;
-        let mut conn = app.db().await;
-        agencies::table
-            .find(WARD)
-            .select(agencies::working_hours)
-            .first(&mut conn)
-            .await
-            .expect("hours")
-    };
-    assert!(
-        hours
-            .as_array()
-            .expect("list")
-            .contains(&json!({ "weekday": 7, "open": "07:30", "close": "11:30" })),
-        "{hours}"
-    );
-    shot(&c, "07-agency-calendar").await;
+    sunday_mornings_open_too(&c, &app).await;
 
     // A service suspended from its row.
     c.goto(&app.url("/backoffice/agency/services?q=HGCS-001"))
@@ -351,4 +319,51 @@ async fn an_agency_admin_sets_the_agencys_working_time_and_reads_its_trail_in_ch
     }
     shot(&c, "09-audit").await;
     c.close().await.expect("close");
+}
+
+/// Sunday mornings open too, saved from the hours form. (How a time input
+/// takes keystrokes depends on the browser's locale, so the value is set as
+/// the picker would.)
+async fn sunday_mornings_open_too(c: &Client, app: &TestApp) {
+    c.wait()
+        .for_element(Locator::Css("input[name=open_7_0]"))
+        .await
+        .expect("the hours form");
+    for (name, value) in [("open_7_0", "07:30"), ("close_7_0", "11:30")] {
+        c.execute(
+            "document.querySelector(`input[name=${arguments[0]}]`).value = arguments[1];",
+            vec![json!(name), json!(value)],
+        )
+        .await
+        .expect("set the time");
+    }
+    click(
+        c,
+        "form[action='/backoffice/agency/hours'] button[type=submit]",
+    )
+    .await;
+    c.wait()
+        .for_element(Locator::Css(".notice"))
+        .await
+        .expect("saved");
+    let hours: Value = {
+        use diesel::prelude::*;
+        use diesel_async::RunQueryDsl;
+        use eservices::storage::schema::agencies;
+        let mut conn = app.db().await;
+        agencies::table
+            .find(WARD)
+            .select(agencies::working_hours)
+            .first(&mut conn)
+            .await
+            .expect("hours")
+    };
+    assert!(
+        hours
+            .as_array()
+            .expect("list")
+            .contains(&json!({ "weekday": 7, "open": "07:30", "close": "11:30" })),
+        "{hours}"
+    );
+    shot(c, "07-agency-calendar").await;
 }

@@ -172,24 +172,45 @@ async fn a_citizen_adds_a_passkey_in_chromium_and_signs_in_to_a_relying_party_wi
     let c = driver.browser().await;
     let authenticator = add_authenticator(&c).await;
 
-    // A password alone: the account page asks for more before a passkey.
+    a_password_alone_is_not_enough_and_an_email_code_steps_up(&c, &app, &citizen).await;
+    a_passkey_is_registered_and_held_by_the_authenticator(&c, &app, &citizen, &authenticator).await;
+    // Sign out.
+    c.goto(&app.url("/logout")).await.expect("logout");
+    click(&c, "form[action='/logout'] button[type=submit]").await;
+    c.wait()
+        .for_element(Locator::Css("a[href='/login']"))
+        .await
+        .expect("signed out");
+
+    let code = a_relying_party_signs_in_with_the_passkey_alone(&c, &app).await;
+    c.close().await.expect("close");
+    the_id_token_says_level_two_and_no_password(&app, &code).await;
+}
+
+/// A password alone: the account page asks for more before a passkey; the
+/// email code makes the session strong: level 2.
+async fn a_password_alone_is_not_enough_and_an_email_code_steps_up(
+    c: &Client,
+    app: &TestApp,
+    citizen: &Citizen,
+) {
     c.goto(&app.url("/account")).await.expect("account");
     c.wait()
         .for_element(Locator::Css("input[name=username]"))
         .await
         .expect("sent to sign in first");
-    fill(&c, "input[name=username]", &citizen.national_id).await;
-    fill(&c, "input[name=password]", &citizen.password).await;
-    click(&c, "form[action='/login'] button[type=submit]").await;
+    fill(c, "input[name=username]", &citizen.national_id).await;
+    fill(c, "input[name=password]", &citizen.password).await;
+    click(c, "form[action='/login'] button[type=submit]").await;
     c.wait()
         .for_element(Locator::Css("#step-up-notice"))
         .await
         .expect("the account page asks to verify more");
-    assert!(text_of(&c, "#session-level").await.contains("Mức 1"));
-    shot(&c, "pk-01-account-password-only").await;
+    assert!(text_of(c, "#session-level").await.contains("Mức 1"));
+    shot(c, "pk-01-account-password-only").await;
 
     // The email code makes the session strong: level 2.
-    step_up_by_email(&c, &app, &citizen.email).await;
+    step_up_by_email(c, app, &citizen.email).await;
     c.wait()
         .for_element(Locator::Css("#passkeys"))
         .await
@@ -198,11 +219,20 @@ async fn a_citizen_adds_a_passkey_in_chromium_and_signs_in_to_a_relying_party_wi
         c.find(Locator::Css("#step-up-notice")).await.is_err(),
         "no notice once stepped up"
     );
-    assert!(text_of(&c, "#session-level").await.contains("Mức 2"));
+    assert!(text_of(c, "#session-level").await.contains("Mức 2"));
+}
 
-    // Register a passkey: the browser's ceremony against the virtual authenticator.
-    fill(&c, "#passkey-name", PASSKEY_NAME).await;
-    click(&c, "button[data-passkey=register]").await;
+/// Register a passkey: the browser's ceremony against the virtual
+/// authenticator, which then holds one discoverable credential for
+/// localhost; the account has it stored.
+async fn a_passkey_is_registered_and_held_by_the_authenticator(
+    c: &Client,
+    app: &TestApp,
+    citizen: &Citizen,
+    authenticator: &str,
+) {
+    fill(c, "#passkey-name", PASSKEY_NAME).await;
+    click(c, "button[data-passkey=register]").await;
     let listed = c
         .wait()
         .at_most(Duration::from_secs(20))
@@ -211,14 +241,14 @@ async fn a_citizen_adds_a_passkey_in_chromium_and_signs_in_to_a_relying_party_wi
         )))
         .await;
     if listed.is_err() {
-        shot(&c, "pk-failed-register").await;
+        shot(c, "pk-failed-register").await;
         panic!(
             "the passkey is not listed; #passkey-error says: {:?}",
-            text_of(&c, "#passkey-error").await
+            text_of(c, "#passkey-error").await
         );
     }
-    shot(&c, "pk-03-account-with-passkey").await;
-    let held = credentials(&c, &authenticator).await;
+    shot(c, "pk-03-account-with-passkey").await;
+    let held = credentials(c, authenticator).await;
     assert_eq!(held.len(), 1, "{held:?}");
     assert_eq!(
         held[0]["isResidentCredential"], true,
@@ -233,16 +263,11 @@ async fn a_citizen_adds_a_passkey_in_chromium_and_signs_in_to_a_relying_party_wi
         ))
         .await;
     assert_eq!(stored, 1);
+}
 
-    // Sign out.
-    c.goto(&app.url("/logout")).await.expect("logout");
-    click(&c, "form[action='/logout'] button[type=submit]").await;
-    c.wait()
-        .for_element(Locator::Css("a[href='/login']"))
-        .await
-        .expect("signed out");
-
-    // A relying party's sign-in, with the passkey alone.
+/// A relying party's sign-in, with the passkey alone (no username typed),
+/// then consent; the code sent back.
+async fn a_relying_party_signs_in_with_the_passkey_alone(c: &Client, app: &TestApp) -> String {
     let challenge = URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(VERIFIER.as_bytes()));
     let authorize = format!(
         "/oauth2/authorize?response_type=code&client_id=cong-dat-dai&redirect_uri={}&scope=openid%20profile&state=st&nonce=n1&code_challenge={challenge}&code_challenge_method=S256",
@@ -254,7 +279,7 @@ async fn a_citizen_adds_a_passkey_in_chromium_and_signs_in_to_a_relying_party_wi
         .for_element(Locator::Css("button[data-passkey=signin]"))
         .await
         .expect("the sign-in page's passkey button");
-    shot(&c, "pk-04-login").await;
+    shot(c, "pk-04-login").await;
     button.click().await.expect("sign in with a passkey");
     c.wait()
         .at_most(Duration::from_secs(20))
@@ -264,7 +289,7 @@ async fn a_citizen_adds_a_passkey_in_chromium_and_signs_in_to_a_relying_party_wi
         .click()
         .await
         .expect("allow");
-    let browser = &c;
+    let browser = c;
     wait_until(
         "the redirect back to the client",
         Duration::from_secs(20),
@@ -278,15 +303,18 @@ async fn a_citizen_adds_a_passkey_in_chromium_and_signs_in_to_a_relying_party_wi
     .await;
     let location = c.current_url().await.expect("url").to_string();
     assert_eq!(query(&location, "state").as_deref(), Some("st"));
-    let code = query(&location, "code").expect("a code");
-    c.close().await.expect("close");
+    query(&location, "code").expect("a code")
+}
 
+/// The code buys an ID token at level 2 with multiple factors and a key,
+/// without a password; the sign-in used the stored passkey.
+async fn the_id_token_says_level_two_and_no_password(app: &TestApp, code: &str) {
     let res = reqwest::Client::new()
         .post(app.url("/oauth2/token"))
         .basic_auth("cong-dat-dai", Some(SECRET))
         .form(&[
             ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
+            ("code", code),
             ("redirect_uri", REDIRECT),
             ("code_verifier", VERIFIER),
         ])

@@ -2,8 +2,11 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Citizen, TestApp, TestOptions, VneidOptions, input_value, vneid_account};
+use crate::helpers::{
+    Citizen, Problem, TestApp, TestOptions, VneidOptions, input_value, read_json, vneid_account,
+};
 
+/// An app whose VNeID knows the representative `rep`, signed in (level 2).
 async fn app_with_representative() -> TestApp {
     let app = TestApp::spawn_with(TestOptions {
         vneid: Some(VneidOptions {
@@ -27,40 +30,72 @@ async fn app_with_representative() -> TestApp {
 #[tokio::test]
 async fn only_an_identity_verified_citizen_registers_a_business_once_per_tax_code() {
     let app = TestApp::spawn().await;
-    let citizen = Citizen::sample(1);
-    app.active_citizen(&citizen).await;
-    assert_eq!(
-        app.sign_in(&citizen.national_id, &citizen.password)
-            .await
-            .status(),
-        303
-    );
+    app.signed_in_citizen(1).await;
     let res = app
         .post_json("/api/v1/businesses", &json!({ "tax_code": "0100109106", "name": "Công ty TNHH Sao Mai", "address": "12 Lê Lợi, Quận 1" }))
         .await;
-    assert_eq!(res.status(), 403);
-    let body: Value = res.json().await.expect("json");
-    assert_eq!(body["code"], "assurance_level_too_low");
+    let problem = Problem::read(res, 403).await;
+    assert_eq!(problem.code, "assurance_level_too_low");
     assert_eq!(app.count("SELECT count(*) AS n FROM businesses").await, 0);
 }
 
 #[tokio::test]
 async fn a_representative_registers_authorises_and_revokes() {
     let app = app_with_representative().await;
+    let business_id = registered_and_confirmed_once_per_tax_code(&app).await;
+
+    // Authorise a staff member of the business.
+    let staff = Citizen::sample(2);
+    app.active_citizen(&staff).await;
+    let grant = app
+        .post_json(
+            &format!("/api/v1/businesses/{business_id}/authorizations"),
+            &json!({ "national_id": staff.national_id, "valid_until": "2099-12-31T00:00:00Z" }),
+        )
+        .await;
+    let grant: Value = read_json(grant, 201).await;
+    app.run_jobs().await;
+    assert!(
+        app.smtp
+            .messages_to(&staff.email)
+            .iter()
+            .any(|m| m.subject() == "Bạn được ủy quyền thực hiện dịch vụ công cho doanh nghiệp")
+    );
+
+    let browser = the_staff_member_acts_for_the_business(&app, &staff, &business_id).await;
+    // Someone else cannot see or change the business's authorisations.
+    let res = browser
+        .get(app.url(&format!("/api/v1/businesses/{business_id}/authorizations")))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(res.status(), 404);
+
+    let grant_id = grant["id"].as_str().expect("id");
+    the_representative_revokes_it_once(&app, &business_id, grant_id, &staff).await;
+    let me: Value = browser
+        .get(app.url("/api/v1/me"))
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(me["businesses"], json!([]));
+}
+
+/// Invalid fields are named; a valid registration waits for a receiver
+/// (proof of representation), who confirms it; the tax code is then taken.
+/// The business's id.
+async fn registered_and_confirmed_once_per_tax_code(app: &TestApp) -> String {
     let bad = app
         .post_json(
             "/api/v1/businesses",
             &json!({ "tax_code": "0100109107", "name": "X", "address": "" }),
         )
         .await;
-    assert_eq!(bad.status(), 422);
-    let body: Value = bad.json().await.expect("json");
-    let codes: Vec<&str> = body["errors"]
-        .as_array()
-        .expect("errors")
-        .iter()
-        .map(|e| e["code"].as_str().expect("code"))
-        .collect();
+    let problem = Problem::read(bad, 422).await;
+    let codes: Vec<&str> = problem.errors.iter().map(|e| e.code.as_str()).collect();
     assert_eq!(
         codes,
         [
@@ -78,7 +113,7 @@ async fn a_representative_registers_authorises_and_revokes() {
     let business: Value = res.json().await.expect("json");
     assert_eq!(business["status"], "pending");
     let business_id = business["id"].as_str().expect("id").to_owned();
-    crate::trust_business::confirm_business(&app, &business_id).await;
+    crate::trust_business::confirm_business(app, &business_id).await;
     let again = app
         .post_json("/api/v1/businesses", &json!({ "tax_code": "0100109106", "name": "Công ty khác", "address": "1 Nguyễn Huệ, Quận 1" }))
         .await;
@@ -87,32 +122,16 @@ async fn a_representative_registers_authorises_and_revokes() {
     let me: Value = app.get("/api/v1/me").await.json().await.expect("json");
     assert_eq!(me["businesses"][0]["role"], "representative");
     assert_eq!(me["businesses"][0]["tax_code"], "0100109106");
+    business_id
+}
 
-    // Authorise a staff member of the business.
-    let staff = Citizen::sample(2);
-    app.active_citizen(&staff).await;
-    let grant = app
-        .post_json(
-            &format!("/api/v1/businesses/{business_id}/authorizations"),
-            &json!({ "national_id": staff.national_id, "valid_until": "2099-12-31T00:00:00Z" }),
-        )
-        .await;
-    assert_eq!(
-        grant.status(),
-        201,
-        "{}",
-        grant.text().await.unwrap_or_default()
-    );
-    let grant: Value = grant.json().await.expect("json");
-    app.run_jobs().await;
-    assert!(
-        app.smtp
-            .messages_to(&staff.email)
-            .iter()
-            .any(|m| m.subject() == "Bạn được ủy quyền thực hiện dịch vụ công cho doanh nghiệp")
-    );
-
-    // The staff member signs in and chooses to act for the business.
+/// The staff member signs in and chooses to act for the business; their
+/// browser.
+async fn the_staff_member_acts_for_the_business(
+    app: &TestApp,
+    staff: &Citizen,
+    business_id: &str,
+) -> reqwest::Client {
     let browser = TestApp::fresh_client();
     let res = app
         .sign_in_with(&browser, &staff.national_id, &staff.password)
@@ -136,7 +155,7 @@ async fn a_representative_registers_authorises_and_revokes() {
     let res = browser
         .post(app.url("/login/choose"))
         .form(&[
-            ("acting_for", business_id.as_str()),
+            ("acting_for", business_id),
             ("csrf_token", csrf.as_str()),
             ("return_to", "/api/v1/me"),
         ])
@@ -152,17 +171,19 @@ async fn a_representative_registers_authorises_and_revokes() {
         .json()
         .await
         .expect("json");
-    assert_eq!(me["acting_for"], business_id.as_str());
+    assert_eq!(me["acting_for"], business_id);
     assert_eq!(me["businesses"][0]["role"], "authorized");
+    browser
+}
 
-    // Someone else cannot see or change the business's authorisations.
-    let res = browser
-        .get(app.url(&format!("/api/v1/businesses/{business_id}/authorizations")))
-        .send()
-        .await
-        .expect("get");
-    assert_eq!(res.status(), 404);
-
+/// The representative lists the authorisation and revokes it (once); the
+/// staff member is told.
+async fn the_representative_revokes_it_once(
+    app: &TestApp,
+    business_id: &str,
+    grant_id: &str,
+    staff: &Citizen,
+) {
     let list: Value = app
         .get(&format!("/api/v1/businesses/{business_id}/authorizations"))
         .await
@@ -170,25 +191,17 @@ async fn a_representative_registers_authorises_and_revokes() {
         .await
         .expect("json");
     assert_eq!(list["items"][0]["full_name"], "Nguyễn Văn An");
-    let id = grant["id"].as_str().expect("id");
-    let res = app
-        .client
-        .delete(app.url(&format!(
-            "/api/v1/businesses/{business_id}/authorizations/{id}"
-        )))
-        .send()
-        .await
-        .expect("delete");
-    assert_eq!(res.status(), 204);
-    let res = app
-        .client
-        .delete(app.url(&format!(
-            "/api/v1/businesses/{business_id}/authorizations/{id}"
-        )))
-        .send()
-        .await
-        .expect("delete");
-    assert_eq!(res.status(), 404);
+    for status in [204, 404] {
+        let res = app
+            .client
+            .delete(app.url(&format!(
+                "/api/v1/businesses/{business_id}/authorizations/{grant_id}"
+            )))
+            .send()
+            .await
+            .expect("delete");
+        assert_eq!(res.status(), status);
+    }
     app.run_jobs().await;
     assert!(
         app.smtp
@@ -196,13 +209,4 @@ async fn a_representative_registers_authorises_and_revokes() {
             .iter()
             .any(|m| m.subject().contains("đã bị thu hồi"))
     );
-    let me: Value = browser
-        .get(app.url("/api/v1/me"))
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(me["businesses"], json!([]));
 }

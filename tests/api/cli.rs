@@ -124,28 +124,7 @@ async fn seed_demo_is_idempotent_and_its_printed_sign_ins_work() {
         after_first_line(&second.stdout),
         "a second run changes nothing and prints the same"
     );
-    assert_eq!(app.count("SELECT count(*) AS n FROM dossiers").await, 11);
-    assert_eq!(
-        app.count("SELECT count(DISTINCT status) AS n FROM dossiers")
-            .await,
-        11,
-        "one dossier in every status"
-    );
-    assert_eq!(app.count("SELECT count(*) AS n FROM accounts").await, 3);
-    assert_eq!(app.count("SELECT count(*) AS n FROM businesses").await, 1);
-    assert_eq!(app.count("SELECT count(*) AS n FROM staff").await, 16);
-    assert_eq!(
-        app.count("SELECT count(*) AS n FROM vault_documents WHERE status = 'issued'")
-            .await,
-        2,
-        "the approved demo dossiers have signed results"
-    );
-    assert!(
-        app.count("SELECT coalesce(sum(received), 0)::bigint AS n FROM dossier_monthly_stats")
-            .await
-            >= 10,
-        "the dashboard's figures are computed"
-    );
+    the_demo_has_every_status_and_its_figures(&app).await;
     assert!(
         String::from_utf8_lossy(&first.stdout)
             .contains("catalog: 110 agencies, 47 calendar days, 773 services (0 sample)"),
@@ -172,4 +151,31 @@ async fn seed_demo_is_idempotent_and_its_printed_sign_ins_work() {
         )
         .await;
     assert_eq!(res.status(), 303);
+}
+
+/// The demo data: one dossier in every status, its accounts, business and
+/// staff, signed results and the dashboard's figures.
+async fn the_demo_has_every_status_and_its_figures(app: &TestApp) {
+    assert_eq!(app.count("SELECT count(*) AS n FROM dossiers").await, 11);
+    assert_eq!(
+        app.count("SELECT count(DISTINCT status) AS n FROM dossiers")
+            .await,
+        11,
+        "one dossier in every status"
+    );
+    assert_eq!(app.count("SELECT count(*) AS n FROM accounts").await, 3);
+    assert_eq!(app.count("SELECT count(*) AS n FROM businesses").await, 1);
+    assert_eq!(app.count("SELECT count(*) AS n FROM staff").await, 16);
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM vault_documents WHERE status = 'issued'")
+            .await,
+        2,
+        "the approved demo dossiers have signed results"
+    );
+    assert!(
+        app.count("SELECT coalesce(sum(received), 0)::bigint AS n FROM dossier_monthly_stats")
+            .await
+            >= 10,
+        "the dashboard's figures are computed"
+    );
 }

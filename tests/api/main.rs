@@ -14,6 +14,7 @@ mod cli;
 mod dossiers;
 mod errors;
 mod faults;
+mod harness;
 mod health;
 mod helpers;
 mod oidc;

@@ -126,6 +126,7 @@ async fn a_rotated_key_is_published_before_it_signs_and_the_old_one_after() {
     );
 }
 
+/// Runs `eservices admin …` against the test's database.
 fn admin(app: &TestApp, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_eservices"))
         .current_dir(std::env::temp_dir())
@@ -199,6 +200,26 @@ async fn clients_are_registered_listed_and_deleted_from_the_command_line() {
     );
     assert!(!String::from_utf8_lossy(&out.stdout).contains("secret"));
 
+    bad_arguments_are_refused_naming_them(&app);
+
+    let out = admin(&app, &["client", "list"]);
+    let listing = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(listing.lines().count(), 2);
+    assert!(
+        listing.contains("app-mobile\tpublic\tpublic\topenid profile\tvn.gov.hcm.app:/cb"),
+        "{listing}"
+    );
+
+    let out = admin(&app, &["client", "delete", "app-mobile"]);
+    assert!(out.status.success());
+    let out = admin(&app, &["client", "delete", "app-mobile"]);
+    assert!(!out.status.success(), "deleting twice fails clearly");
+    assert_eq!(app.count("SELECT count(*) AS n FROM oidc_clients").await, 1);
+}
+
+/// Each bad argument is refused, the message naming it (or the taken
+/// client_id).
+fn bad_arguments_are_refused_naming_them(app: &TestApp) {
     for (args, named) in [
         (
             vec![
@@ -260,23 +281,9 @@ async fn clients_are_registered_listed_and_deleted_from_the_command_line() {
             "client_id",
         ),
     ] {
-        let out = admin(&app, &args);
+        let out = admin(app, &args);
         assert!(!out.status.success(), "{args:?}");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains(named), "{args:?}: {stderr}");
     }
-
-    let out = admin(&app, &["client", "list"]);
-    let listing = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(listing.lines().count(), 2);
-    assert!(
-        listing.contains("app-mobile\tpublic\tpublic\topenid profile\tvn.gov.hcm.app:/cb"),
-        "{listing}"
-    );
-
-    let out = admin(&app, &["client", "delete", "app-mobile"]);
-    assert!(out.status.success());
-    let out = admin(&app, &["client", "delete", "app-mobile"]);
-    assert!(!out.status.success(), "deleting twice fails clearly");
-    assert_eq!(app.count("SELECT count(*) AS n FROM oidc_clients").await, 1);
 }

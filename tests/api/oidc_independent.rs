@@ -32,35 +32,7 @@ async fn openid_client_from_npm_runs_a_whole_sign_in_life_against_us() {
     )
     .await
     .expect("client");
-    // The second client: a key pair whose public half we register.
-    let (private_jwk, public_jwks) = {
-        use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-        use p256::elliptic_curve::sec1::ToEncodedPoint;
-        let secret = p256::SecretKey::random(&mut p256::elliptic_curve::rand_core::OsRng);
-        let point = secret.public_key().to_encoded_point(false);
-        let public = serde_json::json!({
-            "kty": "EC", "crv": "P-256", "kid": "rp-key-1",
-            "x": URL_SAFE_NO_PAD.encode(point.x().expect("x")),
-            "y": URL_SAFE_NO_PAD.encode(point.y().expect("y")),
-        });
-        let mut private = public.clone();
-        private["d"] = URL_SAFE_NO_PAD.encode(secret.to_bytes()).into();
-        (private, serde_json::json!({ "keys": [public] }))
-    };
-    eservices::oidc::clients::register(
-        &app.state,
-        eservices::oidc::clients::NewClient {
-            client_id: "he-thong-khoa".into(),
-            redirect_uris: vec!["http://127.0.0.1:9/callback".into()],
-            scopes: vec!["openid".into()],
-            jwks: Some(public_jwks),
-            id_token_alg: Some("ES256".into()),
-            require_par: true,
-            ..Default::default()
-        },
-    )
-    .await
-    .expect("key client");
+    let private_jwk = a_key_client_registered(&app).await;
     let citizen = Citizen::sample(1);
     app.active_citizen(&citizen).await;
 
@@ -105,4 +77,38 @@ async fn openid_client_from_npm_runs_a_whole_sign_in_life_against_us() {
         seen["logout_location"],
         "http://127.0.0.1:9/signed-out?state=bye-state"
     );
+}
+
+/// The second client: a key pair whose public half we register (PAR
+/// required, ES256 ID tokens); its private JWK, for the script.
+async fn a_key_client_registered(app: &TestApp) -> Value {
+    let (private_jwk, public_jwks) = {
+        use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+        use p256::elliptic_curve::sec1::ToEncodedPoint;
+        let secret = p256::SecretKey::random(&mut p256::elliptic_curve::rand_core::OsRng);
+        let point = secret.public_key().to_encoded_point(false);
+        let public = serde_json::json!({
+            "kty": "EC", "crv": "P-256", "kid": "rp-key-1",
+            "x": URL_SAFE_NO_PAD.encode(point.x().expect("x")),
+            "y": URL_SAFE_NO_PAD.encode(point.y().expect("y")),
+        });
+        let mut private = public.clone();
+        private["d"] = URL_SAFE_NO_PAD.encode(secret.to_bytes()).into();
+        (private, serde_json::json!({ "keys": [public] }))
+    };
+    eservices::oidc::clients::register(
+        &app.state,
+        eservices::oidc::clients::NewClient {
+            client_id: "he-thong-khoa".into(),
+            redirect_uris: vec!["http://127.0.0.1:9/callback".into()],
+            scopes: vec!["openid".into()],
+            jwks: Some(public_jwks),
+            id_token_alg: Some("ES256".into()),
+            require_par: true,
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("key client");
+    private_jwk
 }

@@ -248,16 +248,25 @@ async fn a_passkey_added_after_a_strong_sign_in_is_listed_renamed_and_signs_in_a
     assert_eq!(renamed["name"], "Điện thoại");
     assert_eq!(listed(&app, &app.client).await[0]["name"], "Điện thoại");
 
-    // Another browser signs in with the passkey alone: no username, no password.
+    another_browser_signs_in_with_the_passkey_alone(&app, &mut authenticator, &citizen).await;
+}
+
+/// Another browser signs in with the passkey alone: no username, no
+/// password; the passkey's last use is recorded.
+async fn another_browser_signs_in_with_the_passkey_alone(
+    app: &TestApp,
+    authenticator: &mut Authenticator,
+    citizen: &Citizen,
+) {
     let browser = TestApp::fresh_client();
-    let (challenge_id, options) = sign_in_options(&app, &browser, "signin").await;
+    let (challenge_id, options) = sign_in_options(app, &browser, "signin").await;
     let allowed = &options["publicKey"]["allowCredentials"];
     assert!(
         allowed.is_null() || allowed.as_array().is_some_and(Vec::is_empty),
         "a discoverable sign-in names no credentials: {allowed}"
     );
-    let credential = authenticator.assert(&options, &origin(&app));
-    let res = finish_sign_in(&app, &browser, &challenge_id, &credential).await;
+    let credential = authenticator.assert(&options, &origin(app));
+    let res = finish_sign_in(app, &browser, &challenge_id, &credential).await;
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.expect("json");
     assert_eq!(body["location"], "/api/v1/me");
@@ -270,7 +279,7 @@ async fn a_passkey_added_after_a_strong_sign_in_is_listed_renamed_and_signs_in_a
         .await
         .expect("json");
     assert_eq!(me["national_id"], citizen.national_id);
-    let items = listed(&app, &browser).await;
+    let items = listed(app, &browser).await;
     assert!(items[0]["last_used_at"].is_string(), "{items:?}");
 }
 

@@ -7,19 +7,34 @@ use std::process::{Command, Stdio};
 use chrono::Duration;
 use serde_json::Value;
 
-use crate::helpers::{Citizen, TestApp, input_value};
+use crate::helpers::{Citizen, TestApp, TestStaff, input_value};
 
-#[tokio::test]
-async fn admin_staff_create_enrols_totp_and_the_civil_servant_signs_in_with_it() {
-    let app = TestApp::spawn().await;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_eservices"))
-        .current_dir(std::env::temp_dir())
+/// `eservices` with a clean environment pointed at the test's database.
+fn eservices_cli(app: &TestApp) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_eservices"));
+    cmd.current_dir(std::env::temp_dir())
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("DATABASE_URL", app.database_url())
         .env("REDIS_URL", "redis://127.0.0.1:1/")
         .env("PUBLIC_URL", &app.address)
-        .env("VAULT_MASTER_KEY", &app.master_key)
+        .env("VAULT_MASTER_KEY", &app.master_key);
+    cmd
+}
+
+#[tokio::test]
+async fn admin_staff_create_enrols_totp_and_the_civil_servant_signs_in_with_it() {
+    let app = TestApp::spawn().await;
+    let secret = created_with_the_cli(&app);
+    signs_in_with_the_enrolled_totp(&app, &secret).await;
+    // The CLI refuses bad input with a message naming the argument.
+    the_cli_refuses_bad_input(&app);
+}
+
+/// `eservices admin staff create` reads the password from standard input
+/// and prints the TOTP enrolment and ten recovery codes; the TOTP secret.
+fn created_with_the_cli(app: &TestApp) -> eservices::domain::TotpSecret {
+    let mut child = eservices_cli(app)
         .args([
             "admin",
             "staff",
@@ -75,14 +90,19 @@ async fn admin_staff_create_enrols_totp_and_the_civil_servant_signs_in_with_it()
         .map(str::trim)
         .collect();
     assert_eq!(codes.len(), 10);
+    secret
+}
 
+/// The civil servant signs in with the password and a TOTP code: a
+/// back-office session cookie, and the home page greets them with their roles.
+async fn signs_in_with_the_enrolled_totp(app: &TestApp, secret: &eservices::domain::TotpSecret) {
     let browser = TestApp::fresh_client();
     let res = app
         .staff_sign_in(
             &browser,
             "tiepnhan.q1",
             "Một cửa Quận Một 2026",
-            &app.totp_now(&secret),
+            &app.totp_now(secret),
         )
         .await;
     assert_eq!(res.status(), 303);
@@ -107,16 +127,11 @@ async fn admin_staff_create_enrols_totp_and_the_civil_servant_signs_in_with_it()
         .expect("page");
     assert!(home.contains("Xin chào, Trần Văn Tiếp"));
     assert!(home.contains("Cán bộ tiếp nhận, Cán bộ xử lý"));
+}
 
-    // The CLI refuses bad input with a message naming the argument.
-    let out = Command::new(env!("CARGO_BIN_EXE_eservices"))
-        .current_dir(std::env::temp_dir())
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DATABASE_URL", app.database_url())
-        .env("REDIS_URL", "redis://127.0.0.1:1/")
-        .env("PUBLIC_URL", &app.address)
-        .env("VAULT_MASTER_KEY", &app.master_key)
+/// The CLI refuses bad input with a message naming each argument.
+fn the_cli_refuses_bad_input(app: &TestApp) {
+    let out = eservices_cli(app)
         .args([
             "admin",
             "staff",
@@ -241,14 +256,7 @@ async fn a_receiver_raises_a_citizen_to_level_2_at_the_counter() {
     let processor = app.staff("xuly.p1", "000.00.02.H29", &["processor"]).await;
 
     // A processor may not do it.
-    let browser = TestApp::fresh_client();
-    let code = app.totp_now(&processor.secret);
-    assert_eq!(
-        app.staff_sign_in(&browser, &processor.username, &processor.password, &code)
-            .await
-            .status(),
-        303
-    );
+    let browser = app.backoffice(&processor).await;
     let res = browser
         .get(app.url("/backoffice/identity-verifications"))
         .send()
@@ -256,14 +264,44 @@ async fn a_receiver_raises_a_citizen_to_level_2_at_the_counter() {
         .expect("get");
     assert_eq!(res.status(), 403);
 
-    let counter = TestApp::fresh_client();
-    let code = app.totp_now(&receiver.secret);
+    the_receiver_checks_the_id_then_the_citizen_recognises_the_account(&app, &receiver, &citizen)
+        .await;
+    let res = before.get(app.url("/api/v1/me")).send().await.expect("get");
     assert_eq!(
-        app.staff_sign_in(&counter, &receiver.username, &receiver.password, &code)
+        res.status(),
+        401,
+        "sessions opened at level 1 end when the level changes"
+    );
+    assert_eq!(
+        app.sign_in(&citizen.national_id, &citizen.password)
             .await
             .status(),
         303
     );
+    let me: Value = app.get("/api/v1/me").await.json().await.expect("json");
+    assert_eq!(me["assurance_level"], 2);
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM identity_verifications WHERE method = 'counter' AND verified_by IS NOT NULL AND agency_code = '000.00.02.H29'").await,
+        1
+    );
+    app.run_jobs().await;
+    assert!(
+        app.smtp
+            .messages_to(&citizen.email)
+            .iter()
+            .any(|m| m.subject() == "Tài khoản của bạn đã được định danh mức độ 2")
+    );
+}
+
+/// At the counter: an ID without an account is not found; step one shows
+/// the account holding the ID with its contact details masked; the citizen
+/// recognises it and it is raised with its credentials.
+async fn the_receiver_checks_the_id_then_the_citizen_recognises_the_account(
+    app: &TestApp,
+    receiver: &TestStaff,
+    citizen: &Citizen,
+) {
+    let counter = app.backoffice(receiver).await;
     let page = counter
         .get(app.url("/backoffice/identity-verifications"))
         .send()
@@ -323,32 +361,6 @@ async fn a_receiver_raises_a_citizen_to_level_2_at_the_counter() {
         .await
         .expect("post");
     assert_eq!(res.status(), 303);
-
-    let res = before.get(app.url("/api/v1/me")).send().await.expect("get");
-    assert_eq!(
-        res.status(),
-        401,
-        "sessions opened at level 1 end when the level changes"
-    );
-    assert_eq!(
-        app.sign_in(&citizen.national_id, &citizen.password)
-            .await
-            .status(),
-        303
-    );
-    let me: Value = app.get("/api/v1/me").await.json().await.expect("json");
-    assert_eq!(me["assurance_level"], 2);
-    assert_eq!(
-        app.count("SELECT count(*) AS n FROM identity_verifications WHERE method = 'counter' AND verified_by IS NOT NULL AND agency_code = '000.00.02.H29'").await,
-        1
-    );
-    app.run_jobs().await;
-    assert!(
-        app.smtp
-            .messages_to(&citizen.email)
-            .iter()
-            .any(|m| m.subject() == "Tài khoản của bạn đã được định danh mức độ 2")
-    );
 }
 
 #[tokio::test]
@@ -359,14 +371,7 @@ async fn an_agency_admin_adds_staff_who_enrol_their_second_factor_at_first_sign_
         .await;
     let processor = app.staff("xuly.p2", "000.00.03.H29", &["processor"]).await;
 
-    let other = TestApp::fresh_client();
-    let code = app.totp_now(&processor.secret);
-    assert_eq!(
-        app.staff_sign_in(&other, &processor.username, &processor.password, &code)
-            .await
-            .status(),
-        303
-    );
+    let other = app.backoffice(&processor).await;
     assert_eq!(
         other
             .get(app.url("/backoffice/staff"))
@@ -377,14 +382,35 @@ async fn an_agency_admin_adds_staff_who_enrol_their_second_factor_at_first_sign_
         403
     );
 
-    let browser = TestApp::fresh_client();
-    let code = app.totp_now(&admin.secret);
+    the_admin_adds_a_civil_servant_without_a_second_factor(&app, &admin).await;
+    let secret = first_sign_in_enrols_the_authenticator(&app).await;
+
+    // From now on the second factor is required.
+    app.clock.advance(Duration::seconds(30));
+    let again = TestApp::fresh_client();
     assert_eq!(
-        app.staff_sign_in(&browser, &admin.username, &admin.password, &code)
+        app.staff_sign_in(&again, "moi.canbo", "Cán bộ mới vào 2026", "")
             .await
             .status(),
+        401
+    );
+    assert_eq!(
+        app.staff_sign_in(
+            &again,
+            "moi.canbo",
+            "Cán bộ mới vào 2026",
+            &app.totp_now(&secret)
+        )
+        .await
+        .status(),
         303
     );
+}
+
+/// The agency admin lists the agency's staff and adds one, whose second
+/// factor waits for their first sign-in.
+async fn the_admin_adds_a_civil_servant_without_a_second_factor(app: &TestApp, admin: &TestStaff) {
+    let browser = app.backoffice(admin).await;
     let page = browser
         .get(app.url("/backoffice/staff"))
         .send()
@@ -419,8 +445,11 @@ async fn an_agency_admin_adds_staff_who_enrol_their_second_factor_at_first_sign_
         app.count("SELECT count(*) AS n FROM staff WHERE username = 'moi.canbo' AND agency_code = '000.00.03.H29' AND totp_secret IS NULL").await,
         1
     );
+}
 
-    // First sign-in: password only, then the authenticator is set up.
+/// First sign-in: password only, then the authenticator is set up (a wrong
+/// code refused); the TOTP secret.
+async fn first_sign_in_enrols_the_authenticator(app: &TestApp) -> eservices::domain::TotpSecret {
     let newcomer = TestApp::fresh_client();
     let res = app
         .staff_sign_in(&newcomer, "moi.canbo", "Cán bộ mới vào 2026", "")
@@ -476,25 +505,5 @@ async fn an_agency_admin_adds_staff_who_enrol_their_second_factor_at_first_sign_
         .await
         .expect("page");
     assert!(home.contains("Xin chào, Đỗ Minh Mới"));
-
-    // From now on the second factor is required.
-    app.clock.advance(Duration::seconds(30));
-    let again = TestApp::fresh_client();
-    assert_eq!(
-        app.staff_sign_in(&again, "moi.canbo", "Cán bộ mới vào 2026", "")
-            .await
-            .status(),
-        401
-    );
-    assert_eq!(
-        app.staff_sign_in(
-            &again,
-            "moi.canbo",
-            "Cán bộ mới vào 2026",
-            &app.totp_now(&secret)
-        )
-        .await
-        .status(),
-        303
-    );
+    secret
 }

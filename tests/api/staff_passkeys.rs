@@ -211,10 +211,23 @@ async fn a_civil_servant_registers_a_passkey_then_signs_in_with_password_and_pas
     assert!(html.contains("Chưa dùng"));
     assert_eq!(events(&app, "passkey.added").await.len(), 1);
 
-    // A wrong password with no code: the same answer as before passkeys.
     let other = TestApp::fresh_client();
+    a_wrong_password_gets_the_same_answer_as_before_passkeys(&app, &other, &staff).await;
+    the_right_password_alone_leads_to_the_passkey_step(&app, &other, &staff, &mut authenticator)
+        .await;
+    let id = item["id"].as_str().expect("id");
+    adding_or_removing_needs_a_recent_sign_in(&app, &other, &staff, &mut authenticator, id).await;
+}
+
+/// A wrong password with no code: the same answer as before passkeys, and
+/// no pending sign-in.
+async fn a_wrong_password_gets_the_same_answer_as_before_passkeys(
+    app: &TestApp,
+    other: &reqwest::Client,
+    staff: &TestStaff,
+) {
     let res = app
-        .staff_sign_in(&other, &staff.username, "Sai mật khẩu 2026!", "")
+        .staff_sign_in(other, &staff.username, "Sai mật khẩu 2026!", "")
         .await;
     assert_eq!(res.status(), 401);
     assert!(res.headers().get("location").is_none());
@@ -224,65 +237,72 @@ async fn a_civil_servant_registers_a_passkey_then_signs_in_with_password_and_pas
             .expect("page")
             .contains("Tên đăng nhập, mật khẩu hoặc mã xác thực không đúng.")
     );
-    let (status, _) = post_json(
-        &app,
-        &other,
-        "/backoffice/login/passkey/options",
-        &json!({}),
-    )
-    .await;
+    let (status, _) = post_json(app, other, "/backoffice/login/passkey/options", &json!({})).await;
     assert_eq!(status, 400, "no pending sign-in after a wrong password");
+}
 
-    // The right password with no code: the passkey step.
-    let res = password_only(&app, &other, &staff).await;
+/// The right password with no code: the passkey step, no session before
+/// it; the passkey signs in (recorded as such) and uses the pending
+/// sign-in up.
+async fn the_right_password_alone_leads_to_the_passkey_step(
+    app: &TestApp,
+    other: &reqwest::Client,
+    staff: &TestStaff,
+    authenticator: &mut Authenticator,
+) {
+    let res = password_only(app, other, staff).await;
     assert_eq!(res.status(), 303);
     assert_eq!(
         res.headers().get("location").and_then(|l| l.to_str().ok()),
         Some("/backoffice/login/passkey")
     );
-    let (status, html) = app.page(&other, "/backoffice/login/passkey").await;
+    let (status, html) = app.page(other, "/backoffice/login/passkey").await;
     assert_eq!(status, 200);
     assert!(html.contains(r#"data-passkey="staff_second_step""#));
     assert_eq!(
-        location(&app, &other, "/backoffice/").await,
+        location(app, other, "/backoffice/").await,
         (303, "/backoffice/login".to_owned()),
         "no session before the passkey"
     );
-    let (status, body) = passkey_step(&app, &other, &mut authenticator).await;
+    let (status, body) = passkey_step(app, other, authenticator).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["location"], "/backoffice/");
-    let (status, _) = app.page(&other, "/backoffice/").await;
+    let (status, _) = app.page(other, "/backoffice/").await;
     assert_eq!(status, 200);
-    let signed_in = events(&app, "signed_in").await;
+    let signed_in = events(app, "signed_in").await;
     assert_eq!(signed_in[0]["amr"], json!(["pwd", "otp", "mfa"]));
     assert_eq!(
         signed_in.last().expect("the passkey sign-in")["amr"],
         json!(["pwd", "hwk", "mfa"])
     );
     // The pending sign-in was used up.
-    let (status, body) = post_json(
-        &app,
-        &other,
-        "/backoffice/login/passkey/options",
-        &json!({}),
-    )
-    .await;
+    let (status, body) =
+        post_json(app, other, "/backoffice/login/passkey/options", &json!({})).await;
     assert_eq!(
         (status, body["code"].as_str()),
         (400, Some("sign_in_expired"))
     );
-    let (_, html) = app.page(&other, "/backoffice/passkeys").await;
+    let (_, html) = app.page(other, "/backoffice/passkeys").await;
     assert!(!html.contains("Chưa dùng"), "the last use is shown");
+}
 
-    // Adding or removing needs a sign-in in the last ten minutes.
+/// Adding or removing needs a sign-in in the last ten minutes; a fresh
+/// sign-in removes passkey `id` (with the form's token only); without
+/// passkeys, an empty code is a wrong code again.
+async fn adding_or_removing_needs_a_recent_sign_in(
+    app: &TestApp,
+    other: &reqwest::Client,
+    staff: &TestStaff,
+    authenticator: &mut Authenticator,
+    id: &str,
+) {
     app.clock.advance(Duration::minutes(11));
-    let (status, body) = register(&app, &other, &mut Authenticator::new(), "Khác").await;
+    let (status, body) = register(app, other, &mut Authenticator::new(), "Khác").await;
     assert_eq!(
         (status, body["code"].as_str()),
         (401, Some("recent_sign_in_required"))
     );
-    let id = item["id"].as_str().expect("id");
-    let (_, html) = app.page(&other, "/backoffice/passkeys").await;
+    let (_, html) = app.page(other, "/backoffice/passkeys").await;
     let csrf = input_value(&html, "csrf_token").expect("csrf");
     let remove = format!("/backoffice/passkeys/{id}/remove");
     let res = other
@@ -293,7 +313,7 @@ async fn a_civil_servant_registers_a_passkey_then_signs_in_with_password_and_pas
         .expect("remove");
     assert_eq!(res.status(), 401);
     // A fresh sign-in removes it (with the form's token only).
-    let fresh = sign_in_with_passkey(&app, &staff, &mut authenticator).await;
+    let fresh = sign_in_with_passkey(app, staff, authenticator).await;
     let res = fresh
         .post(app.url(&remove))
         .form(&[("csrf_token", "forged")])
@@ -311,9 +331,9 @@ async fn a_civil_servant_registers_a_passkey_then_signs_in_with_password_and_pas
         .expect("remove");
     assert_eq!(res.status(), 303);
     assert_eq!(app.count("SELECT count(*) AS n FROM passkeys").await, 0);
-    assert_eq!(events(&app, "passkey.removed").await.len(), 1);
+    assert_eq!(events(app, "passkey.removed").await.len(), 1);
     // Without passkeys, an empty code is a wrong code again.
-    let res = password_only(&app, &TestApp::fresh_client(), &staff).await;
+    let res = password_only(app, &TestApp::fresh_client(), staff).await;
     assert_eq!(res.status(), 401);
 }
 

@@ -132,36 +132,7 @@ async fn asking_for_level_two_steps_a_password_session_up_instead_of_refusing() 
         location.starts_with("/login/verify?return_to="),
         "{location}"
     );
-    let sessions_before: Value = app
-        .get("/api/v1/me/sessions")
-        .await
-        .json()
-        .await
-        .expect("json");
-    let res = app.step_up_by_email(&app.client).await;
-    assert_eq!(
-        res.status(),
-        303,
-        "{}",
-        res.text().await.unwrap_or_default()
-    );
-    // The session stepped up under a new token (a copy of the old one is
-    // worth nothing): still one session, now strong.
-    let sessions: Value = app
-        .get("/api/v1/me/sessions")
-        .await
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(sessions["items"].as_array().expect("items").len(), 1);
-    assert_ne!(
-        sessions["items"][0]["id"],
-        sessions_before["items"][0]["id"]
-    );
-    assert_eq!(
-        sessions["items"][0]["signed_in_with"],
-        "Mật khẩu + mã xác thực"
-    );
+    the_email_code_steps_the_session_up_under_a_new_token(&app).await;
 
     let tokens = tokens_with(
         &app,
@@ -190,6 +161,39 @@ async fn asking_for_level_two_steps_a_password_session_up_instead_of_refusing() 
             .iter()
             .any(|e| e["kind"] == "step_up_succeeded"
                 && e["detail"]["signed_in_with"] == "Mật khẩu + mã xác thực")
+    );
+}
+
+/// The email code steps the session up under a new token (a copy of the
+/// old one is worth nothing): still one session, now strong.
+async fn the_email_code_steps_the_session_up_under_a_new_token(app: &TestApp) {
+    let sessions_before: Value = app
+        .get("/api/v1/me/sessions")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let res = app.step_up_by_email(&app.client).await;
+    assert_eq!(
+        res.status(),
+        303,
+        "{}",
+        res.text().await.unwrap_or_default()
+    );
+    let sessions: Value = app
+        .get("/api/v1/me/sessions")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(sessions["items"].as_array().expect("items").len(), 1);
+    assert_ne!(
+        sessions["items"][0]["id"],
+        sessions_before["items"][0]["id"]
+    );
+    assert_eq!(
+        sessions["items"][0]["signed_in_with"],
+        "Mật khẩu + mã xác thực"
     );
 }
 

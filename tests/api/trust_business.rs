@@ -44,6 +44,50 @@ pub async fn confirm_business(app: &TestApp, business_id: &str) {
     decide_business(app, business_id, "confirm").await;
 }
 
+/// The signed-in representative registers Công ty TNHH Bến Nghé, a
+/// receiver confirms it, and the session chooses to act for it; its id.
+pub async fn acting_for_a_confirmed_business(app: &TestApp) -> String {
+    let res = app
+        .post_json(
+            "/api/v1/businesses",
+            &json!({ "tax_code": TAX_CODE, "name": "Công ty TNHH Bến Nghé", "address": "1 Nguyễn Huệ, Phường Sài Gòn" }),
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        202,
+        "{}",
+        res.text().await.unwrap_or_default()
+    );
+    let business: Value = res.json().await.expect("json");
+    let business_id = business["id"].as_str().expect("id").to_owned();
+    // A receiver checks the papers before anyone acts for it.
+    confirm_business(app, &business_id).await;
+    // Choose to act for it in this session.
+    let page = app
+        .get("/login/choose?return_to=/api/v1/me")
+        .await
+        .text()
+        .await
+        .expect("page");
+    let res = app
+        .client
+        .post(app.url("/login/choose"))
+        .form(&[
+            ("acting_for", business_id.as_str()),
+            (
+                "csrf_token",
+                input_value(&page, "csrf_token").expect("csrf").as_str(),
+            ),
+            ("return_to", "/api/v1/me"),
+        ])
+        .send()
+        .await
+        .expect("choose");
+    assert_eq!(res.status(), 303);
+    business_id
+}
+
 /// Posts the decision form of `business_id` as the pending list shows it.
 async fn post_decision(
     app: &TestApp,
@@ -158,8 +202,21 @@ async fn a_claimed_tax_code_gives_no_power_until_a_receiver_confirms_it() {
     assert_eq!(business["status"], "pending");
     let business_id = business["id"].as_str().expect("id").to_owned();
 
-    // While pending: no dossier on its behalf, no authorisations, not listed as acted for.
-    let res = file_for_business(&app).await;
+    while_pending_it_gives_no_power(&app, &business_id).await;
+    only_receivers_of_the_chosen_desk_decide(&app, &business_id).await;
+    let receiver = app
+        .backoffice(&app.staff("dn.tiepnhan", WARD, &["receiver"]).await)
+        .await;
+    nothing_happens_unconfirmed_without_evidence_or_token(&app, &receiver, &business_id, &attacker)
+        .await;
+    confirmed_after_the_papers_it_works_and_is_decided_once(&app, &receiver, &business_id).await;
+    the_claimant_is_told_and_the_trail_names_the_receiver(&app, &attacker).await;
+}
+
+/// While pending: no dossier on its behalf, no authorisations, not listed
+/// as acted for.
+async fn while_pending_it_gives_no_power(app: &TestApp, business_id: &str) {
+    let res = file_for_business(app).await;
     assert_eq!(res.status(), 422);
     let body: Value = res.json().await.expect("json");
     assert_eq!(
@@ -182,8 +239,10 @@ async fn a_claimed_tax_code_gives_no_power_until_a_receiver_confirms_it() {
         0,
         "nothing filed"
     );
+}
 
-    // Only receivers decide, and only for the desk the claimant chose.
+/// Only receivers decide, and only for the desk the claimant chose.
+async fn only_receivers_of_the_chosen_desk_decide(app: &TestApp, business_id: &str) {
     let processor = app
         .backoffice(&app.staff("dn.xuly", WARD, &["processor"]).await)
         .await;
@@ -196,9 +255,9 @@ async fn a_claimed_tax_code_gives_no_power_until_a_receiver_confirms_it() {
     assert_eq!(code, 200);
     assert!(!html.contains(TAX_CODE), "another desk's registration");
     let res = post_decision(
-        &app,
+        app,
         &elsewhere,
-        &business_id,
+        business_id,
         &[
             ("decision", "confirm"),
             ("evidence", "Giấy ĐKKD bản gốc, căn cước"),
@@ -207,19 +266,23 @@ async fn a_claimed_tax_code_gives_no_power_until_a_receiver_confirms_it() {
     )
     .await;
     assert_eq!(res.status(), 404);
+}
 
-    // The ward's receiver: the list names it; without the box ticked or
-    // without evidence nothing happens.
-    let receiver = app
-        .backoffice(&app.staff("dn.tiepnhan", WARD, &["receiver"]).await)
-        .await;
-    let (code, html) = app.page(&receiver, "/backoffice/businesses").await;
+/// The ward's receiver: the list names it (and the `attacker`); without the
+/// box ticked, without evidence or without the CSRF token nothing happens.
+async fn nothing_happens_unconfirmed_without_evidence_or_token(
+    app: &TestApp,
+    receiver: &reqwest::Client,
+    business_id: &str,
+    attacker: &Citizen,
+) {
+    let (code, html) = app.page(receiver, "/backoffice/businesses").await;
     assert_eq!(code, 200);
     assert!(html.contains(TAX_CODE) && html.contains(&attacker.full_name));
     let res = post_decision(
-        &app,
-        &receiver,
-        &business_id,
+        app,
+        receiver,
+        business_id,
         &[
             ("decision", "confirm"),
             ("evidence", "Giấy ĐKKD bản gốc, căn cước"),
@@ -228,9 +291,9 @@ async fn a_claimed_tax_code_gives_no_power_until_a_receiver_confirms_it() {
     .await;
     assert_eq!(res.status(), 422, "not confirmed");
     let res = post_decision(
-        &app,
-        &receiver,
-        &business_id,
+        app,
+        receiver,
+        business_id,
         &[
             ("decision", "confirm"),
             ("evidence", ""),
@@ -250,13 +313,20 @@ async fn a_claimed_tax_code_gives_no_power_until_a_receiver_confirms_it() {
         .await
         .expect("post");
     assert_eq!(res.status(), 403, "no CSRF token");
-    assert_eq!(file_for_business(&app).await.status(), 422, "still pending");
+    assert_eq!(file_for_business(app).await.status(), 422, "still pending");
+}
 
-    // Confirmed after the papers were seen: now it works.
+/// Confirmed after the papers were seen: now it works; decided once, a
+/// second decision is refused.
+async fn confirmed_after_the_papers_it_works_and_is_decided_once(
+    app: &TestApp,
+    receiver: &reqwest::Client,
+    business_id: &str,
+) {
     let res = post_decision(
-        &app,
-        &receiver,
-        &business_id,
+        app,
+        receiver,
+        business_id,
         &[
             ("decision", "confirm"),
             (
@@ -269,10 +339,10 @@ async fn a_claimed_tax_code_gives_no_power_until_a_receiver_confirms_it() {
     .await;
     assert_eq!(res.status(), 303);
     let (_, html) = app
-        .page(&receiver, "/backoffice/businesses?done=confirmed")
+        .page(receiver, "/backoffice/businesses?done=confirmed")
         .await;
     assert!(html.contains("Đã xác nhận người đại diện") && !html.contains(TAX_CODE));
-    let res = file_for_business(&app).await;
+    let res = file_for_business(app).await;
     assert_eq!(
         res.status(),
         201,
@@ -285,9 +355,9 @@ async fn a_claimed_tax_code_gives_no_power_until_a_receiver_confirms_it() {
 
     // Decided once: a second decision is refused.
     let res = post_decision(
-        &app,
-        &receiver,
-        &business_id,
+        app,
+        receiver,
+        business_id,
         &[
             ("decision", "reject"),
             ("evidence", "Thử từ chối lại sau khi đã xác nhận"),
@@ -296,8 +366,10 @@ async fn a_claimed_tax_code_gives_no_power_until_a_receiver_confirms_it() {
     )
     .await;
     assert_eq!(res.status(), 409);
+}
 
-    // The claimant is told; the agency's trail names the receiver's decision.
+/// The claimant is told; the agency's trail names the receiver's decision.
+async fn the_claimant_is_told_and_the_trail_names_the_receiver(app: &TestApp, attacker: &Citizen) {
     app.run_jobs().await;
     assert!(
         app.smtp
@@ -386,14 +458,7 @@ async fn a_second_claim_on_a_held_tax_code_takes_nothing_over() {
 #[tokio::test]
 async fn a_counter_prefill_is_in_the_citizens_access_log_and_the_agency_trail() {
     let app = TestApp::spawn().await;
-    let citizen = Citizen::sample(35);
-    app.active_citizen(&citizen).await;
-    assert_eq!(
-        app.sign_in(&citizen.national_id, &citizen.password)
-            .await
-            .status(),
-        303
-    );
+    let citizen = app.signed_in_citizen(35).await;
     let service: Value = app
         .get(&format!("/api/v1/services/{SERVICE}"))
         .await

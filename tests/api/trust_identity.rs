@@ -74,61 +74,108 @@ async fn a_counter_check_replaces_a_squatters_account_and_the_owner_sets_their_o
         303
     );
     let (browser, csrf) = counter(&app).await;
-
-    // Step one shows the account masked, for the receiver to ask the citizen.
-    let look_up = [
-        ("national_id", squatter.national_id.as_str()),
-        ("evidence", EVIDENCE),
-        ("csrf_token", csrf.as_str()),
-    ];
-    let (status, page) = post(&app, &browser, &look_up).await;
-    assert_eq!(status, 200, "{page}");
-    assert!(page.contains("ci***@e***.vn"), "masked email shown: {page}");
-    assert!(!page.contains(&squatter.email));
-    assert!(page.contains("*** *** 678"), "masked phone shown");
-    assert!(page.contains("Mức 1"));
-    let shown = input_value(&page, "account_id").expect("the account shown");
-
-    // The citizen does not recognise it: replace it with their own email.
+    let desk = Desk {
+        app: &app,
+        browser: &browser,
+        csrf: &csrf,
+    };
+    let shown = desk.step_one_shows_the_account_masked(&squatter).await;
     let owner_email = "chinh.chu@example.vn";
-    let (status, page) = post(
-        &app,
-        &browser,
-        &[
+    desk.the_citizen_does_not_recognise_it(&squatter, &shown, owner_email)
+        .await;
+    the_claimant_opens_nothing_any_more(&app, &squatters_browser, &squatter).await;
+    the_owner_sets_their_password_from_the_mailed_link(&app, &squatter, owner_email).await;
+
+    // The claimant's address learns it, and the agency's trail shows the check.
+    assert!(
+        app.smtp
+            .messages_to(&squatter.email)
+            .iter()
+            .any(|m| m.subject() == "Tài khoản Dịch vụ công đã được chủ số định danh nhận lại")
+    );
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM staff_events WHERE kind IN ('citizen.identity_looked_up', 'citizen.identity_verified')").await,
+        2,
+        "one look-up (the page the receiver saw) and the check"
+    );
+}
+
+/// The receiver's counter page: the browser and its CSRF token.
+struct Desk<'a> {
+    app: &'a TestApp,
+    browser: &'a reqwest::Client,
+    csrf: &'a str,
+}
+
+impl Desk<'_> {
+    /// Step one shows the account masked, for the receiver to ask the
+    /// citizen; the id of the account shown.
+    async fn step_one_shows_the_account_masked(&self, squatter: &Citizen) -> String {
+        let (app, browser, csrf) = (self.app, self.browser, self.csrf);
+        let look_up = [
             ("national_id", squatter.national_id.as_str()),
             ("evidence", EVIDENCE),
-            ("csrf_token", csrf.as_str()),
-            ("step", "confirm"),
-            ("account_id", shown.as_str()),
-            ("recognised", "no"),
-            ("full_name", "Nguyễn Văn An"),
-            ("date_of_birth", "1990-05-17"),
-            ("sex", "male"),
-            ("email", owner_email),
-            ("phone", ""),
-            ("confirm", "yes"),
-        ],
-    )
-    .await;
-    assert_eq!(status, 303, "{page}");
+            ("csrf_token", csrf),
+        ];
+        let (status, page) = post(app, browser, &look_up).await;
+        assert_eq!(status, 200, "{page}");
+        assert!(page.contains("ci***@e***.vn"), "masked email shown: {page}");
+        assert!(!page.contains(&squatter.email));
+        assert!(page.contains("*** *** 678"), "masked phone shown");
+        assert!(page.contains("Mức 1"));
+        input_value(&page, "account_id").expect("the account shown")
+    }
 
-    let row = account(&app, &squatter.national_id).await;
-    assert_eq!(
-        row["id"],
-        shown.as_str(),
-        "the same account, now the owner's"
-    );
-    assert_eq!(row["level"], 2);
-    assert_eq!(row["status"], "active");
-    assert_eq!(row["email"], owner_email);
-    assert_eq!(row["email_verified"], false);
-    assert_eq!(
-        row["has_password"], false,
-        "the claimant's password is gone"
-    );
-    assert!(row["phone"].is_null(), "the claimant's phone is gone");
+    /// The citizen does not recognise the account `shown`: it is replaced
+    /// with their own email; the claimant's password and phone are gone.
+    async fn the_citizen_does_not_recognise_it(
+        &self,
+        squatter: &Citizen,
+        shown: &str,
+        owner_email: &str,
+    ) {
+        let (app, browser, csrf) = (self.app, self.browser, self.csrf);
+        let (status, page) = post(
+            app,
+            browser,
+            &[
+                ("national_id", squatter.national_id.as_str()),
+                ("evidence", EVIDENCE),
+                ("csrf_token", csrf),
+                ("step", "confirm"),
+                ("account_id", shown),
+                ("recognised", "no"),
+                ("full_name", "Nguyễn Văn An"),
+                ("date_of_birth", "1990-05-17"),
+                ("sex", "male"),
+                ("email", owner_email),
+                ("phone", ""),
+                ("confirm", "yes"),
+            ],
+        )
+        .await;
+        assert_eq!(status, 303, "{page}");
 
-    // The claimant's session and password open nothing any more.
+        let row = account(app, &squatter.national_id).await;
+        assert_eq!(row["id"], shown, "the same account, now the owner's");
+        assert_eq!(row["level"], 2);
+        assert_eq!(row["status"], "active");
+        assert_eq!(row["email"], owner_email);
+        assert_eq!(row["email_verified"], false);
+        assert_eq!(
+            row["has_password"], false,
+            "the claimant's password is gone"
+        );
+        assert!(row["phone"].is_null(), "the claimant's phone is gone");
+    }
+}
+
+/// The claimant's session and password open nothing any more.
+async fn the_claimant_opens_nothing_any_more(
+    app: &TestApp,
+    squatters_browser: &reqwest::Client,
+    squatter: &Citizen,
+) {
     let res = squatters_browser
         .get(app.url("/api/v1/me"))
         .send()
@@ -145,8 +192,15 @@ async fn a_counter_check_replaces_a_squatters_account_and_the_owner_sets_their_o
         .status(),
         401
     );
+}
 
-    // The owner sets their password from the link mailed to their address.
+/// The owner sets their password from the link mailed to their address,
+/// signs in at level 2, and the link proved the address.
+async fn the_owner_sets_their_password_from_the_mailed_link(
+    app: &TestApp,
+    squatter: &Citizen,
+    owner_email: &str,
+) {
     app.run_jobs().await;
     let setup = app
         .smtp
@@ -187,22 +241,9 @@ async fn a_counter_check_replaces_a_squatters_account_and_the_owner_sets_their_o
         .expect("json");
     assert_eq!(me["assurance_level"], 2);
     assert_eq!(
-        account(&app, &squatter.national_id).await["email_verified"],
+        account(app, &squatter.national_id).await["email_verified"],
         true,
         "the set-up link proved the owner's address"
-    );
-
-    // The claimant's address learns it, and the agency's trail shows the check.
-    assert!(
-        app.smtp
-            .messages_to(&squatter.email)
-            .iter()
-            .any(|m| m.subject() == "Tài khoản Dịch vụ công đã được chủ số định danh nhận lại")
-    );
-    assert_eq!(
-        app.count("SELECT count(*) AS n FROM staff_events WHERE kind IN ('citizen.identity_looked_up', 'citizen.identity_verified')").await,
-        2,
-        "one look-up (the page the receiver saw) and the check"
     );
 }
 
@@ -255,14 +296,36 @@ async fn a_proof_never_activates_a_pending_registration() {
         "nothing changed"
     );
 
-    // Properly: the pending registration is replaced by a new account.
+    let after =
+        properly_the_registration_is_replaced(&app, &browser, &csrf, &squatter, &before).await;
+
+    // The claimant's verification link died with their registration.
+    let res = app
+        .post_json(
+            "/api/v1/registrations/verify-email",
+            &json!({ "token": squatters_link }),
+        )
+        .await;
+    assert_eq!(res.status(), 400);
+    assert_eq!(account(&app, &squatter.national_id).await, after);
+}
+
+/// Properly: the pending registration `before` is replaced by a new
+/// account (the only one) at level 2; the new account.
+async fn properly_the_registration_is_replaced(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    csrf: &str,
+    squatter: &Citizen,
+    before: &Value,
+) -> Value {
     let (status, page) = post(
-        &app,
-        &browser,
+        app,
+        browser,
         &[
             ("national_id", squatter.national_id.as_str()),
             ("evidence", EVIDENCE),
-            ("csrf_token", csrf.as_str()),
+            ("csrf_token", csrf),
             ("step", "confirm"),
             ("account_id", before["id"].as_str().expect("id")),
             ("recognised", "no"),
@@ -275,21 +338,12 @@ async fn a_proof_never_activates_a_pending_registration() {
     )
     .await;
     assert_eq!(status, 303, "{page}");
-    let after = account(&app, &squatter.national_id).await;
+    let after = account(app, &squatter.national_id).await;
     assert_ne!(after["id"], before["id"], "the registration was deleted");
     assert_eq!(after["email"], "an.that@example.vn");
     assert_eq!(after["level"], 2);
     assert_eq!(app.count("SELECT count(*) AS n FROM accounts").await, 1);
-
-    // The claimant's verification link died with their registration.
-    let res = app
-        .post_json(
-            "/api/v1/registrations/verify-email",
-            &json!({ "token": squatters_link }),
-        )
-        .await;
-    assert_eq!(res.status(), 400);
-    assert_eq!(account(&app, &squatter.national_id).await, after);
+    after
 }
 
 /// The confirmation names the account the receiver was shown: a different one

@@ -6,13 +6,7 @@
 //! `./scripts/test` starts PostgreSQL and Redis and exports `TEST_DATABASE_URL`
 //! (an admin URL), `TEST_REDIS_URL`, `TEST_SMTP_PYTHON` and `TEST_REDIS_SERVER`.
 
-use std::{
-    collections::HashMap,
-    hash::{Hash, Hasher},
-    net::TcpListener,
-    path::{Path, PathBuf},
-    sync::Arc,
-};
+use std::{collections::HashMap, net::TcpListener, path::PathBuf, sync::Arc};
 
 use chrono::{DateTime, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
@@ -27,11 +21,16 @@ use eservices::{
 };
 use secrecy::ExposeSecret;
 
+mod database;
+mod readers;
 mod services;
 mod sign_in;
 mod staff;
 mod vneid;
 
+pub use database::TestDatabase;
+use database::{admin_url, create_database, database_url};
+pub use readers::*;
 pub use services::*;
 pub use sign_in::*;
 pub use staff::*;
@@ -76,110 +75,8 @@ pub struct TestApp {
     pub server: tokio::task::JoinHandle<anyhow::Result<()>>,
     admin_url: String,
     _dir: tempfile::TempDir,
-}
-
-fn admin_url() -> String {
-    std::env::var("TEST_DATABASE_URL").expect(
-        "TEST_DATABASE_URL is not set: run the tests through ./scripts/test \
-         (it starts PostgreSQL, Redis and SMTP)",
-    )
-}
-
-fn database_url(admin: &str, db: &str) -> String {
-    let mut url = url::Url::parse(admin).expect("TEST_DATABASE_URL is a URL");
-    url.set_path(&format!("/{db}"));
-    url.to_string()
-}
-
-/// A name for the template database that changes whenever a migration or
-/// the catalog does.
-fn template_name() -> String {
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
-    let mut dirs: Vec<_> = std::fs::read_dir(&root)
-        .expect("migrations dir")
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .collect();
-    dirs.sort();
-    for dir in dirs {
-        dir.file_name().hash(&mut hasher);
-        std::fs::read(dir.join("up.sql"))
-            .unwrap_or_default()
-            .hash(&mut hasher);
-    }
-    let catalog = Path::new(env!("CARGO_MANIFEST_DIR")).join(eservices::seed::CATALOG_DIR);
-    for file in ["agencies.json", "holidays.json", "services.json"] {
-        std::fs::read(catalog.join(file))
-            .unwrap_or_default()
-            .hash(&mut hasher);
-    }
-    format!("eservices_tpl_{:016x}", hasher.finish())
-}
-
-/// Creates a fresh database for one test, cloned from a migrated template.
-async fn create_database(admin: &str) -> String {
-    let template = template_name();
-    let mut conn = AsyncPgConnection::establish(admin)
-        .await
-        .expect("connect to TEST_DATABASE_URL");
-    // One test process builds the template; the others wait on the lock.
-    diesel::sql_query("SELECT pg_advisory_lock(7415)")
-        .execute(&mut conn)
-        .await
-        .expect("lock");
-    #[derive(diesel::QueryableByName)]
-    struct Exists {
-        #[diesel(sql_type = diesel::sql_types::Bool)]
-        exists: bool,
-    }
-    let exists: Exists = diesel::sql_query(format!(
-        "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = '{template}') AS exists"
-    ))
-    .get_result(&mut conn)
-    .await
-    .expect("query pg_database");
-    if !exists.exists {
-        let building = format!("{template}_building");
-        diesel::sql_query(format!("DROP DATABASE IF EXISTS {building}"))
-            .execute(&mut conn)
-            .await
-            .expect("drop stale template");
-        diesel::sql_query(format!("CREATE DATABASE {building}"))
-            .execute(&mut conn)
-            .await
-            .expect("create template");
-        let url = secrecy::SecretString::from(database_url(admin, &building));
-        eservices::storage::run_migrations(&url)
-            .await
-            .expect("migrations apply");
-        // Every test database starts with the catalog, as `eservices seed` loads it.
-        let mut template_conn = AsyncPgConnection::establish(&database_url(admin, &building))
-            .await
-            .expect("connect to the template");
-        eservices::catalog::loader::load(
-            &mut template_conn,
-            &Path::new(env!("CARGO_MANIFEST_DIR")).join(eservices::seed::CATALOG_DIR),
-            SystemClock.now(),
-        )
-        .await
-        .expect("the catalog loads");
-        drop(template_conn);
-        diesel::sql_query(format!("ALTER DATABASE {building} RENAME TO {template}"))
-            .execute(&mut conn)
-            .await
-            .expect("rename template");
-    }
-    diesel::sql_query("SELECT pg_advisory_unlock(7415)")
-        .execute(&mut conn)
-        .await
-        .expect("unlock");
-    let name = format!("t_{}", uuid::Uuid::new_v4().simple());
-    diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE {template}"))
-        .execute(&mut conn)
-        .await
-        .expect("create test database");
-    name
+    /// Dropped last: drops the test's database.
+    _database: TestDatabase,
 }
 
 /// Routes only the tests mount: probes for the error model and the outbox.
@@ -223,6 +120,89 @@ pub static HOLD_ENTERED: tokio::sync::Notify = tokio::sync::Notify::const_new();
 /// …and answers once this is signalled.
 pub static HOLD_RELEASE: tokio::sync::Notify = tokio::sync::Notify::const_new();
 
+/// The settings every test app starts from.
+fn base_env(
+    database_url: String,
+    redis_url: String,
+    db_name: &str,
+    address: &str,
+    port: u16,
+    smtp: &SmtpServer,
+    dir: &std::path::Path,
+) -> HashMap<String, String> {
+    [
+        ("DATABASE_URL", database_url),
+        ("DATABASE_POOL_SIZE", "8".into()),
+        ("DATABASE_TIMEOUT_SECS", "2".into()),
+        ("REDIS_URL", redis_url),
+        ("REDIS_PREFIX", format!("test:{db_name}:")),
+        ("PUBLIC_URL", address.to_owned()),
+        ("BIND_ADDR", format!("127.0.0.1:{port}")),
+        ("SMTP_URL", format!("smtp://{}", smtp.addr)),
+        ("SMTP_TIMEOUT_SECS", "5".into()),
+        (
+            "MAIL_FROM",
+            "Cổng Dịch vụ công <no-reply@dichvucong.test>".into(),
+        ),
+        ("HTTP_WORKERS", "2".into()),
+        ("WORKER_CONCURRENCY", "8".into()),
+        ("VAULT_MASTER_KEY", test_master_key()),
+        ("SMS_DIR", dir.join("sms").display().to_string()),
+        ("FILES_DIR", dir.join("files").display().to_string()),
+        // WebAuthn needs a domain: authenticators in the tests speak for
+        // http://localhost:{port} (the same server).
+        ("WEBAUTHN_RP_ID", "localhost".into()),
+        ("WEBAUTHN_ORIGINS", format!("http://localhost:{port}")),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}
+
+/// Points the app at the VNeID stand-in, unless the test set these itself.
+fn vneid_env(env: &mut HashMap<String, String>, provider: &VneidProvider) {
+    for (k, v) in [
+        ("VNEID_ISSUER", provider.issuer.as_str()),
+        ("VNEID_CLIENT_ID", VNEID_CLIENT_ID),
+        ("VNEID_CLIENT_SECRET", VNEID_CLIENT_SECRET),
+        ("VNEID_SCOPES", "openid profile national_id"),
+        ("VNEID_CLAIM_NATIONAL_ID", "so_dinh_danh"),
+    ] {
+        // A test may ask for other VNeID settings (e.g. more scopes).
+        env.entry(k.to_owned()).or_insert_with(|| v.to_owned());
+    }
+}
+
+/// Builds the state and runs the application on `listener` until the
+/// returned token is cancelled.
+async fn serve(
+    settings: Settings,
+    clock: Arc<ManualClock>,
+    listener: TcpListener,
+) -> (
+    AppState,
+    tokio_util::sync::CancellationToken,
+    tokio::task::JoinHandle<anyhow::Result<()>>,
+) {
+    let state = AppState::build(settings, clock).expect("state");
+    state
+        .check_master_key()
+        .await
+        .expect("the master key fits the database");
+    let app = Application::build_on(
+        state.clone(),
+        Options {
+            workers: false,
+            extra_routes: Some(test_routes),
+        },
+        listener,
+    )
+    .expect("application builds");
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let server = tokio::spawn(app.run_until(shutdown.clone().cancelled_owned()));
+    (state, shutdown, server)
+}
+
 impl TestApp {
     pub async fn spawn() -> Self {
         Self::spawn_with(TestOptions::default()).await
@@ -231,7 +211,7 @@ impl TestApp {
     pub async fn spawn_with(options: TestOptions) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let admin = admin_url();
-        let db_name = create_database(&admin).await;
+        let database = create_database(&admin).await;
         let smtp = SmtpServer::start(dir.path());
         let redis = options.own_redis.then(|| RedisServer::start(dir.path()));
         let redis_url = redis.as_ref().map_or_else(
@@ -251,47 +231,20 @@ impl TestApp {
             .vneid
             .as_ref()
             .map(|v| VneidProvider::start(v, &format!("{address}/login/vneid/callback")));
-        let mut env: HashMap<String, String> = [
-            ("DATABASE_URL", database_url(&admin, &db_name)),
-            ("DATABASE_POOL_SIZE", "8".into()),
-            ("DATABASE_TIMEOUT_SECS", "2".into()),
-            ("REDIS_URL", redis_url),
-            ("REDIS_PREFIX", format!("test:{db_name}:")),
-            ("PUBLIC_URL", address.clone()),
-            ("BIND_ADDR", format!("127.0.0.1:{port}")),
-            ("SMTP_URL", format!("smtp://{}", smtp.addr)),
-            ("SMTP_TIMEOUT_SECS", "5".into()),
-            (
-                "MAIL_FROM",
-                "Cổng Dịch vụ công <no-reply@dichvucong.test>".into(),
-            ),
-            ("HTTP_WORKERS", "2".into()),
-            ("WORKER_CONCURRENCY", "8".into()),
-            ("VAULT_MASTER_KEY", test_master_key()),
-            ("SMS_DIR", dir.path().join("sms").display().to_string()),
-            ("FILES_DIR", dir.path().join("files").display().to_string()),
-            // WebAuthn needs a domain: authenticators in the tests speak for
-            // http://localhost:{port} (the same server).
-            ("WEBAUTHN_RP_ID", "localhost".into()),
-            ("WEBAUTHN_ORIGINS", format!("http://localhost:{port}")),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect();
+        let mut env = base_env(
+            database_url(&admin, &database.name),
+            redis_url,
+            &database.name,
+            &address,
+            port,
+            &smtp,
+            dir.path(),
+        );
         for (k, v) in &options.env {
             env.insert((*k).to_owned(), v.clone());
         }
         if let Some(provider) = &vneid {
-            for (k, v) in [
-                ("VNEID_ISSUER", provider.issuer.as_str()),
-                ("VNEID_CLIENT_ID", VNEID_CLIENT_ID),
-                ("VNEID_CLIENT_SECRET", VNEID_CLIENT_SECRET),
-                ("VNEID_SCOPES", "openid profile national_id"),
-                ("VNEID_CLAIM_NATIONAL_ID", "so_dinh_danh"),
-            ] {
-                // A test may ask for other VNeID settings (e.g. more scopes).
-                env.entry(k.to_owned()).or_insert_with(|| v.to_owned());
-            }
+            vneid_env(&mut env, provider);
         }
         let master_key = env["VAULT_MASTER_KEY"].clone();
         let settings = Settings::from_env(&env).expect("test settings are valid");
@@ -301,22 +254,7 @@ impl TestApp {
             SystemClock.now(),
             6,
         )));
-        let state = AppState::build(settings, clock.clone()).expect("state");
-        state
-            .check_master_key()
-            .await
-            .expect("the master key fits the database");
-        let app = Application::build_on(
-            state.clone(),
-            Options {
-                workers: false,
-                extra_routes: Some(test_routes),
-            },
-            listener,
-        )
-        .expect("application builds");
-        let shutdown = tokio_util::sync::CancellationToken::new();
-        let server = tokio::spawn(app.run_until(shutdown.clone().cancelled_owned()));
+        let (state, shutdown, server) = serve(settings, clock.clone(), listener).await;
 
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -332,7 +270,7 @@ impl TestApp {
             smtp,
             redis,
             _vneid: vneid,
-            db_name,
+            db_name: database.name.clone(),
             master_key,
             sms_dir: dir.path().join("sms"),
             files_dir: dir.path().join("files"),
@@ -340,6 +278,7 @@ impl TestApp {
             server,
             admin_url: admin,
             _dir: dir,
+            _database: database,
         }
     }
 

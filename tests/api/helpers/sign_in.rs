@@ -46,6 +46,20 @@ impl TestApp {
         );
     }
 
+    /// An active citizen (`Citizen::sample(seq)`) signed in with a password
+    /// on `self.client`.
+    pub async fn signed_in_citizen(&self, seq: u32) -> Citizen {
+        let citizen = Citizen::sample(seq);
+        self.active_citizen(&citizen).await;
+        assert_eq!(
+            self.sign_in(&citizen.national_id, &citizen.password)
+                .await
+                .status(),
+            303
+        );
+        citizen
+    }
+
     /// A cookie-keeping client that does not follow redirects (another browser).
     pub fn fresh_client() -> reqwest::Client {
         reqwest::Client::builder()

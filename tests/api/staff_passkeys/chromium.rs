@@ -6,13 +6,13 @@
 
 use std::time::Duration;
 
-use fantoccini::Locator;
+use fantoccini::{Client, Locator};
 use serde_json::Value;
 
 use crate::{
     browser::{Driver, click, fill, shot},
     browser_passkeys::add_authenticator,
-    helpers::{TestApp, TestOptions},
+    helpers::{TestApp, TestOptions, TestStaff},
 };
 
 const NAME: &str = "Khóa trên máy tính bàn";
@@ -29,71 +29,8 @@ async fn a_civil_servant_registers_a_passkey_in_chromium_and_signs_in_with_it_in
     let c = driver.browser().await;
     add_authenticator(&c).await;
 
-    // Password and TOTP, then the home page's link to my passkeys.
-    c.goto(&app.url("/backoffice/login")).await.expect("login");
-    fill(&c, "input[name=username]", &staff.username).await;
-    fill(&c, "input[name=password]", &staff.password).await;
-    fill(&c, "input[name=totp]", &app.totp_now(&staff.secret)).await;
-    click(&c, "button[type=submit]").await;
-    c.wait()
-        .for_element(Locator::Css("a[href='/backoffice/passkeys']"))
-        .await
-        .expect("the home page links to my passkeys")
-        .click()
-        .await
-        .expect("open my passkeys");
-
-    // Register one with the page's button.
-    c.wait()
-        .for_element(Locator::Css("#passkey-name"))
-        .await
-        .expect("the passkeys page");
-    fill(&c, "#passkey-name", NAME).await;
-    click(&c, "button[data-passkey=register]").await;
-    let listed = c
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::XPath(&format!("//td[normalize-space()='{NAME}']")))
-        .await;
-    if listed.is_err() {
-        shot(&c, "staff-pk-failed-register").await;
-        let error = c
-            .find(Locator::Css("#passkey-error"))
-            .await
-            .expect("the error box")
-            .text()
-            .await
-            .unwrap_or_default();
-        panic!("the passkey is not listed; #passkey-error says: {error:?}");
-    }
-    shot(&c, "staff-pk-01-registered").await;
-
-    // Sign out, then the password with no code and the passkey.
-    click(&c, "form[action='/backoffice/logout'] button[type=submit]").await;
-    c.wait()
-        .for_element(Locator::Css("input[name=username]"))
-        .await
-        .expect("signed out: the sign-in page");
-    fill(&c, "input[name=username]", &staff.username).await;
-    fill(&c, "input[name=password]", &staff.password).await;
-    click(&c, "button[type=submit]").await;
-    c.wait()
-        .for_element(Locator::Css("button[data-passkey=staff_second_step]"))
-        .await
-        .expect("the passkey step")
-        .click()
-        .await
-        .expect("use the passkey");
-    let home = c
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css("a[href='/backoffice/queue']"))
-        .await;
-    if home.is_err() {
-        shot(&c, "staff-pk-failed-sign-in").await;
-        panic!("not signed in with the passkey");
-    }
-    shot(&c, "staff-pk-02-signed-in").await;
+    totp_then_a_passkey_registered_with_the_page(&c, &app, &staff).await;
+    the_password_and_the_passkey_sign_in(&c, &staff).await;
     c.close().await.expect("close");
 
     let signed_in = super::events(&app, "signed_in").await;
@@ -114,4 +51,79 @@ async fn a_civil_servant_registers_a_passkey_in_chromium_and_signs_in_with_it_in
             .await,
         1
     );
+}
+
+/// Password and TOTP, then the home page's link to my passkeys, where the
+/// page's button registers one.
+async fn totp_then_a_passkey_registered_with_the_page(
+    c: &Client,
+    app: &TestApp,
+    staff: &TestStaff,
+) {
+    c.goto(&app.url("/backoffice/login")).await.expect("login");
+    fill(c, "input[name=username]", &staff.username).await;
+    fill(c, "input[name=password]", &staff.password).await;
+    fill(c, "input[name=totp]", &app.totp_now(&staff.secret)).await;
+    click(c, "button[type=submit]").await;
+    c.wait()
+        .for_element(Locator::Css("a[href='/backoffice/passkeys']"))
+        .await
+        .expect("the home page links to my passkeys")
+        .click()
+        .await
+        .expect("open my passkeys");
+
+    // Register one with the page's button.
+    c.wait()
+        .for_element(Locator::Css("#passkey-name"))
+        .await
+        .expect("the passkeys page");
+    fill(c, "#passkey-name", NAME).await;
+    click(c, "button[data-passkey=register]").await;
+    let listed = c
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::XPath(&format!("//td[normalize-space()='{NAME}']")))
+        .await;
+    if listed.is_err() {
+        shot(c, "staff-pk-failed-register").await;
+        let error = c
+            .find(Locator::Css("#passkey-error"))
+            .await
+            .expect("the error box")
+            .text()
+            .await
+            .unwrap_or_default();
+        panic!("the passkey is not listed; #passkey-error says: {error:?}");
+    }
+    shot(c, "staff-pk-01-registered").await;
+}
+
+/// Signed out, the password with no code and the passkey sign in.
+async fn the_password_and_the_passkey_sign_in(c: &Client, staff: &TestStaff) {
+    click(c, "form[action='/backoffice/logout'] button[type=submit]").await;
+    c.wait()
+        .for_element(Locator::Css("input[name=username]"))
+        .await
+        .expect("signed out: the sign-in page");
+    fill(c, "input[name=username]", &staff.username).await;
+    fill(c, "input[name=password]", &staff.password).await;
+    click(c, "button[type=submit]").await;
+    c.wait()
+        .for_element(Locator::Css("button[data-passkey=staff_second_step]"))
+        .await
+        .expect("the passkey step")
+        .click()
+        .await
+        .expect("use the passkey");
+    let home = c
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("a[href='/backoffice/queue']"))
+        .await;
+    if home.is_err() {
+        shot(c, "staff-pk-failed-sign-in").await;
+        panic!("not signed in with the passkey");
+    }
+    shot(c, "staff-pk-02-signed-in").await;
 }

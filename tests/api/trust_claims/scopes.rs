@@ -5,23 +5,7 @@ use super::*;
 
 #[tokio::test]
 async fn bearer_callers_of_me_get_only_what_their_scopes_grant() {
-    let rep = vneid_account(
-        "rep",
-        "vneid-sub-trust",
-        "079188000007",
-        "Trần Thị Đại Diện",
-        "1988-04-04",
-        "female",
-    );
-    let app = TestApp::spawn_with(TestOptions {
-        vneid: Some(VneidOptions {
-            accounts: vec![rep],
-            fail_with: None,
-        }),
-        env: vec![("VNEID_SCOPES", "openid profile national_id".to_owned())],
-        ..TestOptions::default()
-    })
-    .await;
+    let app = app_with_a_representative().await;
     eservices::oidc::keys::ensure(&app.state)
         .await
         .expect("keys");
@@ -38,40 +22,7 @@ async fn bearer_callers_of_me_get_only_what_their_scopes_grant() {
 
     // A level-2 sign-in (VNeID), acting for a business it represents.
     assert_eq!(app.sign_in_with_vneid("rep").await.status(), 303);
-    let res = app
-        .post_json(
-            "/api/v1/businesses",
-            &json!({ "tax_code": "0100109106", "name": "Công ty TNHH Bến Nghé", "address": "1 Nguyễn Huệ, Phường Sài Gòn" }),
-        )
-        .await;
-    assert_eq!(res.status(), 202);
-    let business = res.json::<Value>().await.expect("json")["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    // A receiver checks the papers before anyone acts for it.
-    crate::trust_business::confirm_business(&app, &business).await;
-    let page = app
-        .get("/login/choose?return_to=/api/v1/me")
-        .await
-        .text()
-        .await
-        .expect("page");
-    let res = app
-        .client
-        .post(app.url("/login/choose"))
-        .form(&[
-            ("acting_for", business.as_str()),
-            (
-                "csrf_token",
-                input_value(&page, "csrf_token").expect("csrf").as_str(),
-            ),
-            ("return_to", "/api/v1/me"),
-        ])
-        .send()
-        .await
-        .expect("choose");
-    assert_eq!(res.status(), 303);
+    let business = crate::trust_business::acting_for_a_confirmed_business(&app).await;
     let session_me: Value = app.get("/api/v1/me").await.json().await.expect("json");
     let account = session_me["id"]
         .as_str()
@@ -81,15 +32,48 @@ async fn bearer_callers_of_me_get_only_what_their_scopes_grant() {
         session_me["national_id"], "079188000007",
         "a session sees all of its own"
     );
+    let hidden = [account.as_str(), business.as_str()];
+    scope_account_alone_reads_only_the_subject_and_level(&app, &hidden).await;
+    wider_scopes_read_what_they_grant(&app, &hidden).await;
 
-    // The attack: a token with scope `account` alone read everything.
-    let narrow = tokens(&app, "cong-dan-so", "openid account").await;
-    let (status, text) = bearer_get(&app, "/api/v1/me", access(&narrow)).await;
+    // A level-1 account: scope national_id is not enough.
+    let citizen = app.signed_in_citizen(43).await;
+    let t = tokens(&app, "cong-dan-so", "openid account national_id email").await;
+    let (status, text) = bearer_get(&app, "/api/v1/me", access(&t)).await;
     assert_eq!(status, 200);
-    assert!(
-        !text.contains(&account) && !text.contains(&business),
-        "{text}"
+    let me: Value = serde_json::from_str(&text).expect("json");
+    assert!(me.get("national_id").is_none(), "{me}");
+    assert_eq!(me["email"], citizen.email.as_str());
+}
+
+/// An app whose VNeID knows the representative `rep` (level 2).
+async fn app_with_a_representative() -> TestApp {
+    let rep = vneid_account(
+        "rep",
+        "vneid-sub-trust",
+        "079188000007",
+        "Trần Thị Đại Diện",
+        "1988-04-04",
+        "female",
     );
+    TestApp::spawn_with(TestOptions {
+        vneid: Some(VneidOptions {
+            accounts: vec![rep],
+            fail_with: None,
+        }),
+        env: vec![("VNEID_SCOPES", "openid profile national_id".to_owned())],
+        ..TestOptions::default()
+    })
+    .await
+}
+
+/// The attack: a token with scope `account` alone read everything. Now it
+/// reads the subject and level, and none of the `hidden` ids.
+async fn scope_account_alone_reads_only_the_subject_and_level(app: &TestApp, hidden: &[&str]) {
+    let narrow = tokens(app, "cong-dan-so", "openid account").await;
+    let (status, text) = bearer_get(app, "/api/v1/me", access(&narrow)).await;
+    assert_eq!(status, 200);
+    assert!(!hidden.iter().any(|id| text.contains(id)), "{text}");
     let me: Value = serde_json::from_str(&text).expect("json");
     for field in [
         "id",
@@ -105,24 +89,23 @@ async fn bearer_callers_of_me_get_only_what_their_scopes_grant() {
     }
     assert_eq!(me["assurance_level"], 2);
     assert!(me["sub"].is_string());
+}
 
+/// Scopes profile, national_id and business read those (the business acted
+/// for recovered from the sealed context), still none of the `hidden` ids,
+/// nor email or phone; UserInfo agrees.
+async fn wider_scopes_read_what_they_grant(app: &TestApp, hidden: &[&str]) {
     let wide = tokens(
-        &app,
+        app,
         "cong-dan-so",
         "openid account profile national_id business",
     )
     .await;
     let (at_text, _) = payload(access(&wide));
-    assert!(
-        !at_text.contains(&account) && !at_text.contains(&business),
-        "{at_text}"
-    );
-    let (status, text) = bearer_get(&app, "/api/v1/me", access(&wide)).await;
+    assert!(!hidden.iter().any(|id| at_text.contains(id)), "{at_text}");
+    let (status, text) = bearer_get(app, "/api/v1/me", access(&wide)).await;
     assert_eq!(status, 200);
-    assert!(
-        !text.contains(&account) && !text.contains(&business),
-        "{text}"
-    );
+    assert!(!hidden.iter().any(|id| text.contains(id)), "{text}");
     let me: Value = serde_json::from_str(&text).expect("json");
     assert_eq!(
         me["national_id"], "079188000007",
@@ -139,26 +122,10 @@ async fn bearer_callers_of_me_get_only_what_their_scopes_grant() {
         "{me}"
     );
     // UserInfo, with the same token, agrees.
-    let (_, info) = bearer_get(&app, "/oauth2/userinfo", access(&wide)).await;
+    let (_, info) = bearer_get(app, "/oauth2/userinfo", access(&wide)).await;
     let info: Value = serde_json::from_str(&info).expect("json");
     assert_eq!(info["national_id"], me["national_id"]);
     assert_eq!(info["sub"], me["sub"]);
-
-    // A level-1 account: scope national_id is not enough.
-    let citizen = Citizen::sample(43);
-    app.active_citizen(&citizen).await;
-    assert_eq!(
-        app.sign_in(&citizen.national_id, &citizen.password)
-            .await
-            .status(),
-        303
-    );
-    let t = tokens(&app, "cong-dan-so", "openid account national_id email").await;
-    let (status, text) = bearer_get(&app, "/api/v1/me", access(&t)).await;
-    assert_eq!(status, 200);
-    let me: Value = serde_json::from_str(&text).expect("json");
-    assert!(me.get("national_id").is_none(), "{me}");
-    assert_eq!(me["email"], citizen.email.as_str());
 }
 
 #[tokio::test]
@@ -187,14 +154,7 @@ async fn a_client_registered_with_scope_vault_reads_the_vault_with_its_tokens() 
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let citizen = Citizen::sample(44);
-    app.active_citizen(&citizen).await;
-    assert_eq!(
-        app.sign_in(&citizen.national_id, &citizen.password)
-            .await
-            .status(),
-        303
-    );
+    app.signed_in_citizen(44).await;
 
     let location = authorize(&app, "so-tay-cong-dan", REDIRECT, "openid vault", "").await;
     assert!(query(&location, "code").is_some(), "{location}");
@@ -256,14 +216,7 @@ async fn the_demo_app_gets_the_vault_scope_also_when_it_was_seeded_before() {
     assert!(row.scopes.iter().any(|s| s == "account"));
     drop(conn);
 
-    let citizen = Citizen::sample(45);
-    app.active_citizen(&citizen).await;
-    assert_eq!(
-        app.sign_in(&citizen.national_id, &citizen.password)
-            .await
-            .status(),
-        303
-    );
+    app.signed_in_citizen(45).await;
     let location = authorize(&app, "dichvucong-app", callback, "openid vault", "").await;
     let (status, t) = exchange(&app, "dichvucong-app", None, callback, &location, &[]).await;
     assert_eq!(status, 200, "{t}");

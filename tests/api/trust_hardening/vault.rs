@@ -2,22 +2,21 @@
 //! not open; items written before the binding still do, and a rotation
 //! moves them to it.
 
+use eservices::crypto::keyring::{DataKey, Keyring, MasterKey};
 use serde_json::{Value, json};
+use uuid::Uuid;
 
 use super::{WARD, assert_sandboxed_download};
-use crate::helpers::TestApp;
+use crate::{
+    dossiers::{staff_act, staff_token, stage_result},
+    helpers::{Problem, TestApp, read_json},
+};
 
 /// Cấp Giấy xác nhận tình trạng hôn nhân: its self-declared values become
 /// records; its result is a vault document.
 const TTHN: &str = "HT-013";
 
-async fn json_of(res: reqwest::Response, status: u16) -> Value {
-    let code = res.status().as_u16();
-    let text = res.text().await.unwrap_or_default();
-    assert_eq!(code, status, "{text}");
-    serde_json::from_str(&text).unwrap_or(Value::Null)
-}
-
+/// Runs `statement` on the test's database.
 async fn sql(app: &TestApp, statement: String) {
     use diesel_async::RunQueryDsl;
     let mut db = app.db().await;
@@ -27,15 +26,66 @@ async fn sql(app: &TestApp, statement: String) {
         .expect("sql");
 }
 
+/// Citizen A, citizen B in a browser of their own, and their account ids.
+struct Owners<'a> {
+    app: &'a TestApp,
+    b_browser: reqwest::Client,
+    a_id: Uuid,
+    b_id: Uuid,
+}
+
+impl Owners<'_> {
+    /// B reads `path`.
+    async fn b_get(&self, path: &str) -> reqwest::Response {
+        self.b_browser
+            .get(self.app.url(path))
+            .send()
+            .await
+            .expect("get")
+    }
+
+    /// A's vault records.
+    async fn a_records(&self) -> Value {
+        read_json(self.app.get("/api/v1/vault/records").await, 200).await
+    }
+}
+
 #[tokio::test]
 async fn a_vault_item_moved_to_another_owner_does_not_open_and_old_items_still_do() {
-    use crate::dossiers::{signed_in, staff_act, staff_token, stage_result};
-
     let app = TestApp::spawn().await;
     // Citizen A files HT-013 (self-declared values are kept as records) and
     // the ward issues its result into A's vault.
-    let a = signed_in(&app, 132).await;
-    let draft = json_of(
+    let a = app.signed_in_citizen(132).await;
+    let (doc_id, paper) = a_result_issued_into_the_vault(&app).await;
+    let content = format!("/api/v1/vault/documents/{doc_id}/content");
+
+    // Citizen B, in another browser.
+    let b = crate::helpers::Citizen::sample(133);
+    app.active_citizen(&b).await;
+    let b_browser = TestApp::fresh_client();
+    assert_eq!(
+        app.sign_in_with(&b_browser, &b.national_id, &b.password)
+            .await
+            .status(),
+        303
+    );
+    let owners = Owners {
+        app: &app,
+        b_browser,
+        a_id: app.state_account(&a.national_id).await.as_uuid(),
+        b_id: app.state_account(&b.national_id).await.as_uuid(),
+    };
+    read_json::<Value>(owners.b_get("/api/v1/vault/records").await, 200).await;
+
+    moved_to_b_nothing_opens(&owners, &doc_id, &content).await;
+    back_with_their_owner_both_open_again(&owners, &doc_id, &content, &paper).await;
+    a_record_from_before_the_binding_opens_and_a_rotation_binds_it(&owners).await;
+}
+
+/// The signed-in citizen files HT-013 with self-declared values and the
+/// ward decides it; the result document's id and its bytes.
+async fn a_result_issued_into_the_vault(app: &TestApp) -> (String, Vec<u8>) {
+    let draft: Value = read_json(
         app.post_json(
             "/api/v1/dossiers",
             &json!({ "service_code": TTHN, "agency_code": WARD, "form_values": {} }),
@@ -58,61 +108,43 @@ async fn a_vault_item_moved_to_another_owner_does_not_open_and_old_items_still_d
         .send()
         .await
         .expect("patch");
-    json_of(res, 200).await;
+    read_json::<Value>(res, 200).await;
     let res = app
         .client
         .post(app.url(&format!("/api/v1/dossiers/{id}/submit")))
         .send()
         .await
         .expect("submit");
-    json_of(res, 200).await;
-    let receiver = staff_token(&app, "hd.v.tn", WARD, "receiver").await;
-    let processor = staff_token(&app, "hd.v.xl", WARD, "processor").await;
-    let approver = staff_token(&app, "hd.v.pd", WARD, "approver").await;
-    json_of(staff_act(&app, &receiver, &id, "accept", None).await, 200).await;
+    read_json::<Value>(res, 200).await;
+    let receiver = staff_token(app, "hd.v.tn", WARD, "receiver").await;
+    let processor = staff_token(app, "hd.v.xl", WARD, "processor").await;
+    let approver = staff_token(app, "hd.v.pd", WARD, "approver").await;
+    read_json::<Value>(staff_act(app, &receiver, &id, "accept", None).await, 200).await;
     let paper = eservices::seed::demo_pdf("Giay xac nhan tinh trang hon nhan");
-    json_of(
-        stage_result(&app, &processor, &id, paper.clone()).await,
-        201,
-    )
-    .await;
-    let approved = json_of(staff_act(&app, &approver, &id, "approve", None).await, 200).await;
+    read_json::<Value>(stage_result(app, &processor, &id, paper.clone()).await, 201).await;
+    let approved: Value =
+        read_json(staff_act(app, &approver, &id, "approve", None).await, 200).await;
     let doc_id = approved["result_document"]["id"]
         .as_str()
         .expect("document")
         .to_owned();
-    let content = format!("/api/v1/vault/documents/{doc_id}/content");
+    (doc_id, paper)
+}
 
-    // Citizen B, in another browser.
-    let b = crate::helpers::Citizen::sample(133);
-    app.active_citizen(&b).await;
-    let b_browser = TestApp::fresh_client();
-    assert_eq!(
-        app.sign_in_with(&b_browser, &b.national_id, &b.password)
-            .await
-            .status(),
-        303
-    );
-    let a_id = app.state_account(&a.national_id).await.as_uuid();
-    let b_id = app.state_account(&b.national_id).await.as_uuid();
-    let b_get = |path: String| b_browser.get(app.url(&path)).send();
-    json_of(
-        b_get("/api/v1/vault/records".into()).await.expect("get"),
-        200,
-    )
-    .await;
-
-    // A's address record, moved to B's rows with SQL: it does not open for B
-    // (a clear problem, no internals), and A's other data still reads.
+/// A's address record, moved to B's rows with SQL: it does not open for B
+/// (a clear problem, no internals), and A's other data still reads. The
+/// result document, moved the same way: B cannot read it, A no longer has it.
+async fn moved_to_b_nothing_opens(owners: &Owners<'_>, doc_id: &str, content: &str) {
+    let (app, a_id, b_id) = (owners.app, owners.a_id, owners.b_id);
     sql(
-        &app,
+        app,
         format!(
             "UPDATE vault_records SET account_id = '{b_id}' \
              WHERE account_id = '{a_id}' AND record_type = 'address'"
         ),
     )
     .await;
-    let res = b_get("/api/v1/vault/records".into()).await.expect("get");
+    let res = owners.b_get("/api/v1/vault/records").await;
     assert_eq!(res.status(), 409);
     assert_eq!(res.headers()["content-type"], "application/problem+json");
     let text = res.text().await.expect("text");
@@ -123,7 +155,7 @@ async fn a_vault_item_moved_to_another_owner_does_not_open_and_old_items_still_d
         "Dữ liệu lưu trữ không còn nguyên vẹn; bộ phận kỹ thuật đã được báo."
     );
     assert!(!text.contains("authentication failed") && !text.contains("Lê Lợi"));
-    let mine = json_of(app.get("/api/v1/vault/records").await, 200).await;
+    let mine = owners.a_records().await;
     assert!(
         mine["items"]
             .as_array()
@@ -134,28 +166,34 @@ async fn a_vault_item_moved_to_another_owner_does_not_open_and_old_items_still_d
 
     // The result document, moved the same way: B cannot read it, A no longer has it.
     sql(
-        &app,
+        app,
         format!("UPDATE vault_documents SET account_id = '{b_id}' WHERE id = '{doc_id}'"),
     )
     .await;
-    let res = b_get(content.clone()).await.expect("get");
-    assert_eq!(res.status(), 409);
-    let problem: Value = res.json().await.expect("problem");
-    assert_eq!(problem["code"], "vault_integrity_failed");
-    assert_eq!(app.get(&content).await.status(), 404);
+    let problem = Problem::read(owners.b_get(content).await, 409).await;
+    assert_eq!(problem.code, "vault_integrity_failed");
+    assert_eq!(app.get(content).await.status(), 404);
+}
 
-    // Back with their owner, both open again: nothing was damaged, only bound.
+/// Back with their owner, both open again: nothing was damaged, only bound.
+async fn back_with_their_owner_both_open_again(
+    owners: &Owners<'_>,
+    doc_id: &str,
+    content: &str,
+    paper: &[u8],
+) {
+    let (app, a_id, b_id) = (owners.app, owners.a_id, owners.b_id);
     sql(
-        &app,
+        app,
         format!("UPDATE vault_records SET account_id = '{a_id}' WHERE account_id = '{b_id}'"),
     )
     .await;
     sql(
-        &app,
+        app,
         format!("UPDATE vault_documents SET account_id = '{a_id}' WHERE id = '{doc_id}'"),
     )
     .await;
-    let mine = json_of(app.get("/api/v1/vault/records").await, 200).await;
+    let mine = owners.a_records().await;
     let address = mine["items"]
         .as_array()
         .expect("items")
@@ -164,30 +202,27 @@ async fn a_vault_item_moved_to_another_owner_does_not_open_and_old_items_still_d
         .expect("A's address again")
         .clone();
     assert_eq!(address["data"]["permanent"], "12 Lê Lợi, Phường Bến Thành");
-    let res = app.get(&content).await;
+    let res = app.get(content).await;
     assert_eq!(res.status(), 200);
     assert_sandboxed_download(&res, "application/pdf");
     assert_eq!(res.bytes().await.expect("bytes").to_vec(), paper);
-    json_of(
-        b_get("/api/v1/vault/records".into()).await.expect("get"),
-        200,
-    )
-    .await;
+    read_json::<Value>(owners.b_get("/api/v1/vault/records").await, 200).await;
+}
 
-    // A record written before owner binding (the item alone as associated
-    // data) still opens.
-    use eservices::crypto::keyring::{DataKey, Keyring, MasterKey};
-    let ring = Keyring::new(MasterKey::parse(&app.master_key).expect("key"), vec![]);
-    let legacy_id = uuid::Uuid::now_v7();
+/// Writes an education record of A the way it was written before owner
+/// binding (the item alone as associated data); its id.
+async fn a_record_from_before_the_binding(owners: &Owners<'_>, ring: &Keyring) -> Uuid {
+    let app = owners.app;
+    let legacy_id = Uuid::now_v7();
     let context = format!("vault.record:{legacy_id}");
-    let (key, sealed) = DataKey::generate(&ring, &context);
+    let (key, sealed) = DataKey::generate(ring, &context);
     let now = app.now();
     let mut db = app.db().await;
     eservices::storage::vault::insert_record(
         &mut db,
         &eservices::storage::vault::RecordRow {
             id: legacy_id,
-            account_id: Some(a_id),
+            account_id: Some(owners.a_id),
             business_id: None,
             record_type: "education".into(),
             data_key: sealed,
@@ -205,8 +240,17 @@ async fn a_vault_item_moved_to_another_owner_does_not_open_and_old_items_still_d
     )
     .await
     .expect("insert");
-    drop(db);
-    let mine = json_of(app.get("/api/v1/vault/records").await, 200).await;
+    legacy_id
+}
+
+/// A record written before owner binding still opens; a rotation moves it
+/// to the owner-bound format: it still opens for A, and no longer for
+/// anyone else.
+async fn a_record_from_before_the_binding_opens_and_a_rotation_binds_it(owners: &Owners<'_>) {
+    let (app, b_id) = (owners.app, owners.b_id);
+    let ring = Keyring::new(MasterKey::parse(&app.master_key).expect("key"), vec![]);
+    let legacy_id = a_record_from_before_the_binding(owners, &ring).await;
+    let mine = owners.a_records().await;
     let legacy = mine["items"]
         .as_array()
         .expect("items")
@@ -232,7 +276,7 @@ async fn a_vault_item_moved_to_another_owner_does_not_open_and_old_items_still_d
         0,
         "every payload is owner-bound now"
     );
-    let mine = json_of(app.get("/api/v1/vault/records").await, 200).await;
+    let mine = owners.a_records().await;
     assert!(
         mine["items"]
             .as_array()
@@ -241,10 +285,10 @@ async fn a_vault_item_moved_to_another_owner_does_not_open_and_old_items_still_d
             .any(|r| r["id"] == legacy_id.to_string().as_str() && r["data"]["level"] == "Đại học")
     );
     sql(
-        &app,
+        app,
         format!("UPDATE vault_records SET account_id = '{b_id}' WHERE id = '{legacy_id}'"),
     )
     .await;
-    let res = b_get("/api/v1/vault/records".into()).await.expect("get");
+    let res = owners.b_get("/api/v1/vault/records").await;
     assert_eq!(res.status(), 409);
 }
