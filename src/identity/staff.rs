@@ -59,6 +59,26 @@ pub struct NewStaff {
     pub password: SecretString,
 }
 
+/// The roles typed for a civil servant: known ones, at least one, each
+/// once; what is wrong goes to `errors` under `roles`.
+pub(crate) fn take_roles(errors: &mut FieldErrors, raw: &[String]) -> Vec<StaffRole> {
+    let mut roles: Vec<StaffRole> = Vec::new();
+    for r in raw {
+        if let Some(role) = errors.take("roles", StaffRole::parse(r))
+            && !roles.contains(&role)
+        {
+            roles.push(role);
+        }
+    }
+    if raw.is_empty() {
+        errors.push(
+            "roles",
+            Invalid::new("staff_role_missing", "Cần ít nhất một vai trò."),
+        );
+    }
+    roles
+}
+
 impl NewStaff {
     /// Parses every field, reporting all invalid ones.
     pub fn parse(
@@ -72,20 +92,7 @@ impl NewStaff {
         let username = errors.take("username", StaffUsername::parse(username));
         let full_name = errors.take("full_name", PersonName::parse(full_name));
         let agency = errors.take("agency", AgencyCode::parse(agency));
-        let mut parsed_roles = Vec::new();
-        for role in roles {
-            if let Some(r) = errors.take("roles", StaffRole::parse(role))
-                && !parsed_roles.contains(&r)
-            {
-                parsed_roles.push(r);
-            }
-        }
-        if roles.is_empty() {
-            errors.push(
-                "roles",
-                Invalid::new("staff_role_missing", "Cần ít nhất một vai trò."),
-            );
-        }
+        let parsed_roles = take_roles(&mut errors, roles);
         let name = username
             .as_ref()
             .map(|u| u.as_str().to_owned())

@@ -11,7 +11,6 @@ use super::staff::NewStaff;
 use crate::error::Code;
 use crate::{
     domain::{
-        Invalid,
         staff::{StaffRole, StaffStatus},
         staff_event::StaffEvent,
     },
@@ -156,20 +155,7 @@ pub async fn agency_staff(state: &Core, admin: &StaffSession) -> AppResult<Vec<s
 /// The roles an admin typed: known ones, at least one, each once.
 fn parse_roles(raw: &[String]) -> AppResult<Vec<StaffRole>> {
     let mut errors = FieldErrors::default();
-    let mut roles: Vec<StaffRole> = Vec::new();
-    for r in raw {
-        if let Some(role) = errors.take("roles", StaffRole::parse(r))
-            && !roles.contains(&role)
-        {
-            roles.push(role);
-        }
-    }
-    if raw.is_empty() {
-        errors.push(
-            "roles",
-            Invalid::new("staff_role_missing", "Cần ít nhất một vai trò."),
-        );
-    }
+    let roles = super::staff::take_roles(&mut errors, raw);
     errors.into_result()?;
     Ok(roles)
 }

@@ -46,7 +46,7 @@ pub async fn exchange(
     let raw = req
         .grant_type
         .ok_or_else(|| OAuthError::new("invalid_request", "grant_type is required"))?;
-    let grant = GrantType::parse(raw).map_err(|_| {
+    let grant = GrantType::parse(raw).ok_or_else(|| {
         OAuthError::new(
             "unsupported_grant_type",
             "supported: authorization_code, refresh_token, client_credentials",

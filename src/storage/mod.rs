@@ -4,6 +4,7 @@
 
 pub mod account_changes;
 pub mod accounts;
+pub mod apologies;
 pub mod businesses;
 pub mod catalog;
 pub mod demo;

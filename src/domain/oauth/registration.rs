@@ -298,7 +298,7 @@ pub fn validate(new: &NewClient) -> Result<Settled, Problems> {
     }
     check_credentials(new, &mut problems);
     let id_token_alg = IdTokenAlg::parse(new.id_token_alg.as_deref().unwrap_or("RS256"));
-    if id_token_alg.is_err() {
+    if id_token_alg.is_none() {
         problems.push((
             "id_token_alg",
             Invalid::new(
@@ -318,7 +318,7 @@ pub fn validate(new: &NewClient) -> Result<Settled, Problems> {
         ));
     }
     match id_token_alg {
-        Ok(id_token_alg) if problems.is_empty() => Ok(Settled {
+        Some(id_token_alg) if problems.is_empty() => Ok(Settled {
             scopes,
             auth_method: auth_method(new),
             subject_type: if new.public_subject {
