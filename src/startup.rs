@@ -1,5 +1,6 @@
-//! Builds the application state and the actix server, and runs them (with
-//! the in-process outbox worker) until told to stop.
+//! The composition root: builds the application state and the actix
+//! server, gives the outbox worker every feature's jobs, and runs them
+//! until told to stop.
 
 use std::{future::Future, net::TcpListener, sync::Arc, time::Duration};
 
