@@ -18,7 +18,7 @@ use crate::{
         passkeys::{ceremony, clean_name, manage::PasskeyView},
         staff::StaffSession,
         staff_events::{self, Entry},
-        staff_passkey_sign_in, throttle,
+        staff_passkey_sign_in,
     },
     storage::{
         passkeys::{self as store, Owner},
@@ -140,27 +140,9 @@ pub async fn finish(
     let name = clean_name(name)?;
     let owner = Owner::Staff(session.staff_id);
     let ip = session.ip.clone().unwrap_or_else(|| "-".into());
-    if let Some(wait) = state
-        .throttle
-        .locked_for(&throttle::SIGN_IN_IP, &ip)
-        .await?
-    {
-        return Err(throttle::sign_in_locked(wait));
-    }
     let row =
-        match ceremony::finish_registration(state, owner, token, challenge_id, &name, credential)
-            .await
-        {
-            Ok(row) => row,
-            Err(e) => {
-                // Forged or malformed answers count with the address's
-                // failed sign-ins, as on the citizens' side.
-                if matches!(e.code(), Code::PasskeyInvalid | Code::PasskeyRefused) {
-                    state.throttle.fail(&throttle::SIGN_IN_IP, &ip).await?;
-                }
-                return Err(e);
-            }
-        };
+        ceremony::finish_registration(state, owner, token, challenge_id, &name, credential, &ip)
+            .await?;
     let now = state.clock.now();
     let mut conn = state.db.get().await?;
     conn.transaction::<_, AppError, _>(async |c| {

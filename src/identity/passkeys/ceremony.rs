@@ -76,9 +76,33 @@ pub async fn start_registration(
     Ok((id, options))
 }
 
+/// Checks a registration answer from the client at `ip`, throttled like
+/// sign-ins: a locked address is refused, and a forged or malformed answer
+/// counts with the address's failed sign-ins.
+pub async fn finish_registration(
+    state: &Identity,
+    owner: Owner,
+    binding: &str,
+    challenge_id: &str,
+    name: &str,
+    credential: &Value,
+    ip: &str,
+) -> AppResult<PasskeyRow> {
+    if let Some(wait) = state.throttle.locked_for(&throttle::SIGN_IN_IP, ip).await? {
+        return Err(throttle::sign_in_locked(wait));
+    }
+    let checked = check_registration(state, owner, binding, challenge_id, name, credential).await;
+    if let Err(e) = &checked
+        && matches!(e.code(), Code::PasskeyInvalid | Code::PasskeyRefused)
+    {
+        state.throttle.fail(&throttle::SIGN_IN_IP, ip).await?;
+    }
+    checked
+}
+
 /// Verifies a registration for `owner` against the stored challenge (taken
 /// once). Returns the row to store with [`store_new`].
-pub async fn finish_registration(
+async fn check_registration(
     state: &Identity,
     owner: Owner,
     binding: &str,

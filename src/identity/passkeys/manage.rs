@@ -14,7 +14,7 @@ use crate::infra::Core;
 use crate::{
     domain::AccountId,
     error::{AppError, AppResult},
-    identity::{ClientInfo, audit, emails, throttle},
+    identity::{ClientInfo, audit, emails},
     notify::{outbox::Envelope, queue_email},
     storage::{
         accounts,
@@ -99,27 +99,9 @@ pub async fn finish(
     let now = state.clock.now();
     let owner = Owner::Account(account.as_uuid());
     let ip = client.ip.clone().unwrap_or_else(|| "-".into());
-    if let Some(wait) = state
-        .throttle
-        .locked_for(&throttle::SIGN_IN_IP, &ip)
-        .await?
-    {
-        return Err(throttle::sign_in_locked(wait));
-    }
     let row =
-        match ceremony::finish_registration(state, owner, binding, challenge_id, &name, credential)
-            .await
-        {
-            Ok(row) => row,
-            Err(e) => {
-                // Forged or malformed answers count with the address's
-                // failed sign-ins, like wrong passwords.
-                if matches!(e.code(), Code::PasskeyInvalid | Code::PasskeyRefused) {
-                    state.throttle.fail(&throttle::SIGN_IN_IP, &ip).await?;
-                }
-                return Err(e);
-            }
-        };
+        ceremony::finish_registration(state, owner, binding, challenge_id, &name, credential, &ip)
+            .await?;
     let mut conn = state.db.get().await?;
     conn.transaction::<_, AppError, _>(async |c| {
         ceremony::store_new(c, owner, &row).await?;
