@@ -201,6 +201,9 @@ async fn seed_demo_clients(state: &Provider, report: &mut SeedReport) -> anyhow:
             ]
             .map(str::to_owned)
             .to_vec(),
+            client_name: Some("Ứng dụng Dịch vụ công TP.HCM".into()),
+            // The app's tokens are bound to a key it holds (RFC 9449).
+            dpop: Some("required".into()),
             ..NewClient::default()
         },
         NewClient {
@@ -209,6 +212,7 @@ async fn seed_demo_clients(state: &Provider, report: &mut SeedReport) -> anyhow:
             post_logout_redirect_uris: vec!["http://127.0.0.1:8766/".into()],
             secret: Some(secret.clone()),
             scopes: ["openid", "profile", "email"].map(str::to_owned).to_vec(),
+            client_name: Some("Phần mềm một cửa Quận 1".into()),
             ..NewClient::default()
         },
     ];
@@ -220,6 +224,17 @@ async fn seed_demo_clients(state: &Provider, report: &mut SeedReport) -> anyhow:
             // Seeded before: give it the scopes added since (the app's `vault`).
             let mut conn = state.db.get().await?;
             crate::storage::oidc::add_client_scopes(&mut conn, &id, &client.scopes).await?;
+            let dpop = crate::domain::oauth::DpopPolicy::parse(
+                client.dpop.as_deref().unwrap_or("optional"),
+            )
+            .unwrap_or(crate::domain::oauth::DpopPolicy::Optional);
+            crate::storage::oidc::set_client_presentation(
+                &mut conn,
+                &id,
+                client.client_name.as_deref(),
+                dpop,
+            )
+            .await?;
             state.client_cache.forget(&id);
         } else {
             register(state, client)
@@ -229,7 +244,7 @@ async fn seed_demo_clients(state: &Provider, report: &mut SeedReport) -> anyhow:
     }
     report
         .lines
-        .push("  dichvucong-app   public (PKCE), the mobile app".into());
+        .push("  dichvucong-app   public (PKCE, DPoP required), the mobile app".into());
     report
         .lines
         .push(format!("  mot-cua-quan-1   confidential, secret {secret}"));

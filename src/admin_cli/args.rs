@@ -110,7 +110,7 @@ pub enum KeysCommand {
 #[derive(Debug, Subcommand)]
 pub enum ClientCommand {
     /// Register a client.
-    Create(CreateClient),
+    Create(Box<CreateClient>),
     /// List the clients.
     List,
     /// Delete a client.
@@ -219,4 +219,20 @@ pub struct CreateClient {
         conflicts_with = "public"
     )]
     pub resource_server: Option<String>,
+    /// The organisation's name, shown on the consent page.
+    #[arg(long = "name")]
+    pub client_name: Option<String>,
+    /// The organisation's logo (https), shown on the consent page.
+    #[arg(long)]
+    pub logo_uri: Option<String>,
+    /// The organisation's privacy policy (https), linked from the consent page.
+    #[arg(long)]
+    pub policy_uri: Option<String>,
+    /// DPoP-bound tokens (RFC 9449): off, optional (default) or required.
+    #[arg(long)]
+    pub dpop: Option<String>,
+    /// The security profile: standard (default) or fapi2 (FAPI 2.0
+    /// Security Profile: PAR, private_key_jwt, DPoP, ES256).
+    #[arg(long)]
+    pub profile: Option<String>,
 }

@@ -11,7 +11,7 @@ use super::{
 #[allow(clippy::print_stdout)]
 pub async fn run(state: &AppState, command: ClientCommand) -> anyhow::Result<()> {
     match command {
-        ClientCommand::Create(create) => register(state, create).await?,
+        ClientCommand::Create(create) => register(state, *create).await?,
         ClientCommand::List => {
             for c in oidc::clients::list(state).await.map_err(describe_invalid)? {
                 println!(
@@ -63,6 +63,11 @@ async fn register(state: &AppState, command: CreateClient) -> anyhow::Result<()>
         sector_identifier,
         backchannel_logout_uri,
         resource_server,
+        client_name,
+        logo_uri,
+        policy_uri,
+        dpop,
+        profile,
     } = command;
     let new = oidc::clients::NewClient {
         client_id,
@@ -82,6 +87,11 @@ async fn register(state: &AppState, command: CreateClient) -> anyhow::Result<()>
         sector_identifier,
         backchannel_logout_uri,
         resource_audience: resource_server,
+        client_name,
+        logo_uri,
+        policy_uri,
+        dpop,
+        profile,
     };
     let registered = oidc::clients::register(state, new)
         .await
@@ -94,6 +104,7 @@ async fn register(state: &AppState, command: CreateClient) -> anyhow::Result<()>
         c.subject_type,
         c.scopes.join(" ")
     );
+    println!("profile {}, DPoP {}", c.profile, c.dpop);
     if let Some(audience) = &c.resource_audience {
         println!("resource server of audience {audience}");
     }

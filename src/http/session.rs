@@ -206,22 +206,20 @@ impl FromRequest for ApiCaller {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let bearer = req
+            let presented = req
                 .headers()
                 .get(actix_web::http::header::AUTHORIZATION)
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.strip_prefix("Bearer "))
-                .map(|t| t.trim().to_owned());
-            if let Some(token) = bearer {
+                .and_then(crate::oidc::resource::Presented::parse);
+            if let Some(presented) = presented {
                 let Some(state) = req.app_data::<web::Data<AppState>>() else {
                     return Err(AppError::internal(anyhow::anyhow!(
                         "application state missing"
                     )));
                 };
-                // Only tokens whose audience is this API (RFC 8707), never another resource server's.
-                let claims =
-                    crate::oidc::jwt::verify_api_token(&state.oidc, &token, state.clock.now())
-                        .await?;
+                // Only tokens whose audience is this API (RFC 8707), never
+                // another resource server's; a DPoP-bound one with its proof.
+                let claims = crate::http::oidc::verify_presented(state, &req, &presented).await?;
                 let Some(account) = claims.account_id else {
                     return Err(AppError::from(Code::NoPerson).with_detail("Mã truy cập của hệ thống (client credentials) không đại diện cho công dân nào."));
                 };
@@ -236,12 +234,14 @@ impl FromRequest for ApiCaller {
                         .auth_time
                         .and_then(|t| chrono::DateTime::from_timestamp(t, 0)),
                     token: Some((claims.sub, claims.acr)),
-                    credential: token,
+                    credential: presented.token().to_owned(),
                 });
             }
             let current = load(&req).await?.ok_or_else(|| {
-                AppError::from(Code::NotSignedIn)
-                    .with_header(actix_web::http::header::WWW_AUTHENTICATE, "Bearer")
+                AppError::from(Code::NotSignedIn).with_header(
+                    actix_web::http::header::WWW_AUTHENTICATE,
+                    crate::oidc::resource::challenge(),
+                )
             })?;
             Ok(Self {
                 account_id: current.session.account_id,

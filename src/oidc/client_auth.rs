@@ -8,6 +8,8 @@
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, jwk::JwkSet};
+
+use crate::domain::oauth::ClientProfile;
 use serde::Deserialize;
 
 use crate::infra::Core;
@@ -26,6 +28,9 @@ pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-be
 const MAX_ASSERTION_LIFETIME_SECS: i64 = 600;
 /// Tolerated clock skew for `iat` and `nbf`.
 const SKEW_SECS: i64 = 60;
+/// The algorithms FAPI 2.0 Security Profile §5.4 allows.
+const FAPI2_ALGS: [Algorithm; 3] = [Algorithm::PS256, Algorithm::ES256, Algorithm::EdDSA];
+
 /// Asymmetric algorithms a client may sign its assertions with. Symmetric
 /// ones (HS256 with our public key as the secret) and `none` are refused.
 const ASSERTION_ALGS: [Algorithm; 9] = [
@@ -230,6 +235,11 @@ async fn verify_assertion(
     if !ASSERTION_ALGS.contains(&header.alg) {
         return Err(unauthenticated(
             "the client assertion must be signed with an asymmetric algorithm",
+        ));
+    }
+    if client.profile == ClientProfile::Fapi2 && !FAPI2_ALGS.contains(&header.alg) {
+        return Err(unauthenticated(
+            "FAPI 2.0: the client assertion must be signed with PS256, ES256 or EdDSA",
         ));
     }
     let set: JwkSet = client

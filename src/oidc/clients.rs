@@ -59,10 +59,15 @@ pub async fn register(state: &Core, new: NewClient) -> AppResult<Registered> {
         auth_method: settled.auth_method,
         jwks: new.jwks,
         id_token_alg: settled.id_token_alg,
-        require_par: new.require_par,
+        require_par: settled.require_par,
         sector_identifier: new.sector_identifier,
         backchannel_logout_uri: new.backchannel_logout_uri,
         resource_audience: new.resource_audience,
+        client_name: new.client_name,
+        logo_uri: new.logo_uri,
+        policy_uri: new.policy_uri,
+        dpop: settled.dpop,
+        profile: settled.profile,
     };
     let mut conn = state.db.get().await?;
     if !store::insert_client(&mut conn, &row).await? {

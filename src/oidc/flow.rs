@@ -104,6 +104,9 @@ pub struct CodeGrant {
     /// When the code was issued (its store expires it too).
     #[serde(default)]
     pub issued_at: Option<DateTime<Utc>>,
+    /// The DPoP key the code is bound to (`dpop_jkt`, RFC 9449 §10).
+    #[serde(default)]
+    pub dpop_jkt: Option<String>,
 }
 
 fn redirect_with(base: &str, params: &[(&str, &str)]) -> String {
@@ -144,8 +147,10 @@ fn page_error(code: Code, detail: &str) -> Outcome {
     Outcome::ErrorPage(AppError::from(code).with_detail(detail.to_owned()))
 }
 
-/// Removes what a fresh sign-in satisfies: `prompt=login` and `max_age`.
+/// Removes what a fresh sign-in satisfies: `prompt=login`, `max_age` and
+/// the `id_token_hint` (whoever just signed in is the answer).
 fn drop_fresh_login(req: &mut AuthorizeRequest) {
+    req.id_token_hint = None;
     req.prompt = req.prompt.take().map(|p| {
         p.split_whitespace()
             .filter(|v| *v != "login")
@@ -230,7 +235,16 @@ async fn sign_in_first(
             .max_age
             .is_some_and(|m| (now - s.authenticated_at).num_seconds() > m)
     };
-    if session.is_some_and(|s| !prompt.contains("login") && !stale(s)) {
+    // An `id_token_hint` naming someone else than the signed-in person
+    // asks for that person: the session does not do.
+    let other_person = match (session, ready.req.id_token_hint.as_deref()) {
+        (Some(s), Some(hint)) => {
+            !crate::oidc::logout::hint_names(state, &ready.client, hint, s.account_id.as_uuid())
+                .await?
+        }
+        _ => false,
+    };
+    if session.is_some_and(|s| !prompt.contains("login") && !stale(s)) && !other_person {
         return Ok(None);
     }
     if prompt.contains("none") {
@@ -316,7 +330,10 @@ async fn consent_needed(
     )
     .await?;
     drop(conn);
-    let covered = consented.is_some_and(|c| scopes.iter().all(|s| c.contains(s)));
+    // Offline access is asked for each time (Core §11): a remembered
+    // consent never grants it on its own.
+    let offline = scopes.iter().any(|s| s == "offline_access");
+    let covered = !offline && consented.is_some_and(|c| scopes.iter().all(|s| c.contains(s)));
     if covered && !prompt.contains("consent") {
         return Ok(None);
     }
@@ -386,7 +403,11 @@ pub async fn authorize(
     if let Some(outcome) = assurance_missing(state, &ready, session).await? {
         return Ok(outcome);
     }
-    let scopes: Vec<String> = ready.checked.scopes.iter().cloned().collect();
+    let mut scopes: Vec<String> = ready.checked.scopes.iter().cloned().collect();
+    if ready.checked.prompt.contains("none") {
+        // No one can be asked for offline access: it is ignored (Core §11).
+        scopes.retain(|s| s != "offline_access");
+    }
     if let Some(outcome) = consent_needed(state, &ready, session, &scopes).await? {
         return Ok(outcome);
     }
@@ -436,6 +457,7 @@ async fn issue_code(
         acting_for: session.acting_for.map(|b| b.as_uuid()),
         resource: req.resource.clone(),
         issued_at: Some(state.clock.now()),
+        dpop_jkt: req.dpop_jkt.clone(),
     };
     let body = serde_json::to_string(&grant).map_err(AppError::internal)?;
     let mut kv = state.kv.conn().await?;

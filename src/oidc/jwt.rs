@@ -106,12 +106,31 @@ pub struct AccessClaims {
     /// recovered from `ctx` on verification.
     #[serde(skip)]
     pub acting_for: Option<uuid::Uuid>,
+    /// The DPoP key the token is bound to (RFC 9449 §6.1); absent for bearer tokens.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub cnf: Option<Confirmation>,
     /// Token id.
     pub jti: String,
     /// Issued at.
     pub iat: i64,
     /// Expires.
     pub exp: i64,
+}
+
+/// A token's confirmation claim (RFC 7800): the JWK SHA-256 thumbprint of its DPoP key.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Confirmation {
+    /// RFC 7638 thumbprint, base64url.
+    pub jkt: String,
+}
+
+impl Confirmation {
+    /// The confirmation of `jkt`, if bound.
+    pub fn of(jkt: Option<&str>) -> Option<Self> {
+        jkt.map(|jkt| Self {
+            jkt: jkt.to_owned(),
+        })
+    }
 }
 
 /// Claims of an ID token.

@@ -232,6 +232,8 @@ pub struct KeyCache {
     pub(crate) pairwise_salt: tokio::sync::OnceCell<crate::oidc::subject::PairwiseSalt>,
     /// The key sealing access tokens' context (never changes once generated).
     pub(crate) token_context_key: tokio::sync::OnceCell<crate::crypto::keyring::DataKey>,
+    /// The key of DPoP server nonces (never changes once generated).
+    pub(crate) dpop_nonce_key: tokio::sync::OnceCell<[u8; 32]>,
 }
 
 impl std::fmt::Debug for KeyCache {

@@ -42,8 +42,34 @@ fn bad(detail: &str) -> AppError {
     AppError::from(Code::InvalidLogoutRequest).with_detail(detail.to_owned())
 }
 
+/// Whom an ID token of ours names: its client and subject.
+#[derive(Deserialize)]
+struct Hinted {
+    aud: String,
+    sub: String,
+}
+
 /// The client an ID token was issued to, if it is one of ours (signature checked; expiry not).
 async fn audience_of(state: &Provider, id_token: &str) -> AppResult<Option<String>> {
+    Ok(hinted(state, id_token).await?.map(|h| h.aud))
+}
+
+/// Whether `id_token` (an `id_token_hint`) is ours, for `client`, and
+/// names `account` (Core §3.1.2.1; its expiry does not matter).
+pub async fn hint_names(
+    state: &Provider,
+    client: &crate::storage::oidc::ClientRow,
+    id_token: &str,
+    account: uuid::Uuid,
+) -> AppResult<bool> {
+    let Some(hint) = hinted(state, id_token).await? else {
+        return Ok(false);
+    };
+    Ok(hint.aud == client.client_id
+        && hint.sub == crate::oidc::subject::subject(state, client, account).await?)
+}
+
+async fn hinted(state: &Provider, id_token: &str) -> AppResult<Option<Hinted>> {
     let Ok(header) = jsonwebtoken::decode_header(id_token) else {
         return Ok(None);
     };
@@ -58,13 +84,9 @@ async fn audience_of(state: &Provider, id_token: &str) -> AppResult<Option<Strin
     validation.validate_exp = false;
     validation.validate_aud = false;
     validation.set_issuer(&[state.settings.issuer()]);
-    #[derive(Deserialize)]
-    struct Aud {
-        aud: String,
-    }
-    Ok(jsonwebtoken::decode::<Aud>(id_token, &key, &validation)
+    Ok(jsonwebtoken::decode::<Hinted>(id_token, &key, &validation)
         .ok()
-        .map(|d| d.claims.aud))
+        .map(|d| d.claims))
 }
 
 fn pending_key(state: &Core, id: &str) -> String {

@@ -43,6 +43,10 @@ pub struct AuthorizeRequest {
     pub request: Option<String>,
     /// The resource server the access token is for (RFC 8707); the API when absent.
     pub resource: Option<String>,
+    /// The DPoP key the code is bound to (RFC 9449 §10): a JWK thumbprint.
+    pub dpop_jkt: Option<String>,
+    /// The ID token of the session the client expects (Core §3.1.2.1).
+    pub id_token_hint: Option<String>,
 }
 
 /// The page language a request asks for: English when `ui_locales` prefers it.
@@ -169,6 +173,17 @@ pub fn check_request(client: &ClientRow, req: &AuthorizeRequest) -> Result<Check
                 "PKCE with code_challenge_method=S256 is required",
             );
         }
+    }
+    if req.dpop_jkt.as_deref().is_some_and(|jkt| {
+        jkt.len() != 43
+            || !jkt
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    }) {
+        return to_client(
+            "invalid_request",
+            "dpop_jkt must be a JWK SHA-256 thumbprint",
+        );
     }
     let (prompt, max_age) = prompt_and_max_age(req)?;
     Ok(Checked {

@@ -80,9 +80,17 @@ pub async fn introspect(
         return Ok(inactive);
     };
     match jwt::verify_access_token(state, token, now).await {
-        Ok(claims) if claims.aud == audience => Ok(json!({
+        Ok(claims) if claims.aud == audience => Ok(introspected(claims)),
+        _ => Ok(inactive),
+    }
+}
+
+/// What introspection says of an active token.
+fn introspected(claims: jwt::AccessClaims) -> Value {
+    let mut body = json!({
             "active": true,
-            "token_type": "Bearer",
+            // RFC 9449 §6.2: a bound token says so, with its key.
+            "token_type": if claims.cnf.is_some() { "DPoP" } else { "Bearer" },
             "scope": claims.scope,
             "client_id": claims.client_id,
             "sub": claims.sub,
@@ -92,7 +100,9 @@ pub async fn introspect(
             "iat": claims.iat,
             "acr": claims.acr,
             "jti": claims.jti,
-        })),
-        _ => Ok(inactive),
+    });
+    if let Some(cnf) = claims.cnf {
+        body["cnf"] = json!(cnf);
     }
+    body
 }

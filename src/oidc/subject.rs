@@ -105,6 +105,11 @@ mod tests {
             sector_identifier: sector.map(str::to_owned),
             backchannel_logout_uri: None,
             resource_audience: None,
+            client_name: None,
+            logo_uri: None,
+            policy_uri: None,
+            dpop: crate::domain::oauth::DpopPolicy::Optional,
+            profile: crate::domain::oauth::ClientProfile::Standard,
         }
     }
 

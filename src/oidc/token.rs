@@ -35,6 +35,8 @@ pub struct TokenRequest<'a> {
     pub scope: Option<&'a str>,
     /// RFC 8707 `resource`.
     pub resource: Option<&'a str>,
+    /// The DPoP key the request proved it holds (RFC 9449), if any.
+    pub dpop_jkt: Option<&'a str>,
 }
 
 /// Runs the grant `req` asks for, for the authenticated `client`.
@@ -59,6 +61,7 @@ pub async fn exchange(
                 redirect_uri: req.redirect_uri,
                 code_verifier: req.code_verifier,
                 resource: req.resource,
+                jkt: req.dpop_jkt,
             };
             authorization_code::exchange(state, client, code).await
         }
@@ -67,10 +70,10 @@ pub async fn exchange(
             "refreshed tokens are for the API; ask for another resource in the authorization request",
         )),
         GrantType::RefreshToken => {
-            refresh_token::exchange(state, client, req.refresh_token, req.scope).await
+            refresh_token::exchange(state, client, req.refresh_token, req.scope, req.dpop_jkt).await
         }
         GrantType::ClientCredentials => {
-            client_credentials::issue(state, client, req.scope, req.resource).await
+            client_credentials::issue(state, client, req.scope, req.resource, req.dpop_jkt).await
         }
     }
 }

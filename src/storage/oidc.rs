@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use crate::domain::oauth::{AuthMethod, IdTokenAlg, SubjectType};
+use crate::domain::oauth::{AuthMethod, ClientProfile, DpopPolicy, IdTokenAlg, SubjectType};
 
 use super::schema::{
     oidc_clients, oidc_consents, oidc_provider_secrets, oidc_refresh_tokens, oidc_session_clients,
@@ -142,6 +142,18 @@ pub struct ClientRow {
     /// The audience URI when the client is a resource server: access tokens
     /// asked for it (RFC 8707 `resource`) carry it, and it introspects only those.
     pub resource_audience: Option<String>,
+    /// The organisation's name, shown on the consent page (RFC 7591 `client_name`).
+    pub client_name: Option<String>,
+    /// The organisation's logo (https).
+    pub logo_uri: Option<String>,
+    /// The organisation's privacy policy (https).
+    pub policy_uri: Option<String>,
+    /// Whether its tokens are DPoP-bound.
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub dpop: DpopPolicy,
+    /// The security profile it follows.
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub profile: ClientProfile,
 }
 
 /// Registers a client; `Ok(false)` if the id is taken.
@@ -209,6 +221,23 @@ pub async fn add_client_scopes(
     .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(scopes)
     .execute(conn)
     .await
+}
+
+/// Sets how a client is presented and whether its tokens are DPoP-bound
+/// (the demo seed brings clients seeded before these existed up to date).
+pub async fn set_client_presentation(
+    conn: &mut AsyncPgConnection,
+    client_id: &str,
+    name: Option<&str>,
+    dpop: DpopPolicy,
+) -> QueryResult<usize> {
+    diesel::update(oidc_clients::table.find(client_id))
+        .set((
+            oidc_clients::client_name.eq(name),
+            oidc_clients::dpop.eq(dpop.as_str()),
+        ))
+        .execute(conn)
+        .await
 }
 
 /// The scopes `account` already allowed `client`.
@@ -314,6 +343,8 @@ pub struct RefreshTokenRow {
     pub revoked_at: Option<DateTime<Utc>>,
     /// The business the person acted for.
     pub acting_for: Option<uuid::Uuid>,
+    /// The DPoP key (RFC 7638 thumbprint) a public client's token is bound to.
+    pub dpop_jkt: Option<String>,
 }
 
 /// Stores a refresh token.

@@ -359,6 +359,11 @@ diesel::table! {
         sector_identifier -> Nullable<Text>,
         backchannel_logout_uri -> Nullable<Text>,
         resource_audience -> Nullable<Text>,
+        client_name -> Nullable<Text>,
+        logo_uri -> Nullable<Text>,
+        policy_uri -> Nullable<Text>,
+        dpop -> Text,
+        profile -> Text,
     }
 }
 
@@ -388,6 +393,7 @@ diesel::table! {
         used_at -> Nullable<Timestamptz>,
         revoked_at -> Nullable<Timestamptz>,
         acting_for -> Nullable<Uuid>,
+        dpop_jkt -> Nullable<Text>,
     }
 }
 

@@ -12,6 +12,7 @@ mod businesses;
 mod catalog;
 mod cli;
 mod dossiers;
+mod dpop;
 mod errors;
 mod faults;
 mod harness;

@@ -32,7 +32,23 @@ async fn openid_client_from_npm_runs_a_whole_sign_in_life_against_us() {
     )
     .await
     .expect("client");
-    let private_jwk = a_key_client_registered(&app).await;
+    let private_jwk = a_key_client_registered(&app, "he-thong-khoa", None).await;
+    let fapi_jwk = a_key_client_registered(&app, "he-thong-fapi", Some("fapi2")).await;
+    eservices::oidc::clients::register(
+        &app.state,
+        eservices::oidc::clients::NewClient {
+            client_id: "ung-dung-di-dong".into(),
+            redirect_uris: vec!["http://127.0.0.1:9/callback".into()],
+            public: true,
+            scopes: ["openid", "account", "offline_access"]
+                .map(str::to_owned)
+                .to_vec(),
+            dpop: Some("required".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("app");
     let citizen = Citizen::sample(1);
     app.active_citizen(&citizen).await;
 
@@ -49,6 +65,9 @@ async fn openid_client_from_npm_runs_a_whole_sign_in_life_against_us() {
         .env("PASSWORD", &citizen.password)
         .env("KEY_CLIENT_ID", "he-thong-khoa")
         .env("KEY_CLIENT_JWK", private_jwk.to_string())
+        .env("APP_CLIENT_ID", "ung-dung-di-dong")
+        .env("FAPI_CLIENT_ID", "he-thong-fapi")
+        .env("FAPI_CLIENT_JWK", fapi_jwk.to_string())
         .output()
         .await
         .expect("node runs (npm ci --prefix tests/support/rp)");
@@ -72,6 +91,20 @@ async fn openid_client_from_npm_runs_a_whole_sign_in_life_against_us() {
     assert_eq!(seen["key_client_id_token_alg"], "ES256");
     assert_eq!(seen["key_client_nonce_ok"], true);
     assert_ne!(seen["key_client_sub"], seen["sub"], "pairwise per client");
+    // The mobile app, DPoP through and through.
+    assert_eq!(
+        seen["app_token_type"], "dpop",
+        "openid-client lower-cases it"
+    );
+    assert_eq!(seen["app_me_status"], 200);
+    assert_eq!(seen["app_userinfo_sub_ok"], true);
+    assert_eq!(seen["app_refreshed_token_type"], "dpop");
+    assert_eq!(seen["app_refresh_rotated"], true);
+    assert_eq!(seen["app_token_as_bearer_status"], 401);
+    // The FAPI 2.0 system.
+    assert_eq!(seen["fapi_token_type"], "dpop");
+    assert_eq!(seen["fapi_nonce_ok"], true);
+    assert_eq!(seen["fapi_me_status"], 200);
     assert_eq!(seen["logout_status"], 303);
     assert_eq!(
         seen["logout_location"],
@@ -79,9 +112,10 @@ async fn openid_client_from_npm_runs_a_whole_sign_in_life_against_us() {
     );
 }
 
-/// The second client: a key pair whose public half we register (PAR
-/// required, ES256 ID tokens); its private JWK, for the script.
-async fn a_key_client_registered(app: &TestApp) -> Value {
+/// A client with a key pair whose public half we register (PAR required,
+/// ES256 ID tokens; the FAPI 2.0 profile when `profile` says so); its
+/// private JWK, for the script.
+async fn a_key_client_registered(app: &TestApp, client_id: &str, profile: Option<&str>) -> Value {
     let (private_jwk, public_jwks) = {
         use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
         use p256::elliptic_curve::sec1::ToEncodedPoint;
@@ -99,9 +133,10 @@ async fn a_key_client_registered(app: &TestApp) -> Value {
     eservices::oidc::clients::register(
         &app.state,
         eservices::oidc::clients::NewClient {
-            client_id: "he-thong-khoa".into(),
+            client_id: client_id.into(),
             redirect_uris: vec!["http://127.0.0.1:9/callback".into()],
-            scopes: vec!["openid".into()],
+            scopes: vec!["openid".into(), "account".into()],
+            profile: profile.map(str::to_owned),
             jwks: Some(public_jwks),
             id_token_alg: Some("ES256".into()),
             require_par: true,

@@ -5,6 +5,7 @@
 //! subject type) and the grant types the token endpoint knows.
 
 pub mod code;
+pub mod dpop;
 pub mod pkce;
 pub mod refresh;
 pub mod registration;
@@ -55,6 +56,28 @@ text_enum! {
     }
 }
 
+text_enum! {
+    /// Whether a client's access tokens are bound to a key it holds (DPoP, RFC 9449).
+    pub enum DpopPolicy {
+        /// Bearer tokens only; a DPoP proof is ignored.
+        Off = "off",
+        /// DPoP-bound tokens when the client sends a proof, bearer otherwise.
+        Optional = "optional",
+        /// Every token request needs a proof; every token is DPoP-bound.
+        Required = "required",
+    }
+}
+
+text_enum! {
+    /// The security profile a client follows.
+    pub enum ClientProfile {
+        /// OpenID Connect with PKCE, as registered.
+        Standard = "standard",
+        /// FAPI 2.0 Security Profile: PAR, `private_key_jwt`, DPoP, strict algorithms.
+        Fapi2 = "fapi2",
+    }
+}
+
 impl AuthMethod {
     /// Whether the client holds credentials (may use client credentials and introspection).
     pub fn is_confidential(self) -> bool {
@@ -79,6 +102,12 @@ mod tests {
         }
         for grant in GrantType::ALL {
             assert_eq!(GrantType::parse(grant.as_str()), Some(*grant));
+        }
+        for policy in DpopPolicy::ALL {
+            assert_eq!(DpopPolicy::parse(policy.as_str()), Some(*policy));
+        }
+        for profile in ClientProfile::ALL {
+            assert_eq!(ClientProfile::parse(profile.as_str()), Some(*profile));
         }
     }
 

@@ -6,7 +6,7 @@
 
 use url::Url;
 
-use super::{AuthMethod, IdTokenAlg, SubjectType};
+use super::{AuthMethod, ClientProfile, DpopPolicy, IdTokenAlg, SubjectType};
 use crate::domain::Invalid;
 
 /// Scopes a client may be given (besides the vault's record scopes).
@@ -63,6 +63,16 @@ pub struct NewClient {
     /// Registers the client as the resource server of this audience URI
     /// (tokens asked for it with RFC 8707 `resource`; the only ones it may introspect).
     pub resource_audience: Option<String>,
+    /// The organisation's name on the consent page.
+    pub client_name: Option<String>,
+    /// The organisation's logo (https).
+    pub logo_uri: Option<String>,
+    /// The organisation's privacy policy (https).
+    pub policy_uri: Option<String>,
+    /// `off`, `optional` (default) or `required`: DPoP-bound tokens (RFC 9449).
+    pub dpop: Option<String>,
+    /// `standard` (default) or `fapi2` (FAPI 2.0 Security Profile).
+    pub profile: Option<String>,
 }
 
 /// What a valid registration settles.
@@ -76,6 +86,12 @@ pub struct Settled {
     pub subject_type: SubjectType,
     /// Its ID token algorithm.
     pub id_token_alg: IdTokenAlg,
+    /// Whether its tokens are DPoP-bound.
+    pub dpop: DpopPolicy,
+    /// Its security profile.
+    pub profile: ClientProfile,
+    /// Authorization requests only through PAR.
+    pub require_par: bool,
 }
 
 /// The problems of a registration, by field.
@@ -277,6 +293,82 @@ fn check_resource_server(new: &NewClient, problems: &mut Problems) {
     }
 }
 
+/// The organisation shown on the consent page: a short name, https links.
+fn check_presentation(new: &NewClient, problems: &mut Problems) {
+    if let Some(name) = &new.client_name
+        && (!(1..=120).contains(&name.chars().count()) || name.chars().any(char::is_control))
+    {
+        problems.push((
+            "client_name",
+            Invalid::new(
+                "client_name_invalid",
+                "Tên tổ chức: 1–120 ký tự, không có ký tự điều khiển.",
+            ),
+        ));
+    }
+    for (field, uri) in [("logo_uri", &new.logo_uri), ("policy_uri", &new.policy_uri)] {
+        if let Some(uri) = uri
+            && !(uri.len() <= 500
+                && Url::parse(uri).is_ok_and(|u| u.scheme() == "https" && u.host_str().is_some()))
+        {
+            problems.push((
+                field,
+                Invalid::new(
+                    "presentation_uri_invalid",
+                    format!("Địa chỉ không hợp lệ: {uri} (chỉ https)."),
+                ),
+            ));
+        }
+    }
+}
+
+/// The DPoP policy and the profile; a FAPI 2.0 client must authenticate
+/// with `private_key_jwt`, use DPoP and sign its ID tokens with ES256.
+fn check_profile(
+    new: &NewClient,
+    id_token_alg: Option<IdTokenAlg>,
+    problems: &mut Problems,
+) -> (Option<DpopPolicy>, Option<ClientProfile>) {
+    let profile = ClientProfile::parse(new.profile.as_deref().unwrap_or("standard"));
+    if profile.is_none() {
+        problems.push((
+            "profile",
+            Invalid::new("profile_unknown", "Hồ sơ bảo mật: standard hoặc fapi2."),
+        ));
+    }
+    let fapi = profile == Some(ClientProfile::Fapi2);
+    let default_dpop = if fapi { "required" } else { "optional" };
+    let dpop = DpopPolicy::parse(new.dpop.as_deref().unwrap_or(default_dpop));
+    if dpop.is_none() {
+        problems.push((
+            "dpop",
+            Invalid::new("dpop_unknown", "DPoP: off, optional hoặc required."),
+        ));
+    }
+    if !fapi {
+        return (dpop, profile);
+    }
+    let mut refuse = |field: &'static str, detail: &str| {
+        problems.push((
+            field,
+            Invalid::new("fapi2_violation", format!("FAPI 2.0: {detail}")),
+        ));
+    };
+    if auth_method(new) != AuthMethod::PrivateKeyJwt {
+        refuse(
+            "jwks",
+            "client phải xác thực bằng private_key_jwt (đăng ký JWKS).",
+        );
+    }
+    if dpop.is_some_and(|d| d != DpopPolicy::Required) {
+        refuse("dpop", "mã truy cập phải gắn khóa (DPoP bắt buộc).");
+    }
+    if id_token_alg.is_some_and(|a| a != IdTokenAlg::Es256) {
+        refuse("id_token_alg", "ID token ký bằng ES256.");
+    }
+    (dpop, profile)
+}
+
 /// Validates a registration: what it settles, or every problem by field
 /// (in the order the fields are checked).
 pub fn validate(new: &NewClient) -> Result<Settled, Problems> {
@@ -297,7 +389,12 @@ pub fn validate(new: &NewClient) -> Result<Settled, Problems> {
         ));
     }
     check_credentials(new, &mut problems);
-    let id_token_alg = IdTokenAlg::parse(new.id_token_alg.as_deref().unwrap_or("RS256"));
+    let default_alg = if new.profile.as_deref() == Some("fapi2") {
+        "ES256"
+    } else {
+        "RS256"
+    };
+    let id_token_alg = IdTokenAlg::parse(new.id_token_alg.as_deref().unwrap_or(default_alg));
     if id_token_alg.is_none() {
         problems.push((
             "id_token_alg",
@@ -309,6 +406,8 @@ pub fn validate(new: &NewClient) -> Result<Settled, Problems> {
     }
     check_logout_and_subjects(new, &mut problems);
     check_resource_server(new, &mut problems);
+    check_presentation(new, &mut problems);
+    let (dpop, profile) = check_profile(new, id_token_alg, &mut problems);
     if let Some(secret) = &new.secret
         && secret.len() < 32
     {
@@ -317,8 +416,8 @@ pub fn validate(new: &NewClient) -> Result<Settled, Problems> {
             Invalid::new("secret_too_short", "Secret phải dài ít nhất 32 ký tự."),
         ));
     }
-    match id_token_alg {
-        Some(id_token_alg) if problems.is_empty() => Ok(Settled {
+    match (id_token_alg, dpop, profile) {
+        (Some(id_token_alg), Some(dpop), Some(profile)) if problems.is_empty() => Ok(Settled {
             scopes,
             auth_method: auth_method(new),
             subject_type: if new.public_subject {
@@ -327,6 +426,9 @@ pub fn validate(new: &NewClient) -> Result<Settled, Problems> {
                 SubjectType::Pairwise
             },
             id_token_alg,
+            dpop,
+            profile,
+            require_par: new.require_par || profile == ClientProfile::Fapi2,
         }),
         _ => Err(problems),
     }

@@ -33,6 +33,9 @@ fn a_plain_confidential_client_settles_on_its_defaults() {
             auth_method: AuthMethod::ClientSecret,
             subject_type: SubjectType::Pairwise,
             id_token_alg: IdTokenAlg::Rs256,
+            dpop: DpopPolicy::Optional,
+            profile: ClientProfile::Standard,
+            require_par: false,
         }
     );
 }
@@ -225,4 +228,44 @@ fn vault_record_scopes_are_known() {
         assert!(is_known_scope(scope), "{scope}");
     }
     assert!(!is_known_scope("admin"));
+}
+
+#[test]
+fn a_fapi2_client_gets_par_dpop_and_es256_by_default() {
+    let settled = validate(&NewClient {
+        jwks: Some(public_jwk()),
+        profile: Some("fapi2".into()),
+        ..confidential()
+    })
+    .expect("valid");
+    assert_eq!(settled.profile, ClientProfile::Fapi2);
+    assert_eq!(settled.dpop, DpopPolicy::Required);
+    assert_eq!(settled.id_token_alg, IdTokenAlg::Es256);
+    assert!(settled.require_par);
+}
+
+#[test]
+fn a_fapi2_client_with_a_secret_bearer_tokens_or_rs256_is_refused() {
+    let problems = validate(&NewClient {
+        profile: Some("fapi2".into()),
+        dpop: Some("optional".into()),
+        id_token_alg: Some("RS256".into()),
+        ..confidential()
+    })
+    .expect_err("three violations");
+    let fields: Vec<&str> = problems.iter().map(|(f, _)| *f).collect();
+    assert_eq!(fields, ["jwks", "dpop", "id_token_alg"]);
+}
+
+#[test]
+fn presentation_links_must_be_https() {
+    let problems = validate(&NewClient {
+        client_name: Some("Sở Y tế".into()),
+        logo_uri: Some("http://evil.example/logo.png".into()),
+        policy_uri: Some("javascript:alert(1)".into()),
+        ..confidential()
+    })
+    .expect_err("not https");
+    let fields: Vec<&str> = problems.iter().map(|(f, _)| *f).collect();
+    assert_eq!(fields, ["logo_uri", "policy_uri"]);
 }

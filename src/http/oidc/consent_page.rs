@@ -1,15 +1,84 @@
 //! The consent page: its template, its texts in Vietnamese and English, and
 //! what each scope means to the person asked.
 
+use actix_web::HttpRequest;
 use askama::Template;
+
+use crate::{
+    error::AppError,
+    http::{
+        AppState, csrf,
+        pages::{PageResult, html, render},
+    },
+    oidc::flow::{self, PendingConsent},
+};
+
+/// The consent page of `pending`: the organisation behind the client (its
+/// registered name, logo and policy), who is asked, and what for.
+pub(super) async fn show(
+    state: &AppState,
+    req: &HttpRequest,
+    pending: &PendingConsent,
+) -> PageResult {
+    let (csrf_token, cookie) = csrf::token_for(state, req);
+    let english = flow::page_lang(&pending.request) == Some("en");
+    let describe = if english {
+        describe_scope_en
+    } else {
+        describe_scope
+    };
+    let mut items = Vec::with_capacity(pending.scopes.len());
+    for scope in &pending.scopes {
+        if let Some(text) = describe(scope) {
+            items.push(text.to_owned());
+        } else if let Some(line) = crate::vault::records::consent_line(
+            state,
+            crate::domain::AccountId::from(pending.account_id),
+            scope,
+            english,
+        )
+        .await?
+        {
+            items.push(line);
+        }
+    }
+    let client = crate::oidc::clients::find(&state.oidc, &pending.client_id).await?;
+    let mut conn = state.db.get().await.map_err(AppError::from)?;
+    let person = crate::storage::accounts::find(&mut conn, pending.account_id)
+        .await
+        .ok()
+        .map(|a| a.full_name);
+    drop(conn);
+    let client = client.as_ref();
+    let body = render(&ConsentPage {
+        t: if english { &CONSENT_EN } else { &CONSENT_VI },
+        csrf_token: &csrf_token,
+        consent_id: &pending.id,
+        client_id: &pending.client_id,
+        client_name: client
+            .and_then(|c| c.client_name.as_deref())
+            .unwrap_or(&pending.client_id),
+        logo_uri: client.and_then(|c| c.logo_uri.as_deref()),
+        policy_uri: client.and_then(|c| c.policy_uri.as_deref()),
+        person: person.as_deref(),
+        items,
+    })?;
+    Ok(html(actix_web::http::StatusCode::OK, body, cookie))
+}
 
 #[derive(Template)]
 #[template(path = "auth/consent.html")]
-pub(super) struct ConsentPage<'a> {
-    pub(super) t: &'static ConsentTexts,
-    pub(super) csrf_token: &'a str,
+struct ConsentPage<'a> {
+    t: &'static ConsentTexts,
+    csrf_token: &'a str,
     pub(super) consent_id: &'a str,
     pub(super) client_id: &'a str,
+    /// The organisation's registered name (the client id when none).
+    pub(super) client_name: &'a str,
+    pub(super) logo_uri: Option<&'a str>,
+    pub(super) policy_uri: Option<&'a str>,
+    /// Who is signed in.
+    pub(super) person: Option<&'a str>,
     pub(super) items: Vec<String>,
 }
 
@@ -22,6 +91,10 @@ pub(super) struct ConsentTexts {
     pub(super) note: &'static str,
     pub(super) allow: &'static str,
     pub(super) deny: &'static str,
+    pub(super) client_id: &'static str,
+    pub(super) policy: &'static str,
+    pub(super) signed_in_as: &'static str,
+    pub(super) not_you: &'static str,
 }
 
 pub(super) const CONSENT_VI: ConsentTexts = ConsentTexts {
@@ -32,6 +105,10 @@ pub(super) const CONSENT_VI: ConsentTexts = ConsentTexts {
     note: "Bạn có thể thu hồi quyền này bất cứ lúc nào trong mục “Ứng dụng đã kết nối”.",
     allow: "Đồng ý",
     deny: "Từ chối",
+    client_id: "mã ứng dụng",
+    policy: "Chính sách bảo vệ dữ liệu cá nhân của tổ chức này",
+    signed_in_as: "Bạn đang đăng nhập với tên",
+    not_you: "Không phải bạn? Đăng xuất",
 };
 
 pub(super) const CONSENT_EN: ConsentTexts = ConsentTexts {
@@ -42,6 +119,10 @@ pub(super) const CONSENT_EN: ConsentTexts = ConsentTexts {
     note: "You can withdraw this permission at any time under “Connected apps”.",
     allow: "Allow",
     deny: "Deny",
+    client_id: "client id",
+    policy: "This organisation's personal data policy",
+    signed_in_as: "You are signed in as",
+    not_you: "Not you? Sign out",
 };
 
 pub(super) fn describe_scope_en(scope: &str) -> Option<&'static str> {

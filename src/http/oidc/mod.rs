@@ -3,33 +3,30 @@
 //! [`OAuthError`]s, answered as RFC 6749 JSON by its `ResponseError`.
 
 use actix_web::{HttpRequest, HttpResponse, ResponseError, http::header, web};
-use askama::Template;
-use base64::{Engine, engine::general_purpose::STANDARD};
 use serde::Deserialize;
 use serde_json::json;
 
 mod consent_page;
+mod logout;
+mod tokens;
+mod user_info;
+
+pub use logout::{end_session, end_session_post};
+pub use tokens::{introspect, par, revoke, token};
+pub use user_info::{userinfo, verify_presented};
 
 use crate::error::Code;
 use crate::{
     error::AppError,
     http::AppState,
-    http::{
-        csrf,
-        pages::{PageResult, html, render},
-        session::MaybeSession,
-    },
+    http::{csrf, pages::PageResult, session::MaybeSession},
     oidc::{
-        client_auth::{self, ClientCredentials},
         error::OAuthError,
         flow::{self, AuthorizeRequest, Outcome},
         jwt::{ACR_LEVEL_1, ACR_LEVEL_2},
         keys,
-        token::{self, TokenRequest},
-        userinfo,
     },
 };
-use consent_page::{CONSENT_EN, CONSENT_VI, ConsentPage, describe_scope, describe_scope_en};
 
 /// Algorithms of client assertions (`private_key_jwt`).
 const ASSERTION_ALGS: [&str; 9] = [
@@ -76,6 +73,7 @@ pub async fn discovery(state: web::Data<AppState>) -> HttpResponse {
             "request_parameter_supported": false,
             "request_uri_parameter_supported": false,
             "authorization_response_iss_parameter_supported": true,
+            "dpop_signing_alg_values_supported": crate::domain::oauth::dpop::ALGS,
             "ui_locales_supported": ["vi", "en"],
         }))
 }
@@ -121,38 +119,7 @@ async fn respond(state: &AppState, req: &HttpRequest, outcome: Outcome) -> PageR
             query.append_pair("return_to", &return_to);
             Ok(see_other(&format!("/login/verify?{}", query.finish())))
         }
-        Outcome::Consent(pending) => {
-            let (csrf_token, cookie) = csrf::token_for(state, req);
-            let english = flow::page_lang(&pending.request) == Some("en");
-            let describe = if english {
-                describe_scope_en
-            } else {
-                describe_scope
-            };
-            let mut items = Vec::with_capacity(pending.scopes.len());
-            for scope in &pending.scopes {
-                if let Some(text) = describe(scope) {
-                    items.push(text.to_owned());
-                } else if let Some(line) = crate::vault::records::consent_line(
-                    state,
-                    crate::domain::AccountId::from(pending.account_id),
-                    scope,
-                    english,
-                )
-                .await?
-                {
-                    items.push(line);
-                }
-            }
-            let body = render(&ConsentPage {
-                t: if english { &CONSENT_EN } else { &CONSENT_VI },
-                csrf_token: &csrf_token,
-                consent_id: &pending.id,
-                client_id: &pending.client_id,
-                items,
-            })?;
-            Ok(html(actix_web::http::StatusCode::OK, body, cookie))
-        }
+        Outcome::Consent(pending) => consent_page::show(state, req, &pending).await,
     }
 }
 
@@ -165,6 +132,19 @@ pub async fn authorize(
 ) -> PageResult {
     let outcome =
         flow::authorize(&state.oidc, &query, session.0.as_ref().map(|s| &s.session)).await?;
+    respond(&state, &req, outcome).await
+}
+
+/// `POST /oauth2/authorize` with the parameters as a form (OpenID Connect
+/// Core §3.1.2.1: the endpoint supports GET and POST alike).
+pub async fn authorize_post(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: MaybeSession,
+    form: web::Form<AuthorizeRequest>,
+) -> PageResult {
+    let outcome =
+        flow::authorize(&state.oidc, &form, session.0.as_ref().map(|s| &s.session)).await?;
     respond(&state, &req, outcome).await
 }
 
@@ -204,286 +184,6 @@ pub async fn consent(
     respond(&state, &req, outcome).await
 }
 
-/// How a client authenticates in a form (besides HTTP Basic).
-#[derive(Debug, Deserialize, Default)]
-pub struct ClientFields {
-    client_id: Option<String>,
-    client_secret: Option<String>,
-    client_assertion_type: Option<String>,
-    client_assertion: Option<String>,
-}
-
-/// The token request form.
-#[derive(Debug, Deserialize, Default)]
-pub struct TokenForm {
-    grant_type: Option<String>,
-    code: Option<String>,
-    redirect_uri: Option<String>,
-    code_verifier: Option<String>,
-    refresh_token: Option<String>,
-    scope: Option<String>,
-    /// RFC 8707: the resource server the access token is for.
-    resource: Option<String>,
-    #[serde(flatten)]
-    client: ClientFields,
-}
-
-fn basic_credentials(req: &HttpRequest) -> Option<(String, String)> {
-    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-    let encoded = value.strip_prefix("Basic ")?;
-    let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
-    let (id, secret) = decoded.split_once(':')?;
-    let unescape = |s: &str| {
-        url::form_urlencoded::parse(format!("x={s}").as_bytes())
-            .next()
-            .map(|(_, v)| v.into_owned())
-    };
-    Some((unescape(id)?, unescape(secret)?))
-}
-
-/// `POST /oauth2/token`.
-pub async fn token(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    form: web::Form<TokenForm>,
-) -> Result<HttpResponse, OAuthError> {
-    let form = form.into_inner();
-    let creds = credentials(&req, &form.client)?;
-    let client = client_auth::authenticate(&state.oidc, &creds).await?;
-    let request = TokenRequest {
-        grant_type: form.grant_type.as_deref(),
-        code: form.code.as_deref(),
-        redirect_uri: form.redirect_uri.as_deref(),
-        code_verifier: form.code_verifier.as_deref(),
-        refresh_token: form.refresh_token.as_deref(),
-        scope: form.scope.as_deref(),
-        resource: form.resource.as_deref(),
-    };
-    let tokens = token::exchange(&state.oidc, &client, request).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((header::PRAGMA, "no-cache"))
-        .json(tokens))
-}
-
-#[derive(Template)]
-#[template(path = "auth/end_session.html")]
-struct EndSessionPage<'a> {
-    csrf_token: &'a str,
-    logout_id: &'a str,
-    client_id: Option<&'a str>,
-    signed_in: bool,
-}
-
-/// `GET /oauth2/logout` (end_session_endpoint): asks the person to confirm.
-pub async fn end_session(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    session: MaybeSession,
-    query: web::Query<crate::oidc::logout::EndSessionRequest>,
-) -> PageResult {
-    let (id, pending) = crate::oidc::logout::start(&state.oidc, &query).await?;
-    if session.0.is_none()
-        && let Some(redirect) = &pending.redirect
-    {
-        // Nothing to end: go straight back.
-        crate::oidc::logout::take(&state, &id).await?;
-        return Ok(see_other(redirect));
-    }
-    let (csrf_token, cookie) = csrf::token_for(&state, &req);
-    let body = render(&EndSessionPage {
-        csrf_token: &csrf_token,
-        logout_id: &id,
-        client_id: pending.client_id.as_deref(),
-        signed_in: session.0.is_some(),
-    })?;
-    Ok(html(actix_web::http::StatusCode::OK, body, cookie))
-}
-
-/// The logout confirmation.
-#[derive(Debug, Deserialize)]
-pub struct EndSessionForm {
-    #[serde(default)]
-    logout_id: String,
-    #[serde(default)]
-    decision: String,
-    #[serde(default)]
-    csrf_token: String,
-}
-
-/// `POST /oauth2/logout`: ends the session (on `decision=logout`) and goes back to the client.
-pub async fn end_session_confirm(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    client: crate::identity::ClientInfo,
-    session: MaybeSession,
-    form: web::Form<EndSessionForm>,
-) -> PageResult {
-    csrf::verify(&state, &req, &form.csrf_token)?;
-    let pending = crate::oidc::logout::take(&state, &form.logout_id)
-        .await?
-        .ok_or_else(|| AppError::from(Code::LogoutExpired))?;
-    let mut response = if form.decision == "logout" {
-        if let Some(current) = &session.0 {
-            if let Some(ended) = state.identity.sessions.revoke(&current.token).await? {
-                crate::identity::session_end::sessions_ended(&state, &[ended]).await?;
-            }
-            let mut conn = state.db.get().await.map_err(AppError::from)?;
-            crate::identity::audit::record(
-                &mut conn,
-                current.session.account_id,
-                "signed_out",
-                &client,
-                json!({ "client_id": pending.client_id }),
-                state.clock.now(),
-            )
-            .await?;
-        }
-        match &pending.redirect {
-            Some(url) => see_other(url),
-            None => see_other("/logout"),
-        }
-    } else {
-        see_other("/")
-    };
-    if form.decision == "logout" {
-        response
-            .add_cookie(&crate::http::session::clear_session_cookie(&state))
-            .map_err(AppError::internal)?;
-    }
-    Ok(response)
-}
-
-/// The form of revocation and introspection.
-#[derive(Debug, Deserialize, Default)]
-pub struct TokenOnlyForm {
-    token: Option<String>,
-    #[serde(flatten)]
-    client: ClientFields,
-}
-
-/// The client's credentials: HTTP Basic, the form's secret or an assertion,
-/// only one; a form `client_id` beside Basic must name the same client.
-fn credentials(req: &HttpRequest, form: &ClientFields) -> Result<ClientCredentials, OAuthError> {
-    let in_form = form.client_secret.is_some() || form.client_assertion.is_some();
-    match basic_credentials(req) {
-        Some(_) if in_form => Err(OAuthError::new(
-            "invalid_request",
-            "use one client authentication method",
-        )),
-        Some((id, _)) if form.client_id.as_ref().is_some_and(|c| *c != id) => Err(OAuthError::new(
-            "invalid_request",
-            "client_id does not match the authenticated client",
-        )),
-        Some((id, secret)) => Ok(ClientCredentials {
-            client_id: Some(id),
-            secret: Some(secret),
-            ..ClientCredentials::default()
-        }),
-        None => Ok(ClientCredentials {
-            client_id: form.client_id.clone(),
-            secret: form.client_secret.clone(),
-            assertion_type: form.client_assertion_type.clone(),
-            assertion: form.client_assertion.clone(),
-        }),
-    }
-}
-
-/// The PAR form: an authorization request and the client's credentials.
-#[derive(Debug, Deserialize, Default)]
-pub struct ParForm {
-    #[serde(flatten)]
-    request: AuthorizeRequest,
-    client_secret: Option<String>,
-    client_assertion_type: Option<String>,
-    client_assertion: Option<String>,
-}
-
-/// `POST /oauth2/par` (RFC 9126): 201 with a `request_uri`.
-pub async fn par(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    form: web::Form<ParForm>,
-) -> Result<HttpResponse, OAuthError> {
-    let form = form.into_inner();
-    let fields = ClientFields {
-        client_id: form.request.client_id.clone(),
-        client_secret: form.client_secret,
-        client_assertion_type: form.client_assertion_type,
-        client_assertion: form.client_assertion,
-    };
-    let creds = credentials(&req, &fields)?;
-    let client = client_auth::authenticate(&state.oidc, &creds).await?;
-    let pushed = crate::oidc::par::push(&state, &client, form.request).await?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(pushed))
-}
-
-/// The authenticated client and the `token` of a revocation or introspection.
-async fn client_and_token<'a>(
-    state: &AppState,
-    req: &HttpRequest,
-    form: &'a TokenOnlyForm,
-) -> Result<(crate::storage::oidc::ClientRow, &'a str), OAuthError> {
-    let creds = credentials(req, &form.client)?;
-    let client = client_auth::authenticate(&state.oidc, &creds).await?;
-    let token = form
-        .token
-        .as_deref()
-        .ok_or_else(|| OAuthError::new("invalid_request", "token is required"))?;
-    Ok((client, token))
-}
-
-/// `POST /oauth2/revoke` (RFC 7009): 200 whether or not the token was known.
-pub async fn revoke(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    form: web::Form<TokenOnlyForm>,
-) -> Result<HttpResponse, OAuthError> {
-    let (client, token) = client_and_token(&state, &req, &form).await?;
-    crate::oidc::revocation::revoke(&state.oidc, &client, token).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .finish())
-}
-
-/// `POST /oauth2/introspect` (RFC 7662), for confidential clients (resource servers).
-pub async fn introspect(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    form: web::Form<TokenOnlyForm>,
-) -> Result<HttpResponse, OAuthError> {
-    let (client, token) = client_and_token(&state, &req, &form).await?;
-    let body = crate::oidc::revocation::introspect(&state.oidc, &client, token).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(body))
-}
-
-/// `GET|POST /oauth2/userinfo` with a bearer access token.
-pub async fn userinfo(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-) -> Result<HttpResponse, AppError> {
-    let token = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or_else(|| {
-            AppError::from(Code::InvalidAccessToken)
-                .with_detail("Cần mã truy cập (Bearer).")
-                .with_header(header::WWW_AUTHENTICATE, "Bearer")
-        })?;
-    let claims =
-        crate::oidc::jwt::verify_api_token(&state.oidc, token.trim(), state.clock.now()).await?;
-    let body = userinfo::claims(&state.oidc, &claims).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(body))
-}
-
 /// Form bodies of the OAuth endpoints: an unreadable one is an RFC 6749 `invalid_request`.
 fn oauth_form_config() -> web::FormConfig {
     web::FormConfig::default()
@@ -500,12 +200,16 @@ fn oauth_form_config() -> web::FormConfig {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/.well-known/openid-configuration").route(web::get().to(discovery)))
         .service(web::resource("/oauth2/jwks").route(web::get().to(jwks)))
-        .service(web::resource("/oauth2/authorize").route(web::get().to(authorize)))
+        .service(
+            web::resource("/oauth2/authorize")
+                .route(web::get().to(authorize))
+                .route(web::post().to(authorize_post)),
+        )
         .service(web::resource("/oauth2/consent").route(web::post().to(consent)))
         .service(
             web::resource("/oauth2/logout")
                 .route(web::get().to(end_session))
-                .route(web::post().to(end_session_confirm)),
+                .route(web::post().to(end_session_post)),
         )
         .service(
             web::resource("/oauth2/token")

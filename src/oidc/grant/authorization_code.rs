@@ -35,6 +35,8 @@ pub struct CodeRequest<'a> {
     pub code_verifier: Option<&'a str>,
     /// `resource` (RFC 8707).
     pub resource: Option<&'a str>,
+    /// The DPoP key the request proved it holds, if any.
+    pub jkt: Option<&'a str>,
 }
 
 fn refused(why: CodeRefusal) -> OAuthError {
@@ -89,6 +91,8 @@ pub async fn exchange(
         return Err(refused(CodeRefusal::Expired));
     };
     check(&grant, client, &req, state.clock.now())?;
+    // A code bound to a key at the authorization request (`dpop_jkt`, RFC 9449 §10).
+    crate::oidc::dpop::require_key(grant.dpop_jkt.as_deref(), req.jkt)?;
     let minting = PersonGrant {
         account: grant.account_id,
         scopes: &grant.scopes,
@@ -99,6 +103,7 @@ pub async fn exchange(
         nonce: grant.nonce.as_deref(),
         acting_for: grant.acting_for,
         audience: Some(audience::for_code(state, grant.resource.as_deref(), req.resource).await?),
+        jkt: req.jkt,
     };
     let (access_token, id_token) = mint(state, client, &minting, true).await?;
     let mut conn = state.db.get().await.map_err(AppError::from)?;
@@ -111,7 +116,7 @@ pub async fn exchange(
     Ok(TokenResponse {
         id_token,
         refresh_token,
-        ..TokenResponse::bearer(access_token, &grant.scopes)
+        ..TokenResponse::bearer(access_token, &grant.scopes).bound(req.jkt)
     })
 }
 
@@ -132,8 +137,13 @@ async fn record(
     let now = state.clock.now();
     let family = Uuid::now_v7();
     let offline = grant.scopes.iter().any(|s| s == "offline_access");
+    // A public client's refresh token is bound to its DPoP key (RFC 9449 §5);
+    // a confidential client's is bound by its authentication.
+    let binding = minting
+        .jkt
+        .filter(|_| !client.auth_method.is_confidential());
     let refresh = if offline {
-        Some(new_refresh_token(c, family, client, minting, now).await?)
+        Some(new_refresh_token(c, family, client, minting, binding, now).await?)
     } else {
         None
     };

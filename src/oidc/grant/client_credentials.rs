@@ -54,6 +54,7 @@ pub async fn issue(
     client: &ClientRow,
     scope: Option<&str>,
     resource: Option<&str>,
+    jkt: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
     if !client.auth_method.is_confidential() {
         return Err(OAuthError::new(
@@ -83,12 +84,13 @@ pub async fn issue(
         ctx: None,
         account_id: None,
         acting_for: None,
+        cnf: jwt::Confirmation::of(jkt),
         jti: tokens::generate(),
         iat: now.timestamp(),
         exp: (now + ACCESS_TOKEN_TTL).timestamp(),
     };
     let access_token = jwt::sign(state, jwt::ACCESS_TOKEN_ALG, "at+jwt", &claims).await?;
-    Ok(TokenResponse::bearer(access_token, &scopes))
+    Ok(TokenResponse::bearer(access_token, &scopes).bound(jkt))
 }
 
 #[cfg(test)]

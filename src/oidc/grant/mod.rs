@@ -31,7 +31,7 @@ use crate::{
 pub struct TokenResponse {
     /// The access token (JWT).
     pub access_token: String,
-    /// Always `Bearer`.
+    /// `DPoP` for a token bound to the client's key, else `Bearer`.
     pub token_type: &'static str,
     /// Seconds until the access token expires.
     pub expires_in: i64,
@@ -57,6 +57,14 @@ impl TokenResponse {
             scope: scopes.join(" "),
         }
     }
+
+    /// Says `DPoP` when the access token is bound to a key (RFC 9449 §5).
+    pub(crate) fn bound(mut self, jkt: Option<&str>) -> Self {
+        if jkt.is_some() {
+            self.token_type = "DPoP";
+        }
+        self
+    }
 }
 
 /// What a person-bound token is minted from.
@@ -71,6 +79,8 @@ pub(crate) struct PersonGrant<'a> {
     pub(crate) acting_for: Option<Uuid>,
     /// The token's audience; the API's when `None`.
     pub(crate) audience: Option<String>,
+    /// The DPoP key the access token is bound to.
+    pub(crate) jkt: Option<&'a str>,
 }
 
 /// Records a token event in the account's audit trail (which its owner reads).
@@ -130,6 +140,7 @@ pub(crate) async fn mint(
         ctx: Some(ctx),
         account_id: None,
         acting_for: None,
+        cnf: jwt::Confirmation::of(grant.jkt),
         jti,
         iat: now.timestamp(),
         exp: (now + ACCESS_TOKEN_TTL).timestamp(),
@@ -156,12 +167,14 @@ pub(crate) async fn mint(
     Ok((access_token, Some(id_token)))
 }
 
-/// Stores a new refresh token of `family` for `grant` and returns it.
+/// Stores a new refresh token of `family` for `grant`, bound to the DPoP
+/// key `dpop_jkt` if any, and returns it.
 pub(crate) async fn new_refresh_token(
     conn: &mut AsyncPgConnection,
     family: Uuid,
     client: &ClientRow,
     grant: &PersonGrant<'_>,
+    dpop_jkt: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<String, OAuthError> {
     let token = tokens::generate();
@@ -183,6 +196,7 @@ pub(crate) async fn new_refresh_token(
             used_at: None,
             revoked_at: None,
             acting_for: grant.acting_for,
+            dpop_jkt: dpop_jkt.map(str::to_owned),
         },
     )
     .await?;

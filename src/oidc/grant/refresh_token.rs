@@ -9,6 +9,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde_json::json;
 
 use super::{PersonGrant, TokenResponse, audit_token, mint, new_refresh_token};
+use crate::domain::oauth::ClientProfile;
 use crate::oidc::Provider;
 use crate::{
     crypto::tokens,
@@ -26,7 +27,11 @@ fn refreshed_level(stored: i16, amr: &[String]) -> u8 {
     crate::domain::assurance::session_level(u8::try_from(stored).unwrap_or(1), &methods)
 }
 
-fn person_grant<'a>(row: &'a RefreshTokenRow, scopes: &'a [String]) -> PersonGrant<'a> {
+fn person_grant<'a>(
+    row: &'a RefreshTokenRow,
+    scopes: &'a [String],
+    jkt: Option<&'a str>,
+) -> PersonGrant<'a> {
     PersonGrant {
         account: row.account_id,
         scopes,
@@ -37,6 +42,7 @@ fn person_grant<'a>(row: &'a RefreshTokenRow, scopes: &'a [String]) -> PersonGra
         nonce: None,
         acting_for: row.acting_for,
         audience: None,
+        jkt,
     }
 }
 
@@ -68,8 +74,9 @@ async fn end_family(
     audit_token(c, row.account_id, kind, client, detail, now).await
 }
 
-/// What a successful rotation yields: the used row, the scopes, the successor.
-type Rotated = (RefreshTokenRow, Vec<String>, String);
+/// What a successful refresh yields: the used row, the scopes, the
+/// successor (`None`: the presented token stays, for FAPI 2.0 clients).
+type Rotated = (RefreshTokenRow, Vec<String>, Option<String>);
 
 /// Checks and rotates the token with hash `hash`. A refusal is `Ok(Err)`:
 /// what it revoked is committed.
@@ -78,6 +85,7 @@ async fn rotate(
     client: &ClientRow,
     hash: &[u8],
     scope: Option<&str>,
+    jkt: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Result<Rotated, OAuthError>, OAuthError> {
     // The family's lock first, then the token's row: concurrent refreshes
@@ -114,6 +122,11 @@ async fn rotate(
             return Ok(Err(refused(why)));
         }
     };
+    // A token bound to a DPoP key is refused without a proof of that key:
+    // a stolen copy is useless without the key (RFC 9449 §5).
+    if let Err(refusal) = crate::oidc::dpop::require_key(row.dpop_jkt.as_deref(), jkt) {
+        return Ok(Err(refusal));
+    }
     if let Some(why) = grant_guard::holder_refusal(c, &row).await? {
         // Access must end: the person may no longer use the account,
         // or the grant began before the password changed.
@@ -131,6 +144,21 @@ async fn rotate(
             return Ok(Err(OAuthError::new("invalid_scope", description)));
         }
     };
+    if client.profile == ClientProfile::Fapi2 {
+        // FAPI 2.0 SP §5.3.2.1: no rotation; the token is bound to the
+        // client's authentication (and its access tokens to its DPoP key).
+        let detail = json!({ "scopes": scopes, "rotated": false });
+        audit_token(
+            c,
+            row.account_id,
+            "oidc_tokens_refreshed",
+            client,
+            detail,
+            now,
+        )
+        .await?;
+        return Ok(Ok((row, scopes, None)));
+    }
     match use_kind {
         RefreshUse::First => store::mark_refresh_used(c, row.id, now).await?,
         // A repeat within the grace window: its earlier successor ends,
@@ -139,8 +167,16 @@ async fn rotate(
             store::revoke_live_successors(c, row.family_id, row.id, now).await?;
         }
     }
-    let successor =
-        new_refresh_token(c, row.family_id, client, &person_grant(&row, &scopes), now).await?;
+    let grant = person_grant(&row, &scopes, jkt);
+    let successor = new_refresh_token(
+        c,
+        row.family_id,
+        client,
+        &grant,
+        row.dpop_jkt.as_deref(),
+        now,
+    )
+    .await?;
     let detail = json!({ "scopes": scopes });
     audit_token(
         c,
@@ -151,7 +187,7 @@ async fn rotate(
         now,
     )
     .await?;
-    Ok(Ok((row, scopes, successor)))
+    Ok(Ok((row, scopes, Some(successor))))
 }
 
 /// Exchanges a refresh token for new tokens and a new refresh token (rotation).
@@ -160,6 +196,7 @@ pub async fn exchange(
     client: &ClientRow,
     token: Option<&str>,
     scope: Option<&str>,
+    jkt: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
     let token =
         token.ok_or_else(|| OAuthError::new("invalid_request", "refresh_token is required"))?;
@@ -167,15 +204,15 @@ pub async fn exchange(
     let hash = tokens::hash(token);
     let mut conn = state.db.get().await.map_err(AppError::from)?;
     let outcome = conn
-        .transaction::<_, OAuthError, _>(async |c| rotate(c, client, &hash, scope, now).await)
+        .transaction::<_, OAuthError, _>(async |c| rotate(c, client, &hash, scope, jkt, now).await)
         .await?;
     // Give the connection back before signing: concurrent refreshes of one
     // family wait for its lock holding theirs, and minting may need one.
     drop(conn);
     let (row, scopes, successor) = outcome?;
-    let (access_token, _) = mint(state, client, &person_grant(&row, &scopes), false).await?;
+    let (access_token, _) = mint(state, client, &person_grant(&row, &scopes, jkt), false).await?;
     Ok(TokenResponse {
-        refresh_token: Some(successor),
-        ..TokenResponse::bearer(access_token, &scopes)
+        refresh_token: Some(successor.unwrap_or_else(|| token.to_owned())),
+        ..TokenResponse::bearer(access_token, &scopes).bound(jkt)
     })
 }

@@ -214,16 +214,43 @@ async fn the_demo_app_gets_the_vault_scope_also_when_it_was_seeded_before() {
         .expect("client");
     assert!(row.scopes.iter().any(|s| s == "vault"), "{:?}", row.scopes);
     assert!(row.scopes.iter().any(|s| s == "account"));
+    // The re-seed also makes the app's tokens DPoP-bound.
+    assert_eq!(row.dpop, eservices::domain::oauth::DpopPolicy::Required);
     drop(conn);
 
     app.signed_in_citizen(45).await;
     let location = authorize(&app, "dichvucong-app", callback, "openid vault", "").await;
     let (status, t) = exchange(&app, "dichvucong-app", None, callback, &location, &[]).await;
-    assert_eq!(status, 200, "{t}");
     assert_eq!(
-        bearer_get(&app, "/api/v1/vault/records", access(&t))
-            .await
-            .0,
-        200
+        (status, t["error"].as_str()),
+        (400, Some("invalid_dpop_proof"))
     );
+    let key = crate::dpop::DpopKey::new();
+    let nonce = crate::dpop::nonce(&app, &key).await;
+    let location = authorize(&app, "dichvucong-app", callback, "openid vault", "").await;
+    let code = query(&location, "code").expect("code");
+    let res = app
+        .client
+        .post(app.url("/oauth2/token"))
+        .header(
+            "DPoP",
+            key.proof(&app, "POST", &app.url("/oauth2/token"), Some(&nonce), None),
+        )
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", callback),
+            ("code_verifier", super::VERIFIER),
+            ("client_id", "dichvucong-app"),
+        ])
+        .send()
+        .await
+        .expect("token");
+    assert_eq!(res.status(), 200);
+    let t: serde_json::Value = res.json().await.expect("json");
+    let token = t["access_token"].as_str().expect("at");
+    let records = app.url("/api/v1/vault/records");
+    let proof = key.proof(&app, "GET", &records, Some(&nonce), Some(token));
+    let res = crate::dpop::api_get(&app, "/api/v1/vault/records", "DPoP", token, &[proof]).await;
+    assert_eq!(res.status(), 200);
 }

@@ -6,7 +6,9 @@
 // Settings come from the environment: ISSUER, CLIENT_ID, CLIENT_SECRET,
 // REDIRECT_URI, POST_LOGOUT_REDIRECT_URI, USERNAME, PASSWORD; and for a second
 // client that pushes its requests (PAR), authenticates with private_key_jwt and
-// gets ES256 ID tokens: KEY_CLIENT_ID and KEY_CLIENT_JWK (its private EC JWK).
+// gets ES256 ID tokens: KEY_CLIENT_ID and KEY_CLIENT_JWK (its private EC JWK);
+// the mobile app (public, DPoP required): APP_CLIENT_ID; a FAPI 2.0 client:
+// FAPI_CLIENT_ID and FAPI_CLIENT_JWK.
 // Prints one JSON line with what it observed; exits non-zero on any failure.
 
 import * as client from 'openid-client';
@@ -136,6 +138,84 @@ const keyTokens = await client.authorizationCodeGrant(keyConfig, new URL(res.hea
 const keyClaims = keyTokens.claims();
 const keyIdTokenAlg = JSON.parse(Buffer.from(keyTokens.id_token.split('.')[0], 'base64url')).alg;
 
+// The mobile app: a public client whose tokens are DPoP-bound (RFC 9449).
+// openid-client makes the proofs, follows the server nonces and calls the
+// JSON API and UserInfo with the DPoP scheme.
+const consentThrough = async (url) => {
+  let answer = await browse(url);
+  if (answer.status === 200) {
+    const page = await answer.text();
+    answer = await browse('/oauth2/consent', form({
+      consent_id: field(page, 'consent_id'),
+      csrf_token: field(page, 'csrf_token'),
+      decision: 'allow',
+    }));
+  }
+  if (answer.status !== 303) throw new Error(`authorization answered ${answer.status}`);
+  return new URL(answer.headers.get('location'));
+};
+const appConfig = await client.discovery(
+  new URL(issuer), env('APP_CLIENT_ID'), undefined, client.None(),
+  { execute: [client.allowInsecureRequests] },
+);
+const appDpop = client.getDPoPHandle(appConfig, await client.randomDPoPKeyPair('ES256'));
+const appVerifier = client.randomPKCECodeVerifier();
+const appState = client.randomState();
+const appCallback = await consentThrough(client.buildAuthorizationUrl(appConfig, {
+  redirect_uri: redirectUri,
+  scope: 'openid account offline_access',
+  code_challenge: await client.calculatePKCECodeChallenge(appVerifier),
+  code_challenge_method: 'S256',
+  state: appState,
+}));
+const appTokens = await client.authorizationCodeGrant(appConfig, appCallback, {
+  pkceCodeVerifier: appVerifier,
+  expectedState: appState,
+  idTokenExpected: true,
+}, undefined, { DPoP: appDpop });
+const appMe = await client.fetchProtectedResource(
+  appConfig, appTokens.access_token, new URL('/api/v1/me', issuer), 'GET', undefined, undefined,
+  { DPoP: appDpop },
+);
+const appUserinfo = await client.fetchUserInfo(
+  appConfig, appTokens.access_token, appTokens.claims().sub, { DPoP: appDpop },
+);
+const appRefreshed = await client.refreshTokenGrant(appConfig, appTokens.refresh_token, undefined, { DPoP: appDpop });
+const asBearer = await fetch(new URL('/api/v1/me', issuer), {
+  headers: { authorization: `Bearer ${appRefreshed.access_token}` },
+});
+
+// A system on the FAPI 2.0 Security Profile: PAR, private_key_jwt, DPoP.
+const fapiJwk = JSON.parse(env('FAPI_CLIENT_JWK'));
+const fapiKey = await crypto.subtle.importKey(
+  'jwk', fapiJwk, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign'],
+);
+const fapiConfig = await client.discovery(
+  new URL(issuer), env('FAPI_CLIENT_ID'),
+  { id_token_signed_response_alg: 'ES256' },
+  client.PrivateKeyJwt({ key: fapiKey, kid: fapiJwk.kid }),
+  { execute: [client.allowInsecureRequests] },
+);
+const fapiDpop = client.getDPoPHandle(fapiConfig, await client.randomDPoPKeyPair('ES256'));
+const fapiVerifier = client.randomPKCECodeVerifier();
+const fapiNonce = client.randomNonce();
+const fapiUrl = await client.buildAuthorizationUrlWithPAR(fapiConfig, {
+  redirect_uri: redirectUri,
+  scope: 'openid account',
+  code_challenge: await client.calculatePKCECodeChallenge(fapiVerifier),
+  code_challenge_method: 'S256',
+  nonce: fapiNonce,
+}, { DPoP: fapiDpop });
+const fapiTokens = await client.authorizationCodeGrant(fapiConfig, await consentThrough(fapiUrl), {
+  pkceCodeVerifier: fapiVerifier,
+  expectedNonce: fapiNonce,
+  idTokenExpected: true,
+}, undefined, { DPoP: fapiDpop });
+const fapiMe = await client.fetchProtectedResource(
+  fapiConfig, fapiTokens.access_token, new URL('/api/v1/me', issuer), 'GET', undefined, undefined,
+  { DPoP: fapiDpop },
+);
+
 // RP-initiated logout.
 const endSession = client.buildEndSessionUrl(config, {
   id_token_hint: tokens.id_token,
@@ -164,6 +244,15 @@ console.log(JSON.stringify({
   key_client_sub: keyClaims.sub,
   key_client_id_token_alg: keyIdTokenAlg,
   key_client_nonce_ok: keyClaims.nonce === keyNonce,
+  app_token_type: appTokens.token_type,
+  app_me_status: appMe.status,
+  app_userinfo_sub_ok: appUserinfo.sub === appTokens.claims().sub,
+  app_refreshed_token_type: appRefreshed.token_type,
+  app_refresh_rotated: appRefreshed.refresh_token !== appTokens.refresh_token,
+  app_token_as_bearer_status: asBearer.status,
+  fapi_token_type: fapiTokens.token_type,
+  fapi_nonce_ok: fapiTokens.claims().nonce === fapiNonce,
+  fapi_me_status: fapiMe.status,
   logout_status: res.status,
   logout_location: res.headers.get('location'),
 }));
