@@ -179,3 +179,66 @@ async fn the_demo_has_every_status_and_its_figures(app: &TestApp) {
         "the dashboard's figures are computed"
     );
 }
+
+#[tokio::test]
+async fn admin_client_create_registers_a_fapi2_client_and_refuses_one_with_a_secret() {
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+    use p256::elliptic_curve::sec1::ToEncodedPoint;
+    let app = TestApp::spawn().await;
+    let secret = p256::SecretKey::random(&mut p256::elliptic_curve::rand_core::OsRng);
+    let point = secret.public_key().to_encoded_point(false);
+    let jwks = serde_json::json!({ "keys": [{
+        "kty": "EC", "crv": "P-256", "kid": "k1",
+        "x": URL_SAFE_NO_PAD.encode(point.x().expect("x")),
+        "y": URL_SAFE_NO_PAD.encode(point.y().expect("y")),
+    }]});
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("jwks.json");
+    std::fs::write(&path, jwks.to_string()).expect("write");
+    let create = |extra: &[&str]| {
+        eservices()
+            .args([
+                "admin",
+                "client",
+                "create",
+                "--redirect-uri",
+                "https://bhxh.example/cb",
+            ])
+            .args(extra)
+            .env("DATABASE_URL", app.database_url())
+            .env("REDIS_URL", "redis://127.0.0.1:1/")
+            .env("PUBLIC_URL", &app.address)
+            .env("VAULT_MASTER_KEY", &app.master_key)
+            .output()
+            .expect("runs")
+    };
+    let jwks_arg = path.to_str().expect("utf-8");
+    let out = create(&[
+        "--client-id",
+        "bhxh-fapi",
+        "--jwks",
+        jwks_arg,
+        "--profile",
+        "fapi2",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("profile fapi2, DPoP required"), "{stdout}");
+    let mut conn = app.db().await;
+    let row = eservices::storage::oidc::client(&mut conn, "bhxh-fapi")
+        .await
+        .expect("query")
+        .expect("registered");
+    assert!(row.require_par);
+    assert_eq!(
+        row.id_token_alg,
+        eservices::domain::oauth::IdTokenAlg::Es256
+    );
+    let out = create(&["--client-id", "bhxh-secret", "--profile", "fapi2"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("FAPI 2.0"));
+}

@@ -203,3 +203,47 @@ async fn revocation_ends_dpop_bound_tokens_without_a_proof() {
     let res = super::api_get(&app, "/api/v1/me", "DPoP", access, &[proof]).await;
     assert_eq!(res.status(), 401);
 }
+
+#[tokio::test]
+async fn rp_initiated_logout_works_with_the_id_token_of_a_dpop_grant() {
+    let app = TestApp::spawn().await;
+    let (_key, tokens) = bound_tokens(&app, 3108).await;
+    let id_token = tokens["id_token"].as_str().expect("id token");
+    // The app posts its logout request (RP-Initiated Logout 1.0 §2: POST works as GET).
+    let res = app
+        .client
+        .post(app.url("/oauth2/logout"))
+        .form(&[("id_token_hint", id_token), ("client_id", APP)])
+        .send()
+        .await
+        .expect("logout");
+    assert_eq!(res.status(), 200);
+    let page = res.text().await.expect("confirmation page");
+    let res = app
+        .client
+        .post(app.url("/oauth2/logout"))
+        .form(&[
+            (
+                "logout_id",
+                crate::helpers::input_value(&page, "logout_id")
+                    .expect("id")
+                    .as_str(),
+            ),
+            (
+                "csrf_token",
+                crate::helpers::input_value(&page, "csrf_token")
+                    .expect("csrf")
+                    .as_str(),
+            ),
+            ("decision", "logout"),
+        ])
+        .send()
+        .await
+        .expect("confirm");
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        app.get("/api/v1/me").await.status(),
+        401,
+        "the session has ended"
+    );
+}
