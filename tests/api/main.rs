@@ -11,6 +11,7 @@ mod browser_passkeys;
 mod businesses;
 mod catalog;
 mod cli;
+mod conformance;
 mod dossiers;
 mod dpop;
 mod errors;
