@@ -4,4 +4,5 @@ alter table oidc_clients
     drop column logo_uri,
     drop column policy_uri,
     drop column dpop,
-    drop column profile;
+    drop column profile,
+    drop column pkce_required;

@@ -8,7 +8,11 @@ alter table oidc_clients
     add column dpop text not null default 'optional'
         check (dpop in ('off', 'optional', 'required')),
     add column profile text not null default 'standard'
-        check (profile in ('standard', 'fapi2'));
+        check (profile in ('standard', 'fapi2')),
+    -- PKCE is required of every client but confidential ones an
+    -- administrator exempted (RFC 9700 §2.1.1: they have client
+    -- authentication and the nonce), such as a certification test client.
+    add column pkce_required boolean not null default true;
 
 -- A public client's refresh token is bound to the DPoP key its grant was
 -- made with (RFC 9449 §5): the JWK SHA-256 thumbprint (RFC 7638).

@@ -235,4 +235,9 @@ pub struct CreateClient {
     /// Security Profile: PAR, private_key_jwt, DPoP, ES256).
     #[arg(long)]
     pub profile: Option<String>,
+    /// Accept authorization requests without PKCE (a confidential client
+    /// that cannot send it, such as a certification test client; never a
+    /// public or FAPI 2.0 client).
+    #[arg(long)]
+    pub pkce_optional: bool,
 }

@@ -68,6 +68,7 @@ async fn register(state: &AppState, command: CreateClient) -> anyhow::Result<()>
         policy_uri,
         dpop,
         profile,
+        pkce_optional,
     } = command;
     let new = oidc::clients::NewClient {
         client_id,
@@ -92,6 +93,7 @@ async fn register(state: &AppState, command: CreateClient) -> anyhow::Result<()>
         policy_uri,
         dpop,
         profile,
+        pkce_optional,
     };
     let registered = oidc::clients::register(state, new)
         .await

@@ -152,9 +152,52 @@ pub fn methods_from_amr(amr: &[String]) -> Vec<Method> {
         .collect()
 }
 
+/// What an `acr_values` request needs of a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AcrNeed {
+    /// Any sign-in does (no value asked, `loa:1` among them, or none we know).
+    Nothing,
+    /// A strong sign-in (a second step when the session lacks one).
+    Strong,
+    /// Only level 2 was asked and the account is not proven: no sign-in can reach it.
+    Unreachable,
+}
+
+/// The `acr_values` of a request are alternatives in order of preference
+/// (OpenID Connect Core §3.1.2.1): the request is met when any of them can
+/// be. Level 1 is met by any sign-in; level 2 by a strong sign-in of a
+/// proven (`level` 2) account; `mfa` by a strong sign-in. Values we do not
+/// know are ignored, as voluntary claims are.
+pub fn acr_need(wanted: &[&str], level: u8) -> AcrNeed {
+    let known: Vec<&str> = wanted
+        .iter()
+        .copied()
+        .filter(|v| [ACR_LEVEL_1, ACR_LEVEL_2, ACR_MFA].contains(v))
+        .collect();
+    if known.is_empty() || known.contains(&ACR_LEVEL_1) {
+        AcrNeed::Nothing
+    } else if known.contains(&ACR_MFA) || level >= 2 {
+        AcrNeed::Strong
+    } else {
+        AcrNeed::Unreachable
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn acr_values_are_alternatives_and_unknown_ones_are_ignored() {
+        let all = [ACR_LEVEL_1, ACR_LEVEL_2, ACR_MFA];
+        assert_eq!(acr_need(&all, 1), AcrNeed::Nothing, "loa:1 is listed");
+        assert_eq!(acr_need(&[], 1), AcrNeed::Nothing);
+        assert_eq!(acr_need(&["urn:other"], 1), AcrNeed::Nothing);
+        assert_eq!(acr_need(&[ACR_LEVEL_2], 1), AcrNeed::Unreachable);
+        assert_eq!(acr_need(&[ACR_LEVEL_2], 2), AcrNeed::Strong);
+        assert_eq!(acr_need(&[ACR_LEVEL_2, ACR_MFA], 1), AcrNeed::Strong);
+        assert_eq!(acr_need(&[ACR_MFA], 1), AcrNeed::Strong);
+    }
     use Method::*;
 
     #[test]

@@ -68,6 +68,7 @@ pub async fn register(state: &Core, new: NewClient) -> AppResult<Registered> {
         policy_uri: new.policy_uri,
         dpop: settled.dpop,
         profile: settled.profile,
+        pkce_required: !new.pkce_optional,
     };
     let mut conn = state.db.get().await?;
     if !store::insert_client(&mut conn, &row).await? {

@@ -13,6 +13,7 @@ use url::Url;
 
 pub use crate::oidc::request::{AuthorizeRequest, Checked, Rejection, check_request, page_lang};
 
+use crate::domain::assurance::AcrNeed;
 use crate::error::Code;
 use crate::infra::Core;
 use crate::oidc::Provider;
@@ -20,11 +21,7 @@ use crate::{
     crypto::tokens,
     error::{AppError, AppResult},
     identity::sessions::Session,
-    oidc::{
-        clients,
-        jwt::{ACR_LEVEL_2, ACR_MFA},
-        par,
-    },
+    oidc::{clients, par},
     storage::oidc::{self as store, ClientRow},
 };
 
@@ -285,9 +282,8 @@ async fn assurance_missing(
         .unwrap_or_default()
         .split_whitespace()
         .collect();
-    let wants_level_2 = wanted.contains(&ACR_LEVEL_2);
-    let wants_strong = wants_level_2 || wanted.contains(&ACR_MFA);
-    if wants_level_2 && session.level < 2 {
+    let need = crate::domain::assurance::acr_need(&wanted, session.level);
+    if need == AcrNeed::Unreachable {
         // No sign-in can raise an unproven account: only a proof of identity.
         let error = if prompt.contains("none") {
             "login_required"
@@ -297,7 +293,7 @@ async fn assurance_missing(
         let why = "this client requires an identity-verified (level 2) account";
         return Ok(Some(ready.error(state, error, why)));
     }
-    if !wants_strong || crate::domain::assurance::is_strong(&session.methods) {
+    if need == AcrNeed::Nothing || crate::domain::assurance::is_strong(&session.methods) {
         return Ok(None);
     }
     // Proven (or asked for a strong sign-in only), but this session

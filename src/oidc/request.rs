@@ -167,6 +167,8 @@ pub fn check_request(client: &ClientRow, req: &AuthorizeRequest) -> Result<Check
         req.code_challenge_method.as_deref(),
     ) {
         (Some(c), Some("S256")) if crate::domain::oauth::pkce::valid_challenge(c) => {}
+        // An exempted confidential client may leave PKCE out (not get it wrong).
+        (None, None) if !client.pkce_required => {}
         _ => {
             return to_client(
                 "invalid_request",

@@ -110,6 +110,7 @@ mod tests {
             policy_uri: None,
             dpop: crate::domain::oauth::DpopPolicy::Optional,
             profile: crate::domain::oauth::ClientProfile::Standard,
+            pkce_required: true,
         }
     }
 

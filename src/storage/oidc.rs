@@ -154,6 +154,9 @@ pub struct ClientRow {
     /// The security profile it follows.
     #[diesel(deserialize_as = String, serialize_as = String)]
     pub profile: ClientProfile,
+    /// Whether its authorization requests need PKCE (always, but for
+    /// confidential clients an administrator exempted).
+    pub pkce_required: bool,
 }
 
 /// Registers a client; `Ok(false)` if the id is taken.

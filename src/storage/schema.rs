@@ -364,6 +364,7 @@ diesel::table! {
         policy_uri -> Nullable<Text>,
         dpop -> Text,
         profile -> Text,
+        pkce_required -> Bool,
     }
 }
 

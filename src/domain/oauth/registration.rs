@@ -73,6 +73,9 @@ pub struct NewClient {
     pub dpop: Option<String>,
     /// `standard` (default) or `fapi2` (FAPI 2.0 Security Profile).
     pub profile: Option<String>,
+    /// Authorization requests without PKCE are accepted (confidential,
+    /// non-FAPI clients only: RFC 9700 §2.1.1).
+    pub pkce_optional: bool,
 }
 
 /// What a valid registration settles.
@@ -343,6 +346,15 @@ fn check_profile(
         problems.push((
             "dpop",
             Invalid::new("dpop_unknown", "DPoP: off, optional hoặc required."),
+        ));
+    }
+    if new.pkce_optional && (fapi || new.public) {
+        problems.push((
+            "pkce",
+            Invalid::new(
+                "pkce_required",
+                "PKCE là bắt buộc với client công khai và client FAPI 2.0.",
+            ),
         ));
     }
     if !fapi {

@@ -269,3 +269,29 @@ fn presentation_links_must_be_https() {
     let fields: Vec<&str> = problems.iter().map(|(f, _)| *f).collect();
     assert_eq!(fields, ["logo_uri", "policy_uri"]);
 }
+
+#[test]
+fn only_a_confidential_standard_client_may_leave_pkce_out() {
+    assert!(
+        validate(&NewClient {
+            pkce_optional: true,
+            ..confidential()
+        })
+        .is_ok()
+    );
+    let public = validate(&NewClient {
+        pkce_optional: true,
+        public: true,
+        ..confidential()
+    })
+    .expect_err("public");
+    assert!(public.iter().any(|(f, _)| *f == "pkce"));
+    let fapi = validate(&NewClient {
+        pkce_optional: true,
+        jwks: Some(public_jwk()),
+        profile: Some("fapi2".into()),
+        ..confidential()
+    })
+    .expect_err("fapi2");
+    assert!(fapi.iter().any(|(f, _)| *f == "pkce"));
+}

@@ -65,6 +65,17 @@ fn check(
         issued_at: grant.issued_at,
     };
     code::check(&issued, &client.client_id, req.redirect_uri, now).map_err(refused)?;
+    if grant.code_challenge.is_empty() {
+        // A request without PKCE (an exempted client): a verifier now would
+        // be a downgrade attempt (RFC 9700 §4.8.2).
+        return match req.code_verifier {
+            None => Ok(()),
+            Some(_) => Err(OAuthError::new(
+                "invalid_grant",
+                "code_verifier sent for a request without code_challenge",
+            )),
+        };
+    }
     let verifier = req
         .code_verifier
         .ok_or_else(|| OAuthError::new("invalid_request", "code_verifier is required (PKCE)"))?;

@@ -122,10 +122,10 @@ async fn oidcc_ensure_request_with_valid_pkce_succeeds() {
         "code_challenge_methods_supported",
         "S256"
     ));
-    let req = AuthRequest::new(CLIENT);
+    let req = AuthRequest::new(CLIENT).with_pkce();
     op.code_flow(&req).await;
 
-    let req = AuthRequest::new(CLIENT);
+    let req = AuthRequest::new(CLIENT).with_pkce();
     let callback = op.authorize(&req).await;
     let code = callback.code(&op, &req);
     let wrong = eservices::crypto::tokens::generate();
@@ -139,6 +139,23 @@ async fn oidcc_ensure_request_with_valid_pkce_succeeds() {
         .token_request(CLIENT, ClientAuth::SecretBasic, &form)
         .await;
     assert_no_store(&res);
+    let error = crate::helpers::OAuthError::read(res, 400).await;
+    assert_eq!(error.error, "invalid_grant");
+
+    // A verifier for a request that had no challenge is a downgrade attempt
+    // (RFC 9700 §4.8.2); and a client not exempted must send PKCE.
+    let req = AuthRequest::new(CLIENT);
+    let callback = op.authorize(&req).await;
+    let code = callback.code(&op, &req);
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", super::REDIRECT),
+        ("code_verifier", wrong.as_str()),
+    ];
+    let res = op
+        .token_request(CLIENT, ClientAuth::SecretBasic, &form)
+        .await;
     let error = crate::helpers::OAuthError::read(res, 400).await;
     assert_eq!(error.error, "invalid_grant");
 }

@@ -93,12 +93,14 @@ impl Op {
         auth: ClientAuth,
     ) -> reqwest::Response {
         let redirect = req.get("redirect_uri").expect("a redirect_uri");
-        let form = [
+        let mut form = vec![
             ("grant_type", "authorization_code"),
             ("code", code),
             ("redirect_uri", redirect),
-            ("code_verifier", req.verifier()),
         ];
+        if let Some(verifier) = req.verifier() {
+            form.push(("code_verifier", verifier));
+        }
         self.token_request(req.client_id(), auth, &form).await
     }
 

@@ -10,9 +10,10 @@
 //! suite: a statically registered confidential client, a browser that
 //! keeps cookies and does what the pages ask (signs in, completes the
 //! second step, allows), the token exchange, and the ID token checks of the
-//! suite's `PerformStandardIdTokenChecks`. One difference: every request
-//! carries PKCE S256, which this provider requires of every client (the
-//! suite sends it only in `oidcc-ensure-request-with-valid-pkce-succeeds`).
+//! suite's `PerformStandardIdTokenChecks`. Like the suite, requests carry
+//! PKCE only in `oidcc-ensure-request-with-valid-pkce-succeeds`: the suite's
+//! clients are registered with `--pkce-optional` (confidential clients
+//! only; every other client must send PKCE S256).
 
 mod browser;
 mod code_flow;
@@ -108,6 +109,7 @@ async fn register(app: &TestApp, client_id: &str, redirects: &[&str]) {
             ]
             .map(str::to_owned)
             .to_vec(),
+            pkce_optional: true,
             ..Default::default()
         },
     )
@@ -116,18 +118,26 @@ async fn register(app: &TestApp, client_id: &str, redirects: &[&str]) {
 }
 
 /// An authorization request as the suite builds it: `code`, the client,
-/// its redirect URI, `openid`, a random `state` and `nonce`; plus PKCE.
+/// its redirect URI, `openid`, a random `state` and `nonce` (PKCE when
+/// [`AuthRequest::with_pkce`] adds it).
 #[derive(Debug, Clone)]
 pub(crate) struct AuthRequest {
     params: Vec<(String, String)>,
-    verifier: String,
+    verifier: Option<String>,
 }
 
 impl AuthRequest {
-    /// The suite's request for `client_id`.
-    pub(crate) fn new(client_id: &str) -> Self {
+    /// The request with a PKCE S256 challenge (its verifier kept for the exchange).
+    pub(crate) fn with_pkce(mut self) -> Self {
         let verifier = eservices::crypto::tokens::generate();
         let challenge = URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()));
+        self.verifier = Some(verifier);
+        self.with("code_challenge", &challenge)
+            .with("code_challenge_method", "S256")
+    }
+
+    /// The suite's request for `client_id`.
+    pub(crate) fn new(client_id: &str) -> Self {
         let state = eservices::crypto::tokens::generate();
         let nonce = eservices::crypto::tokens::generate();
         let params = [
@@ -137,15 +147,13 @@ impl AuthRequest {
             ("state", state.as_str()),
             ("nonce", nonce.as_str()),
             ("response_type", "code"),
-            ("code_challenge", challenge.as_str()),
-            ("code_challenge_method", "S256"),
         ];
         Self {
             params: params
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect(),
-            verifier,
+            verifier: None,
         }
     }
 
@@ -177,9 +185,9 @@ impl AuthRequest {
         self.get("client_id").expect("a client_id")
     }
 
-    /// The PKCE verifier of its challenge.
-    pub(crate) fn verifier(&self) -> &str {
-        &self.verifier
+    /// The PKCE verifier of its challenge, if it has one.
+    pub(crate) fn verifier(&self) -> Option<&str> {
+        self.verifier.as_deref()
     }
 
     /// Its parameters, form-urlencoded.

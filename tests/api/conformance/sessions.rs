@@ -103,3 +103,47 @@ async fn oidcc_id_token_hint() {
     assert!(!callback.signed_in() && !callback.consented);
     same_sign_in(&first, &second);
 }
+
+/// Core §3.1.2.1 (no plan module checks it): an `id_token_hint` naming
+/// someone else than the signed-in person is `login_required` under
+/// `prompt=none`, never a code for the signed-in person.
+#[tokio::test]
+async fn an_id_token_hint_for_someone_else_is_login_required() {
+    use crate::dpop::{APP, CALLBACK, code, register_app, token_request};
+    let app = crate::helpers::TestApp::spawn().await;
+    register_app(&app, "optional").await;
+    let first = code(&app, 3401, "").await;
+    let res = token_request(
+        &app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &first),
+            ("redirect_uri", CALLBACK),
+            (
+                "code_verifier",
+                "dpop-verifier-0123456789-0123456789-0123456789",
+            ),
+        ],
+        &[],
+    )
+    .await;
+    let tokens: serde_json::Value = res.json().await.expect("json");
+    let hint = tokens["id_token"].as_str().expect("id token").to_owned();
+    // Another person signs in on the same browser.
+    app.signed_in_citizen(3402).await;
+    let res = app
+        .get(&format!(
+            "/oauth2/authorize?response_type=code&client_id={APP}&redirect_uri={}&scope=openid&state=s&prompt=none&id_token_hint={hint}&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256",
+            url::form_urlencoded::byte_serialize(CALLBACK.as_bytes()).collect::<String>()
+        ))
+        .await;
+    let location = res.headers()["location"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert_eq!(
+        crate::oidc_flow::query(&location, "error").as_deref(),
+        Some("login_required")
+    );
+    assert!(crate::oidc_flow::query(&location, "code").is_none());
+}

@@ -64,3 +64,52 @@ async fn login_hint_prefills_and_ui_locales_en_gives_english_pages() {
     let page = app.get("/login").await.text().await.expect("page");
     assert!(page.contains("<html lang=\"vi\">") && page.contains("Mật khẩu"));
 }
+
+#[tokio::test]
+async fn the_consent_page_names_the_organisation_and_who_is_signed_in() {
+    let app = TestApp::spawn().await;
+    eservices::oidc::keys::ensure(&app.state)
+        .await
+        .expect("keys");
+    eservices::oidc::clients::register(
+        &app.state,
+        eservices::oidc::clients::NewClient {
+            client_id: "so-y-te".into(),
+            redirect_uris: vec![REDIRECT.into()],
+            secret: Some(crate::oidc_flow::SECRET.into()),
+            scopes: vec!["openid".into(), "email".into()],
+            client_name: Some("Sở Y tế TP.HCM".into()),
+            logo_uri: Some("https://soyte.example/logo.png".into()),
+            policy_uri: Some("https://soyte.example/chinh-sach".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("client");
+    app.signed_in_citizen(36).await;
+    let page = app
+        .get(&format!(
+            "/oauth2/authorize?response_type=code&client_id=so-y-te&redirect_uri={}&scope=openid%20email&state=s&code_challenge={}&code_challenge_method=S256",
+            enc(REDIRECT),
+            challenge()
+        ))
+        .await
+        .text()
+        .await
+        .expect("consent page");
+    assert!(page.contains("<strong>Sở Y tế TP.HCM</strong>"), "{page}");
+    assert!(
+        page.contains("src=\"https://soyte.example/logo.png\""),
+        "{page}"
+    );
+    assert!(
+        page.contains("href=\"https://soyte.example/chinh-sach\""),
+        "{page}"
+    );
+    assert!(page.contains("mã ứng dụng: so-y-te"), "{page}");
+    assert!(
+        page.contains("Bạn đang đăng nhập với tên <strong>Nguyễn Văn An</strong>"),
+        "{page}"
+    );
+    assert!(input_value(&page, "consent_id").is_some());
+}
