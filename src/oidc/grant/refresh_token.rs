@@ -122,20 +122,8 @@ async fn rotate(
             return Ok(Err(refused(why)));
         }
     };
-    // A token bound to a DPoP key is refused without a proof of that key:
-    // a stolen copy is useless without the key (RFC 9449 §5).
-    if let Err(refusal) = crate::oidc::dpop::require_key(row.dpop_jkt.as_deref(), jkt) {
+    if let Some(refusal) = holder_may_not(c, &row, client, jkt, now).await? {
         return Ok(Err(refusal));
-    }
-    if let Some(why) = grant_guard::holder_refusal(c, &row).await? {
-        // Access must end: the person may no longer use the account,
-        // or the grant began before the password changed.
-        let detail = json!({ "reason": why });
-        end_family(c, &row, client, "oidc_refresh_refused", detail, now).await?;
-        return Ok(Err(OAuthError::new(
-            "invalid_grant",
-            "the grant has ended; sign in again",
-        )));
     }
     let scopes = match refresh::narrow_scopes(&row.scopes, scope) {
         Ok(scopes) => scopes,
@@ -144,40 +132,15 @@ async fn rotate(
             return Ok(Err(OAuthError::new("invalid_scope", description)));
         }
     };
-    if client.profile == ClientProfile::Fapi2 {
-        // FAPI 2.0 SP §5.3.2.1: no rotation; the token is bound to the
-        // client's authentication (and its access tokens to its DPoP key).
-        let detail = json!({ "scopes": scopes, "rotated": false });
-        audit_token(
-            c,
-            row.account_id,
-            "oidc_tokens_refreshed",
-            client,
-            detail,
-            now,
-        )
-        .await?;
-        return Ok(Ok((row, scopes, None)));
-    }
-    match use_kind {
-        RefreshUse::First => store::mark_refresh_used(c, row.id, now).await?,
-        // A repeat within the grace window: its earlier successor ends,
-        // the new one is the family's only live token.
-        RefreshUse::Repeat => {
-            store::revoke_live_successors(c, row.family_id, row.id, now).await?;
-        }
-    }
-    let grant = person_grant(&row, &scopes, jkt);
-    let successor = new_refresh_token(
-        c,
-        row.family_id,
-        client,
-        &grant,
-        row.dpop_jkt.as_deref(),
-        now,
-    )
-    .await?;
-    let detail = json!({ "scopes": scopes });
+    // FAPI 2.0 SP §5.3.2.1: no rotation; the token is bound to the
+    // client's authentication (and its access tokens to its DPoP key).
+    let rotates = client.profile != ClientProfile::Fapi2;
+    let successor = if rotates {
+        Some(successor(c, &row, client, &scopes, use_kind, jkt, now).await?)
+    } else {
+        None
+    };
+    let detail = json!({ "scopes": scopes, "rotated": rotates });
     audit_token(
         c,
         row.account_id,
@@ -187,7 +150,65 @@ async fn rotate(
         now,
     )
     .await?;
-    Ok(Ok((row, scopes, Some(successor))))
+    Ok(Ok((row, scopes, successor)))
+}
+
+/// Why the presenter of a valid `row` may not refresh, if so: no proof of
+/// the DPoP key the token is bound to (a stolen copy is useless without
+/// the key, RFC 9449 §5), or a holder who may no longer sign in (their
+/// family ends).
+async fn holder_may_not(
+    c: &mut AsyncPgConnection,
+    row: &RefreshTokenRow,
+    client: &ClientRow,
+    jkt: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Option<OAuthError>, OAuthError> {
+    if let Err(refusal) = crate::oidc::dpop::require_key(row.dpop_jkt.as_deref(), jkt) {
+        return Ok(Some(refusal));
+    }
+    let Some(why) = grant_guard::holder_refusal(c, row).await? else {
+        return Ok(None);
+    };
+    // Access must end: the person may no longer use the account, or the
+    // grant began before the password changed.
+    let detail = json!({ "reason": why });
+    end_family(c, row, client, "oidc_refresh_refused", detail, now).await?;
+    Ok(Some(OAuthError::new(
+        "invalid_grant",
+        "the grant has ended; sign in again",
+    )))
+}
+
+/// Marks `row` used (or, for a repeat in the grace window, ends its earlier
+/// successor) and issues the family's next token, bound as `row` was.
+async fn successor(
+    c: &mut AsyncPgConnection,
+    row: &RefreshTokenRow,
+    client: &ClientRow,
+    scopes: &[String],
+    use_kind: RefreshUse,
+    jkt: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<String, OAuthError> {
+    match use_kind {
+        RefreshUse::First => store::mark_refresh_used(c, row.id, now).await?,
+        // A repeat within the grace window: its earlier successor ends,
+        // the new one is the family's only live token.
+        RefreshUse::Repeat => {
+            store::revoke_live_successors(c, row.family_id, row.id, now).await?;
+        }
+    }
+    let grant = person_grant(row, scopes, jkt);
+    new_refresh_token(
+        c,
+        row.family_id,
+        client,
+        &grant,
+        row.dpop_jkt.as_deref(),
+        now,
+    )
+    .await
 }
 
 /// Exchanges a refresh token for new tokens and a new refresh token (rotation).

@@ -109,24 +109,11 @@ async fn oidcc_id_token_hint() {
 /// `prompt=none`, never a code for the signed-in person.
 #[tokio::test]
 async fn an_id_token_hint_for_someone_else_is_login_required() {
-    use crate::dpop::{APP, CALLBACK, code, register_app, token_request};
+    use crate::dpop::{APP, CALLBACK, code, exchange_without_proof, register_app};
     let app = crate::helpers::TestApp::spawn().await;
     register_app(&app, "optional").await;
     let first = code(&app, 3401, "").await;
-    let res = token_request(
-        &app,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &first),
-            ("redirect_uri", CALLBACK),
-            (
-                "code_verifier",
-                "dpop-verifier-0123456789-0123456789-0123456789",
-            ),
-        ],
-        &[],
-    )
-    .await;
+    let res = exchange_without_proof(&app, &first).await;
     let tokens: serde_json::Value = res.json().await.expect("json");
     let hint = tokens["id_token"].as_str().expect("id token").to_owned();
     // Another person signs in on the same browser.

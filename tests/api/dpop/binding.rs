@@ -4,8 +4,8 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde_json::Value;
 
 use super::{
-    APP, CALLBACK, DpopKey, bound_tokens, code, error_of, exchange, nonce, register_app,
-    token_request,
+    APP, CALLBACK, DpopKey, bound_tokens, code, error_of, exchange, exchange_without_proof, nonce,
+    register_app, token_request,
 };
 use crate::helpers::TestApp;
 
@@ -38,20 +38,7 @@ async fn a_client_that_requires_dpop_gets_nothing_without_a_proof() {
     let app = TestApp::spawn().await;
     register_app(&app, "required").await;
     let code = code(&app, 3102, "").await;
-    let res = token_request(
-        &app,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", CALLBACK),
-            (
-                "code_verifier",
-                "dpop-verifier-0123456789-0123456789-0123456789",
-            ),
-        ],
-        &[],
-    )
-    .await;
+    let res = exchange_without_proof(&app, &code).await;
     assert_eq!(res.status(), 400);
     assert_eq!(error_of(res).await, "invalid_dpop_proof");
 }
@@ -61,20 +48,7 @@ async fn an_optional_client_without_a_proof_gets_bearer_tokens() {
     let app = TestApp::spawn().await;
     register_app(&app, "optional").await;
     let code = code(&app, 3103, "").await;
-    let res = token_request(
-        &app,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", CALLBACK),
-            (
-                "code_verifier",
-                "dpop-verifier-0123456789-0123456789-0123456789",
-            ),
-        ],
-        &[],
-    )
-    .await;
+    let res = exchange_without_proof(&app, &code).await;
     let tokens: Value = res.json().await.expect("json");
     assert_eq!(tokens["token_type"], "Bearer");
     assert!(payload(tokens["access_token"].as_str().expect("at"))["cnf"].is_null());

@@ -207,6 +207,21 @@ pub(crate) async fn token_request(
     request.form(&form).send().await.expect("token")
 }
 
+/// Exchanges `code` without a proof.
+pub(crate) async fn exchange_without_proof(app: &TestApp, code: &str) -> reqwest::Response {
+    token_request(
+        app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", CALLBACK),
+            ("code_verifier", VERIFIER),
+        ],
+        &[],
+    )
+    .await
+}
+
 /// Exchanges `code` with a good proof of `key`.
 pub(crate) async fn exchange(app: &TestApp, key: &DpopKey, code: &str) -> reqwest::Response {
     let nonce = nonce(app, key).await;

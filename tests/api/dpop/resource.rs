@@ -132,20 +132,7 @@ async fn a_bearer_token_is_refused_under_the_dpop_scheme_and_401s_name_both_sche
         "{header}"
     );
     let code = super::code(&app, 3205, "").await;
-    let res = super::token_request(
-        &app,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", super::CALLBACK),
-            (
-                "code_verifier",
-                "dpop-verifier-0123456789-0123456789-0123456789",
-            ),
-        ],
-        &[],
-    )
-    .await;
+    let res = super::exchange_without_proof(&app, &code).await;
     let tokens: serde_json::Value = res.json().await.expect("json");
     let bearer = tokens["access_token"].as_str().expect("bearer");
     let key = DpopKey::new();

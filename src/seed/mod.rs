@@ -20,6 +20,10 @@ use crate::{
     storage::{accounts, businesses, staff},
 };
 
+mod clients;
+
+use clients::seed_demo_clients;
+
 /// What a seed run did, for the operator.
 #[derive(Debug, Default)]
 pub struct SeedReport {
@@ -164,91 +168,6 @@ pub async fn run(
         seed_demo_dossiers(state, &mut report).await?;
     }
     Ok(report)
-}
-
-/// The mobile app (public, PKCE) and one confidential integrator.
-async fn seed_demo_clients(state: &Provider, report: &mut SeedReport) -> anyhow::Result<()> {
-    use crate::oidc::clients::{NewClient, register};
-    let secret: String = Sha256::digest(b"eservices demo integrator secret")
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let existing: Vec<String> = crate::oidc::clients::list(state)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?
-        .into_iter()
-        .map(|c| c.client_id)
-        .collect();
-    let demo = [
-        NewClient {
-            client_id: "dichvucong-app".into(),
-            redirect_uris: vec![
-                "vn.gov.hochiminhcity.dichvucong:/oauth2/callback".into(),
-                "http://127.0.0.1:8765/callback".into(),
-            ],
-            public: true,
-            scopes: [
-                "openid",
-                "profile",
-                "email",
-                "phone",
-                "national_id",
-                "business",
-                "account",
-                "dossiers",
-                "vault",
-                "offline_access",
-            ]
-            .map(str::to_owned)
-            .to_vec(),
-            client_name: Some("Ứng dụng Dịch vụ công TP.HCM".into()),
-            // The app's tokens are bound to a key it holds (RFC 9449).
-            dpop: Some("required".into()),
-            ..NewClient::default()
-        },
-        NewClient {
-            client_id: "mot-cua-quan-1".into(),
-            redirect_uris: vec!["http://127.0.0.1:8766/callback".into()],
-            post_logout_redirect_uris: vec!["http://127.0.0.1:8766/".into()],
-            secret: Some(secret.clone()),
-            scopes: ["openid", "profile", "email"].map(str::to_owned).to_vec(),
-            client_name: Some("Phần mềm một cửa Quận 1".into()),
-            ..NewClient::default()
-        },
-    ];
-    report.lines.push(String::new());
-    report.lines.push("Demo OpenID clients:".into());
-    for client in demo {
-        let id = client.client_id.clone();
-        if existing.contains(&id) {
-            // Seeded before: give it the scopes added since (the app's `vault`).
-            let mut conn = state.db.get().await?;
-            crate::storage::oidc::add_client_scopes(&mut conn, &id, &client.scopes).await?;
-            let dpop = crate::domain::oauth::DpopPolicy::parse(
-                client.dpop.as_deref().unwrap_or("optional"),
-            )
-            .unwrap_or(crate::domain::oauth::DpopPolicy::Optional);
-            crate::storage::oidc::set_client_presentation(
-                &mut conn,
-                &id,
-                client.client_name.as_deref(),
-                dpop,
-            )
-            .await?;
-            state.client_cache.forget(&id);
-        } else {
-            register(state, client)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-        }
-    }
-    report
-        .lines
-        .push("  dichvucong-app   public (PKCE, DPoP required), the mobile app".into());
-    report
-        .lines
-        .push(format!("  mot-cua-quan-1   confidential, secret {secret}"));
-    Ok(())
 }
 
 async fn seed_demo(state: &Identity, report: &mut SeedReport) -> anyhow::Result<()> {
