@@ -37,6 +37,7 @@ fn job_registry(state: &AppState) -> JobRegistry {
     crate::identity::jobs::register(&mut registry, &state.core);
     crate::oidc::jobs::register(&mut registry, &state.oidc);
     crate::dossiers::jobs::register(&mut registry, &state.core);
+    crate::integrations::national_portal::register(&mut registry, &state.core);
     registry
 }
 

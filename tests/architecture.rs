@@ -27,7 +27,11 @@ const LAYERS: &[&[&str]] = &[
     &["vault"],
     &["oidc"],
     &["catalog"],
+    // Told of every dossier event by `dossiers`: the national portal, webhooks.
+    &["integrations"],
     &["dossiers"],
+    // Fees paid online: move dossiers on when paid.
+    &["payments"],
     // The door: the only place that sees every feature's state.
     &["http"],
     // Operator commands and the demo seed.

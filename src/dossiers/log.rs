@@ -100,6 +100,18 @@ pub(super) async fn append_after(
         },
     )
     .await?;
+    // The national portal and the webhook subscribers hear of it in this
+    // same transaction (delivered by the outbox after the commit).
+    let event = crate::integrations::LoggedEvent {
+        dossier_id: dossier,
+        seq,
+        at: line.at,
+        action: line.action,
+        from: line.from,
+        to: line.to,
+        visible: line.visible,
+    };
+    crate::integrations::dossier_logged(conn, &event).await?;
     Ok((seq, hash))
 }
 

@@ -54,6 +54,20 @@ pub enum Job {
         /// Age in hours (sessions last at most this long).
         older_than_hours: u32,
     },
+    /// Send what the national portal has not yet received of a dossier
+    /// (its record and its progress, in order).
+    SyncNationalPortal {
+        /// The dossier.
+        dossier_id: Uuid,
+    },
+    /// Deliver one event to one webhook subscriber.
+    DeliverWebhook {
+        /// The row in `webhook_deliveries`.
+        delivery_id: Uuid,
+    },
+    /// Ask the payment platform about payments still pending, and expire
+    /// those left too long (scheduled).
+    ReconcilePayments,
 }
 
 impl Job {
@@ -67,6 +81,9 @@ impl Job {
             Self::PurgeEndedSessions { .. } => "purge_ended_sessions",
             Self::DraftApologies => "draft_apologies",
             Self::RefreshStats => "refresh_stats",
+            Self::SyncNationalPortal { .. } => "sync_national_portal",
+            Self::DeliverWebhook { .. } => "deliver_webhook",
+            Self::ReconcilePayments => "reconcile_payments",
         }
     }
 
@@ -85,10 +102,24 @@ impl Job {
                 cap: Duration::from_secs(60),
                 max_attempts: 6,
             },
+            // About a day: the portal may be down for hours; order is kept
+            // because each run sends everything not yet received.
+            Self::SyncNationalPortal { .. } => RetryPolicy {
+                base: Duration::from_secs(30),
+                cap: Duration::from_secs(3600),
+                max_attempts: 30,
+            },
+            // About ten hours, like an email.
+            Self::DeliverWebhook { .. } => RetryPolicy {
+                base: Duration::from_secs(10),
+                cap: Duration::from_secs(3600),
+                max_attempts: 15,
+            },
             Self::PurgeStaleRegistrations { .. }
             | Self::PurgeEndedSessions { .. }
             | Self::DraftApologies
-            | Self::RefreshStats => RetryPolicy {
+            | Self::RefreshStats
+            | Self::ReconcilePayments => RetryPolicy {
                 base: Duration::from_secs(60),
                 cap: Duration::from_secs(600),
                 max_attempts: 5,
@@ -111,7 +142,11 @@ impl Job {
             Self::PurgeStaleRegistrations { .. }
             | Self::PurgeEndedSessions { .. }
             | Self::DraftApologies
-            | Self::RefreshStats => Some("scheduled".into()),
+            | Self::RefreshStats
+            | Self::ReconcilePayments => Some("scheduled".into()),
+            // One pending run per dossier: it sends all that is new.
+            Self::SyncNationalPortal { dossier_id } => Some(dossier_id.to_string()),
+            Self::DeliverWebhook { delivery_id } => Some(delivery_id.to_string()),
             Self::BackchannelLogout { client_id, sid, .. } => Some(format!("{client_id}\n{sid}")),
         }
     }

@@ -10,7 +10,10 @@ use lettre::message::Mailbox;
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
+mod integrations;
 mod webauthn;
+
+pub use integrations::{NationalPortalSettings, PaymentSettings};
 
 pub use webauthn::WebauthnSettings;
 
@@ -165,6 +168,10 @@ pub struct Settings {
     pub metrics_token: Option<SecretString>,
     /// The WebAuthn relying party (passkeys).
     pub webauthn: WebauthnSettings,
+    /// The national payment platform, when configured (fees paid online).
+    pub payment: Option<PaymentSettings>,
+    /// The National Public Service Portal, when configured (dossiers mirrored).
+    pub national_portal: Option<NationalPortalSettings>,
 }
 
 /// Where files are kept.
@@ -425,6 +432,8 @@ impl Settings {
         };
         Ok(Self {
             metrics_token,
+            payment: PaymentSettings::from_env(env)?,
+            national_portal: NationalPortalSettings::from_env(env)?,
             webauthn: WebauthnSettings::from_env(env, &public_url)?,
             public_url,
             bind_addr,
