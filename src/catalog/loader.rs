@@ -14,6 +14,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde::Deserialize;
 
+use crate::domain::payment::FeeStage;
 use crate::{
     catalog::openings,
     domain::{calendar::Calendar, form, search},
@@ -46,6 +47,9 @@ struct HolidayEntry {
 struct Fee {
     amount_vnd: Option<i64>,
     note: Option<String>,
+    /// `filing` (default) or `on_request`.
+    #[serde(default)]
+    stage: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -285,9 +289,15 @@ pub async fn load(
         if handled_by.is_empty() {
             bail!("services.json: {}: no agency handles it", s.code);
         }
-        let (fee_vnd, fee_note) = match s.fee {
-            Some(f) => (f.amount_vnd, f.note),
-            None => (None, None),
+        let (fee_vnd, fee_note, fee_stage) = match s.fee {
+            Some(f) => (f.amount_vnd, f.note, f.stage),
+            None => (None, None, None),
+        };
+        let Some(fee_stage) = FeeStage::parse(fee_stage.as_deref().unwrap_or("filing")) else {
+            bail!(
+                "services.json: {}: fee stage must be filing or on_request",
+                s.code
+            );
         };
         if fee_vnd.is_some_and(|f| f < 0) {
             bail!("services.json: {}: a fee cannot be negative", s.code);
@@ -308,6 +318,7 @@ pub async fn load(
                 form: serde_json::to_value(&s.form)?,
                 sample: s.sample,
                 updated_at: now,
+                fee_stage,
             },
             handled_by,
         ));

@@ -17,6 +17,7 @@ pub mod national_id;
 pub mod oauth;
 pub mod outbox;
 pub mod password_policy;
+pub mod payment;
 pub mod person_name;
 pub mod phone;
 pub mod proofing;

@@ -11,6 +11,7 @@ use super::{
     drafts::own,
     emails,
     errors::{form_errors, not_found, refused, stale},
+    fees,
     idempotency::{remember, replayed, request_hash, settle},
     log::log,
     results,
@@ -25,6 +26,7 @@ use crate::{
         calendar::city_tz,
         dossier::{self, Action, Actor, Status},
         form,
+        payment::FeeStage,
         staff::StaffRole,
         staff_event::StaffEvent,
     },
@@ -138,6 +140,7 @@ impl Step<'_> {
             catalog_store::service_offered_by(c, &row.service_code, &row.agency_code)
                 .await?
                 .ok_or_else(|| AppError::internal(anyhow::anyhow!("service vanished")))?;
+        let to = fees::target(self.action, to, &row, &service);
         let mut change = DossierChange {
             status: Some(to.as_str().into()),
             status_code: Some(to.national_code()),
@@ -208,6 +211,13 @@ impl Step<'_> {
                 change.decision = Some("rejected".into());
             }
             Action::Stop | Action::Withdraw => results::on_close(c, self.id).await?,
+            Action::RequestFee => {
+                fees::request(c, row, service, FeeStage::OnRequest, now).await?;
+            }
+            Action::ConfirmPayment => {
+                let receiver = self.staff.map(|s| s.staff_id).ok_or_else(not_found)?;
+                fees::paid_at_counter(state, c, row, service, receiver, now).await?;
+            }
             _ => {}
         }
         Ok(())
@@ -247,6 +257,9 @@ impl Step<'_> {
         change.receipt_code = Some(dossier::receipt_code(&row.agency_code, day, seq));
         change.submitted_at = Some(now);
         change.queue_at = Some(now);
+        if fees::target(Action::Submit, Status::Submitted, row, service) == Status::FeeRequested {
+            fees::request(c, row, service, FeeStage::Filing, now).await?;
+        }
         Ok(())
     }
 

@@ -72,6 +72,11 @@ pub async fn notify_applicant(
     let Some(headline) = headline(action) else {
         return Ok(());
     };
+    let headline = if action == Action::Submit && dossier.status == "fee_requested" {
+        "Hồ sơ của bạn đã được nộp; vui lòng nộp phí, lệ phí để hồ sơ được tiếp nhận."
+    } else {
+        headline
+    };
     // A draft withdrawn before filing has nothing to tell.
     let Some(receipt_code) = dossier.receipt_code.clone() else {
         return Ok(());
@@ -91,6 +96,31 @@ pub async fn notify_applicant(
                     .format("%H:%M ngày %d/%m/%Y")
                     .to_string()
             }),
+        link: format!("{}/ho-so/{}", state.settings.issuer(), dossier.id),
+    };
+    email_applicant(state, conn, &account, &email, now).await
+}
+
+/// Queues the applicant's email that their fee was paid (inside the transaction).
+pub async fn notify_fee_paid(
+    state: &Core,
+    conn: &mut AsyncPgConnection,
+    dossier: &DossierRow,
+    service: &ServiceRow,
+    note: &str,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let Some(receipt_code) = dossier.receipt_code.clone() else {
+        return Ok(());
+    };
+    let account = applicant_of(conn, dossier).await?;
+    let email = DossierUpdate {
+        full_name: account.full_name.clone(),
+        receipt_code,
+        service_name: service.name.clone(),
+        headline: "Bạn đã nộp phí, lệ phí thành công; biên lai điện tử đã được lưu vào kho dữ liệu của bạn.".into(),
+        note: Some(note.to_owned()),
+        due: None,
         link: format!("{}/ho-so/{}", state.settings.issuer(), dossier.id),
     };
     email_applicant(state, conn, &account, &email, now).await

@@ -19,6 +19,7 @@ pub mod desk;
 pub mod drafts;
 pub mod emails;
 pub mod errors;
+pub mod fees;
 pub mod files;
 pub mod forwarding;
 mod idempotency;

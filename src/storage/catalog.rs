@@ -66,6 +66,9 @@ pub struct ServiceRow {
     pub sample: bool,
     /// Last loaded.
     pub updated_at: DateTime<Utc>,
+    /// When its fee is asked for.
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub fee_stage: crate::domain::payment::FeeStage,
 }
 
 /// Inserts or updates agencies (parents before children). Opening hours an
@@ -133,10 +136,10 @@ pub async fn upsert_services(
 ) -> QueryResult<()> {
     for (row, handled_by) in rows {
         diesel::insert_into(services::table)
-            .values(row)
+            .values(row.clone())
             .on_conflict(services::code)
             .do_update()
-            .set(row)
+            .set(row.clone())
             .execute(conn)
             .await?;
         // Links the catalog no longer names go; the others keep whether

@@ -14,6 +14,7 @@ pub mod emails;
 pub mod jobs;
 pub mod oidc;
 pub mod passkeys;
+pub mod payments;
 pub mod revocations;
 #[allow(missing_docs)]
 pub mod schema;

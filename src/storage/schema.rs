@@ -91,6 +91,7 @@ diesel::table! {
         form -> Jsonb,
         sample -> Bool,
         updated_at -> Timestamptz,
+        fee_stage -> Text,
     }
 }
 
@@ -710,3 +711,45 @@ diesel::allow_tables_to_appear_in_same_query!(
     passkey_owners,
     passkeys,
 );
+
+diesel::table! {
+    fee_requests (id) {
+        id -> Uuid,
+        dossier_id -> Uuid,
+        amount_vnd -> Int8,
+        stage -> Text,
+        description -> Text,
+        requested_at -> Timestamptz,
+        paid_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    payments (id) {
+        id -> Uuid,
+        fee_request_id -> Uuid,
+        dossier_id -> Uuid,
+        payer_id -> Uuid,
+        amount_vnd -> Int8,
+        channel -> Text,
+        status -> Text,
+        transaction_id -> Text,
+        platform_transaction_id -> Nullable<Text>,
+        payment_url -> Nullable<Text>,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        settled_at -> Nullable<Timestamptz>,
+        receipt_document_id -> Nullable<Uuid>,
+        recorded_by -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
+    payment_callbacks (id) {
+        id -> Int8,
+        received_at -> Timestamptz,
+        transaction_id -> Nullable<Text>,
+        outcome -> Text,
+        detail -> Text,
+    }
+}

@@ -25,6 +25,7 @@ mod oidc_flow;
 mod oidc_independent;
 mod outbox;
 mod passkeys;
+mod payments;
 mod staff;
 mod staff_passkeys;
 mod strong_sign_in;

@@ -9,6 +9,7 @@ pub mod lookup;
 pub mod me;
 pub mod openapi;
 pub mod passkeys;
+pub mod payments;
 pub mod registrations;
 pub mod staff;
 pub mod vault;
@@ -40,6 +41,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(catalog::configure)
             .configure(dossiers::configure)
             .configure(dossiers::configure_files)
+            .configure(payments::configure)
             .configure(lookup::configure)
             .configure(staff::configure)
             .configure(vault::configure)

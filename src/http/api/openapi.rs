@@ -9,7 +9,7 @@ use utoipa::{
 };
 
 use crate::http::api::{
-    businesses, catalog, connected_apps, credentials, dossiers, lookup, me, passkeys,
+    businesses, catalog, connected_apps, credentials, dossiers, lookup, me, passkeys, payments,
     registrations, staff, vault,
 };
 
@@ -181,6 +181,8 @@ impl Modify for SessionCookie {
         dossiers::withdraw,
         dossiers::supplement,
         dossiers::events,
+        payments::create,
+        payments::list,
         dossiers::attach,
         dossiers::attachments,
         dossiers::download,

@@ -16,11 +16,11 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Citizen, TestApp};
 
-const WARD: &str = "000.21.11.H29";
-const SERVICE: &str = "HGCS-001";
+pub(crate) const WARD: &str = "000.21.11.H29";
+pub(crate) const SERVICE: &str = "HGCS-001";
 
 /// Every value the service's form requires.
-fn complete_values(citizen: &Citizen) -> Value {
+pub(crate) fn complete_values(citizen: &Citizen) -> Value {
     json!({
         "full_name": "Nguyễn Văn An",
         "date_of_birth": "1990-01-01",
@@ -72,7 +72,7 @@ pub async fn staff_act(
 }
 
 /// A new draft with `values`, as its applicant sees it.
-async fn draft(app: &TestApp, values: Value) -> Value {
+pub(crate) async fn draft(app: &TestApp, values: Value) -> Value {
     let res = app
         .post_json(
             "/api/v1/dossiers",
@@ -117,7 +117,7 @@ pub async fn applicant_log(app: &TestApp, id: &str) -> (Value, Vec<String>) {
 }
 
 /// The applicant files dossier `id`, with an `Idempotency-Key` if given.
-async fn submit(app: &TestApp, id: &str, key: Option<&str>) -> reqwest::Response {
+pub(crate) async fn submit(app: &TestApp, id: &str, key: Option<&str>) -> reqwest::Response {
     let mut req = app
         .client
         .post(app.url(&format!("/api/v1/dossiers/{id}/submit")));

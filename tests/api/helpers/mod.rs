@@ -22,6 +22,7 @@ use eservices::{
 use secrecy::ExposeSecret;
 
 mod database;
+mod payment;
 mod readers;
 mod services;
 mod sign_in;
@@ -30,6 +31,7 @@ mod vneid;
 
 pub use database::TestDatabase;
 use database::{admin_url, create_database, database_url};
+pub use payment::*;
 pub use readers::*;
 pub use services::*;
 pub use sign_in::*;
