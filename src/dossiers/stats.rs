@@ -82,6 +82,29 @@ pub struct Dashboard {
     pub by_agency: Vec<(String, String, Figures)>,
     /// When the figures were computed.
     pub refreshed_at: Option<DateTime<Utc>>,
+    /// Fees collected in the year.
+    pub fees: FeeFigures,
+}
+
+/// Fees collected, by channel (VND).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FeeFigures {
+    /// Paid online.
+    pub online_vnd: i64,
+    /// Paid at the counter.
+    pub counter_vnd: i64,
+}
+
+impl FeeFigures {
+    /// Everything collected.
+    pub fn total_vnd(&self) -> i64 {
+        self.online_vnd + self.counter_vnd
+    }
+
+    /// Share paid online, in percent (one decimal), if anything was paid.
+    pub fn online_pct(&self) -> Option<f64> {
+        percent(self.online_vnd, self.total_vnd())
+    }
 }
 
 /// Whether the civil servant sees the whole city's figures (the city's agency admins).
@@ -174,6 +197,12 @@ pub async fn dashboard(state: &Core, year: i32, agency: Option<&str>) -> AppResu
         None => None,
     };
     let refreshed_at = store::refreshed_at(&mut conn).await?;
+    let (online_vnd, counter_vnd) =
+        crate::storage::payments::collected(&mut conn, from, to, agency).await?;
+    let fees = FeeFigures {
+        online_vnd,
+        counter_vnd,
+    };
     let mut total = Figures::default();
     let mut months: BTreeMap<u32, Figures> = (1..=12).map(|m| (m, Figures::default())).collect();
     let mut services: BTreeMap<String, Figures> = BTreeMap::new();
@@ -253,6 +282,7 @@ pub async fn dashboard(state: &Core, year: i32, agency: Option<&str>) -> AppResu
         by_service,
         by_agency,
         refreshed_at,
+        fees,
     })
 }
 

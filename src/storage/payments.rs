@@ -252,25 +252,40 @@ pub async fn record_callback(
         .map(drop)
 }
 
-/// Fees paid (VND) by channel since `since`: (online, counter).
-pub async fn collected_since(
+#[derive(QueryableByName)]
+struct ChannelSum {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    channel: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    amount: i64,
+}
+
+/// Fees paid (VND) from day `from` to before day `to` (the city's days), of
+/// `agency`'s dossiers or the city's: (online, at the counter).
+pub async fn collected(
     conn: &mut AsyncPgConnection,
-    since: DateTime<Utc>,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+    agency: Option<&str>,
 ) -> QueryResult<(i64, i64)> {
-    let rows: Vec<(String, i64)> = payments::table
-        .filter(payments::status.eq(PaymentStatus::Paid.as_str()))
-        .filter(payments::settled_at.ge(since))
-        .group_by(payments::channel)
-        .select((
-            payments::channel,
-            diesel::dsl::sql::<diesel::sql_types::BigInt>("coalesce(sum(amount_vnd), 0)::bigint"),
-        ))
-        .load(conn)
-        .await?;
+    let rows: Vec<ChannelSum> = diesel::sql_query(
+        "SELECT p.channel, coalesce(sum(p.amount_vnd), 0)::bigint AS amount \
+         FROM payments p JOIN dossiers d ON d.id = p.dossier_id \
+         WHERE p.status = 'paid' \
+           AND p.settled_at >= ($1::date)::timestamp AT TIME ZONE 'Asia/Ho_Chi_Minh' \
+           AND p.settled_at < ($2::date)::timestamp AT TIME ZONE 'Asia/Ho_Chi_Minh' \
+           AND ($3::text IS NULL OR d.agency_code = $3) \
+         GROUP BY p.channel",
+    )
+    .bind::<diesel::sql_types::Date, _>(from)
+    .bind::<diesel::sql_types::Date, _>(to)
+    .bind::<diesel::sql_types::Nullable<diesel::sql_types::Text>, _>(agency)
+    .load(conn)
+    .await?;
     let of = |c: Channel| {
         rows.iter()
-            .find(|(k, _)| k == c.as_str())
-            .map_or(0, |(_, v)| *v)
+            .find(|r| r.channel == c.as_str())
+            .map_or(0, |r| r.amount)
     };
     Ok((of(Channel::Online), of(Channel::Counter)))
 }

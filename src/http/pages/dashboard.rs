@@ -34,7 +34,10 @@ struct DashboardPage<'a> {
 
 impl DashboardPage<'_> {
     fn pct(&self, v: Option<f64>) -> String {
-        v.map_or_else(|| "–".to_owned(), |p| format!("{p:.1} %"))
+        v.map_or_else(|| "–".to_owned(), |p| format!("{p:.1} %").replace('.', ","))
+    }
+    fn vnd(&self, amount: impl std::borrow::Borrow<i64>) -> String {
+        crate::dossiers::fees::vnd(*amount.borrow())
     }
     fn online_ok(&self, f: &Figures) -> bool {
         f.online_pct().is_some_and(|p| p >= 60.0)

@@ -33,7 +33,7 @@ async fn the_dashboard_shows_an_agencys_figures_to_its_heads_and_the_city_to_cit
         .expect("totals row");
     assert_eq!(
         totals,
-        "<td>2</td><td>1</td><td>100.0 %</td><td>0</td><td>100.0 % ✓</td>"
+        "<td>2</td><td>1</td><td>100,0 %</td><td>0</td><td>100,0 % ✓</td>"
     );
     assert!(html.contains("<svg"), "a chart drawn on the server");
     let (code, csv) = app.page(&head, "/backoffice/dashboard.csv").await;

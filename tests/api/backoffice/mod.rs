@@ -15,7 +15,12 @@ use crate::helpers::{TestApp, input_value};
 const WARD: &str = "000.21.11.H29";
 
 /// A civil servant's browser, signed in to the back office.
-async fn desk(app: &TestApp, username: &str, agency: &str, role: &str) -> reqwest::Client {
+pub(crate) async fn desk(
+    app: &TestApp,
+    username: &str,
+    agency: &str,
+    role: &str,
+) -> reqwest::Client {
     app.backoffice(&app.staff(username, agency, &[role]).await)
         .await
 }

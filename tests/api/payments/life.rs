@@ -64,6 +64,18 @@ async fn a_fee_due_at_filing_is_paid_online_and_the_dossier_goes_to_intake_with_
         .await
         .expect("verify");
     assert_eq!(verify.status(), 200);
+    // The agency's head sees the fee collected, all of it online.
+    let head = crate::backoffice::desk(&app, "lanh-dao-3501", WARD, "approver").await;
+    let (_, dashboard) = app.page(&head, "/backoffice/dashboard").await;
+    let fees = dashboard
+        .split("<tr id=\"fees\">")
+        .nth(1)
+        .and_then(|t| t.split("</tr>").next())
+        .expect("the fees row");
+    assert_eq!(
+        fees,
+        "<td>150.000 đ</td><td>150.000 đ</td><td>0 đ</td><td>100,0 %</td>"
+    );
     app.run_jobs().await;
     let mails = app.smtp.messages_to(&citizen.email);
     assert!(
