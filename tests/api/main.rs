@@ -36,3 +36,4 @@ mod trust_identity;
 mod trust_tokens;
 mod vault;
 mod vneid;
+mod webhooks;
