@@ -90,3 +90,19 @@ pub fn register(registry: &mut JobRegistry, core: &Core) {
         },
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::vault::SealedColumn;
+
+    #[test]
+    fn a_master_key_rotation_reseals_secrets_under_the_context_they_open_with() {
+        let id = Uuid::now_v7();
+        assert_eq!(
+            SealedColumn::WebhookSecrets.context(&id.to_string()),
+            secret_context(id)
+        );
+        assert!(SealedColumn::ALL.contains(&SealedColumn::WebhookSecrets));
+    }
+}
