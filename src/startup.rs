@@ -38,6 +38,7 @@ fn job_registry(state: &AppState) -> JobRegistry {
     crate::oidc::jobs::register(&mut registry, &state.oidc);
     crate::dossiers::jobs::register(&mut registry, &state.core);
     crate::integrations::national_portal::register(&mut registry, &state.core);
+    crate::integrations::webhooks::register(&mut registry, &state.core);
     crate::payments::jobs::register(&mut registry, &state.core);
     registry
 }

@@ -45,6 +45,61 @@ pub enum AdminCommand {
         #[command(subcommand)]
         command: AccountCommand,
     },
+    /// Webhook subscribers (city systems told of dossier events).
+    Webhooks {
+        #[command(subcommand)]
+        command: WebhooksCommand,
+    },
+}
+
+/// `admin webhooks …`.
+#[derive(Debug, Subcommand)]
+pub enum WebhooksCommand {
+    /// Register a subscriber; prints its id and its signing secret (shown once).
+    Add {
+        /// What the subscriber is called.
+        #[arg(long)]
+        name: String,
+        /// Where events are posted (http or https).
+        #[arg(long)]
+        url: String,
+        /// A service code followed (repeatable; none: every service).
+        #[arg(long = "service", value_name = "CODE")]
+        services: Vec<String>,
+        /// An agency code followed (repeatable; none: every agency).
+        #[arg(long = "agency", value_name = "CODE")]
+        agencies: Vec<String>,
+        /// An event type followed, e.g. dossier.accepted (repeatable; none: every type).
+        #[arg(long = "event", value_name = "TYPE")]
+        events: Vec<String>,
+        /// The payload may name the applicant (default: no personal data).
+        #[arg(long)]
+        personal_data: bool,
+    },
+    /// List the subscribers.
+    List,
+    /// Pause a subscriber: its deliveries wait until it is resumed.
+    Pause {
+        /// The subscriber's id.
+        id: uuid::Uuid,
+    },
+    /// Resume a subscriber: what waited is sent.
+    Resume {
+        /// The subscriber's id.
+        id: uuid::Uuid,
+    },
+    /// Send deliveries again, with their original webhook-id.
+    Replay {
+        /// One delivery.
+        #[arg(long, conflicts_with_all = ["subscriber", "since"], required_unless_present = "subscriber")]
+        delivery: Option<uuid::Uuid>,
+        /// Every delivery of this subscriber queued since `--since`.
+        #[arg(long, requires = "since")]
+        subscriber: Option<uuid::Uuid>,
+        /// The first day (yyyy-mm-dd, city time).
+        #[arg(long, requires = "subscriber")]
+        since: Option<chrono::NaiveDate>,
+    },
 }
 
 /// `admin account …`.

@@ -4,6 +4,7 @@
 
 mod args;
 mod client;
+mod webhooks;
 
 pub use args::AdminCommand;
 use args::{
@@ -45,6 +46,7 @@ pub async fn run(state: AppState, command: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::Keys { command } => keys(&state, command).await,
         AdminCommand::Client { command } => client::run(&state, command).await,
         AdminCommand::Jobs { command } => jobs(&state, command).await,
+        AdminCommand::Webhooks { command } => webhooks::run(&state, command).await,
     }
 }
 

@@ -29,6 +29,7 @@ pub mod tax_code;
 pub mod text_enum;
 pub mod totp;
 pub mod vault;
+pub mod webhook;
 
 use std::borrow::Cow;
 

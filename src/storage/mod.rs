@@ -24,6 +24,7 @@ pub mod staff_passkeys;
 pub mod stats;
 pub mod vault;
 pub mod vault_formats;
+pub mod webhooks;
 
 use std::time::Duration;
 

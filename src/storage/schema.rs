@@ -662,6 +662,52 @@ diesel::table! {
 
 diesel::joinable!(passkeys -> passkey_owners (user_handle));
 
+diesel::table! {
+    webhook_subscribers (id) {
+        id -> Uuid,
+        name -> Text,
+        url -> Text,
+        secret -> Text,
+        services -> Array<Text>,
+        agencies -> Array<Text>,
+        event_types -> Array<Text>,
+        personal_data -> Bool,
+        state -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Uuid,
+        subscriber_id -> Uuid,
+        dossier_id -> Uuid,
+        seq -> Int4,
+        event_type -> Text,
+        payload -> Text,
+        created_at -> Timestamptz,
+        delivered_at -> Nullable<Timestamptz>,
+        attempts -> Int4,
+        last_outcome -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    webhook_attempts (delivery_id, attempt) {
+        delivery_id -> Uuid,
+        attempt -> Int4,
+        at -> Timestamptz,
+        http_status -> Nullable<Int2>,
+        error -> Nullable<Text>,
+        duration_ms -> Int4,
+    }
+}
+
+diesel::joinable!(webhook_deliveries -> webhook_subscribers (subscriber_id));
+diesel::joinable!(webhook_deliveries -> dossiers (dossier_id));
+diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     account_addresses,
     agency_days,
@@ -710,6 +756,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     stats_refreshes,
     passkey_owners,
     passkeys,
+    webhook_subscribers,
+    webhook_deliveries,
+    webhook_attempts,
 );
 
 diesel::table! {

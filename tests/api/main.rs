@@ -37,3 +37,4 @@ mod trust_identity;
 mod trust_tokens;
 mod vault;
 mod vneid;
+mod webhooks;

@@ -17,17 +17,20 @@ pub enum SealedColumn {
     ProviderSecrets,
     /// `staff.totp_secret` (context `staff.totp:<id>`).
     StaffTotp,
+    /// `webhook_subscribers.secret` (context `webhook.secret:<id>`).
+    WebhookSecrets,
 }
 
 impl SealedColumn {
     /// Every column.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::RecordKeys,
         Self::DocumentKeys,
         Self::AgencySigningKeys,
         Self::OidcSigningKeys,
         Self::ProviderSecrets,
         Self::StaffTotp,
+        Self::WebhookSecrets,
     ];
 
     /// `(table, id column, id cast, sealed column)`.
@@ -39,6 +42,7 @@ impl SealedColumn {
             Self::OidcSigningKeys => ("oidc_signing_keys", "kid", "", "private_key"),
             Self::ProviderSecrets => ("oidc_provider_secrets", "name", "", "sealed"),
             Self::StaffTotp => ("staff", "id", "::uuid", "totp_secret"),
+            Self::WebhookSecrets => ("webhook_subscribers", "id", "::uuid", "secret"),
         }
     }
 
@@ -46,7 +50,7 @@ impl SealedColumn {
     pub fn name(self) -> &'static str {
         let (table, _, _, column) = self.sql();
         match self {
-            Self::RecordKeys | Self::DocumentKeys => table,
+            Self::RecordKeys | Self::DocumentKeys | Self::WebhookSecrets => table,
             _ => column,
         }
     }
@@ -60,6 +64,7 @@ impl SealedColumn {
             Self::OidcSigningKeys => format!("oidc.signing_key:{id}"),
             Self::ProviderSecrets => id.to_owned(),
             Self::StaffTotp => format!("staff.totp:{id}"),
+            Self::WebhookSecrets => format!("webhook.secret:{id}"),
         }
     }
 }
