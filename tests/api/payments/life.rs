@@ -142,4 +142,21 @@ async fn a_receiver_records_a_fee_paid_at_the_counter_with_its_receipt() {
     assert_eq!(superseded["status"], "cancelled");
     // Nothing is left to pay online.
     assert_eq!(start_payment(&app, &id).await.0, 409);
+    // The back office shows both, the receipt linked.
+    let desk = crate::backoffice::desk(&app, "quay-3503", WARD, "receiver").await;
+    let (_, page) = app.page(&desk, &format!("/backoffice/dossiers/{id}")).await;
+    let table = page
+        .split("<table id=\"payments\">")
+        .nth(1)
+        .expect("the payments table");
+    assert!(
+        table.contains("Tại quầy")
+            && table.contains("150.000 đ")
+            && table.contains("Đã thanh toán"),
+        "{table}"
+    );
+    assert!(
+        table.contains("Đã hủy") && table.contains("Biên lai điện tử"),
+        "{table}"
+    );
 }

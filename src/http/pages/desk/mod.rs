@@ -195,9 +195,13 @@ struct DossierPage<'a> {
     error: Option<&'a str>,
     can_stage: bool,
     due_preview: Option<String>,
+    payments: Vec<crate::payments::PaymentView>,
 }
 
 impl DossierPage<'_> {
+    fn vnd(&self, amount: &i64) -> String {
+        crate::dossiers::fees::vnd(*amount)
+    }
     fn when(&self, at: &DateTime<Utc>) -> String {
         local(at)
     }
@@ -248,6 +252,8 @@ async fn dossier_page(
     } else {
         None
     };
+    // `desk::dossier` checked the dossier is the civil servant's agency's.
+    let payments = crate::payments::of_dossier(state, id).await?;
     let (csrf_token, cookie) = csrf::token_for(state, req);
     let body = render(&DossierPage {
         csrf_token: &csrf_token,
@@ -257,6 +263,7 @@ async fn dossier_page(
         error,
         can_stage,
         due_preview,
+        payments,
     })?;
     Ok(html(status, body, cookie))
 }
