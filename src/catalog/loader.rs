@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 use crate::{
     catalog::openings,
-    domain::{calendar::Calendar, form, search},
+    domain::{calendar::Calendar, form, national_portal::NationalCode, search},
     storage::catalog::{self as store, AgencyRow, ServiceRow},
 };
 
@@ -63,6 +63,9 @@ struct ServiceEntry {
     form: Vec<form::FormField>,
     #[serde(default)]
     sample: bool,
+    /// The national procedure code (mã TTHC), when known.
+    #[serde(default)]
+    national_code: Option<String>,
 }
 
 fn is_type_code(code: &str) -> bool {
@@ -257,6 +260,18 @@ pub async fn load(
                 s.code
             );
         }
+        let national_code = s
+            .national_code
+            .as_deref()
+            .map(|raw| {
+                NationalCode::parse(raw).map_err(|_| {
+                    anyhow::anyhow!(
+                        "services.json: {}: national_code {raw:?} must be digits and dots, e.g. 1.001193",
+                        s.code
+                    )
+                })
+            })
+            .transpose()?;
         if !(0..=365).contains(&s.processing_days) {
             bail!("services.json: {}: processing_days must be 0–365", s.code);
         }
@@ -308,6 +323,7 @@ pub async fn load(
                 form: serde_json::to_value(&s.form)?,
                 sample: s.sample,
                 updated_at: now,
+                national_code: national_code.map(|c| c.as_str().to_owned()),
             },
             handled_by,
         ));

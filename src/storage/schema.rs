@@ -91,6 +91,7 @@ diesel::table! {
         form -> Jsonb,
         sample -> Bool,
         updated_at -> Timestamptz,
+        national_code -> Nullable<Text>,
     }
 }
 
@@ -661,6 +662,44 @@ diesel::table! {
 
 diesel::joinable!(passkeys -> passkey_owners (user_handle));
 
+diesel::table! {
+    national_portal_syncs (dossier_id) {
+        dossier_id -> Uuid,
+        agency_code -> Text,
+        acked_seq -> Int4,
+        record_seq -> Int4,
+        failed_at -> Nullable<Timestamptz>,
+        failure -> Nullable<Text>,
+        retries -> Int4,
+        last_error -> Nullable<Text>,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    national_portal_backlog (dossier_id) {
+        dossier_id -> Uuid,
+        logged_seq -> Int4,
+        logged_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    national_portal_supplements (dossier_id, requested_seq) {
+        dossier_id -> Uuid,
+        requested_seq -> Int4,
+        requested_at -> Timestamptz,
+        due_before -> Nullable<Timestamptz>,
+        supplied_seq -> Nullable<Int4>,
+        supplied_at -> Nullable<Timestamptz>,
+        due_after -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::joinable!(national_portal_syncs -> dossiers (dossier_id));
+diesel::joinable!(national_portal_backlog -> dossiers (dossier_id));
+diesel::joinable!(national_portal_supplements -> dossiers (dossier_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     account_addresses,
     agency_days,
@@ -709,4 +748,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     stats_refreshes,
     passkey_owners,
     passkeys,
+    national_portal_syncs,
+    national_portal_backlog,
+    national_portal_supplements,
 );
