@@ -22,6 +22,7 @@ use eservices::{
 use secrecy::ExposeSecret;
 
 mod database;
+mod national_portal;
 mod readers;
 mod services;
 mod sign_in;
@@ -29,6 +30,7 @@ mod staff;
 mod vneid;
 
 pub use database::TestDatabase;
+pub use national_portal::NationalPortal;
 use database::{admin_url, create_database, database_url};
 pub use readers::*;
 pub use services::*;
