@@ -14,8 +14,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{
-    PageResult, desk::local, form_messages, html, render, shown_on_form,
-    staff_guard::SignedInStaff,
+    PageResult, desk::local, form_messages, html, render, shown_on_form, staff_guard::SignedInStaff,
 };
 use crate::{
     error::{AppError, Code, ErrorKind},
@@ -159,7 +158,6 @@ pub async fn resend(
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/backoffice/national-portal").route(web::get().to(list)))
         .service(
-            web::resource("/backoffice/national-portal/{id}/resend")
-                .route(web::post().to(resend)),
+            web::resource("/backoffice/national-portal/{id}/resend").route(web::post().to(resend)),
         );
 }

@@ -30,8 +30,8 @@ mod staff;
 mod vneid;
 
 pub use database::TestDatabase;
-pub use national_portal::NationalPortal;
 use database::{admin_url, create_database, database_url};
+pub use national_portal::NationalPortal;
 pub use readers::*;
 pub use services::*;
 pub use sign_in::*;

@@ -25,8 +25,8 @@ pub struct NationalPortal {
 impl NationalPortal {
     /// Starts a portal on a free port (node, no dependencies).
     pub fn start() -> Self {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/support/national-portal/portal.mjs");
+        let script =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/national-portal/portal.mjs");
         let username = "tphcm-mot-cua".to_owned();
         let password = format!("mat-khau-{}", uuid::Uuid::new_v4().simple());
         let mut child = Command::new("node")

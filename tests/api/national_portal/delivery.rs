@@ -43,7 +43,14 @@ async fn a_dossiers_whole_life_reaches_the_portal_in_order_once_and_well_formed(
     let accepted = act(&app, &staff.receiver, &id, "accept", None).await;
     app.run_jobs().await;
     let missing = "Thiếu bản chụp giấy khai sinh cần trích lục";
-    act(&app, &staff.processor, &id, "request_supplement", Some(missing)).await;
+    act(
+        &app,
+        &staff.processor,
+        &id,
+        "request_supplement",
+        Some(missing),
+    )
+    .await;
     app.run_jobs().await;
     // Ten minutes of opening hours pass before the applicant supplements.
     app.clock.advance(chrono::Duration::minutes(10));
@@ -66,7 +73,10 @@ async fn a_dossiers_whole_life_reaches_the_portal_in_order_once_and_well_formed(
 
     let calls = calls_about(&portal, &receipt).await;
     // One record update and one progress entry per step, the record first.
-    let kinds: Vec<&str> = calls.iter().map(|c| c["call"].as_str().unwrap_or("")).collect();
+    let kinds: Vec<&str> = calls
+        .iter()
+        .map(|c| c["call"].as_str().unwrap_or(""))
+        .collect();
     assert_eq!(kinds, ["dossier", "progress"].repeat(6), "{calls:#?}");
     let statuses = |kind: &str, field: &str| -> Vec<i64> {
         calls
@@ -78,7 +88,10 @@ async fn a_dossiers_whole_life_reaches_the_portal_in_order_once_and_well_formed(
     assert_eq!(statuses("dossier", "TrangThaiHoSo"), [1, 2, 5, 4, 9, 10]);
     assert_eq!(statuses("progress", "TrangThai"), [1, 2, 5, 4, 9, 10]);
     let seqs = progress_seqs(&calls);
-    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "in log order: {seqs:?}");
+    assert!(
+        seqs.windows(2).all(|w| w[0] < w[1]),
+        "in log order: {seqs:?}"
+    );
     for call in &calls {
         dates_are_well_formed(&call["body"]);
     }
@@ -96,7 +109,10 @@ async fn a_dossiers_whole_life_reaches_the_portal_in_order_once_and_well_formed(
         .collect();
     assert_eq!(progress[0]["NoiDungXuLy"], "Nộp hồ sơ trực tuyến");
     assert_eq!(progress[0]["NguoiXuLy"], citizen.full_name);
-    assert_eq!(progress[0]["ThoiDiemXuLy"], portal_time(&accepted["submitted_at"]));
+    assert_eq!(
+        progress[0]["ThoiDiemXuLy"],
+        portal_time(&accepted["submitted_at"])
+    );
     assert_eq!(progress[1]["NoiDungXuLy"], "Tiếp nhận hồ sơ");
     assert_eq!(progress[1]["NguoiXuLy"], "Phạm Thị Tiếp Nhận");
     assert_eq!(
@@ -115,7 +131,10 @@ async fn a_dossiers_whole_life_reaches_the_portal_in_order_once_and_well_formed(
         record["ChuHoSo"],
         json!({ "LoaiDoiTuong": 1, "HoVaTen": citizen.full_name, "SoDinhDanh": citizen.national_id })
     );
-    assert_eq!(record["NgayTiepNhan"], portal_time(&returned["submitted_at"]));
+    assert_eq!(
+        record["NgayTiepNhan"],
+        portal_time(&returned["submitted_at"])
+    );
     assert_eq!(record["NgayHenTra"], portal_time(&returned["due_at"]));
     assert_eq!(record["NgayTra"], progress[5]["ThoiDiemXuLy"]);
     assert_eq!(record["PhiLePhi"][0]["MucPhi"], 8000);
@@ -175,13 +194,12 @@ async fn a_session_the_portal_forgot_is_renewed_and_the_call_made_once() {
     portal.expire_sessions().await;
     act(&app, &staff.receiver, &id, "accept", None).await;
     app.run_jobs().await;
-    assert_eq!(
-        portal.calls("login").await.len(),
-        2,
-        "a 401 logs in again"
-    );
+    assert_eq!(portal.calls("login").await.len(), 2, "a 401 logs in again");
     let calls = calls_about(&portal, &receipt).await;
-    let kinds: Vec<&str> = calls.iter().map(|c| c["call"].as_str().unwrap_or("")).collect();
+    let kinds: Vec<&str> = calls
+        .iter()
+        .map(|c| c["call"].as_str().unwrap_or(""))
+        .collect();
     assert_eq!(kinds, ["dossier", "progress", "dossier", "progress"]);
     assert_eq!(calls[2]["body"]["TrangThaiHoSo"], 2);
     let (_, failed, _, retries) = cursor(&app, &id).await;
@@ -194,8 +212,10 @@ async fn without_settings_nothing_is_sent_and_nothing_waits() {
     let (_, _, _) = filed(&app, 303, SERVICE).await;
     app.run_jobs().await;
     assert_eq!(
-        app.count("SELECT count(*) AS n FROM jobs WHERE kind = 'sync_national_portal' AND state = 'done'")
-            .await,
+        app.count(
+            "SELECT count(*) AS n FROM jobs WHERE kind = 'sync_national_portal' AND state = 'done'"
+        )
+        .await,
         1
     );
     assert_eq!(

@@ -70,23 +70,34 @@ async fn a_service_without_a_national_code_is_given_up_shown_to_admins_and_sent_
     assert!(home.contains(&format!("href=\"{PAGE}\"")));
     let (code, html) = app.page(&browser, PAGE).await;
     assert_eq!(code, 200);
-    assert!(html.contains(&receipt) && html.contains("mã TTHC"), "{html}");
+    assert!(
+        html.contains(&receipt) && html.contains("mã TTHC"),
+        "{html}"
+    );
     assert!(html.contains(&format!("{PAGE}/{id}/resend")) && html.contains("Gửi lại"));
     let csrf = input_value(&html, "csrf_token").expect("csrf");
 
     // The city's admins see every agency's; another ward's admin and a
     // clerk of this ward do not.
-    let city = app.staff("qt.thanhpho", "000.00.00.H29", &["agency_admin"]).await;
+    let city = app
+        .staff("qt.thanhpho", "000.00.00.H29", &["agency_admin"])
+        .await;
     let city = app.backoffice(&city).await;
     let (code, html) = app.page(&city, PAGE).await;
     assert_eq!(code, 200);
-    assert!(html.contains(&receipt) && html.contains("mọi đơn vị"), "{html}");
-    let other = app.staff("qt.khac", "000.01.11.H29", &["agency_admin"]).await;
+    assert!(
+        html.contains(&receipt) && html.contains("mọi đơn vị"),
+        "{html}"
+    );
+    let other = app
+        .staff("qt.khac", "000.01.11.H29", &["agency_admin"])
+        .await;
     let other = app.backoffice(&other).await;
     let (code, html) = app.page(&other, PAGE).await;
     assert_eq!(code, 200);
     assert!(!html.contains(&receipt) && html.contains("no-failures"));
-    let other_csrf = input_value(&html, "csrf_token").expect("csrf");
+    let (_, other_home) = app.page(&other, "/backoffice/").await;
+    let other_csrf = input_value(&other_home, "csrf_token").expect("csrf");
     let (code, _, _) = resend(&app, &other, &id, &other_csrf).await;
     assert_eq!(code, 404, "another ward cannot send it");
     let clerk = app.staff("tn.np", WARD, &["receiver"]).await;
@@ -120,14 +131,22 @@ async fn a_service_without_a_national_code_is_given_up_shown_to_admins_and_sent_
     .await;
     let (code, location, _) = resend(&app, &browser, &id, &csrf).await;
     assert_eq!(code, 303);
-    assert_eq!(location.as_deref(), Some("/backoffice/national-portal?done=resent"));
+    assert_eq!(
+        location.as_deref(),
+        Some("/backoffice/national-portal?done=resent")
+    );
     assert_eq!(queued().await, 1);
-    let (_, html) = app.page(&browser, "/backoffice/national-portal?done=resent").await;
+    let (_, html) = app
+        .page(&browser, "/backoffice/national-portal?done=resent")
+        .await;
     assert!(html.contains("Đã xếp hồ sơ vào hàng đợi gửi lại") && html.contains("no-failures"));
     app.run_jobs().await;
 
     let calls = calls_about(&portal, &receipt).await;
-    let kinds: Vec<&str> = calls.iter().map(|c| c["call"].as_str().unwrap_or("")).collect();
+    let kinds: Vec<&str> = calls
+        .iter()
+        .map(|c| c["call"].as_str().unwrap_or(""))
+        .collect();
     assert_eq!(kinds, ["dossier", "progress", "progress"]);
     assert_eq!(calls[0]["body"]["MaTTHC"], "9.000001");
     let statuses: Vec<i64> = calls[1..]

@@ -70,7 +70,12 @@ async fn filed(app: &TestApp, seq: u32, service: &str) -> (String, String, Citiz
             &json!({ "service_code": service, "agency_code": WARD, "form_values": values }),
         )
         .await;
-    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap_or_default());
+    assert_eq!(
+        res.status(),
+        201,
+        "{}",
+        res.text().await.unwrap_or_default()
+    );
     let draft: Value = res.json().await.expect("json");
     let id = draft["id"].as_str().expect("id").to_owned();
     let res = app
@@ -79,7 +84,12 @@ async fn filed(app: &TestApp, seq: u32, service: &str) -> (String, String, Citiz
         .send()
         .await
         .expect("submit");
-    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap_or_default());
+    assert_eq!(
+        res.status(),
+        200,
+        "{}",
+        res.text().await.unwrap_or_default()
+    );
     let body: Value = res.json().await.expect("json");
     let receipt = body["receipt_code"].as_str().expect("receipt").to_owned();
     (id, receipt, citizen)

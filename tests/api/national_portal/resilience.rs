@@ -18,29 +18,49 @@ async fn a_portal_down_is_retried_with_backoff_and_caught_up_in_order_once() {
     ] {
         portal.down(mode).await;
         let (id, receipt, _) = filed(&app, seq, SERVICE).await;
-        assert_eq!(app.run_jobs().await, 1, "{mode}: the first attempt");
+        app.run_jobs().await;
+        let queued = |attempts: i32| vec![("queued".to_owned(), attempts)];
+        assert_eq!(
+            sync_jobs(&app, &id).await,
+            queued(1),
+            "{mode}: the first attempt"
+        );
         // Our own work goes on while the portal is down.
         act(&app, &staff.receiver, &id, "accept", None).await;
+        app.run_jobs().await;
         assert_eq!(
-            app.run_jobs().await,
-            0,
+            sync_jobs(&app, &id).await,
+            queued(1),
             "{mode}: the retry waits for its backoff (the accept queued nothing more)"
         );
         app.clock.advance(chrono::Duration::seconds(40));
-        assert_eq!(app.run_jobs().await, 1, "{mode}: the second attempt");
+        app.run_jobs().await;
+        assert_eq!(
+            sync_jobs(&app, &id).await,
+            queued(2),
+            "{mode}: the second attempt"
+        );
         assert!(calls_about(&portal, &receipt).await.is_empty(), "{mode}");
         let (acked, failed, _, retries) = cursor(&app, &id).await;
         assert_eq!((acked, failed, retries), (0, false, 2), "{mode}");
 
         portal.down("no").await;
         app.clock.advance(chrono::Duration::seconds(40));
-        assert_eq!(app.run_jobs().await, 0, "{mode}: the backoff doubled");
+        app.run_jobs().await;
+        assert_eq!(
+            sync_jobs(&app, &id).await,
+            queued(2),
+            "{mode}: the backoff doubled"
+        );
         app.clock.advance(chrono::Duration::seconds(40));
-        assert_eq!(app.run_jobs().await, 1, "{mode}: the third attempt");
+        app.run_jobs().await;
 
         // Delivered: the record as it stands, then both rows in order, once.
         let calls = calls_about(&portal, &receipt).await;
-        let kinds: Vec<&str> = calls.iter().map(|c| c["call"].as_str().unwrap_or("")).collect();
+        let kinds: Vec<&str> = calls
+            .iter()
+            .map(|c| c["call"].as_str().unwrap_or(""))
+            .collect();
         assert_eq!(kinds, ["dossier", "progress", "progress"], "{mode}");
         assert_eq!(calls[0]["body"]["TrangThaiHoSo"], 2, "{mode}");
         let statuses: Vec<i64> = calls[1..]
@@ -50,7 +70,11 @@ async fn a_portal_down_is_retried_with_backoff_and_caught_up_in_order_once() {
         assert_eq!(statuses, [1, 2], "{mode}");
         let seqs = progress_seqs(&calls);
         assert!(seqs[0] < seqs[1], "{mode}: {seqs:?}");
-        assert_eq!(sync_jobs(&app, &id).await, [("done".to_owned(), 3)], "{mode}");
+        assert_eq!(
+            sync_jobs(&app, &id).await,
+            [("done".to_owned(), 3)],
+            "{mode}"
+        );
         let (_, failed, _, retries) = cursor(&app, &id).await;
         assert!(!failed && retries == 0, "{mode}");
         // Each failed attempt says why.
@@ -76,7 +100,10 @@ async fn two_runs_at_once_send_each_row_once() {
     let (a, b) = tokio::join!(run(), run());
     assert!(a.is_ok() && b.is_ok(), "{a:?} {b:?}");
     let calls = calls_about(&portal, &receipt).await;
-    let kinds: Vec<&str> = calls.iter().map(|c| c["call"].as_str().unwrap_or("")).collect();
+    let kinds: Vec<&str> = calls
+        .iter()
+        .map(|c| c["call"].as_str().unwrap_or(""))
+        .collect();
     assert_eq!(kinds, ["dossier", "progress", "progress"], "{calls:#?}");
 }
 
@@ -102,10 +129,16 @@ async fn a_dossier_whose_run_was_lost_is_picked_up_by_the_sweep() {
     worker.schedule_maintenance().await.expect("scheduled");
     app.run_jobs().await;
     let calls = calls_about(&portal, &receipt).await;
-    let kinds: Vec<&str> = calls.iter().map(|c| c["call"].as_str().unwrap_or("")).collect();
+    let kinds: Vec<&str> = calls
+        .iter()
+        .map(|c| c["call"].as_str().unwrap_or(""))
+        .collect();
     assert_eq!(kinds, ["dossier", "progress"]);
     assert_eq!(
-        sync_jobs(&app, &id).await.last().map(|(state, _)| state.as_str()),
+        sync_jobs(&app, &id)
+            .await
+            .last()
+            .map(|(state, _)| state.as_str()),
         Some("done")
     );
     // Up to date: the next sweep queues nothing for it.
