@@ -62,7 +62,7 @@ fn all_or_none<const N: usize>(
     }
     if let Some((missing, _)) = vars.iter().zip(&values).find(|(_, v)| v.is_none()) {
         return Err(ConfigError::new(
-            *missing,
+            missing,
             format!("is not set but {} is", vars[0]),
         ));
     }

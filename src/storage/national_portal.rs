@@ -300,6 +300,18 @@ pub struct FailureRow {
     pub acked_seq: i32,
 }
 
+/// The columns `failures` reads, in `FailureRow`'s order.
+type FailureColumns = (
+    Uuid,
+    String,
+    Option<String>,
+    String,
+    String,
+    Option<DateTime<Utc>>,
+    Option<String>,
+    i32,
+);
+
 /// Failures of `agency` (`None`: every agency), newest first, after the
 /// keyset `before` (failed_at, dossier).
 pub async fn failures(
@@ -324,16 +336,7 @@ pub async fn failures(
                     .and(national_portal_syncs::dossier_id.lt(id))),
         );
     }
-    let rows: Vec<(
-        Uuid,
-        String,
-        Option<String>,
-        String,
-        String,
-        Option<DateTime<Utc>>,
-        Option<String>,
-        i32,
-    )> = query
+    let rows: Vec<FailureColumns> = query
         .order((
             national_portal_syncs::failed_at.desc(),
             national_portal_syncs::dossier_id.desc(),
