@@ -25,6 +25,11 @@ pub struct NationalPortal {
 impl NationalPortal {
     /// Starts a portal on a free port (node, no dependencies).
     pub fn start() -> Self {
+        Self::start_knowing(None)
+    }
+
+    /// Starts a portal that knows only the procedure codes `known` (all, when `None`).
+    pub fn start_knowing(known: Option<&[&str]>) -> Self {
         let script =
             Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/national-portal/portal.mjs");
         let username = "tphcm-mot-cua".to_owned();
@@ -35,6 +40,10 @@ impl NationalPortal {
             .env("USERNAME", &username)
             .env("PASSWORD", &password)
             .env("EXIT_ON_STDIN_EOF", "1")
+            .env(
+                "KNOWN_PROCEDURES",
+                known.map(|k| k.join(",")).unwrap_or_default(),
+            )
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

@@ -2,9 +2,13 @@
 //! the job gives up with that reason, the ward's admins see it at
 //! /backoffice/national-portal (no one else does), and "Gửi lại" after the
 //! catalog is fixed sends everything, in order. A forged form sends nothing.
+//! A dossier the portal refuses (400) is given up with the portal's reason.
 
-use super::{WARD, act, app_with_portal, calls_about, cursor, filed, sync_jobs, ward};
-use crate::helpers::{TestApp, input_value};
+use super::{
+    NATIONAL_CODE, WARD, act, app_with, app_with_portal, calls_about, cursor, filed, sync_jobs,
+    ward,
+};
+use crate::helpers::{NationalPortal, TestApp, input_value};
 
 const PAGE: &str = "/backoffice/national-portal";
 /// Công nhận hòa giải viên: the catalog has no national code for it.
@@ -124,11 +128,7 @@ async fn a_service_without_a_national_code_is_given_up_shown_to_admins_and_sent_
     assert!(portal.received().await.is_empty());
 
     // The catalog is fixed (a code for the test), then "Gửi lại".
-    app.count(&format!(
-        "WITH fixed AS (UPDATE services SET national_code = '9.000001' WHERE code = '{UNCODED}' \
-         RETURNING 1) SELECT count(*) AS n FROM fixed"
-    ))
-    .await;
+    code_service(&app, UNCODED, "9.000001").await;
     let (code, location, _) = resend(&app, &browser, &id, &csrf).await;
     assert_eq!(code, 303);
     assert_eq!(
@@ -165,4 +165,44 @@ async fn a_service_without_a_national_code_is_given_up_shown_to_admins_and_sent_
     // Sent: a second re-send finds nothing to send again.
     let (code, _, _) = resend(&app, &browser, &id, &csrf).await;
     assert_eq!(code, 404);
+}
+
+/// Gives `service` the national code `code` in this test's catalog.
+async fn code_service(app: &TestApp, service: &str, code: &str) {
+    app.count(&format!(
+        "WITH fixed AS (UPDATE services SET national_code = '{code}' WHERE code = '{service}' \
+         RETURNING 1) SELECT count(*) AS n FROM fixed"
+    ))
+    .await;
+}
+
+#[tokio::test]
+async fn a_dossier_the_portal_refuses_is_given_up_with_the_portals_reason() {
+    let (app, portal) = app_with(NationalPortal::start_knowing(Some(&[NATIONAL_CODE]))).await;
+    // A code the national database does not have.
+    code_service(&app, UNCODED, "9.000001").await;
+    let (id, receipt, _) = filed(&app, 351, UNCODED).await;
+    app.run_jobs().await;
+
+    assert!(calls_about(&portal, &receipt).await.is_empty());
+    let (acked, failed, failure, retries) = cursor(&app, &id).await;
+    assert_eq!((acked, failed, retries), (0, true, 0));
+    let failure = failure.expect("a reason");
+    assert!(
+        failure.contains("từ chối") && failure.contains("HTTP 400") && failure.contains("9.000001"),
+        "{failure}"
+    );
+    assert_eq!(
+        sync_jobs(&app, &id).await,
+        [("dead".to_owned(), 1)],
+        "a refusal is not retried"
+    );
+    let admin = app.staff("qt.tc", WARD, &["agency_admin"]).await;
+    let browser = app.backoffice(&admin).await;
+    let (code, html) = app.page(&browser, PAGE).await;
+    assert_eq!(code, 200);
+    assert!(
+        html.contains(&receipt) && html.contains("not in the national database"),
+        "{html}"
+    );
 }

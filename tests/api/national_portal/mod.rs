@@ -24,7 +24,11 @@ const NATIONAL_CODE: &str = "2.000635";
 /// An app pointed at a fresh simulated portal, its clock on a Monday
 /// morning (the ward is open, so working time passes as the clock moves).
 async fn app_with_portal() -> (TestApp, NationalPortal) {
-    let portal = NationalPortal::start();
+    app_with(NationalPortal::start()).await
+}
+
+/// An app pointed at `portal`, its clock on that Monday morning.
+async fn app_with(portal: NationalPortal) -> (TestApp, NationalPortal) {
     let app = TestApp::spawn_with(TestOptions {
         env: portal.env(),
         ..TestOptions::default()

@@ -7,6 +7,8 @@
 //   PORT                  port to listen on (0: any free port)
 //   USERNAME, PASSWORD    the only credentials it accepts
 //   SESSION_TTL           session lifetime in seconds (default 3600)
+//   KNOWN_PROCEDURES      comma-separated procedure codes (MaTTHC) it knows;
+//                         set, a dossier of any other is refused (400)
 //   EXIT_ON_STDIN_EOF=1   exit when standard input closes (the harness keeps
 //                         a pipe, so the portal dies with the test process)
 //
@@ -43,6 +45,7 @@ if (!USERNAME || !PASSWORD || !Number.isInteger(SESSION_TTL) || SESSION_TTL <= 0
   process.exit(2);
 }
 
+const KNOWN = env.KNOWN_PROCEDURES ? new Set(env.KNOWN_PROCEDURES.split(',')) : null;
 const MODES = new Set(['no', '503', 'hang', 'garbage']);
 let mode = 'no';
 const sessions = new Map(); // token -> expiry (ms)
@@ -108,6 +111,7 @@ function checkRecord(r) {
   if (typeof r.MaTTHC !== 'string' || !/^\d+(\.\d+)+$/.test(r.MaTTHC)) {
     fail(`MaTTHC: must be a national procedure code such as 1.001193, got ${JSON.stringify(r.MaTTHC)}`);
   }
+  if (KNOWN && !KNOWN.has(r.MaTTHC)) fail(`MaTTHC: ${r.MaTTHC} is not in the national database of procedures`);
   text(r, 'MaDonVi', { max: 64 });
   text(r, 'TenTTHC', { required: false });
   text(r, 'DonViXuLy', { required: false, max: 64 });
