@@ -17,7 +17,7 @@ use serde::Deserialize;
 use crate::domain::payment::FeeStage;
 use crate::{
     catalog::openings,
-    domain::{calendar::Calendar, form, search},
+    domain::{calendar::Calendar, form, national_portal::NationalCode, search},
     storage::catalog::{self as store, AgencyRow, ServiceRow},
 };
 
@@ -67,6 +67,9 @@ struct ServiceEntry {
     form: Vec<form::FormField>,
     #[serde(default)]
     sample: bool,
+    /// The national procedure code (mã TTHC), when known.
+    #[serde(default)]
+    national_code: Option<String>,
 }
 
 fn is_type_code(code: &str) -> bool {
@@ -261,6 +264,18 @@ pub async fn load(
                 s.code
             );
         }
+        let national_code = s
+            .national_code
+            .as_deref()
+            .map(|raw| {
+                NationalCode::parse(raw).map_err(|_| {
+                    anyhow::anyhow!(
+                        "services.json: {}: national_code {raw:?} must be digits and dots, e.g. 1.001193",
+                        s.code
+                    )
+                })
+            })
+            .transpose()?;
         if !(0..=365).contains(&s.processing_days) {
             bail!("services.json: {}: processing_days must be 0–365", s.code);
         }
@@ -319,6 +334,7 @@ pub async fn load(
                 sample: s.sample,
                 updated_at: now,
                 fee_stage,
+                national_code: national_code.map(|c| c.as_str().to_owned()),
             },
             handled_by,
         ));

@@ -97,6 +97,10 @@ pub struct ServiceDetail {
     /// The form's fields.
     #[schema(value_type = Vec<Object>)]
     pub form: serde_json::Value,
+    /// The procedure's code in the national database (mã TTHC, e.g.
+    /// `1.001193`), null when the catalog does not know it.
+    #[schema(example = "1.001193")]
+    pub national_code: Option<String>,
 }
 
 fn summary(row: &ServiceRow) -> ServiceSummary {
@@ -191,6 +195,7 @@ pub async fn service(state: &Core, code: &str) -> AppResult<ServiceDetail> {
         required_documents: row.required_documents,
         result_type: row.result_type,
         form: row.form,
+        national_code: row.national_code,
     })
 }
 

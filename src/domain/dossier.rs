@@ -74,21 +74,10 @@ impl Status {
         Self::ALL.into_iter().find(|s| s.as_str() == raw)
     }
 
-    /// The national status code (0–10).
+    /// The national status code (0–10), from the table of
+    /// `domain::national_portal`.
     pub fn national_code(self) -> i16 {
-        match self {
-            Self::Draft => 0,
-            Self::Submitted => 1,
-            Self::Accepted => 2,
-            Self::Refused => 3,
-            Self::Processing => 4,
-            Self::SupplementRequested => 5,
-            Self::FeeRequested => 6,
-            Self::Withdrawn => 7,
-            Self::Stopped => 8,
-            Self::Processed => 9,
-            Self::Returned => 10,
-        }
+        crate::domain::national_portal::status_code(self)
     }
 
     /// What the applicant reads (Vietnamese).
@@ -297,6 +286,24 @@ impl Action {
             Self::ReturnResult => "Trả kết quả",
         }
     }
+}
+
+/// What the progress log calls a row's action (Vietnamese): the action's
+/// label, or the name of the other steps a log records.
+pub fn event_label(action: &str) -> &'static str {
+    Action::parse(action)
+        .map(Action::label)
+        .unwrap_or(match action {
+            "create" => "Tạo hồ sơ",
+            "overdue" => "Quá hạn giải quyết",
+            "attach" => "Đính kèm tệp",
+            "file_read" => "Cán bộ xem tệp",
+            "forward" => "Chuyển hồ sơ",
+            "apology" => "Gửi thư xin lỗi, hẹn lại ngày trả kết quả",
+            "counter_filing" => "Nộp hồ sơ tại bộ phận một cửa",
+            "result_staged" => "Cán bộ tải lên văn bản kết quả",
+            _ => "Cập nhật hồ sơ",
+        })
 }
 
 /// Why an action cannot be taken.

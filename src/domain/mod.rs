@@ -14,6 +14,7 @@ pub mod file_kind;
 pub mod form;
 pub mod ids;
 pub mod national_id;
+pub mod national_portal;
 pub mod oauth;
 pub mod outbox;
 pub mod password_policy;

@@ -65,9 +65,11 @@ pub enum StaffEvent {
     PasskeyRemoved,
     /// Required passkeys of the agency's civil servants, or stopped requiring them.
     PasskeyPolicyChanged,
+    /// Sent a dossier the national portal had refused to it again.
+    NationalPortalResent,
 }
 
-const SIMPLE: [(StaffEvent, &str, &str); 28] = [
+const SIMPLE: [(StaffEvent, &str, &str); 29] = [
     (StaffEvent::SignedIn, "signed_in", "Đăng nhập"),
     (
         StaffEvent::SignInFailed,
@@ -184,6 +186,11 @@ const SIMPLE: [(StaffEvent, &str, &str); 28] = [
         "agency.passkey_policy_changed",
         "Đổi yêu cầu đăng nhập bằng passkey của cán bộ",
     ),
+    (
+        StaffEvent::NationalPortalResent,
+        "national_portal.resent",
+        "Gửi lại hồ sơ lên Cổng Dịch vụ công quốc gia",
+    ),
 ];
 
 const ACTION_PREFIX: &str = "dossier.";
@@ -243,7 +250,7 @@ mod tests {
     #[test]
     fn every_kind_round_trips_with_a_label() {
         let all = StaffEvent::all();
-        assert_eq!(all.len(), 28 + 10);
+        assert_eq!(all.len(), 29 + 10);
         for event in all {
             let name = event.as_str();
             assert!(

@@ -167,20 +167,7 @@ pub(super) async fn detailed(
 }
 
 pub(super) fn event_view(row: EventRow) -> EventView {
-    let label = Action::parse(&row.action)
-        .map(Action::label)
-        .unwrap_or(match row.action.as_str() {
-            "create" => "Tạo hồ sơ",
-            "overdue" => "Quá hạn giải quyết",
-            "attach" => "Đính kèm tệp",
-            "file_read" => "Cán bộ xem tệp",
-            "forward" => "Chuyển hồ sơ",
-            "apology" => "Gửi thư xin lỗi, hẹn lại ngày trả kết quả",
-            "counter_filing" => "Nộp hồ sơ tại bộ phận một cửa",
-            "result_staged" => "Cán bộ tải lên văn bản kết quả",
-            _ => "Cập nhật hồ sơ",
-        })
-        .to_owned();
+    let label = dossier::event_label(&row.action).to_owned();
     EventView {
         seq: row.seq,
         at: row.at,

@@ -191,6 +191,10 @@ async fn transaction_of(
     payment: &PaymentRow,
 ) -> AppResult<NewTransaction> {
     let payer = crate::dossiers::emails::applicant_of(conn, row).await?;
+    let procedure_code = crate::storage::catalog::service(conn, &row.service_code)
+        .await?
+        .and_then(|s| s.national_code)
+        .unwrap_or_default();
     let issuer = core.settings.issuer();
     Ok(NewTransaction {
         transaction_id: payment.transaction_id.clone(),
@@ -201,7 +205,7 @@ async fn transaction_of(
         created_at: platform_time(payment.created_at),
         bill: Bill {
             service_code: row.service_code.clone(),
-            procedure_code: String::new(),
+            procedure_code,
             agency_code: row.agency_code.clone(),
             dossier_number: row.receipt_code.clone().unwrap_or_default(),
             payer: Payer {

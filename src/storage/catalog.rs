@@ -69,6 +69,8 @@ pub struct ServiceRow {
     /// When its fee is asked for.
     #[diesel(deserialize_as = String, serialize_as = String)]
     pub fee_stage: crate::domain::payment::FeeStage,
+    /// The procedure's code in the national database (mã TTHC), when known.
+    pub national_code: Option<String>,
 }
 
 /// Inserts or updates agencies (parents before children). Opening hours an
@@ -168,6 +170,21 @@ pub async fn upsert_services(
             .execute(conn)
             .await?;
     }
+    // A national code removed from the file goes here too (the changeset
+    // leaves a column whose value is `None` as it was).
+    let uncoded: Vec<&str> = rows
+        .iter()
+        .filter(|(row, _)| row.national_code.is_none())
+        .map(|(row, _)| row.code.as_str())
+        .collect();
+    diesel::update(
+        services::table
+            .filter(services::code.eq_any(uncoded))
+            .filter(services::national_code.is_not_null()),
+    )
+    .set(services::national_code.eq(None::<String>))
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

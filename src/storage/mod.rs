@@ -12,6 +12,7 @@ pub mod dossiers;
 pub mod email_tokens;
 pub mod emails;
 pub mod jobs;
+pub mod national_portal;
 pub mod oidc;
 pub mod passkeys;
 pub mod payments;

@@ -92,6 +92,7 @@ diesel::table! {
         sample -> Bool,
         updated_at -> Timestamptz,
         fee_stage -> Text,
+        national_code -> Nullable<Text>,
     }
 }
 
@@ -759,6 +760,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_subscribers,
     webhook_deliveries,
     webhook_attempts,
+    national_portal_syncs,
+    national_portal_backlog,
+    national_portal_supplements,
+    fee_requests,
+    payments,
+    payment_callbacks,
 );
 
 diesel::table! {
@@ -802,3 +809,41 @@ diesel::table! {
         detail -> Text,
     }
 }
+
+diesel::table! {
+    national_portal_syncs (dossier_id) {
+        dossier_id -> Uuid,
+        agency_code -> Text,
+        acked_seq -> Int4,
+        record_seq -> Int4,
+        failed_at -> Nullable<Timestamptz>,
+        failure -> Nullable<Text>,
+        retries -> Int4,
+        last_error -> Nullable<Text>,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    national_portal_backlog (dossier_id) {
+        dossier_id -> Uuid,
+        logged_seq -> Int4,
+        logged_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    national_portal_supplements (dossier_id, requested_seq) {
+        dossier_id -> Uuid,
+        requested_seq -> Int4,
+        requested_at -> Timestamptz,
+        due_before -> Nullable<Timestamptz>,
+        supplied_seq -> Nullable<Int4>,
+        supplied_at -> Nullable<Timestamptz>,
+        due_after -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::joinable!(national_portal_syncs -> dossiers (dossier_id));
+diesel::joinable!(national_portal_backlog -> dossiers (dossier_id));
+diesel::joinable!(national_portal_supplements -> dossiers (dossier_id));

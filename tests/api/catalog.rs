@@ -225,3 +225,79 @@ async fn deadlines_follow_the_agencys_hours_and_the_citys_holidays() {
     // 2 September (National Day) is closed.
     assert!(!calendar.is_working_day(NaiveDate::from_ymd_opt(2026, 9, 2).expect("date")));
 }
+
+#[tokio::test]
+async fn services_carry_their_national_procedure_code_when_it_is_known() {
+    let app = TestApp::spawn().await;
+    for (code, national) in [
+        ("HT-001", Value::from("1.001193")),
+        ("HT-002", Value::from("1.000894")),
+        ("HT-003", Value::from("1.000656")),
+        ("HGCS-001", Value::Null),
+    ] {
+        let service: Value = app
+            .get(&format!("/api/v1/services/{code}"))
+            .await
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(service["national_code"], national, "{code}");
+    }
+    let doc: Value = app
+        .get("/api/v1/openapi.json")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        doc["components"]["schemas"]["ServiceDetail"]
+            .to_string()
+            .contains("\"national_code\""),
+        "national_code is documented"
+    );
+
+    // A code that is not digits and dots is refused, naming the service.
+    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/catalog");
+    let dir = tempfile::tempdir().expect("dir");
+    for file in ["agencies.json", "holidays.json"] {
+        std::fs::copy(source.join(file), dir.path().join(file)).expect("copy");
+    }
+    let mut services: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(source.join("services.json")).expect("read"))
+            .expect("json");
+    let write = |services: &[Value]| {
+        std::fs::write(
+            dir.path().join("services.json"),
+            serde_json::to_string(services).expect("json"),
+        )
+        .expect("write");
+    };
+    assert_eq!(services[0]["code"], "HT-001");
+    services[0]["national_code"] = "1.001193.000.00.00.H29".into();
+    write(&services);
+    let mut conn = app.db().await;
+    let err = eservices::catalog::loader::load(&mut conn, dir.path(), app.now())
+        .await
+        .expect_err("a bad code is refused");
+    assert!(
+        err.to_string().contains("HT-001") && err.to_string().contains("national_code"),
+        "{err}"
+    );
+    // A code taken out of the file is taken out of the catalog; it comes
+    // back with the file.
+    services[0]
+        .as_object_mut()
+        .expect("object")
+        .remove("national_code");
+    write(&services);
+    eservices::catalog::loader::load(&mut conn, dir.path(), app.now())
+        .await
+        .expect("loads");
+    let coded =
+        "SELECT count(*) AS n FROM services WHERE code = 'HT-001' AND national_code = '1.001193'";
+    assert_eq!(app.count(coded).await, 0);
+    eservices::catalog::loader::load(&mut conn, &source, app.now())
+        .await
+        .expect("loads");
+    assert_eq!(app.count(coded).await, 1);
+}

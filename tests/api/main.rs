@@ -19,6 +19,7 @@ mod faults;
 mod harness;
 mod health;
 mod helpers;
+mod national_portal;
 mod oidc;
 mod oidc_advanced;
 mod oidc_flow;

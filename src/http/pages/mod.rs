@@ -13,6 +13,7 @@ pub mod counter_check;
 pub mod dashboard;
 pub mod desk;
 pub mod login_texts;
+pub mod national_portal;
 pub mod passkey_sign_in;
 pub mod second_step;
 pub mod staff_admin;

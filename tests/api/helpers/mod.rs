@@ -22,6 +22,7 @@ use eservices::{
 use secrecy::ExposeSecret;
 
 mod database;
+mod national_portal;
 mod payment;
 mod readers;
 mod services;
@@ -31,6 +32,7 @@ mod vneid;
 
 pub use database::TestDatabase;
 use database::{admin_url, create_database, database_url};
+pub use national_portal::NationalPortal;
 pub use payment::*;
 pub use readers::*;
 pub use services::*;
