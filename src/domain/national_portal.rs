@@ -103,7 +103,10 @@ impl LogRow<'_> {
     /// Whether the row files the dossier (online or at the counter): the
     /// portal hears of nothing before it.
     pub fn files(&self) -> bool {
-        self.to == Some(Status::Submitted) && self.from != Some(Status::Submitted)
+        // Out of a draft: to intake, or to the fee asked at filing.
+        self.from == Some(Status::Draft)
+            && matches!(self.to, Some(Status::Submitted | Status::FeeRequested))
+            || self.to == Some(Status::Submitted) && self.from.is_none()
     }
 
     /// Whether the portal hears of the row (once the dossier is filed): a
@@ -235,6 +238,24 @@ mod tests {
             None,
         );
         assert!(counter.files());
+        // A fee asked at filing: filing is the step out of the draft, and
+        // the payment that sends it on to intake is not a second filing.
+        let with_fee = row(
+            "submit",
+            Some(Status::Draft),
+            Some(Status::FeeRequested),
+            true,
+            None,
+        );
+        assert!(with_fee.files());
+        let paid = row(
+            "fee_paid",
+            Some(Status::FeeRequested),
+            Some(Status::Submitted),
+            true,
+            None,
+        );
+        assert!(!paid.files() && paid.for_portal());
     }
 
     #[test]

@@ -18,7 +18,7 @@ use crate::{
 
 const WARD: &str = "000.21.11.H29";
 /// Cấp bản sao Trích lục hộ tịch: a national code (2.000635), a fee, a result.
-const SERVICE: &str = "HT-014";
+pub(crate) const SERVICE: &str = "HT-014";
 const NATIONAL_CODE: &str = "2.000635";
 
 /// An app pointed at a fresh simulated portal, its clock on a Monday
@@ -35,6 +35,18 @@ async fn app_with(portal: NationalPortal) -> (TestApp, NationalPortal) {
     })
     .await;
     app.clock.set(city(2026, 12, 7, 9, 0));
+    // These tests follow the portal, not fees: the service's fee is asked
+    // on request here, so filing goes straight to intake (the fee at filing
+    // is the payments tests' subject, and the whole-life test's there).
+    let mut conn = app.db().await;
+    diesel_async::RunQueryDsl::execute(
+        diesel::sql_query("UPDATE services SET fee_stage = 'on_request' WHERE code = $1")
+            .bind::<diesel::sql_types::Text, _>(SERVICE),
+        &mut conn,
+    )
+    .await
+    .expect("fee stage");
+    drop(conn);
     (app, portal)
 }
 
@@ -57,7 +69,7 @@ fn portal_time(raw: &Value) -> String {
 
 /// A new citizen files a dossier for `service` at the ward; its id and
 /// receipt code.
-async fn filed(app: &TestApp, seq: u32, service: &str) -> (String, String, Citizen) {
+pub(crate) async fn filed(app: &TestApp, seq: u32, service: &str) -> (String, String, Citizen) {
     let citizen = app.signed_in_citizen(seq).await;
     let mut values = json!({
         "permanent_address": "12 Lê Lợi, Phường Bến Thành",
@@ -100,13 +112,13 @@ async fn filed(app: &TestApp, seq: u32, service: &str) -> (String, String, Citiz
 }
 
 /// The ward's receiver, processor and approver (staff API tokens).
-struct Ward {
-    receiver: String,
-    processor: String,
-    approver: String,
+pub(crate) struct Ward {
+    pub(crate) receiver: String,
+    pub(crate) processor: String,
+    pub(crate) approver: String,
 }
 
-async fn ward(app: &TestApp, prefix: &str) -> Ward {
+pub(crate) async fn ward(app: &TestApp, prefix: &str) -> Ward {
     Ward {
         receiver: staff_token(app, &format!("{prefix}.tn"), WARD, "receiver").await,
         processor: staff_token(app, &format!("{prefix}.xl"), WARD, "processor").await,
@@ -115,7 +127,13 @@ async fn ward(app: &TestApp, prefix: &str) -> Ward {
 }
 
 /// A civil servant takes `action`; it must succeed. The dossier afterwards.
-async fn act(app: &TestApp, token: &str, id: &str, action: &str, note: Option<&str>) -> Value {
+pub(crate) async fn act(
+    app: &TestApp,
+    token: &str,
+    id: &str,
+    action: &str,
+    note: Option<&str>,
+) -> Value {
     let res = staff_act(app, token, id, action, note).await;
     assert_eq!(
         res.status(),
@@ -127,7 +145,7 @@ async fn act(app: &TestApp, token: &str, id: &str, action: &str, note: Option<&s
 }
 
 /// The accepted calls about one dossier (`dossier` and `progress`), in order.
-async fn calls_about(portal: &NationalPortal, receipt: &str) -> Vec<Value> {
+pub(crate) async fn calls_about(portal: &NationalPortal, receipt: &str) -> Vec<Value> {
     portal
         .received()
         .await

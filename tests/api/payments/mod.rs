@@ -6,6 +6,7 @@
 
 mod callbacks;
 mod life;
+mod whole;
 
 use diesel_async::RunQueryDsl;
 use serde_json::Value;

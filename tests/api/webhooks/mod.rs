@@ -9,7 +9,7 @@ mod cli;
 mod failures;
 mod filters;
 mod life;
-mod receiver;
+pub(crate) mod receiver;
 
 use eservices::{
     integrations::webhooks::admin::{self, NewSubscriber},
@@ -46,7 +46,7 @@ async fn subscribe(app: &TestApp, receiver: &Receiver, path: &str, new: NewSubsc
 }
 
 /// A subscriber of everything at `path`.
-async fn subscribe_all(app: &TestApp, receiver: &Receiver, path: &str) -> Uuid {
+pub(crate) async fn subscribe_all(app: &TestApp, receiver: &Receiver, path: &str) -> Uuid {
     subscribe(app, receiver, path, NewSubscriber::default()).await
 }
 
