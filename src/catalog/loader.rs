@@ -203,6 +203,107 @@ fn check_agencies(entries: Vec<AgencyEntry>) -> anyhow::Result<Vec<AgencyEntry>>
     Ok(ordered)
 }
 
+/// The agencies handling service `s` (tiers expanded, each known).
+fn handled_by(
+    s: &ServiceEntry,
+    tiers: &HashMap<String, Vec<String>>,
+    known: &HashSet<&str>,
+) -> anyhow::Result<Vec<String>> {
+    let mut handled_by = Vec::new();
+    for h in &s.handling_agencies {
+        if let Some(tier) = h.strip_prefix('*') {
+            let all = tiers
+                .get(tier)
+                .with_context(|| format!("services.json: {}: no agency has tier {tier}", s.code))?;
+            handled_by.extend(all.iter().cloned());
+        } else if known.contains(h.as_str()) {
+            handled_by.push(h.clone());
+        } else {
+            bail!(
+                "services.json: {}: agency {h} is not in agencies.json",
+                s.code
+            );
+        }
+    }
+    handled_by.sort();
+    handled_by.dedup();
+    if handled_by.is_empty() {
+        bail!("services.json: {}: no agency handles it", s.code);
+    }
+    Ok(handled_by)
+}
+
+/// Checks one entry of services.json (code, level, national code, days,
+/// form, result, fee) and makes its row.
+fn service_row(s: ServiceEntry, now: DateTime<Utc>) -> anyhow::Result<ServiceRow> {
+    let code_ok = (2..=32).contains(&s.code.len())
+        && s.code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+    if !code_ok {
+        bail!(
+            "services.json: code {:?} must be 2–32 of A–Z, 0–9, '.' and '-'",
+            s.code
+        );
+    }
+    if !matches!(s.service_level.as_str(), "full" | "partial") {
+        bail!(
+            "services.json: {}: service_level must be full or partial",
+            s.code
+        );
+    }
+    let national_code = s
+        .national_code
+        .as_deref()
+        .map(|raw| {
+            NationalCode::parse(raw).map_err(|_| {
+                anyhow::anyhow!(
+                    "services.json: {}: national_code {raw:?} must be digits and dots, e.g. 1.001193",
+                    s.code
+                )
+            })
+        })
+        .transpose()?;
+    if !(0..=365).contains(&s.processing_days) {
+        bail!("services.json: {}: processing_days must be 0–365", s.code);
+    }
+    form::check_definition(&s.form)
+        .map_err(|e| anyhow::anyhow!("services.json: {}: {e}", s.code))?;
+    check_result(&s.result_type, &s.form)
+        .map_err(|e| anyhow::anyhow!("services.json: {}: result_type: {e}", s.code))?;
+    let (fee_vnd, fee_note, fee_stage) = match s.fee {
+        Some(f) => (f.amount_vnd, f.note, f.stage),
+        None => (None, None, None),
+    };
+    let Some(fee_stage) = FeeStage::parse(fee_stage.as_deref().unwrap_or("filing")) else {
+        bail!(
+            "services.json: {}: fee stage must be filing or on_request",
+            s.code
+        );
+    };
+    if fee_vnd.is_some_and(|f| f < 0) {
+        bail!("services.json: {}: a fee cannot be negative", s.code);
+    }
+    Ok(ServiceRow {
+        search_text: search::fold(&format!("{} {}", s.name, s.field)),
+        code: s.code,
+        name: s.name,
+        field: s.field,
+        agency_levels: s.agency_levels,
+        service_level: s.service_level,
+        processing_days: s.processing_days,
+        fee_vnd,
+        fee_note,
+        required_documents: s.required_documents,
+        result_type: s.result_type,
+        form: serde_json::to_value(&s.form)?,
+        sample: s.sample,
+        updated_at: now,
+        fee_stage,
+        national_code: national_code.map(|c| c.as_str().to_owned()),
+    })
+}
+
 /// Loads `dir`/agencies.json, holidays.json and services.json at `now`.
 pub async fn load(
     conn: &mut AsyncPgConnection,
@@ -245,99 +346,11 @@ pub async fn load(
     let mut seen = HashSet::new();
     let mut services = Vec::with_capacity(entries.len());
     for s in entries {
-        let code_ok = (2..=32).contains(&s.code.len())
-            && s.code
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
-        if !code_ok {
-            bail!(
-                "services.json: code {:?} must be 2–32 of A–Z, 0–9, '.' and '-'",
-                s.code
-            );
-        }
         if !seen.insert(s.code.clone()) {
             bail!("services.json: code {} appears twice", s.code);
         }
-        if !matches!(s.service_level.as_str(), "full" | "partial") {
-            bail!(
-                "services.json: {}: service_level must be full or partial",
-                s.code
-            );
-        }
-        let national_code = s
-            .national_code
-            .as_deref()
-            .map(|raw| {
-                NationalCode::parse(raw).map_err(|_| {
-                    anyhow::anyhow!(
-                        "services.json: {}: national_code {raw:?} must be digits and dots, e.g. 1.001193",
-                        s.code
-                    )
-                })
-            })
-            .transpose()?;
-        if !(0..=365).contains(&s.processing_days) {
-            bail!("services.json: {}: processing_days must be 0–365", s.code);
-        }
-        form::check_definition(&s.form)
-            .map_err(|e| anyhow::anyhow!("services.json: {}: {e}", s.code))?;
-        check_result(&s.result_type, &s.form)
-            .map_err(|e| anyhow::anyhow!("services.json: {}: result_type: {e}", s.code))?;
-        let mut handled_by = Vec::new();
-        for h in &s.handling_agencies {
-            if let Some(tier) = h.strip_prefix('*') {
-                let all = tiers.get(tier).with_context(|| {
-                    format!("services.json: {}: no agency has tier {tier}", s.code)
-                })?;
-                handled_by.extend(all.iter().cloned());
-            } else if known.contains(h.as_str()) {
-                handled_by.push(h.clone());
-            } else {
-                bail!(
-                    "services.json: {}: agency {h} is not in agencies.json",
-                    s.code
-                );
-            }
-        }
-        handled_by.sort();
-        handled_by.dedup();
-        if handled_by.is_empty() {
-            bail!("services.json: {}: no agency handles it", s.code);
-        }
-        let (fee_vnd, fee_note, fee_stage) = match s.fee {
-            Some(f) => (f.amount_vnd, f.note, f.stage),
-            None => (None, None, None),
-        };
-        let Some(fee_stage) = FeeStage::parse(fee_stage.as_deref().unwrap_or("filing")) else {
-            bail!(
-                "services.json: {}: fee stage must be filing or on_request",
-                s.code
-            );
-        };
-        if fee_vnd.is_some_and(|f| f < 0) {
-            bail!("services.json: {}: a fee cannot be negative", s.code);
-        }
-        services.push((
-            ServiceRow {
-                search_text: search::fold(&format!("{} {}", s.name, s.field)),
-                code: s.code,
-                name: s.name,
-                field: s.field,
-                agency_levels: s.agency_levels,
-                service_level: s.service_level,
-                processing_days: s.processing_days,
-                fee_vnd,
-                fee_note,
-                required_documents: s.required_documents,
-                result_type: s.result_type,
-                form: serde_json::to_value(&s.form)?,
-                sample: s.sample,
-                updated_at: now,
-                fee_stage,
-                national_code: national_code.map(|c| c.as_str().to_owned()),
-            },
-            handled_by,
-        ));
+        let handled_by = handled_by(&s, &tiers, &known)?;
+        services.push((service_row(s, now)?, handled_by));
     }
 
     let rows: Vec<AgencyRow> = agencies
