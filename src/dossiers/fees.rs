@@ -140,6 +140,24 @@ pub async fn settle_paid(
     let service = crate::storage::catalog::service(c, &row.service_code)
         .await?
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("service vanished")))?;
+    let from = Status::parse(&row.status)
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown status {}", row.status)))?;
+    if from != Status::FeeRequested {
+        // Paid after the dossier left the fee step (withdrawn, refused or
+        // stopped meanwhile): the money was taken for nothing; to refund.
+        tracing::error!(alert = true, transaction = %payment.transaction_id, dossier = %row.id,
+            status = %row.status, "a fee was paid for a dossier no longer waiting for it: refund it");
+        return pay_store::settle(
+            c,
+            payment.id,
+            PaymentStatus::RefundDue,
+            now,
+            platform_transaction_id,
+            None,
+        )
+        .await
+        .map_err(AppError::from);
+    }
     pay_store::mark_fee_paid(c, fee.id, now).await?;
     let receipt = issue_receipt(state, c, &row, &service, fee, payment, now).await?;
     pay_store::settle(
@@ -151,14 +169,6 @@ pub async fn settle_paid(
         Some(receipt),
     )
     .await?;
-    let from = Status::parse(&row.status)
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown status {}", row.status)))?;
-    if from != Status::FeeRequested {
-        // Paid while the dossier had moved on (withdrawn, or confirmed at the
-        // counter meanwhile): the payment and its receipt are kept; the
-        // dossier stays where it is.
-        return Ok(());
-    }
     let to = if row.accepted_at.is_some() {
         Status::Processing
     } else {

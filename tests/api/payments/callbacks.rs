@@ -124,3 +124,28 @@ async fn a_platform_that_times_out_gets_a_clear_503_and_the_retry_finds_the_same
         "one payment, retried"
     );
 }
+
+#[tokio::test]
+async fn a_fee_paid_after_the_dossier_was_withdrawn_is_to_refund_and_moves_nothing() {
+    let (app, platform) = app_with_platform("filing").await;
+    let (id, _) = filed(&app, 3516).await;
+    let (_, payment) = start_payment(&app, &id).await;
+    let res = app
+        .client
+        .post(app.url(&format!("/api/v1/dossiers/{id}/withdraw")))
+        .send()
+        .await
+        .expect("withdraw");
+    assert_eq!(res.status(), 200);
+    let txn = payment["transaction_id"].as_str().expect("transaction id");
+    let answer = platform.pay(txn, "paid", "normal", json!({})).await;
+    assert_eq!(attempts(&answer), [(200, "00".to_owned())], "acknowledged");
+    assert_eq!(status_of(&app, &id).await, "withdrawn");
+    let listed = payments_of(&app, &id).await;
+    assert_eq!(listed[0]["status"], "refund_due");
+    assert!(
+        listed[0]["receipt_document_id"].is_null(),
+        "no receipt for nothing"
+    );
+    assert!(!actions(&app, &id).await.contains(&"fee_paid".to_owned()));
+}
