@@ -42,6 +42,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(pages::agency::configure)
         .configure(pages::audit::configure)
         .configure(pages::national_portal::configure)
+        .configure(pages::payment_alerts::configure)
         .configure(pages::staff_admin::configure)
         .configure(pages::staff_passkeys::configure)
         .configure(pages::staff_passkey_sign_in::configure);

@@ -243,3 +243,53 @@ pub async fn of_dossier(core: &Core, id: Uuid) -> AppResult<Vec<PaymentView>> {
         .map(|p| PaymentView::of(core, p))
         .collect())
 }
+
+/// A payment problem as the back office lists it.
+#[derive(Debug, Clone)]
+pub struct Alert {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// What, in Vietnamese.
+    pub what: &'static str,
+    /// The transaction named.
+    pub transaction_id: String,
+    /// Its dossier, when one of ours: id and receipt code.
+    pub dossier: Option<(Uuid, String)>,
+    /// That dossier's agency.
+    pub agency_code: Option<String>,
+}
+
+/// The latest payment problems a civil servant must see: their agency's
+/// (receivers and agency admins), or the whole city's (the city's admins).
+pub async fn alerts(
+    core: &Core,
+    staff: &crate::identity::staff::StaffSession,
+) -> AppResult<Vec<Alert>> {
+    use crate::domain::staff::StaffRole;
+    if !(staff.has(StaffRole::Receiver) || staff.has(StaffRole::AgencyAdmin)) {
+        return Err(AppError::from(Code::RoleNotAllowed)
+            .with_detail("Chỉ cán bộ tiếp nhận và quản trị đơn vị xem được cảnh báo thanh toán."));
+    }
+    let city = crate::dossiers::stats::sees_city(staff);
+    let mut conn = core.db.get().await?;
+    let rows = store::alerts(
+        &mut conn,
+        (!city).then_some(staff.agency_code.as_str()),
+        100,
+    )
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Alert {
+            at: r.at,
+            what: match r.kind.as_str() {
+                "refund_due" => "Đã thu nhưng cần hoàn tiền (khoản phí đã được nộp hoặc hồ sơ không còn chờ nộp phí)",
+                "wrong_amount" => "Thông báo thanh toán sai số tiền: đã từ chối",
+                _ => "Thông báo thanh toán sai chữ ký (giả mạo hoặc hỏng): đã từ chối",
+            },
+            transaction_id: r.transaction_id.unwrap_or_default(),
+            dossier: r.dossier_id.zip(r.receipt_code),
+            agency_code: r.agency_code,
+        })
+        .collect())
+}

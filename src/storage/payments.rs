@@ -289,3 +289,56 @@ pub async fn collected(
     };
     Ok((of(Channel::Online), of(Channel::Counter)))
 }
+
+/// A payment problem staff must see: a payment to refund, or a callback
+/// refused for its amount or its checksum.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct AlertRow {
+    /// When.
+    #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+    pub at: DateTime<Utc>,
+    /// `refund_due`, `wrong_amount` or `forged`.
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub kind: String,
+    /// The transaction named.
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub transaction_id: Option<String>,
+    /// Its dossier, when it is one of ours.
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Uuid>)]
+    pub dossier_id: Option<Uuid>,
+    /// That dossier's receipt code.
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub receipt_code: Option<String>,
+    /// That dossier's agency.
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub agency_code: Option<String>,
+}
+
+/// The latest payment problems (at most `limit`), of `agency`'s dossiers or,
+/// for `None`, of the whole city (callbacks naming no payment of ours too).
+pub async fn alerts(
+    conn: &mut AsyncPgConnection,
+    agency: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<AlertRow>> {
+    diesel::sql_query(
+        "SELECT * FROM ( \
+           SELECT p.settled_at AS at, 'refund_due' AS kind, p.transaction_id, d.id AS dossier_id, \
+                  d.receipt_code, d.agency_code \
+           FROM payments p JOIN dossiers d ON d.id = p.dossier_id \
+           WHERE p.status = 'refund_due' AND p.settled_at IS NOT NULL \
+           UNION ALL \
+           SELECT c.received_at, c.outcome, c.transaction_id, d.id, d.receipt_code, d.agency_code \
+           FROM payment_callbacks c \
+           LEFT JOIN payments p ON p.transaction_id = c.transaction_id \
+           LEFT JOIN dossiers d ON d.id = p.dossier_id \
+           WHERE c.outcome IN ('wrong_amount', 'forged') \
+         ) a \
+         WHERE $1::text IS NULL OR a.agency_code = $1 \
+         ORDER BY a.at DESC LIMIT $2",
+    )
+    .bind::<diesel::sql_types::Nullable<diesel::sql_types::Text>, _>(agency)
+    .bind::<diesel::sql_types::BigInt, _>(limit)
+    .load(conn)
+    .await
+}

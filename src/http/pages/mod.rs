@@ -15,6 +15,7 @@ pub mod desk;
 pub mod login_texts;
 pub mod national_portal;
 pub mod passkey_sign_in;
+pub mod payment_alerts;
 pub mod second_step;
 pub mod staff_admin;
 pub mod staff_guard;

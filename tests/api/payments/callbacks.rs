@@ -60,6 +60,20 @@ async fn forged_wrong_amount_and_unknown_callbacks_are_refused_and_change_nothin
     assert_eq!(unknown.status(), 400);
     assert_eq!(status_of(&app, &id).await, "fee_requested");
     assert_eq!(payments_of(&app, &id).await[0]["status"], "pending");
+    // The ward's receivers see both refusals on their alerts page.
+    let desk =
+        crate::backoffice::desk(&app, "canh-bao-3512", crate::dossiers::WARD, "receiver").await;
+    let (code, page) = app.page(&desk, "/backoffice/payments").await;
+    assert_eq!(code, 200);
+    let table = page
+        .split("<table id=\"payment-alerts\">")
+        .nth(1)
+        .expect("alerts");
+    assert!(
+        table.contains("sai số tiền") && table.contains("sai chữ ký"),
+        "{table}"
+    );
+    assert!(table.contains(txn), "{table}");
     // The real payment still goes through.
     platform.pay(txn, "paid", "normal", json!({})).await;
     assert_eq!(status_of(&app, &id).await, "submitted");
