@@ -62,13 +62,19 @@ impl PaymentStatus {
     }
 }
 
-/// Lowercase hex HMAC-SHA256 of `fields` joined by `|`.
-pub fn checksum(key: &[u8], fields: &[&str]) -> String {
+/// HMAC-SHA256 under `key` over `fields` joined by `|`.
+fn mac(key: &[u8], fields: &[&str]) -> Hmac<Sha256> {
     let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else {
         unreachable!("HMAC takes any key length")
     };
     mac.update(fields.join("|").as_bytes());
-    mac.finalize()
+    mac
+}
+
+/// Lowercase hex HMAC-SHA256 of `fields` joined by `|`.
+pub fn checksum(key: &[u8], fields: &[&str]) -> String {
+    mac(key, fields)
+        .finalize()
         .into_bytes()
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -77,14 +83,7 @@ pub fn checksum(key: &[u8], fields: &[&str]) -> String {
 
 /// Whether `given` is the checksum of `fields` under `key` (constant time).
 pub fn checksum_valid(key: &[u8], fields: &[&str], given: &str) -> bool {
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else {
-        unreachable!("HMAC takes any key length")
-    };
-    mac.update(fields.join("|").as_bytes());
-    let Some(bytes) = hex_bytes(given) else {
-        return false;
-    };
-    mac.verify_slice(&bytes).is_ok()
+    hex_bytes(given).is_some_and(|bytes| mac(key, fields).verify_slice(&bytes).is_ok())
 }
 
 fn hex_bytes(hex: &str) -> Option<Vec<u8>> {
@@ -113,29 +112,17 @@ pub fn parse_platform_time(raw: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
-/// What the platform reports of a transaction (a callback or a query).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reported {
-    /// Still pending (a query only).
-    Pending,
-    /// Paid.
-    Paid,
-    /// Failed.
-    Failed,
-    /// Cancelled by the payer.
-    Cancelled,
-}
-
-impl Reported {
-    /// The platform's word for it.
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "pending" => Some(Self::Pending),
-            "paid" => Some(Self::Paid),
-            "failed" => Some(Self::Failed),
-            "cancelled" => Some(Self::Cancelled),
-            _ => None,
-        }
+text_enum! {
+    /// What the platform reports of a transaction (a callback or a query).
+    pub enum Reported {
+        /// Still pending (a query only).
+        Pending = "pending",
+        /// Paid.
+        Paid = "paid",
+        /// Failed.
+        Failed = "failed",
+        /// Cancelled by the payer.
+        Cancelled = "cancelled",
     }
 }
 

@@ -10,7 +10,6 @@ use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
 use super::{emails, log::log, results::owner_of};
-use crate::error::Code;
 use crate::infra::Core;
 use crate::{
     domain::{
@@ -285,11 +284,6 @@ async fn issue_receipt(
     )
     .await?;
     Ok(id)
-}
-
-/// Refuses an online payment of a dossier that asks for none.
-pub fn nothing_to_pay() -> AppError {
-    AppError::from(Code::NothingToPay)
 }
 
 #[cfg(test)]

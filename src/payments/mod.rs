@@ -23,7 +23,7 @@ use crate::{
         dossier::Status,
         payment::{Channel, PaymentStatus, platform_time},
     },
-    dossiers::{errors::not_found, fees},
+    dossiers::errors::not_found,
     error::{AppError, AppResult},
     storage::{
         dossiers::{self as dossier_store, DossierRow},
@@ -105,11 +105,11 @@ async fn pending_or_new(
 ) -> AppResult<(DossierRow, FeeRequestRow, PaymentRow, bool)> {
     let row = own_dossier(c, applicant, id).await?;
     if Status::parse(&row.status) != Some(Status::FeeRequested) {
-        return Err(fees::nothing_to_pay());
+        return Err(AppError::from(Code::NothingToPay));
     }
     let fee = store::open_fee_for_update(c, id)
         .await?
-        .ok_or_else(fees::nothing_to_pay)?;
+        .ok_or_else(|| AppError::from(Code::NothingToPay))?;
     if let Some(pending) = store::pending_for_fee(c, fee.id).await? {
         if pending.expires_at > now {
             return Ok((row, fee, pending, false));
@@ -227,11 +227,8 @@ pub async fn list(core: &Core, applicant: AccountId, id: Uuid) -> AppResult<Vec<
         .await?
         .filter(|r| r.applicant_id == applicant.as_uuid())
         .ok_or_else(not_found)?;
-    Ok(store::of_dossier(&mut conn, id)
-        .await?
-        .iter()
-        .map(|p| PaymentView::of(core, p))
-        .collect())
+    drop(conn);
+    of_dossier(core, id).await
 }
 
 /// A dossier's payments for the back office (its agency checked by the caller).

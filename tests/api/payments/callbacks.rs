@@ -163,3 +163,31 @@ async fn a_fee_paid_after_the_dossier_was_withdrawn_is_to_refund_and_moves_nothi
     );
     assert!(!actions(&app, &id).await.contains(&"fee_paid".to_owned()));
 }
+
+#[tokio::test]
+async fn without_a_payment_platform_the_app_says_so_and_callbacks_are_not_taken() {
+    let app = crate::helpers::TestApp::spawn().await;
+    let citizen = app.signed_in_citizen(3517).await;
+    let id = crate::dossiers::draft(&app, crate::dossiers::complete_values(&citizen)).await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let (status, problem) = start_payment(&app, &id).await;
+    assert_eq!(status, 503, "{problem}");
+    assert_eq!(problem["code"], "payment_platform_unavailable");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("Bộ phận một cửa"))
+    );
+    let res = app
+        .client
+        .post(app.url("/api/v1/payments/callback"))
+        .json(&json!({ "transaction_id": "DVC1", "status": "paid" }))
+        .send()
+        .await
+        .expect("callback");
+    assert_eq!(res.status(), 404);
+    let body: serde_json::Value = res.json().await.expect("json");
+    assert_eq!(body["code"], "01");
+}
